@@ -34,6 +34,8 @@ class JuteWriter {
   void null_buffer() { int32(-1); }
   /// Length-prefixed UTF-8 string (same layout as a buffer).
   void string(std::string_view v) { buffer(v); }
+  /// Bytes already jute-encoded elsewhere, appended as they are.
+  void raw(std::string_view v) { out_.append(v.data(), v.size()); }
   /// Patches a 32-bit big-endian int at byte `offset` (used for frame lengths).
   void patch_int32(size_t offset, int32_t v);
   /// Bytes written so far, including any prefix the caller put there.

@@ -20,6 +20,9 @@ uint32_t next_code_point(std::string_view s, size_t& i) {
     cp = cp << 6 | (c & 0x3f);
     ++i;
   }
+  // Overlong forms are malformed too (they would smuggle in '/', '.' or NUL).
+  static constexpr uint32_t kMinForLength[] = {0, 0x80, 0x800, 0x10000};
+  if (cp < kMinForLength[extra]) return 0xfffd;
   return cp;
 }
 
@@ -31,10 +34,13 @@ bool is_forbidden(uint32_t c) {
 }  // namespace
 
 std::string validate_path(std::string_view path, bool sequential) {
+  // As PathUtils.validatePath(path, true): the counter a sequential create appends
+  // completes the last name, so "/a/" and "/a/." are fine there.
+  if (sequential) return validate_path(std::string(path) + '1', false);
   if (path.empty()) return "Path length must be > 0";
   if (path[0] != '/') return "Path must start with / character";
   if (path.size() == 1) return {};
-  if (path.back() == '/' && !sequential) return "Path must not end with / character";
+  if (path.back() == '/') return "Path must not end with / character";
   size_t i = 0;
   while (i < path.size()) {
     size_t at = i;

@@ -82,7 +82,7 @@ enum class ErrorCode : int32_t {
   kThrottledOp = -127,
 };
 
-/// ZooKeeper's name for an error code ("ZNONODE"), or "ZUNKNOWN(<n>)".
+/// ZooKeeper's name for an error code ("ZNONODE"), or "ZUNKNOWN" for a code it does not define.
 std::string_view error_name(ErrorCode code);
 
 /// ACL permission bits (ZooDefs.Perms).

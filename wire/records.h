@@ -14,7 +14,7 @@ namespace corral::wire {
 struct Id {
   std::string scheme;
   std::string id;
-  bool operator==(const Id&) const = default;
+  auto operator<=>(const Id&) const = default;
   void write(JuteWriter& w) const;
   static Id read(JuteReader& r);
 };
@@ -23,7 +23,7 @@ struct Id {
 struct Acl {
   int32_t perms = 0;
   Id id;
-  bool operator==(const Acl&) const = default;
+  auto operator<=>(const Acl&) const = default;
   void write(JuteWriter& w) const;
   static Acl read(JuteReader& r);
 };

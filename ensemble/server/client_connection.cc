@@ -1,0 +1,149 @@
+#include "ensemble/server/client_connection.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+#include <cstring>
+
+#include "ensemble/server/four_letter_words.h"
+#include "ensemble/server/network_server.h"
+#include "wire/jute.h"
+
+namespace corral::server {
+namespace {
+
+constexpr size_t kReadChunk = 64 * 1024;
+// Past this much queued output the connection stops reading requests.
+constexpr size_t kMaxQueuedOutput = 4 * 1024 * 1024;
+
+int32_t read_length(const char* p) {
+  const auto* u = reinterpret_cast<const unsigned char*>(p);
+  return static_cast<int32_t>(uint32_t(u[0]) << 24 | uint32_t(u[1]) << 16 | uint32_t(u[2]) << 8 |
+                              uint32_t(u[3]));
+}
+
+}  // namespace
+
+ClientConnection::ClientConnection(asio::ip::tcp::socket socket, NetworkServer& server,
+                                   uint64_t id)
+    : socket_(std::move(socket)), server_(server), in_(kReadChunk) {
+  this->id = id;
+  asio::error_code ec;
+  auto ep = socket_.remote_endpoint(ec);
+  address = ec ? "unknown" : ep.address().to_string();
+  endpoint = address + ":" + (ec ? "0" : std::to_string(ep.port()));
+  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+void ClientConnection::start() { read_more(); }
+
+void ClientConnection::read_more() {
+  if (reading_ || closed_ || closing || output_full()) return;
+  if (in_.size() - in_used_ < kReadChunk / 2) in_.resize(in_used_ + kReadChunk);
+  reading_ = true;
+  auto self = shared_from_this();
+  socket_.async_read_some(asio::buffer(in_.data() + in_used_, in_.size() - in_used_),
+                          [self](const asio::error_code& ec, size_t n) {
+                            self->reading_ = false;
+                            if (ec) return self->shutdown();
+                            self->on_read(n);
+                          });
+}
+
+void ClientConnection::on_read(size_t n) {
+  in_used_ += n;
+  if (first_bytes_ && in_used_ >= 4) {
+    first_bytes_ = false;
+    if (try_four_letter_word()) return;
+  }
+  if (!consume_frames()) return shutdown();
+  read_more();
+}
+
+bool ClientConnection::try_four_letter_word() {
+  std::string word(in_.data(), 4);
+  if (!is_four_letter_word(word)) return false;
+  closing = true;
+  send(run_four_letter_word(word, server_));
+  close();
+  return true;
+}
+
+bool ClientConnection::consume_frames() {
+  const int32_t max = server_.core().config().jute_max_buffer;
+  size_t pos = 0;
+  while (!closing && in_used_ - pos >= 4) {
+    int32_t len = read_length(in_.data() + pos);
+    if (len < 0 || len > max) {
+      spdlog::warn("closing {}: frame length {} outside 0..{}", endpoint, len, max);
+      return false;
+    }
+    if (in_used_ - pos - 4 < static_cast<size_t>(len)) {
+      if (in_.size() < pos + 4 + static_cast<size_t>(len)) in_.resize(pos + 4 + len);
+      break;
+    }
+    try {
+      server_.core().on_frame(*this, std::string_view(in_.data() + pos + 4, len),
+                              NetworkServer::now_ms());
+    } catch (const wire::DecodeError& e) {
+      spdlog::warn("closing {}: {}", endpoint, e.what());
+      return false;
+    }
+    pos += 4 + static_cast<size_t>(len);
+  }
+  std::memmove(in_.data(), in_.data() + pos, in_used_ - pos);
+  in_used_ -= pos;
+  if (in_.size() > 4 * kReadChunk && in_used_ < kReadChunk) in_.resize(kReadChunk);
+  return true;
+}
+
+void ClientConnection::send(std::string frame) {
+  if (closed_) return;
+  out_bytes_ += frame.size();
+  out_.push_back(std::move(frame));
+  write_more();
+}
+
+bool ClientConnection::output_full() const { return out_bytes_ > kMaxQueuedOutput; }
+
+void ClientConnection::write_more() {
+  if (writing_ || closed_) return;
+  if (out_.empty()) {
+    if (close_after_write_) shutdown();
+    return;
+  }
+  std::vector<asio::const_buffer> buffers;
+  for (size_t i = 0; i < out_.size() && i < 64; ++i) buffers.push_back(asio::buffer(out_[i]));
+  writing_ = true;
+  auto self = shared_from_this();
+  asio::async_write(socket_, buffers,
+                    [self, count = buffers.size()](const asio::error_code& ec, size_t) {
+                      self->writing_ = false;
+                      if (ec) return self->shutdown();
+                      for (size_t i = 0; i < count; ++i) {
+                        self->out_bytes_ -= self->out_.front().size();
+                        self->out_.pop_front();
+                      }
+                      self->write_more();
+                      self->read_more();
+                    });
+}
+
+void ClientConnection::close() {
+  closing = true;
+  close_after_write_ = true;
+  write_more();
+}
+
+void ClientConnection::shutdown() {
+  if (closed_) return;
+  closed_ = true;
+  closing = true;
+  asio::error_code ec;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket_.close(ec);
+  server_.connection_closed(*this);
+}
+
+}  // namespace corral::server

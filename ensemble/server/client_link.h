@@ -1,0 +1,50 @@
+// What the server core knows of a client connection: an id, where it comes
+// from, its session and identities, and a way to send frames. The Asio
+// connection implements it; tests and the fuzzer use an in-memory one.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "ensemble/tree/acl.h"
+
+namespace corral::server {
+
+/// A client connection as the core sees it.
+class ClientLink {
+ public:
+  virtual ~ClientLink() = default;
+  /// Queues a complete frame (4-byte length prefix included) for the client.
+  virtual void send(std::string frame) = 0;
+  /// Closes the connection once queued frames are written; no more frames are read.
+  virtual void close() = 0;
+
+  /// Unique per connection for the server's lifetime; also the watcher id.
+  uint64_t id = 0;
+  /// The peer's IP address as text.
+  std::string address;
+  /// The peer's "ip:port", for the cons four-letter word.
+  std::string endpoint;
+  /// 0 until the handshake completes.
+  int64_t session_id = 0;
+  /// Negotiated session timeout.
+  int32_t session_timeout_ms = 0;
+  /// Identities: "ip" from the address, plus any added with setAuth.
+  tree::AuthIds auth;
+  /// Set once the link is being closed; the core ignores its further frames.
+  bool closing = false;
+
+  // Counters for the cons/stat four-letter words.
+  uint64_t packets_received = 0;
+  uint64_t packets_sent = 0;
+  int64_t last_zxid = 0;
+  int32_t last_cxid = 0;
+  std::string last_op = "NA";
+  int64_t established_ms = 0;
+  int64_t last_response_ms = 0;
+  int64_t min_latency_ms = -1;
+  int64_t max_latency_ms = 0;
+  int64_t total_latency_ms = 0;
+};
+
+}  // namespace corral::server

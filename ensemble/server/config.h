@@ -1,0 +1,82 @@
+// The server's configuration, read from a ZooKeeper 3.8 zoo.cfg file.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace corral::server {
+
+/// A configuration that cannot be used. The message names the file, the line (when there is
+/// one) and the key, e.g. "zoo.cfg:3: tickTime: expected a positive integer, got 'abc'".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Whether a server votes (participant) or only follows the committed history (observer).
+enum class PeerType { participant, observer };
+
+/// One ensemble member, from `server.N=host:quorumPort:electionPort[:type][;[addr:]clientPort]`.
+struct PeerSpec {
+  int64_t id = 0;              ///< N, the member's server id (its myid).
+  std::string host;            ///< Host name or address; an IPv6 address without brackets.
+  int quorum_port = 0;         ///< Port followers use to connect to the leader.
+  int election_port = 0;       ///< Port for leader election.
+  bool observer = false;       ///< True for ":observer".
+  std::string client_address;  ///< Client bind address; "0.0.0.0" when only a port is given,
+                               ///< empty when the line has no client part.
+  int client_port = 0;         ///< Client port; 0 when the line has no client part.
+};
+
+/// The settings of one server. Defaults are Apache ZooKeeper 3.8's.
+struct ServerConfig {
+  int tick_ms = 3000;                           ///< tickTime: the unit of the limits below.
+  std::string data_dir;                         ///< dataDir: snapshots and myid (required).
+  std::string data_log_dir;                     ///< dataLogDir: txn log (default data_dir).
+  int client_port = 0;                          ///< clientPort; 0 when not set.
+  std::string client_port_address = "0.0.0.0";  ///< clientPortAddress: client bind address.
+  int max_client_cnxns = 60;                    ///< maxClientCnxns per IP; 0 = unlimited.
+  int min_session_timeout_ms = -1;              ///< minSessionTimeout; -1 = 2 * tick_ms.
+  int max_session_timeout_ms = -1;              ///< maxSessionTimeout; -1 = 20 * tick_ms.
+  /// 4lw.commands.whitelist; {"*"} allows all. See four_letter_word_enabled().
+  std::vector<std::string> four_letter_words = {"srvr"};
+  int jute_max_buffer = 0xfffff;               ///< jute.maxbuffer: largest frame, bytes.
+  int container_check_interval_ms = 60000;     ///< znode.container.checkIntervalMs.
+  bool extended_types_enabled = false;         ///< extendedTypesEnabled (TTL nodes).
+  std::string super_digest;                    ///< superDigest "user:base64(sha1)".
+  int init_limit = 10;                         ///< initLimit, ticks for a learner to sync.
+  int sync_limit = 5;                          ///< syncLimit, ticks a learner may lag.
+  PeerType peer_type = PeerType::participant;  ///< peerType.
+  bool force_sync = true;                      ///< forceSync: fsync the txn log.
+  int snap_count = 100000;                     ///< snapCount: txns between snapshots.
+  int autopurge_snap_retain_count = 3;         ///< autopurge.snapRetainCount (min 3).
+  int autopurge_purge_interval_hours = 0;      ///< autopurge.purgeInterval; 0 = never.
+  bool readonly_mode_enabled = false;          ///< readonlymode.enabled.
+  int64_t my_id = 0;                           ///< Content of dataDir/myid; 0 if absent.
+  std::vector<PeerSpec> servers;               ///< server.N lines, in file order.
+  std::vector<std::string> ignored_keys;       ///< Keys Corral does not use (logged).
+
+  /// The smallest session timeout granted to a client.
+  int effective_min_session_timeout_ms() const;
+  /// The largest session timeout granted to a client.
+  int effective_max_session_timeout_ms() const;
+  /// Whether the four letter word `word` may be answered. As in ZooKeeper, "srvr" always
+  /// may (zkServer.sh uses it) and "isro" may when read-only mode is enabled.
+  bool four_letter_word_enabled(std::string_view word) const;
+};
+
+/// Parses the text of a zoo.cfg (Java properties: `key=value` lines, `#` or `!` comments,
+/// surrounding whitespace trimmed; later duplicates of a key win). Integers are decimal or
+/// 0x-prefixed hexadecimal. `source_name` prefixes error messages. Keys Corral does not use
+/// are logged and listed in `ignored_keys`. Throws ConfigError.
+ServerConfig parse_config(std::string_view text, const std::string& source_name);
+
+/// Reads the zoo.cfg at `path`, then `myid` from its dataDir. As ZooKeeper 3.5+ does, this
+/// server's own `server.N=...;[addr:]port` part supplies the client address when clientPort
+/// is not set, and must agree with clientPort when it is. Throws ConfigError.
+ServerConfig load_config(const std::string& path);
+
+}  // namespace corral::server

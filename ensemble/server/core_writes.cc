@@ -1,0 +1,120 @@
+// ServerCore: the write path. Decode -> prep (Txn or error Txn) -> commit -> respond.
+#include "ensemble/server/server_core.h"
+
+namespace corral::server {
+
+using wire::ErrorCode;
+using wire::OpCode;
+
+namespace {
+
+tree::WriteOp read_write_op(OpCode type, wire::JuteReader& r) {
+  switch (type) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+      return {type, wire::CreateRequest::read(r, false)};
+    case OpCode::kCreateTtl:
+      return {type, wire::CreateRequest::read(r, true)};
+    case OpCode::kDelete:
+    case OpCode::kCheck:
+      return {type, wire::PathVersionRequest::read(r)};
+    case OpCode::kSetData:
+      return {type, wire::SetDataRequest::read(r)};
+    case OpCode::kSetAcl:
+      return {type, wire::SetAclRequest::read(r)};
+    default:
+      throw wire::DecodeError("not a write op: " + std::to_string(static_cast<int32_t>(type)));
+  }
+}
+
+bool allowed_in_multi(OpCode type) {
+  return type == OpCode::kCreate || type == OpCode::kCreate2 || type == OpCode::kCreateTtl ||
+         type == OpCode::kCreateContainer || type == OpCode::kDelete || type == OpCode::kCheck ||
+         type == OpCode::kSetData;
+}
+
+// Reads the ops of a multi until the done marker; nullopt when an op type is
+// not allowed in a multi (ZooKeeper answers ZMARSHALLINGERROR).
+std::optional<std::vector<tree::WriteOp>> read_multi(wire::JuteReader& r) {
+  std::vector<tree::WriteOp> ops;
+  for (;;) {
+    auto mh = wire::MultiHeader::read(r);
+    if (mh.done) return ops;
+    auto type = static_cast<OpCode>(mh.type);
+    if (!allowed_in_multi(type)) return std::nullopt;
+    ops.push_back(read_write_op(type, r));
+  }
+}
+
+// The opcode a multi result reports: plain create answers with a path only,
+// the other create variants with path and Stat (create2).
+int32_t result_type(OpCode request_type) {
+  if (request_type == OpCode::kCreateContainer || request_type == OpCode::kCreateTtl)
+    return static_cast<int32_t>(OpCode::kCreate2);
+  return static_cast<int32_t>(request_type);
+}
+
+void write_op_result(wire::JuteWriter& w, const tree::OpResult& res) {
+  switch (res.type) {
+    case OpCode::kCreate:
+      w.string(res.path);
+      return;
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+      w.string(res.path);
+      res.stat.write(w);
+      return;
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+      res.stat.write(w);
+      return;
+    default:
+      return;  // delete and check answer with the header alone
+  }
+}
+
+void write_multi_results(wire::JuteWriter& w, const tree::ApplyResult& res) {
+  for (const auto& op : res.ops) {
+    if (op.type == OpCode::kError) {
+      wire::MultiHeader{-1, false, static_cast<int32_t>(op.err)}.write(w);
+      w.int32(static_cast<int32_t>(op.err));
+      continue;
+    }
+    wire::MultiHeader{result_type(op.type), false, 0}.write(w);
+    write_op_result(w, op);
+  }
+  wire::MultiHeader{-1, true, -1}.write(w);
+}
+
+const char* op_name(OpCode type) {
+  switch (type) {
+    case OpCode::kDelete: return "DELE";
+    case OpCode::kSetData: return "SETD";
+    case OpCode::kSetAcl: return "SETA";
+    case OpCode::kCheck: return "CHEC";
+    case OpCode::kMulti: return "MULT";
+    default: return "CREA";
+  }
+}
+
+}  // namespace
+
+void ServerCore::handle_write(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r,
+                              int64_t now_ms) {
+  auto type = static_cast<OpCode>(h.type);
+  link.last_op = op_name(type);
+  if (type == OpCode::kMulti) {
+    auto ops = read_multi(r);
+    if (!ops) return reply_error(link, h.xid, ErrorCode::kMarshallingError);
+    tree::ApplyResult res = commit(prep_.prepare_multi(context(link, h.xid, now_ms), *ops));
+    return reply(link, h.xid, ErrorCode::kOk,
+                 [&](wire::JuteWriter& w) { write_multi_results(w, res); });
+  }
+  tree::WriteOp op = read_write_op(type, r);
+  tree::ApplyResult res = commit(prep_.prepare(context(link, h.xid, now_ms), op));
+  reply(link, h.xid, res.err, [&](wire::JuteWriter& w) { write_op_result(w, res.ops.front()); });
+}
+
+}  // namespace corral::server

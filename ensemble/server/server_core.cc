@@ -1,0 +1,229 @@
+#include "ensemble/server/server_core.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace corral::server {
+
+using wire::ErrorCode;
+using wire::OpCode;
+
+std::string start_frame() { return std::string(4, '\0'); }
+
+std::string finish_frame(std::string frame) {
+  wire::JuteWriter w(frame);
+  w.patch_int32(0, static_cast<int32_t>(frame.size() - 4));
+  return frame;
+}
+
+ServerCore::ServerCore(ServerConfig config, int64_t now_ms)
+    : config_(std::move(config)),
+      prep_(tree_, config_.extended_types_enabled),
+      sessions_(config_.my_id, now_ms),
+      started_ms_(now_ms),
+      next_container_check_ms_(now_ms + config_.container_check_interval_ms) {}
+
+void ServerCore::attach(ClientLink& link, int64_t now_ms) {
+  links_[link.id] = &link;
+  link.auth.push_back({"ip", link.address});
+  link.established_ms = now_ms;
+}
+
+void ServerCore::detach(ClientLink& link) {
+  watches_.remove_watcher(link.id);
+  links_.erase(link.id);
+  auto it = session_links_.find(link.session_id);
+  if (it != session_links_.end() && it->second == &link) session_links_.erase(it);
+}
+
+void ServerCore::on_frame(ClientLink& link, std::string_view payload, int64_t now_ms) {
+  if (link.closing) return;
+  ++stats_.packets_received;
+  ++link.packets_received;
+  if (link.session_id == 0) {
+    handshake(link, payload, now_ms);
+    return;
+  }
+  wire::JuteReader r(payload);
+  wire::RequestHeader h = wire::RequestHeader::read(r);
+  link.last_cxid = h.xid;
+  dispatch(link, h, r, now_ms);
+}
+
+void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t now_ms) {
+  wire::JuteReader r(payload);
+  wire::ConnectRequest req = wire::ConnectRequest::read(r);
+  if (req.last_zxid_seen > zxid_) {
+    spdlog::info("refusing session from {}: it has seen zxid 0x{:x}, ours is 0x{:x}",
+                 link.address, req.last_zxid_seen, zxid_);
+    link.closing = true;
+    link.close();
+    return;
+  }
+  int32_t timeout = std::clamp(req.timeout_ms, config_.effective_min_session_timeout_ms(),
+                               config_.effective_max_session_timeout_ms());
+  if (req.session_id != 0) {
+    session::Session* s = sessions_.find(req.session_id);
+    if (!s || s->closing || s->passwd != req.passwd) {
+      // ZooKeeper answers an invalid reattach with timeout 0, which clients read as expiry.
+      finish_handshake(link, 0, 0, std::string(16, '\0'));
+      link.closing = true;
+      link.close();
+      return;
+    }
+    if (auto old = session_links_.find(req.session_id); old != session_links_.end()) {
+      ClientLink* previous = old->second;
+      detach(*previous);
+      previous->closing = true;
+      previous->close();
+    }
+    s->timeout_ms = timeout;
+    sessions_.touch(req.session_id, now_ms);
+    finish_handshake(link, req.session_id, timeout, s->passwd);
+    return;
+  }
+  int64_t id = sessions_.next_session_id();
+  tree::PrepContext ctx{id, 0, ++zxid_, now_ms, &link.auth};
+  tree::Txn txn = prep_.prepare_create_session(ctx, timeout);
+  txn.session_passwd = session::SessionTracker::new_password();
+  commit(txn);
+  finish_handshake(link, id, timeout, txn.session_passwd);
+}
+
+void ServerCore::finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,
+                                  const std::string& passwd) {
+  wire::ConnectResponse rsp{0, timeout_ms, session_id, passwd, false};
+  std::string frame = start_frame();
+  wire::JuteWriter w(frame);
+  rsp.write(w);
+  link.send(finish_frame(std::move(frame)));
+  if (session_id == 0) return;
+  link.session_id = session_id;
+  link.session_timeout_ms = timeout_ms;
+  session_links_[session_id] = &link;
+}
+
+void ServerCore::dispatch(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r,
+                          int64_t now_ms) {
+  if (!sessions_.touch(link.session_id, now_ms)) {
+    reply_error(link, h.xid, ErrorCode::kSessionExpired);
+    link.closing = true;
+    link.close();
+    return;
+  }
+  switch (static_cast<OpCode>(h.type)) {
+    case OpCode::kPing:
+      link.last_op = "PING";
+      reply(link, h.xid, ErrorCode::kOk, [](wire::JuteWriter&) {});
+      return;
+    case OpCode::kCloseSession:
+      link.last_op = "CLOS";
+      close_session(link.session_id, h.xid, now_ms);
+      return;
+    case OpCode::kAuth:
+      link.last_op = "SETA";
+      handle_auth(link, r);
+      return;
+    case OpCode::kSetWatches:
+    case OpCode::kSetWatches2:
+      link.last_op = "SETW";
+      handle_set_watches(link, h, r);
+      return;
+    case OpCode::kMultiRead:
+      link.last_op = "MLTR";
+      handle_multi_read(link, h, r);
+      return;
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+    case OpCode::kDelete:
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+    case OpCode::kCheck:
+    case OpCode::kMulti:
+      handle_write(link, h, r, now_ms);
+      return;
+    case OpCode::kReconfig:
+      reply_error(link, h.xid, ErrorCode::kReconfigDisabled);
+      return;
+    default:
+      handle_read(link, h, r);
+      return;
+  }
+}
+
+tree::PrepContext ServerCore::context(ClientLink& link, int32_t cxid, int64_t now_ms) {
+  return tree::PrepContext{link.session_id, cxid, ++zxid_, now_ms, &link.auth};
+}
+
+tree::ApplyResult ServerCore::commit(const tree::Txn& txn) {
+  tree::ApplyResult result = tree_.apply(txn);
+  prep_.applied(txn.zxid);
+  if (txn.type == OpCode::kCreateSession)
+    sessions_.add(txn.session_id, txn.session_timeout_ms, txn.session_passwd, txn.time_ms);
+  if (txn.type == OpCode::kCloseSession) sessions_.remove(txn.session_id);
+  for (const auto& t : result.triggers)
+    for (const auto& d : watches_.trigger(t.path, t.type)) notify(d.watcher, d.type, d.path);
+  return result;
+}
+
+void ServerCore::notify(uint64_t link_id, wire::EventType type, const std::string& path) {
+  auto it = links_.find(link_id);
+  if (it == links_.end()) return;
+  std::string frame = start_frame();
+  wire::JuteWriter w(frame);
+  wire::ReplyHeader{wire::kNotificationXid, -1, 0}.write(w);
+  wire::WatcherEvent{static_cast<int32_t>(type), static_cast<int32_t>(wire::KeeperState::kSyncConnected),
+                     path}
+      .write(w);
+  ++it->second->packets_sent;
+  ++stats_.packets_sent;
+  it->second->send(finish_frame(std::move(frame)));
+}
+
+void ServerCore::reply_error(ClientLink& link, int32_t xid, ErrorCode err) {
+  reply(link, xid, err, [](wire::JuteWriter&) {});
+}
+
+void ServerCore::close_session(int64_t session_id, std::optional<int32_t> reply_xid,
+                               int64_t now_ms) {
+  session::Session* s = sessions_.find(session_id);
+  if (s) s->closing = true;
+  tree::PrepContext ctx{session_id, reply_xid.value_or(0), ++zxid_, now_ms, nullptr};
+  commit(prep_.prepare_close_session(ctx));
+  auto it = session_links_.find(session_id);
+  if (it == session_links_.end()) return;
+  ClientLink& link = *it->second;
+  if (reply_xid) reply_error(link, *reply_xid, ErrorCode::kOk);
+  detach(link);
+  link.closing = true;
+  link.close();
+}
+
+void ServerCore::tick(int64_t now_ms) {
+  for (int64_t id : sessions_.expire(now_ms)) {
+    spdlog::info("session 0x{:x} expired", id);
+    close_session(id, std::nullopt, now_ms);
+  }
+  if (now_ms < next_container_check_ms_) return;
+  next_container_check_ms_ = now_ms + config_.container_check_interval_ms;
+  std::vector<std::string> candidates(tree_.containers().begin(), tree_.containers().end());
+  candidates.insert(candidates.end(), tree_.ttl_nodes().begin(), tree_.ttl_nodes().end());
+  for (const auto& path : candidates) delete_if_unused(path, now_ms);
+}
+
+void ServerCore::delete_if_unused(const std::string& path, int64_t now_ms) {
+  const tree::Node* n = tree_.find(path);
+  if (!n || !n->children.empty()) return;
+  bool is_ttl = tree::node_kind(n->ephemeral_owner) == tree::NodeKind::kTtl;
+  bool due = is_ttl ? now_ms - n->mtime > tree::ttl_of(n->ephemeral_owner) : n->cversion > 0;
+  if (!due) return;
+  tree::AuthIds server_ids{{"super", ""}};
+  tree::PrepContext ctx{0, 0, ++zxid_, now_ms, &server_ids};
+  wire::PathVersionRequest req{path, -1};
+  commit(prep_.prepare(ctx, tree::WriteOp{OpCode::kDeleteContainer, req}));
+}
+
+}  // namespace corral::server

@@ -1,0 +1,118 @@
+// The single-threaded core of a standalone server: it owns the data tree,
+// sessions and watches, decodes client requests, runs writes through
+// prep -> commit -> respond, and answers reads from the local tree.
+// It never touches a socket or a clock: links and times are passed in.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ensemble/server/client_link.h"
+#include "ensemble/server/config.h"
+#include "ensemble/session/session_tracker.h"
+#include "ensemble/tree/data_tree.h"
+#include "ensemble/tree/txn_prep.h"
+#include "ensemble/watch/watch_manager.h"
+#include "wire/jute.h"
+#include "wire/records.h"
+
+namespace corral::server {
+
+/// Starts a frame: 4 bytes for the length, patched by finish_frame.
+std::string start_frame();
+/// Writes the length prefix of a frame built with start_frame.
+std::string finish_frame(std::string frame);
+
+/// Server-wide counters for stat/srvr/mntr (reset by srst).
+struct ServerStats {
+  uint64_t packets_received = 0;
+  uint64_t packets_sent = 0;
+  int64_t min_latency_ms = -1;
+  int64_t max_latency_ms = 0;
+  int64_t total_latency_ms = 0;
+  uint64_t requests_completed = 0;
+  uint64_t connections_rejected = 0;
+};
+
+/// The core of a standalone Corral server.
+class ServerCore {
+ public:
+  /// `now_ms` is wall-clock milliseconds (ctime/mtime and session ids derive from it).
+  ServerCore(ServerConfig config, int64_t now_ms);
+
+  /// A new connection; its "ip" identity is set from its address.
+  void attach(ClientLink& link, int64_t now_ms);
+  /// The connection is gone: its watches go, its session lives until expiry.
+  void detach(ClientLink& link);
+  /// One frame's payload (length prefix removed). Throws wire::DecodeError on
+  /// input that does not decode; the caller then closes the connection.
+  void on_frame(ClientLink& link, std::string_view payload, int64_t now_ms);
+  /// Expires sessions and removes empty containers and expired TTL nodes.
+  void tick(int64_t now_ms);
+
+  const ServerConfig& config() const { return config_; }
+  const tree::DataTree& tree() const { return tree_; }
+  const watch::WatchManager& watches() const { return watches_; }
+  const session::SessionTracker& sessions() const { return sessions_; }
+  const std::unordered_map<uint64_t, ClientLink*>& links() const { return links_; }
+  ServerStats& stats() { return stats_; }
+  int64_t last_zxid() const { return zxid_; }
+  int64_t started_ms() const { return started_ms_; }
+
+ private:
+  void handshake(ClientLink& link, std::string_view payload, int64_t now_ms);
+  void finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,
+                        const std::string& passwd);
+  void dispatch(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r,
+                int64_t now_ms);
+  void handle_read(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
+  void handle_write(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r,
+                    int64_t now_ms);
+  void handle_auth(ClientLink& link, wire::JuteReader& r);
+  void handle_set_watches(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
+  void handle_multi_read(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
+  /// Closes a session; answers `reply_xid` on its link when the client asked.
+  void close_session(int64_t session_id, std::optional<int32_t> reply_xid, int64_t now_ms);
+  void delete_if_unused(const std::string& path, int64_t now_ms);
+
+  /// Applies a prepared Txn to the tree and delivers the watch events it causes.
+  tree::ApplyResult commit(const tree::Txn& txn);
+  tree::PrepContext context(ClientLink& link, int32_t cxid, int64_t now_ms);
+
+  /// Sends header + body; `body` writes the record (nothing for an error reply).
+  template <typename Body>
+  void reply(ClientLink& link, int32_t xid, wire::ErrorCode err, Body&& body);
+  void reply_error(ClientLink& link, int32_t xid, wire::ErrorCode err);
+  void notify(uint64_t link_id, wire::EventType type, const std::string& path);
+
+  ServerConfig config_;
+  tree::DataTree tree_;
+  tree::TxnPrep prep_;
+  watch::WatchManager watches_;
+  session::SessionTracker sessions_;
+  std::unordered_map<uint64_t, ClientLink*> links_;
+  std::unordered_map<int64_t, ClientLink*> session_links_;
+  ServerStats stats_;
+  int64_t zxid_ = 0;
+  int64_t started_ms_;
+  int64_t next_container_check_ms_;
+};
+
+template <typename Body>
+void ServerCore::reply(ClientLink& link, int32_t xid, wire::ErrorCode err, Body&& body) {
+  std::string frame = start_frame();
+  wire::JuteWriter w(frame);
+  wire::ReplyHeader{xid, zxid_, static_cast<int32_t>(err)}.write(w);
+  if (err == wire::ErrorCode::kOk) body(w);
+  ++link.packets_sent;
+  ++stats_.packets_sent;
+  link.last_zxid = zxid_;
+  link.send(finish_frame(std::move(frame)));
+}
+
+
+}  // namespace corral::server

@@ -1,0 +1,48 @@
+#include "ensemble/session/session_tracker.h"
+
+#include <random>
+
+namespace corral::session {
+
+SessionTracker::SessionTracker(int64_t server_id, int64_t now_ms) {
+  uint64_t base = (static_cast<uint64_t>(now_ms) << 24) >> 8;
+  next_id_ = static_cast<int64_t>(base | (static_cast<uint64_t>(server_id) << 56));
+}
+
+void SessionTracker::add(int64_t id, int32_t timeout_ms, std::string passwd, int64_t now_ms) {
+  sessions_[id] = Session{id, timeout_ms, std::move(passwd), now_ms + timeout_ms, false};
+}
+
+Session* SessionTracker::find(int64_t id) {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+bool SessionTracker::touch(int64_t id, int64_t now_ms) {
+  Session* s = find(id);
+  if (!s || s->closing) return false;
+  s->expires_at_ms = now_ms + s->timeout_ms;
+  return true;
+}
+
+std::vector<int64_t> SessionTracker::expire(int64_t now_ms) {
+  std::vector<int64_t> out;
+  for (auto& [id, s] : sessions_) {
+    if (!s.closing && s.expires_at_ms <= now_ms) {
+      s.closing = true;
+      out.push_back(id);
+    }
+  }
+  return out;
+}
+
+void SessionTracker::remove(int64_t id) { sessions_.erase(id); }
+
+std::string SessionTracker::new_password() {
+  static thread_local std::random_device device;
+  std::string pw(16, '\0');
+  for (char& c : pw) c = static_cast<char>(device());
+  return pw;
+}
+
+}  // namespace corral::session

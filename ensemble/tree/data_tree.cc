@@ -1,0 +1,249 @@
+#include "ensemble/tree/data_tree.h"
+
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+
+#include "wire/path.h"
+
+namespace corral::tree {
+
+using wire::ErrorCode;
+using wire::EventType;
+using wire::OpCode;
+
+namespace {
+
+[[noreturn]] void invariant_broken(const char* what, std::string_view path) {
+  std::fprintf(stderr, "corral: broken tree invariant: %s (%.*s)\n", what,
+               static_cast<int>(path.size()), path.data());
+  std::abort();
+}
+
+bool is_create(OpCode t) {
+  return t == OpCode::kCreate || t == OpCode::kCreate2 || t == OpCode::kCreateContainer ||
+         t == OpCode::kCreateTtl;
+}
+
+}  // namespace
+
+wire::Stat Node::stat() const {
+  wire::Stat s;
+  s.czxid = czxid;
+  s.mzxid = mzxid;
+  s.ctime = ctime;
+  s.mtime = mtime;
+  s.version = version;
+  s.cversion = cversion;
+  s.aversion = aversion;
+  s.ephemeral_owner = ephemeral_owner;
+  s.data_length = static_cast<int32_t>(data.size());
+  s.num_children = static_cast<int32_t>(children.size());
+  s.pzxid = pzxid;
+  return s;
+}
+
+DataTree::DataTree() {
+  wire::AclList open_acl{{wire::perms::kAll, {"world", "anyone"}}};
+  nodes_["/"].acl = intern(open_acl);
+  add_system_node("/zookeeper", open_acl);
+  add_system_node("/zookeeper/quota", open_acl);
+  add_system_node("/zookeeper/config", {{wire::perms::kRead, {"world", "anyone"}}});
+}
+
+void DataTree::add_system_node(const std::string& path, wire::AclList acl) {
+  Node& n = nodes_[path];
+  n.acl = intern(acl);
+  must_find(wire::parent_path(path)).children.emplace(wire::base_name(path));
+}
+
+std::shared_ptr<const wire::AclList> DataTree::intern(const wire::AclList& acl) {
+  auto it = acl_cache_.find(acl);
+  if (it != acl_cache_.end()) {
+    if (auto shared = it->second.lock()) return shared;
+  }
+  auto shared = std::make_shared<const wire::AclList>(acl);
+  acl_cache_[acl] = shared;
+  return shared;
+}
+
+const Node* DataTree::find(std::string_view path) const {
+  auto it = nodes_.find(std::string(path));
+  return it == nodes_.end() ? nullptr : &it->second;
+}
+
+Node& DataTree::must_find(std::string_view path) {
+  auto it = nodes_.find(std::string(path));
+  if (it == nodes_.end()) invariant_broken("txn names a missing node", path);
+  return it->second;
+}
+
+ApplyResult DataTree::apply(const Txn& txn) {
+  ApplyResult result;
+  if (txn.zxid > last_zxid_) last_zxid_ = txn.zxid;
+  switch (txn.type) {
+    case OpCode::kCreateSession:
+      return result;
+    case OpCode::kCloseSession:
+      close_session(txn, result.triggers);
+      return result;
+    case OpCode::kError:
+      result.err = txn.err;
+      return result;
+    default:
+      break;
+  }
+  for (const TxnOp& op : txn.ops) {
+    OpResult r = apply_op(txn, op, result.triggers);
+    if (r.err != ErrorCode::kOk && result.err == ErrorCode::kOk &&
+        r.err != ErrorCode::kRuntimeInconsistency)
+      result.err = r.err;
+    result.ops.push_back(std::move(r));
+  }
+  return result;
+}
+
+OpResult DataTree::apply_op(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers) {
+  if (is_create(op.type)) return create(txn, op, triggers);
+  switch (op.type) {
+    case OpCode::kDelete:
+    case OpCode::kDeleteContainer:
+      return remove(txn, op, triggers);
+    case OpCode::kSetData:
+      return set_data(txn, op, triggers);
+    case OpCode::kSetAcl:
+      return set_acl(op);
+    case OpCode::kCheck:
+      return OpResult{OpCode::kCheck, ErrorCode::kOk, op.path, {}};
+    case OpCode::kError:
+      return OpResult{OpCode::kError, op.err, op.path, {}};
+    default:
+      invariant_broken("unknown txn op", op.path);
+  }
+}
+
+OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers) {
+  std::string_view parent_path = wire::parent_path(op.path);
+  Node& parent = must_find(parent_path);
+  auto [it, inserted] = nodes_.try_emplace(op.path);
+  if (!inserted) invariant_broken("create of an existing node", op.path);
+  Node& n = it->second;
+  n.data = op.data;
+  n.acl = intern(op.acl);
+  n.czxid = n.mzxid = n.pzxid = txn.zxid;
+  n.ctime = n.mtime = txn.time_ms;
+  n.ephemeral_owner = op.ephemeral_owner;
+  parent.children.emplace(wire::base_name(op.path));
+  if (op.parent_cversion > parent.cversion) parent.cversion = op.parent_cversion;
+  parent.pzxid = txn.zxid;
+  data_bytes_ += static_cast<int64_t>(op.data.size());
+  switch (node_kind(op.ephemeral_owner)) {
+    case NodeKind::kEphemeral: ephemerals_[op.ephemeral_owner].insert(op.path); break;
+    case NodeKind::kContainer: containers_.insert(op.path); break;
+    case NodeKind::kTtl: ttls_.insert(op.path); break;
+    case NodeKind::kPersistent: break;
+  }
+  triggers.push_back({op.path, EventType::kNodeCreated});
+  triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged});
+  return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
+}
+
+OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers) {
+  auto it = nodes_.find(op.path);
+  if (it == nodes_.end()) invariant_broken("delete of a missing node", op.path);
+  if (!it->second.children.empty()) invariant_broken("delete of a node with children", op.path);
+  int64_t owner = it->second.ephemeral_owner;
+  data_bytes_ -= static_cast<int64_t>(it->second.data.size());
+  nodes_.erase(it);
+  std::string_view parent_path = wire::parent_path(op.path);
+  Node& parent = must_find(parent_path);
+  parent.children.erase(parent.children.find(wire::base_name(op.path)));
+  if (txn.zxid > parent.pzxid) parent.pzxid = txn.zxid;
+  switch (node_kind(owner)) {
+    case NodeKind::kEphemeral: {
+      auto e = ephemerals_.find(owner);
+      if (e != ephemerals_.end()) {
+        e->second.erase(op.path);
+        if (e->second.empty()) ephemerals_.erase(e);
+      }
+      break;
+    }
+    case NodeKind::kContainer: containers_.erase(op.path); break;
+    case NodeKind::kTtl: ttls_.erase(op.path); break;
+    case NodeKind::kPersistent: break;
+  }
+  triggers.push_back({op.path, EventType::kNodeDeleted});
+  triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged});
+  return OpResult{op.type, ErrorCode::kOk, op.path, {}};
+}
+
+OpResult DataTree::set_data(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers) {
+  Node& n = must_find(op.path);
+  data_bytes_ += static_cast<int64_t>(op.data.size()) - static_cast<int64_t>(n.data.size());
+  n.data = op.data;
+  n.version = op.version;
+  n.mzxid = txn.zxid;
+  n.mtime = txn.time_ms;
+  triggers.push_back({op.path, EventType::kNodeDataChanged});
+  return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
+}
+
+OpResult DataTree::set_acl(const TxnOp& op) {
+  Node& n = must_find(op.path);
+  n.acl = intern(op.acl);
+  n.aversion = op.version;
+  return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
+}
+
+void DataTree::close_session(const Txn& txn, std::vector<WatchTrigger>& triggers) {
+  auto it = ephemerals_.find(txn.session_id);
+  if (it == ephemerals_.end()) return;
+  // Deepest first is not needed (ephemerals have no children), but a copy is:
+  // remove() edits the set we would be iterating.
+  std::vector<std::string> paths(it->second.begin(), it->second.end());
+  for (const auto& p : paths) {
+    TxnOp op;
+    op.type = OpCode::kDelete;
+    op.path = p;
+    remove(txn, op, triggers);
+  }
+}
+
+std::vector<std::string> DataTree::ephemerals(int64_t session_id) const {
+  auto it = ephemerals_.find(session_id);
+  if (it == ephemerals_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+std::map<int64_t, size_t> DataTree::ephemeral_counts() const {
+  std::map<int64_t, size_t> out;
+  for (const auto& [session, paths] : ephemerals_) out[session] = paths.size();
+  return out;
+}
+
+int32_t DataTree::descendant_count(std::string_view path) const {
+  const Node* n = find(path);
+  if (!n) return 0;
+  int32_t count = 0;
+  for (const auto& name : n->children) {
+    ++count;
+    count += descendant_count(wire::child_path(path, name));
+  }
+  return count;
+}
+
+std::vector<std::string> DataTree::paths() const {
+  std::vector<std::string> out;
+  std::vector<std::string> stack{"/"};
+  while (!stack.empty()) {
+    std::string p = std::move(stack.back());
+    stack.pop_back();
+    const Node* n = find(p);
+    for (auto it = n->children.rbegin(); it != n->children.rend(); ++it)
+      stack.push_back(wire::child_path(p, *it));
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+}  // namespace corral::tree

@@ -1,0 +1,117 @@
+// The in-memory znode tree. Pure: no sockets, sessions' connections, clocks or
+// storage. Changes only through apply(Txn), so every server that applies the
+// same Txns in zxid order holds the same tree.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "ensemble/tree/txn.h"
+#include "wire/protocol.h"
+#include "wire/records.h"
+
+namespace corral::tree {
+
+/// A znode. Children are stored as names; the stat's dataLength and
+/// numChildren are derived from data and children.
+struct Node {
+  std::string data;
+  std::shared_ptr<const wire::AclList> acl;
+  std::set<std::string, std::less<>> children;
+  int64_t czxid = 0;
+  int64_t mzxid = 0;
+  int64_t pzxid = 0;
+  int64_t ctime = 0;
+  int64_t mtime = 0;
+  int32_t version = 0;
+  int32_t cversion = 0;
+  int32_t aversion = 0;
+  int64_t ephemeral_owner = 0;
+
+  /// The node's Stat as ZooKeeper reports it.
+  wire::Stat stat() const;
+};
+
+/// A change the tree made that watches may care about.
+struct WatchTrigger {
+  std::string path;
+  wire::EventType type;
+};
+
+/// The outcome of one TxnOp.
+struct OpResult {
+  wire::OpCode type = wire::OpCode::kError;
+  wire::ErrorCode err = wire::ErrorCode::kOk;
+  std::string path;
+  wire::Stat stat;
+};
+
+/// The outcome of applying a Txn.
+struct ApplyResult {
+  /// For a single op or the first failing op of a multi.
+  wire::ErrorCode err = wire::ErrorCode::kOk;
+  std::vector<OpResult> ops;
+  std::vector<WatchTrigger> triggers;
+};
+
+/// The znode tree with its indexes of ephemerals, containers and TTL nodes.
+class DataTree {
+ public:
+  /// A tree holding "/", "/zookeeper", "/zookeeper/quota" and "/zookeeper/config".
+  DataTree();
+
+  /// The node at `path`, or nullptr.
+  const Node* find(std::string_view path) const;
+
+  /// Applies a committed Txn. Txns must be well-formed (prepared against this
+  /// tree's state); a Txn that does not fit the tree is a broken invariant.
+  ApplyResult apply(const Txn& txn);
+
+  /// Paths of ephemeral nodes owned by `session_id`, sorted.
+  std::vector<std::string> ephemerals(int64_t session_id) const;
+
+  /// Container nodes and TTL nodes, for the container manager.
+  const std::set<std::string>& containers() const { return containers_; }
+  const std::set<std::string>& ttl_nodes() const { return ttls_; }
+
+  /// Number of nodes, including the root and /zookeeper nodes.
+  size_t node_count() const { return nodes_.size(); }
+  /// Number of descendants of `path` (getAllChildrenNumber).
+  int32_t descendant_count(std::string_view path) const;
+  /// Total bytes of data held in nodes (for mntr's zk_approximate_data_size).
+  int64_t data_bytes() const { return data_bytes_; }
+  /// Sessions that own ephemerals, with their counts (for 4lw).
+  std::map<int64_t, size_t> ephemeral_counts() const;
+  /// The zxid of the last Txn applied.
+  int64_t last_zxid() const { return last_zxid_; }
+
+  /// Paths in depth-first preorder (for dumps and digests).
+  std::vector<std::string> paths() const;
+
+ private:
+  OpResult apply_op(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers);
+  OpResult create(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers);
+  OpResult remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers);
+  OpResult set_data(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers);
+  OpResult set_acl(const TxnOp& op);
+  void close_session(const Txn& txn, std::vector<WatchTrigger>& triggers);
+  void add_system_node(const std::string& path, wire::AclList acl);
+  Node& must_find(std::string_view path);
+  std::shared_ptr<const wire::AclList> intern(const wire::AclList& acl);
+
+  std::unordered_map<std::string, Node> nodes_;
+  std::unordered_map<int64_t, std::set<std::string>> ephemerals_;
+  std::set<std::string> containers_;
+  std::set<std::string> ttls_;
+  std::map<wire::AclList, std::weak_ptr<const wire::AclList>> acl_cache_;
+  int64_t data_bytes_ = 0;
+  int64_t last_zxid_ = 0;
+};
+
+}  // namespace corral::tree

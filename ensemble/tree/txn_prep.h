@@ -1,0 +1,92 @@
+// Prep: turns a write request into a Txn, or into an error Txn, by checking
+// it against the tree plus the changes of Txns prepared but not yet applied
+// (ZooKeeper's outstanding ChangeRecords). Pure: no I/O, time passed in.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "ensemble/tree/acl.h"
+#include "ensemble/tree/data_tree.h"
+#include "ensemble/tree/txn.h"
+#include "wire/records.h"
+
+namespace corral::tree {
+
+/// The body of one write: create (all variants), delete/check/deleteContainer,
+/// setData or setACL.
+using WriteBody = std::variant<wire::CreateRequest, wire::PathVersionRequest,
+                               wire::SetDataRequest, wire::SetAclRequest>;
+
+/// A decoded write request (or one op of a multi).
+struct WriteOp {
+  wire::OpCode type = wire::OpCode::kError;
+  WriteBody body;
+};
+
+/// Who asks, and the header the resulting Txn will carry.
+struct PrepContext {
+  int64_t session_id = 0;
+  int32_t cxid = 0;
+  int64_t zxid = 0;
+  int64_t time_ms = 0;
+  const AuthIds* ids = nullptr;
+};
+
+/// Builds Txns from write requests.
+class TxnPrep {
+ public:
+  /// `tree` must outlive the prep; `extended_types` enables TTL nodes.
+  TxnPrep(const DataTree& tree, bool extended_types)
+      : tree_(tree), extended_types_(extended_types) {}
+
+  /// One write: a Txn of that type, or an error Txn carrying ZooKeeper's code.
+  Txn prepare(const PrepContext& ctx, const WriteOp& op);
+  /// A multi: all ops succeed together, or every op becomes an error op (ZOK
+  /// before the failing one, its code, ZRUNTIMEINCONSISTENCY after).
+  Txn prepare_multi(const PrepContext& ctx, const std::vector<WriteOp>& ops);
+  /// createSession with its negotiated timeout.
+  Txn prepare_create_session(const PrepContext& ctx, int32_t timeout_ms);
+  /// closeSession: the Txn that removes the session's ephemerals.
+  Txn prepare_close_session(const PrepContext& ctx);
+
+  /// Forgets change records of Txns up to `zxid`, now visible in the tree.
+  void applied(int64_t zxid);
+
+ private:
+  /// What prep knows of a path: the tree's node updated by outstanding changes.
+  struct ChangeRecord {
+    int64_t zxid = 0;
+    bool exists = false;
+    int64_t ephemeral_owner = 0;
+    int32_t version = 0;
+    int32_t cversion = 0;
+    int32_t aversion = 0;
+    int32_t child_count = 0;
+    std::shared_ptr<const wire::AclList> acl;
+  };
+
+  TxnOp prep_op(const PrepContext& ctx, const WriteOp& op);
+  TxnOp prep_create(const PrepContext& ctx, wire::OpCode type, const wire::CreateRequest& req);
+  TxnOp prep_delete(const PrepContext& ctx, const wire::PathVersionRequest& req);
+  TxnOp prep_delete_container(const PrepContext& ctx, const wire::PathVersionRequest& req);
+  TxnOp prep_set_data(const PrepContext& ctx, const wire::SetDataRequest& req);
+  TxnOp prep_set_acl(const PrepContext& ctx, const wire::SetAclRequest& req);
+  TxnOp prep_check(const PrepContext& ctx, const wire::PathVersionRequest& req);
+
+  std::optional<ChangeRecord> lookup(const std::string& path) const;
+  ChangeRecord must_exist(const std::string& path) const;
+  void record(const std::string& path, ChangeRecord rec);
+  void check_acl(const ChangeRecord& rec, int32_t perm, const PrepContext& ctx) const;
+
+  const DataTree& tree_;
+  bool extended_types_;
+  std::map<std::string, ChangeRecord> outstanding_;
+};
+
+}  // namespace corral::tree
