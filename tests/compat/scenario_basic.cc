@@ -79,6 +79,7 @@ void basic_invalid_paths(Driver& d, ZkSession& a, const std::string& r) {
   d.note("the /zookeeper subtree");
   d.children1(a, "/zookeeper");
   d.create(a, "/zookeeper/mine", "x");
+  d.remove(a, "/zookeeper/mine", -1);
   d.remove(a, "/zookeeper", -1);
   d.create(a, r + "/zookeeper", "not special below the root");
   d.get(a, r + "/zookeeper");

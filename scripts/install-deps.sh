@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs everything Corral needs to build and test on Debian 12.
+# Apache ZooKeeper 3.8 is installed only as the oracle for compat tests.
+set -euo pipefail
+packages=(
+  build-essential g++ cmake ninja-build pkg-config
+  libasio-dev libprotobuf-dev protobuf-compiler libsqlite3-dev libcpprest-dev libssl-dev
+  libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
+  zookeeper zookeeper-bin libzookeeper-mt-dev default-jre-headless
+  netcat-openbsd procps
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
