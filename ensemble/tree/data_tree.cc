@@ -49,6 +49,9 @@ DataTree::DataTree() {
   add_system_node("/zookeeper", open_acl);
   add_system_node("/zookeeper/quota", open_acl);
   add_system_node("/zookeeper/config", {{wire::perms::kRead, {"world", "anyone"}}});
+  // ZooKeeper's addConfigNode sets this ACL with setACL(..., version -1), which
+  // stores -1 as the node's aversion.
+  nodes_["/zookeeper/config"].aversion = -1;
 }
 
 void DataTree::add_system_node(const std::string& path, wire::AclList acl) {

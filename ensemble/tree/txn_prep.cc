@@ -193,7 +193,8 @@ TxnOp TxnPrep::prep_create(const PrepContext& ctx, OpCode type, const wire::Crea
   op.path = path;
   op.data = req.data;
   op.acl = acl;
-  op.parent_cversion = parent_rec.cversion + 1;
+  // Wraps like Java's int rather than overflowing.
+  op.parent_cversion = static_cast<int32_t>(static_cast<uint32_t>(parent_rec.cversion) + 1);
   if (flags == int32_t(CreateMode::kContainer))
     op.ephemeral_owner = kContainerOwner;
   else if (is_ttl(flags))

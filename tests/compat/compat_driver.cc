@@ -21,11 +21,16 @@ using corral::compat::ScenarioFn;
 const std::map<std::string, ScenarioFn>& scenarios() {
   using namespace corral::compat;
   static const std::map<std::string, ScenarioFn> all = {
-      {"basic", scenario_basic},         {"sequential", scenario_sequential},
-      {"multi", scenario_multi},         {"watches", scenario_watches},
-      {"persistent", scenario_persistent}, {"acl", scenario_acl},
-      {"ephemeral", scenario_ephemeral}, {"container", scenario_container},
-      {"ttl", scenario_ttl},             {"random", scenario_random},
+      {"basic", scenario_basic},
+      {"sequential", scenario_sequential},
+      {"multi", scenario_multi},
+      {"watches", scenario_watches},
+      {"persistent", scenario_persistent},
+      {"acl", scenario_acl},
+      {"ephemeral", scenario_ephemeral},
+      {"container", scenario_container},
+      {"ttl", scenario_ttl},
+      {"random", scenario_random},
   };
   return all;
 }

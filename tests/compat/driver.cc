@@ -3,7 +3,10 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <stdexcept>
+#include <string_view>
+#include <tuple>
 
 #include "format.h"
 
@@ -13,6 +16,7 @@ namespace {
 
 constexpr int kSessionTimeoutMs = 10000;
 constexpr size_t kDataBufferBytes = 2 * 1024 * 1024;
+constexpr const char* kSentinelRoot = "/compat-sentinels";
 
 /// An ACL_vector pointing into an Acl; valid while the Acl lives.
 class AclVector {
@@ -20,8 +24,8 @@ class AclVector {
   explicit AclVector(const Acl& acl) {
     entries_.reserve(acl.size());
     for (const auto& e : acl) {
-      entries_.push_back(ACL{e.perms, Id{const_cast<char*>(e.scheme.c_str()),
-                                         const_cast<char*>(e.id.c_str())}});
+      entries_.push_back(
+          ACL{e.perms, Id{const_cast<char*>(e.scheme.c_str()), const_cast<char*>(e.id.c_str())}});
     }
     vec_.count = static_cast<int32_t>(entries_.size());
     vec_.data = entries_.empty() ? nullptr : entries_.data();
@@ -59,11 +63,14 @@ struct AuthWait {
 };
 
 void on_auth(int rc, const void* data) {
-  auto* w = static_cast<AuthWait*>(const_cast<void*>(data));
-  std::lock_guard lock(w->mu);
-  w->done = true;
-  w->rc = rc;
-  w->cv.notify_all();
+  auto* token = static_cast<std::shared_ptr<AuthWait>*>(const_cast<void*>(data));
+  {
+    std::lock_guard lock((*token)->mu);
+    (*token)->done = true;
+    (*token)->rc = rc;
+    (*token)->cv.notify_all();
+  }
+  delete token;
 }
 
 }  // namespace
@@ -99,11 +106,45 @@ ZkSession& Driver::session(const std::string& name) {
   return *slot;
 }
 
+ZkSession& Driver::observer() {
+  if (!observer_) {
+    observer_ = std::make_unique<ZkSession>("observer", hosts_, kSessionTimeoutMs);
+    if (observer_->zh() == nullptr || !observer_->wait_connected(std::chrono::seconds(15))) {
+      throw std::runtime_error("observer session could not connect to " + hosts_);
+    }
+    zoo_create(observer_->zh(), kSentinelRoot, nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, 0, nullptr, 0);
+  }
+  return *observer_;
+}
+
+// The C client's zookeeper_close returns once the close request is sent, not answered. To
+// know when the server has ended the session, the session owns an ephemeral sentinel (outside
+// every scenario's subtree) that the observer session watches.
+bool Driver::watch_sentinel(ZkSession& s, std::string& sentinel) {
+  if (zoo_state(s.zh()) != ZOO_CONNECTED_STATE) return false;
+  ZkSession& obs = observer();
+  char id[32];
+  std::snprintf(id, sizeof id, "/%016llx", static_cast<unsigned long long>(s.id()));
+  sentinel = std::string(kSentinelRoot) + id;
+  struct Stat st {};
+  return zoo_create(s.zh(), sentinel.c_str(), nullptr, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_EPHEMERAL,
+                    nullptr, 0) == ZOK &&
+         zoo_wexists(obs.zh(), sentinel.c_str(), ZkSession::watcher(), obs.watcher_ctx("sentinel"),
+                     &st) == ZOK;
+}
+
 void Driver::close(const std::string& name) {
   auto it = sessions_.find(name);
   if (it == sessions_.end() || !it->second->open()) return;
+  std::string sentinel;
+  bool watched = watch_sentinel(*it->second, sentinel);
   it->second->close();
-  line(name + " close");
+  bool ended = true;
+  if (watched) {
+    auto evs = observer().take_events(1, std::chrono::seconds(15));
+    ended = evs.size() == 1 && evs[0].type == ZOO_DELETED_EVENT;
+  }
+  line(name + " close" + (ended ? "" : " (the server did not end the session in time)"));
 }
 
 void Driver::note(const std::string& text) { line("# " + text); }
@@ -136,14 +177,14 @@ std::string Driver::stat_text(const struct Stat& st) {
   std::string mz = zxid_label(st.mzxid);
   std::string pz = zxid_label(st.pzxid);
   char buf[160];
-  std::snprintf(buf, sizeof buf, "{v=%d cv=%d av=%d len=%d nc=%d",
-                st.version, st.cversion, st.aversion, st.dataLength, st.numChildren);
-  return std::string(buf) + " eo=" + owner_label(st.ephemeralOwner) + " cz=" + cz +
-         " mz=" + mz + " pz=" + pz + "}";
+  std::snprintf(buf, sizeof buf, "{v=%d cv=%d av=%d len=%d nc=%d", st.version, st.cversion,
+                st.aversion, st.dataLength, st.numChildren);
+  return std::string(buf) + " eo=" + owner_label(st.ephemeralOwner) + " cz=" + cz + " mz=" + mz +
+         " pz=" + pz + "}";
 }
 
 int Driver::create(ZkSession& s, const std::string& path, std::optional<std::string> data,
-                   int flags, const Acl& acl, int64_t ttl, bool with_stat) {
+                   int flags, const Acl& acl, std::optional<int64_t> ttl, bool with_stat) {
   AclVector av(acl);
   char created[1024] = {0};
   struct Stat st {};
@@ -151,11 +192,11 @@ int Driver::create(ZkSession& s, const std::string& path, std::optional<std::str
   int len = data ? static_cast<int>(data->size()) : -1;
   int rc;
   std::string op = with_stat ? "create2" : "create";
-  if (ttl >= 0) {
-    op += "_ttl(" + std::to_string(ttl) + ")";
-    rc = with_stat ? zoo_create2_ttl(s.zh(), path.c_str(), value, len, av.get(), flags, ttl,
+  if (ttl) {
+    op += "_ttl(" + std::to_string(*ttl) + ")";
+    rc = with_stat ? zoo_create2_ttl(s.zh(), path.c_str(), value, len, av.get(), flags, *ttl,
                                      created, sizeof created, &st)
-                   : zoo_create_ttl(s.zh(), path.c_str(), value, len, av.get(), flags, ttl,
+                   : zoo_create_ttl(s.zh(), path.c_str(), value, len, av.get(), flags, *ttl,
                                     created, sizeof created);
   } else {
     rc = with_stat ? zoo_create2(s.zh(), path.c_str(), value, len, av.get(), flags, created,
@@ -203,8 +244,8 @@ int Driver::get(ZkSession& s, const std::string& path, const Watch& w) {
   if (w.tag.empty() || w.tag == "default") {
     rc = zoo_get(s.zh(), path.c_str(), w.tag.empty() ? 0 : 1, buffer_.data(), &len, &st);
   } else {
-    rc = zoo_wget(s.zh(), path.c_str(), ZkSession::watcher(), s.watcher_ctx(w.tag),
-                  buffer_.data(), &len, &st);
+    rc = zoo_wget(s.zh(), path.c_str(), ZkSession::watcher(), s.watcher_ctx(w.tag), buffer_.data(),
+                  &len, &st);
   }
   std::string text = s.name() + " get " + path + watch_arg(w) + " -> " + rc_name(rc);
   if (rc == ZOK) text += " " + quote_data(buffer_.data(), len) + " " + stat_text(st);
@@ -232,8 +273,8 @@ int Driver::children(ZkSession& s, const std::string& path, const Watch& w) {
   if (w.tag.empty() || w.tag == "default") {
     rc = zoo_get_children2(s.zh(), path.c_str(), w.tag.empty() ? 0 : 1, &sv, &st);
   } else {
-    rc = zoo_wget_children2(s.zh(), path.c_str(), ZkSession::watcher(), s.watcher_ctx(w.tag),
-                            &sv, &st);
+    rc = zoo_wget_children2(s.zh(), path.c_str(), ZkSession::watcher(), s.watcher_ctx(w.tag), &sv,
+                            &st);
   }
   std::string text = s.name() + " ls2 " + path + watch_arg(w) + " -> " + rc_name(rc);
   if (rc == ZOK) text += " " + sorted_children(sv) + " " + stat_text(st);
@@ -248,8 +289,7 @@ int Driver::children1(ZkSession& s, const std::string& path, const Watch& w) {
   if (w.tag.empty() || w.tag == "default") {
     rc = zoo_get_children(s.zh(), path.c_str(), w.tag.empty() ? 0 : 1, &sv);
   } else {
-    rc = zoo_wget_children(s.zh(), path.c_str(), ZkSession::watcher(), s.watcher_ctx(w.tag),
-                           &sv);
+    rc = zoo_wget_children(s.zh(), path.c_str(), ZkSession::watcher(), s.watcher_ctx(w.tag), &sv);
   }
   std::string text = s.name() + " ls " + path + watch_arg(w) + " -> " + rc_name(rc);
   if (rc == ZOK) text += " " + sorted_children(sv);
@@ -258,11 +298,20 @@ int Driver::children1(ZkSession& s, const std::string& path, const Watch& w) {
   return rc;
 }
 
-int Driver::get_acl(ZkSession& s, const std::string& path) {
+int Driver::get_acl(ZkSession& s, const std::string& path, bool sorted) {
   ACL_vector acl{};
   struct Stat st {};
   int rc = zoo_get_acl(s.zh(), path.c_str(), &acl, &st);
-  std::string text = s.name() + " getacl " + path + " -> " + rc_name(rc);
+  std::string text =
+      s.name() + " getacl " + path + (sorted ? " sorted" : "") + " -> " + rc_name(rc);
+  if (rc == ZOK && sorted) {
+    std::sort(acl.data, acl.data + acl.count, [](const ACL& x, const ACL& y) {
+      auto key = [](const ACL& a) {
+        return std::tuple(a.perms, std::string_view(a.id.scheme), std::string_view(a.id.id));
+      };
+      return key(x) < key(y);
+    });
+  }
   if (rc == ZOK) text += " " + acl_text(acl) + " " + stat_text(st);
   deallocate_ACL_vector(&acl);
   line(text);
@@ -278,16 +327,18 @@ int Driver::set_acl(ZkSession& s, const std::string& path, int version, const Ac
 }
 
 int Driver::add_auth(ZkSession& s, const std::string& scheme, const std::string& cert) {
-  AuthWait w;
+  // Heap-allocated and released by whoever finishes last: the completion may still run after
+  // a timeout here.
+  auto w = std::make_shared<AuthWait>();
+  auto* token = new std::shared_ptr<AuthWait>(w);
   int rc = zoo_add_auth(s.zh(), scheme.c_str(), cert.data(), static_cast<int>(cert.size()),
-                        &on_auth, &w);
-  if (rc == ZOK) {
-    std::unique_lock lock(w.mu);
-    if (!w.cv.wait_for(lock, std::chrono::seconds(10), [&] { return w.done; })) {
-      rc = ZOPERATIONTIMEOUT;
-    } else {
-      rc = w.rc;
-    }
+                        &on_auth, token);
+  if (rc != ZOK) {
+    delete token;
+  } else {
+    std::unique_lock lock(w->mu);
+    bool done = w->cv.wait_for(lock, std::chrono::seconds(10), [&] { return w->done; });
+    rc = done ? w->rc : ZOPERATIONTIMEOUT;
   }
   line(s.name() + " addauth " + scheme + " " + cert + " -> " + rc_name(rc) +
        " state=" + state_name(zoo_state(s.zh())));
@@ -299,21 +350,22 @@ int Driver::multi(ZkSession& s, const std::vector<MultiOp>& ops) {
   std::vector<zoo_op_result_t> results(ops.size());
   std::vector<std::vector<char>> paths(ops.size(), std::vector<char>(1024, 0));
   std::vector<struct Stat> stats(ops.size());
-  AclVector open(open_acl());
+  Acl world = open_acl();  // AclVector points into it
+  AclVector open(world);
   for (size_t i = 0; i < ops.size(); ++i) {
     const auto& op = ops[i];
     switch (op.kind) {
       case MultiOp::kCreate:
         zoo_create_op_init(&zops[i], op.path.c_str(), op.data.data(),
-                           static_cast<int>(op.data.size()), open.get(), op.flags,
-                           paths[i].data(), static_cast<int>(paths[i].size()));
+                           static_cast<int>(op.data.size()), open.get(), op.flags, paths[i].data(),
+                           static_cast<int>(paths[i].size()));
         break;
       case MultiOp::kDelete:
         zoo_delete_op_init(&zops[i], op.path.c_str(), op.version);
         break;
       case MultiOp::kSet:
-        zoo_set_op_init(&zops[i], op.path.c_str(), op.data.data(),
-                        static_cast<int>(op.data.size()), op.version, &stats[i]);
+        zoo_set_op_init(&zops[i], op.path.c_str(), op.data.data(), static_cast<int>(op.data.size()),
+                        op.version, &stats[i]);
         break;
       case MultiOp::kCheck:
         zoo_check_op_init(&zops[i], op.path.c_str(), op.version);
@@ -337,21 +389,20 @@ int Driver::multi(ZkSession& s, const std::vector<MultiOp>& ops) {
   return rc;
 }
 
-int Driver::remove_watches(ZkSession& s, const std::string& path, int type,
-                           const std::string& tag, bool local) {
+int Driver::remove_watches(ZkSession& s, const std::string& path, int type, const std::string& tag,
+                           bool local) {
   watcher_fn fn = tag.empty() ? nullptr : ZkSession::watcher();
   void* ctx = tag.empty() ? nullptr : s.watcher_ctx(tag);
   int rc = zoo_remove_watches(s.zh(), path.c_str(), static_cast<ZooWatcherType>(type), fn, ctx,
                               local ? 1 : 0);
   static const char* types[] = {"?", "CHILD", "DATA", "ANY"};
   line(s.name() + " removewatches " + path + " " + types[type & 3] +
-       (tag.empty() ? " all" : " watcher=" + tag) + (local ? " local" : "") + " -> " +
-       rc_name(rc));
+       (tag.empty() ? " all" : " watcher=" + tag) + (local ? " local" : "") + " -> " + rc_name(rc));
   return rc;
 }
 
-void Driver::events(ZkSession& s, size_t expected, std::chrono::milliseconds timeout,
-                    bool sorted, bool quiet) {
+void Driver::events(ZkSession& s, size_t expected, std::chrono::milliseconds timeout, bool sorted,
+                    bool quiet) {
   auto evs = s.take_events(expected, timeout);
   std::vector<std::string> lines;
   for (const auto& e : evs) {
@@ -374,7 +425,8 @@ void Driver::wait_deleted(ZkSession& s, const std::string& path,
     s.take_events(1, timeout);
     rc = zoo_exists(s.zh(), path.c_str(), 0, &st);
   }
-  line(s.name() + " wait-deleted " + path + " -> " + (rc == ZNONODE ? "gone" : rc_name(rc)));
+  std::string result = rc == ZNONODE ? "gone" : rc == ZOK ? "still-there" : rc_name(rc);
+  line(s.name() + " wait-deleted " + path + " -> " + result);
 }
 
 void Driver::cleanup(ZkSession& s, const std::string& path) {

@@ -66,16 +66,16 @@ class Driver {
 
   /// The session called `name`, opened (and connected) on first use.
   ZkSession& session(const std::string& name);
-  /// Closes session `name`; the server deletes its ephemerals before answering.
+  /// Closes session `name` and waits until the server has ended it (its ephemerals are gone).
   void close(const std::string& name);
   /// Writes a comment line ("# text").
   void note(const std::string& text);
   /// Writes a raw transcript line.
   void line(const std::string& text);
 
-  /// create (opcode create2 if `with_stat`, else create; createTTL if `ttl` >= 0).
-  int create(ZkSession& s, const std::string& path, std::optional<std::string> data,
-             int flags = 0, const Acl& acl = open_acl(), int64_t ttl = -1, bool with_stat = true);
+  /// create (opcode create2 if `with_stat`, else create; createTTL if `ttl` is given).
+  int create(ZkSession& s, const std::string& path, std::optional<std::string> data, int flags = 0,
+             const Acl& acl = open_acl(), std::optional<int64_t> ttl = {}, bool with_stat = true);
   /// delete with an expected version.
   int remove(ZkSession& s, const std::string& path, int version = -1);
   /// exists, optionally leaving a watch.
@@ -83,14 +83,14 @@ class Driver {
   /// getData, optionally leaving a watch.
   int get(ZkSession& s, const std::string& path, const Watch& w = Watch::none());
   /// setData with an expected version.
-  int set(ZkSession& s, const std::string& path, std::optional<std::string> data,
-          int version = -1);
+  int set(ZkSession& s, const std::string& path, std::optional<std::string> data, int version = -1);
   /// getChildren2 (children sorted), optionally leaving a watch.
   int children(ZkSession& s, const std::string& path, const Watch& w = Watch::none());
   /// getChildren (no stat), optionally leaving a watch.
   int children1(ZkSession& s, const std::string& path, const Watch& w = Watch::none());
-  /// getACL.
-  int get_acl(ZkSession& s, const std::string& path);
+  /// getACL; `sorted` sorts the entries (for ACLs expanded from a set of identities, whose
+  /// order in ZooKeeper is a Java HashSet's).
+  int get_acl(ZkSession& s, const std::string& path, bool sorted = false);
   /// setACL with an expected ACL version.
   int set_acl(ZkSession& s, const std::string& path, int version, const Acl& acl);
   /// addAuth; waits for the server's answer.
@@ -119,6 +119,8 @@ class Driver {
   std::string stat_text(const struct Stat& st);
 
  private:
+  ZkSession& observer();
+  bool watch_sentinel(ZkSession& s, std::string& sentinel);
   std::string zxid_label(int64_t zxid);
   std::string owner_label(int64_t owner);
   void print_multi_result(const std::vector<MultiOp>& ops, int rc, const void* results,
@@ -127,6 +129,7 @@ class Driver {
   std::string hosts_;
   std::ostream& out_;
   std::map<std::string, std::unique_ptr<ZkSession>> sessions_;
+  std::unique_ptr<ZkSession> observer_;
   std::map<int64_t, std::string> session_names_;
   std::map<int64_t, std::string> zxid_labels_;
   std::vector<char> buffer_;

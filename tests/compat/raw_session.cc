@@ -185,8 +185,7 @@ int RawSession::call(int type, const std::string& body) {
   int xid = next_xid_++;
   Writer w;
   w.i32(xid).i32(type);
-  if (!send_frame(Writer().i32(static_cast<int32_t>(8 + body.size())).bytes() +
-                  w.bytes() + body)) {
+  if (!send_frame(Writer().i32(static_cast<int32_t>(8 + body.size())).bytes() + w.bytes() + body)) {
     fail();
     return ZCONNECTIONLOSS;
   }
@@ -211,8 +210,7 @@ int RawSession::exists(const std::string& path, bool watch) {
   return call(kOpExists, Writer().str(path).boolean(watch).bytes());
 }
 
-std::vector<WatchEvent> RawSession::take_events(size_t count,
-                                                std::chrono::milliseconds timeout) {
+std::vector<WatchEvent> RawSession::take_events(size_t count, std::chrono::milliseconds timeout) {
   auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string frame;
   while (fd_ >= 0 && events_.size() < count) {

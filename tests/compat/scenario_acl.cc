@@ -19,9 +19,9 @@ void acl_permissions(Driver& d, ZkSession& a, const std::string& r) {
     const char* name;
     int perms;
   };
-  for (Bit bit : {Bit{"read", ZOO_PERM_READ}, Bit{"write", ZOO_PERM_WRITE},
-                  Bit{"create", ZOO_PERM_CREATE}, Bit{"delete", ZOO_PERM_DELETE},
-                  Bit{"admin", ZOO_PERM_ADMIN}, Bit{"none", 0}}) {
+  for (Bit bit :
+       {Bit{"read", ZOO_PERM_READ}, Bit{"write", ZOO_PERM_WRITE}, Bit{"create", ZOO_PERM_CREATE},
+        Bit{"delete", ZOO_PERM_DELETE}, Bit{"admin", ZOO_PERM_ADMIN}, Bit{"none", 0}}) {
     std::string n = r + "/only-" + bit.name;
     d.create(a, n, "data", ZOO_PERSISTENT, world(bit.perms));
     d.get(a, n);
@@ -110,7 +110,7 @@ void acl_digest(Driver& d, ZkSession& a, ZkSession& b, const std::string& r) {
   d.note("auth with several identities adds one entry per identity");
   d.create(b, r + "/both", "", ZOO_PERSISTENT,
            Acl{{ZOO_PERM_READ, "auth", ""}, {ZOO_PERM_ALL, "world", "anyone"}});
-  d.get_acl(b, r + "/both");
+  d.get_acl(b, r + "/both", true);
   d.create(b, r + "/digest-explicit", "", ZOO_PERSISTENT,
            Acl{{ZOO_PERM_ALL, "digest", kAliceDigest}, {ZOO_PERM_READ, "world", "anyone"}});
   d.get_acl(b, r + "/digest-explicit");

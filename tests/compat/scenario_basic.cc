@@ -25,7 +25,7 @@ void basic_versions(Driver& d, ZkSession& a, const std::string& r) {
   d.get(a, r + "/nope");
   d.children(a, r + "/nope");
   d.create(a, r + "/n/c1", "");
-  d.create(a, r + "/n/c2", "", ZOO_PERSISTENT, open_acl(), -1, false);
+  d.create(a, r + "/n/c2", "", ZOO_PERSISTENT, open_acl(), {}, false);
   d.children(a, r + "/n");
   d.children1(a, r + "/n");
   d.exists(a, r + "/n");
@@ -71,8 +71,8 @@ void basic_ephemeral_parent(Driver& d, ZkSession& a, const std::string& r) {
 
 void basic_invalid_paths(Driver& d, ZkSession& a, const std::string& r) {
   d.note("paths the C client refuses before sending");
-  for (std::string p : {std::string(""), std::string("noslash"), r + "/trailing/",
-                        r + "//double", r + "/./dot", r + "/a/../b", r + "/dot/."}) {
+  for (std::string p : {std::string(""), std::string("noslash"), r + "/trailing/", r + "//double",
+                        r + "/./dot", r + "/a/../b", r + "/dot/."}) {
     d.create(a, p, "x");
     d.exists(a, p);
   }
@@ -107,23 +107,23 @@ void scenario_sequential(Driver& d, const ScenarioArgs& args) {
   const std::string& r = args.root;
   d.create(a, r, "");
   d.create(a, r + "/q", "");
-  d.note("sequence numbers come from the parent's cversion");
+  d.note("suffix: child creations so far; Stat.cversion: creations + deletions");
   d.create(a, r + "/q/n-", "0", ZOO_PERSISTENT_SEQUENTIAL);
   d.create(a, r + "/q/n-", "1", ZOO_PERSISTENT_SEQUENTIAL);
-  d.create(a, r + "/q/n-", "2", ZOO_PERSISTENT_SEQUENTIAL, open_acl(), -1, false);
+  d.create(a, r + "/q/n-", "2", ZOO_PERSISTENT_SEQUENTIAL, open_acl(), {}, false);
   d.remove(a, r + "/q/n-0000000001", -1);
   d.create(a, r + "/q/n-", "after delete", ZOO_PERSISTENT_SEQUENTIAL);
-  d.create(a, r + "/q/plain", "plain child bumps cversion");
-  d.create(a, r + "/q/plain", "failed create does not");
+  d.create(a, r + "/q/plain", "a plain child counts too");
+  d.create(a, r + "/q/plain", "a failed create does not");
   d.create(a, r + "/q/n-", "", ZOO_PERSISTENT_SEQUENTIAL);
   d.create(a, r + "/q/", "trailing slash with sequential", ZOO_PERSISTENT_SEQUENTIAL);
   d.create(a, r + "/q/e-", "", ZOO_EPHEMERAL_SEQUENTIAL);
   d.create(b, r + "/q/e-", "", ZOO_EPHEMERAL_SEQUENTIAL);
-  d.create(a, r + "/q/n-0000000009", "collides with the next name");
+  d.create(a, r + "/q/n-0000000009", "an explicit name also advances the counter");
   d.create(a, r + "/q/n-", "", ZOO_PERSISTENT_SEQUENTIAL);
   d.create(a, r + "/q/n-", "", ZOO_PERSISTENT_SEQUENTIAL);
   d.children(a, r + "/q");
-  d.note("a closed session's ephemeral deletes bump cversion too");
+  d.note("a closed session's ephemerals going bumps cversion, not the suffix");
   d.close("B");
   d.children(a, r + "/q");
   d.create(a, r + "/q/n-", "", ZOO_PERSISTENT_SEQUENTIAL);

@@ -88,10 +88,8 @@ void scenario_container(Driver& d, const ScenarioArgs& args) {
   d.create(e, r + "/eph-ctr/e", "", ZOO_EPHEMERAL);
   d.close("E");
   d.wait_deleted(w, r + "/eph-ctr", 10s);
-  d.note("container flag combined with other flags");
+  d.note("an unknown create mode");
   d.create(a, r + "/bad-mode", "", 7);
-  d.multi(a, {MultiOp::create(r + "/mctr", "", ZOO_CONTAINER)});
-  d.exists(a, r + "/mctr");
   d.exists(a, r + "/never-used");
 }
 

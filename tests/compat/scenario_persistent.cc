@@ -43,8 +43,8 @@ class Persistent {
   }
 
   void remove(const std::string& path, int type) {
-    static const char* types[] = {"?", "CHILDREN", "DATA", "ANY", "PERSISTENT",
-                                  "PERSISTENT_RECURSIVE"};
+    static const char* types[] = {"?",   "CHILDREN",   "DATA",
+                                  "ANY", "PERSISTENT", "PERSISTENT_RECURSIVE"};
     int rc = p_.remove_watches(path, type);
     d_.line("P removewatches " + path + " " + types[type] + " -> " + rc_name(rc));
   }
@@ -90,8 +90,8 @@ class Persistent {
     std::string b = d_.last_created();
     d_.set(b_, b, "deep");
     events(4);
-    d_.multi(b_, {MultiOp::create(r_ + "/q/m", ""), MultiOp::set(r_ + "/q/a", "x"),
-                  MultiOp::remove(b)});
+    d_.multi(
+        b_, {MultiOp::create(r_ + "/q/m", ""), MultiOp::set(r_ + "/q/a", "x"), MultiOp::remove(b)});
     events(3);
     d_.note("a one-shot exists watch as well: one event per change");
     int rc = p_.exists(r_ + "/q/a", true);

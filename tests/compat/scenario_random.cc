@@ -65,9 +65,8 @@ class RandomRun {
   std::string data() { return "d" + std::to_string(rng_.below(1000)); }
 
   int flags() {
-    return rng_.pick(std::vector<int>{ZOO_PERSISTENT, ZOO_PERSISTENT, ZOO_PERSISTENT,
-                                      ZOO_EPHEMERAL, ZOO_PERSISTENT_SEQUENTIAL,
-                                      ZOO_EPHEMERAL_SEQUENTIAL});
+    return rng_.pick(std::vector<int>{ZOO_PERSISTENT, ZOO_PERSISTENT, ZOO_PERSISTENT, ZOO_EPHEMERAL,
+                                      ZOO_PERSISTENT_SEQUENTIAL, ZOO_EPHEMERAL_SEQUENTIAL});
   }
 
   Watch watch(const char* kind) {
@@ -129,9 +128,9 @@ class RandomRun {
   Driver& d_;
   std::string root_;
   Rng rng_;
-  std::vector<std::string> space_ = {
-      root_ + "/a", root_ + "/b", root_ + "/c", root_ + "/a/x", root_ + "/a/y",
-      root_ + "/b/x", root_ + "/b/y", root_ + "/c/x", root_ + "/c/y"};
+  std::vector<std::string> space_ = {root_ + "/a",   root_ + "/b",   root_ + "/c",
+                                     root_ + "/a/x", root_ + "/a/y", root_ + "/b/x",
+                                     root_ + "/b/y", root_ + "/c/x", root_ + "/c/y"};
   std::vector<std::string> extra_;
 };
 
