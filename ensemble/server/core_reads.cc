@@ -22,6 +22,13 @@ std::string user_of(const wire::Id& id) {
   return id.scheme == "digest" ? id.id.substr(0, id.id.find(':')) : id.id;
 }
 
+void write_data(wire::JuteWriter& w, const tree::Node& n) {
+  if (n.data_null)
+    w.null_buffer();
+  else
+    w.buffer(n.data);
+}
+
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
@@ -53,7 +60,7 @@ void ServerCore::handle_read(ClientLink& link, const wire::RequestHeader& h, wir
       ErrorCode rc = readable(n, wire::perms::kRead);
       if (rc == ErrorCode::kOk && req.watch) watches_.add_data_watch(req.path, link.id);
       return reply(link, h.xid, rc, [&](wire::JuteWriter& w) {
-        w.buffer(n->data);
+        write_data(w, *n);
         n->stat().write(w);
       });
     }
@@ -106,7 +113,8 @@ void ServerCore::handle_read(ClientLink& link, const wire::RequestHeader& h, wir
     case OpCode::kAddWatch: {
       link.last_op = "ADDW";
       auto req = wire::PathIntRequest::read(r);
-      if (req.value != 0 && req.value != 1) return reply_error(link, h.xid, ErrorCode::kBadArguments);
+      if (req.value != 0 && req.value != 1)
+        return reply_error(link, h.xid, ErrorCode::kMarshallingError);
       watches_.add_persistent(req.path, link.id, req.value == 1);
       return reply(link, h.xid, ErrorCode::kOk, [](wire::JuteWriter& w) { w.int32(0); });
     }
@@ -155,7 +163,7 @@ void ServerCore::handle_multi_read(ClientLink& link, const wire::RequestHeader& 
     }
     wire::MultiHeader{mh.type, false, 0}.write(w);
     if (op == OpCode::kGetData) {
-      w.buffer(n->data);
+      write_data(w, *n);
       n->stat().write(w);
     } else {
       w.int32(static_cast<int32_t>(n->children.size()));

@@ -34,9 +34,12 @@ wire::Stat Node::stat() const {
   s.ctime = ctime;
   s.mtime = mtime;
   s.version = version;
-  s.cversion = cversion;
+  // Every creation but those of the children still present was followed by a
+  // deletion, so creations + deletions = 2 * creations - children (ZooKeeper's rule).
+  s.cversion = static_cast<int32_t>(2u * static_cast<uint32_t>(cversion) - children.size());
   s.aversion = aversion;
-  s.ephemeral_owner = ephemeral_owner;
+  // Containers and TTL nodes show no owner to clients.
+  s.ephemeral_owner = node_kind(ephemeral_owner) == NodeKind::kEphemeral ? ephemeral_owner : 0;
   s.data_length = static_cast<int32_t>(data.size());
   s.num_children = static_cast<int32_t>(children.size());
   s.pzxid = pzxid;
@@ -132,6 +135,7 @@ OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   if (!inserted) invariant_broken("create of an existing node", op.path);
   Node& n = it->second;
   n.data = op.data;
+  n.data_null = op.data_null;
   n.acl = intern(op.acl);
   n.czxid = n.mzxid = n.pzxid = txn.zxid;
   n.ctime = n.mtime = txn.time_ms;
@@ -184,6 +188,7 @@ OpResult DataTree::set_data(const Txn& txn, const TxnOp& op, std::vector<WatchTr
   Node& n = must_find(op.path);
   data_bytes_ += static_cast<int64_t>(op.data.size()) - static_cast<int64_t>(n.data.size());
   n.data = op.data;
+  n.data_null = op.data_null;
   n.version = op.version;
   n.mzxid = txn.zxid;
   n.mtime = txn.time_ms;

@@ -22,6 +22,8 @@ namespace corral::tree {
 /// numChildren are derived from data and children.
 struct Node {
   std::string data;
+  /// ZooKeeper keeps null data apart from empty data: getData returns length -1.
+  bool data_null = false;
   std::shared_ptr<const wire::AclList> acl;
   std::set<std::string, std::less<>> children;
   int64_t czxid = 0;
@@ -30,6 +32,8 @@ struct Node {
   int64_t ctime = 0;
   int64_t mtime = 0;
   int32_t version = 0;
+  /// Count of child creations, as ZooKeeper stores it: it names sequential
+  /// children, and the reported cversion is derived from it (see stat()).
   int32_t cversion = 0;
   int32_t aversion = 0;
   int64_t ephemeral_owner = 0;

@@ -19,6 +19,8 @@ struct TxnOp {
   wire::OpCode type = wire::OpCode::kError;
   std::string path;
   std::string data;
+  /// The request sent a null buffer (length -1), kept apart from empty data.
+  bool data_null = false;
   wire::AclList acl;
   /// create: the node's ephemeralOwner (session id, container or TTL marker).
   int64_t ephemeral_owner = 0;

@@ -192,6 +192,7 @@ TxnOp TxnPrep::prep_create(const PrepContext& ctx, OpCode type, const wire::Crea
   op.type = type;
   op.path = path;
   op.data = req.data;
+  op.data_null = req.data_null;
   op.acl = acl;
   // Wraps like Java's int rather than overflowing.
   op.parent_cversion = static_cast<int32_t>(static_cast<uint32_t>(parent_rec.cversion) + 1);
@@ -265,6 +266,7 @@ TxnOp TxnPrep::prep_set_data(const PrepContext& ctx, const wire::SetDataRequest&
   op.type = OpCode::kSetData;
   op.path = req.path;
   op.data = req.data;
+  op.data_null = req.data_null;
   op.version = next_version(node.version, req.version);
   node.zxid = ctx.zxid;
   node.version = op.version;

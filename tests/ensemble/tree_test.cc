@@ -357,7 +357,11 @@ TEST_F(TreeTest, VersionWrapsAndSkipsMinusOne) {
   Txn txn;
   txn.type = OpCode::kSetData;
   txn.zxid = ++zxid;
-  txn.ops.push_back(TxnOp{OpCode::kSetData, "/v", "", {}, 0, INT32_MAX});
+  TxnOp op;
+  op.type = OpCode::kSetData;
+  op.path = "/v";
+  op.version = INT32_MAX;
+  txn.ops.push_back(op);
   commit(txn);
   ASSERT_EQ(stat("/v").version, INT32_MAX);
 
