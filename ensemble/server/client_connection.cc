@@ -39,7 +39,7 @@ ClientConnection::ClientConnection(asio::ip::tcp::socket socket, NetworkServer& 
 void ClientConnection::start() { read_more(); }
 
 void ClientConnection::read_more() {
-  if (reading_ || closed_ || closing || output_full()) return;
+  if (reading_ || closed_ || closing || output_full() || !server_.core().accepts(*this)) return;
   if (in_.size() - in_used_ < kReadChunk / 2) in_.resize(in_used_ + kReadChunk);
   reading_ = true;
   auto self = shared_from_this();

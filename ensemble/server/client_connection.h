@@ -25,6 +25,7 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   void start();
   void send(std::string frame) override;
   void close() override;
+  void wake() override { read_more(); }
 
  private:
   void read_more();

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <string>
 
 #include "ensemble/tree/acl.h"
@@ -18,6 +19,8 @@ class ClientLink {
   virtual void send(std::string frame) = 0;
   /// Closes the connection once queued frames are written; no more frames are read.
   virtual void close() = 0;
+  /// The core can take more frames again after holding too many (see ServerCore::accepts).
+  virtual void wake() {}
 
   /// Unique per connection for the server's lifetime; also the watcher id.
   uint64_t id = 0;
@@ -33,6 +36,10 @@ class ClientLink {
   tree::AuthIds auth;
   /// Set once the link is being closed; the core ignores its further frames.
   bool closing = false;
+  /// Writes sent to the log and not yet applied. While any is pending, later
+  /// frames wait in `held_frames`, so a session's requests complete in order.
+  int pending_writes = 0;
+  std::deque<std::string> held_frames;
 
   // Counters for the cons/stat four-letter words.
   uint64_t packets_received = 0;

@@ -108,13 +108,25 @@ void ServerCore::handle_write(ClientLink& link, const wire::RequestHeader& h, wi
   if (type == OpCode::kMulti) {
     auto ops = read_multi(r);
     if (!ops) return reply_error(link, h.xid, ErrorCode::kMarshallingError);
-    tree::ApplyResult res = commit(prep_.prepare_multi(context(link, h.xid, now_ms), *ops));
-    return reply(link, h.xid, ErrorCode::kOk,
-                 [&](wire::JuteWriter& w) { write_multi_results(w, res); });
+    ++link.pending_writes;
+    commit(prep_.prepare_multi(context(link, h.xid, now_ms), *ops),
+           [this, link_id = link.id, xid = h.xid](const tree::ApplyResult& res) {
+             write_done(link_id, [&](ClientLink& l) {
+               reply(l, xid, ErrorCode::kOk,
+                     [&](wire::JuteWriter& w) { write_multi_results(w, res); });
+             });
+           });
+    return;
   }
   tree::WriteOp op = read_write_op(type, r);
-  tree::ApplyResult res = commit(prep_.prepare(context(link, h.xid, now_ms), op));
-  reply(link, h.xid, res.err, [&](wire::JuteWriter& w) { write_op_result(w, res.ops.front()); });
+  ++link.pending_writes;
+  commit(prep_.prepare(context(link, h.xid, now_ms), op),
+         [this, link_id = link.id, xid = h.xid](const tree::ApplyResult& res) {
+           write_done(link_id, [&](ClientLink& l) {
+             reply(l, xid, res.err,
+                   [&](wire::JuteWriter& w) { write_op_result(w, res.ops.front()); });
+           });
+         });
 }
 
 }  // namespace corral::server

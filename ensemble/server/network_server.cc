@@ -90,6 +90,7 @@ void NetworkServer::schedule_tick() {
   tick_timer_.async_wait([this](const asio::error_code& ec) {
     if (ec) return;
     core_.tick(now_ms());
+    if (on_tick_) on_tick_();
     schedule_tick();
   });
 }

@@ -6,6 +6,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/steady_timer.hpp>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -33,6 +34,8 @@ class NetworkServer {
   static int64_t now_ms();
   /// Called by a connection when it has closed.
   void connection_closed(ClientConnection& c);
+  /// Runs `f` on every tick, after the core's own timers.
+  void on_tick(std::function<void()> f) { on_tick_ = std::move(f); }
   /// Resets every connection's counters (crst).
   void reset_connection_stats();
 
@@ -47,6 +50,7 @@ class NetworkServer {
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> connections_;
   std::map<std::string, int> per_ip_;
   uint64_t next_id_ = 1;
+  std::function<void()> on_tick_;
 };
 
 }  // namespace corral::server

@@ -37,10 +37,27 @@ void ServerCore::detach(ClientLink& link) {
   if (it != session_links_.end() && it->second == &link) session_links_.erase(it);
 }
 
+namespace {
+// Frames a link may have waiting behind its pending writes before its
+// connection stops reading (ZooKeeper's per-connection outstanding limit).
+constexpr size_t kMaxHeldFrames = 1000;
+}  // namespace
+
 void ServerCore::on_frame(ClientLink& link, std::string_view payload, int64_t now_ms) {
   if (link.closing) return;
+  last_now_ms_ = now_ms;
   ++stats_.packets_received;
   ++link.packets_received;
+  if (link.pending_writes > 0 || !link.held_frames.empty()) {
+    // FIFO per session: nothing overtakes a write still on its way to the log.
+    if (link.session_id != 0) sessions_.touch(link.session_id, now_ms);
+    link.held_frames.emplace_back(payload);
+    return;
+  }
+  process(link, payload, now_ms);
+}
+
+void ServerCore::process(ClientLink& link, std::string_view payload, int64_t now_ms) {
   if (link.session_id == 0) {
     handshake(link, payload, now_ms);
     return;
@@ -51,12 +68,50 @@ void ServerCore::on_frame(ClientLink& link, std::string_view payload, int64_t no
   dispatch(link, h, r, now_ms);
 }
 
+bool ServerCore::accepts(const ClientLink& link) const {
+  return link.held_frames.size() < kMaxHeldFrames;
+}
+
+void ServerCore::release_held(ClientLink& link, int64_t now_ms) {
+  bool was_full = !accepts(link);
+  while (!link.closing && link.pending_writes == 0 && !link.held_frames.empty()) {
+    std::string frame = std::move(link.held_frames.front());
+    link.held_frames.pop_front();
+    try {
+      process(link, frame, now_ms);
+    } catch (const wire::DecodeError&) {
+      link.closing = true;
+      link.close();
+    }
+  }
+  if (was_full && accepts(link)) link.wake();
+}
+
+ClientLink* ServerCore::link_of(uint64_t id) {
+  auto it = links_.find(id);
+  return it == links_.end() ? nullptr : it->second;
+}
+
+void ServerCore::write_done(uint64_t link_id, const std::function<void(ClientLink&)>& respond) {
+  ClientLink* link = link_of(link_id);
+  if (!link) return;
+  --link->pending_writes;
+  respond(*link);
+  release_held(*link, last_now_ms_);
+}
+
+void ServerCore::restore(int64_t last_zxid, const std::vector<session::Session>& live,
+                         int64_t now_ms) {
+  zxid_ = last_zxid;
+  for (const auto& s : live) sessions_.add(s.id, s.timeout_ms, s.passwd, now_ms);
+}
+
 void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t now_ms) {
   wire::JuteReader r(payload);
   wire::ConnectRequest req = wire::ConnectRequest::read(r);
-  if (req.last_zxid_seen > zxid_) {
+  if (req.last_zxid_seen > tree_.last_zxid()) {
     spdlog::info("refusing session from {}: it has seen zxid 0x{:x}, ours is 0x{:x}",
-                 link.address, req.last_zxid_seen, zxid_);
+                 link.address, req.last_zxid_seen, tree_.last_zxid());
     link.closing = true;
     link.close();
     return;
@@ -87,8 +142,11 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
   tree::PrepContext ctx{id, 0, ++zxid_, now_ms, &link.auth};
   tree::Txn txn = prep_.prepare_create_session(ctx, timeout);
   txn.session_passwd = session::SessionTracker::new_password();
-  commit(txn);
-  finish_handshake(link, id, timeout, txn.session_passwd);
+  std::string passwd = txn.session_passwd;
+  ++link.pending_writes;
+  commit(std::move(txn), [this, link_id = link.id, id, timeout, passwd](const tree::ApplyResult&) {
+    write_done(link_id, [&](ClientLink& l) { finish_handshake(l, id, timeout, passwd); });
+  });
 }
 
 void ServerCore::finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,
@@ -158,9 +216,19 @@ tree::PrepContext ServerCore::context(ClientLink& link, int32_t cxid, int64_t no
   return tree::PrepContext{link.session_id, cxid, ++zxid_, now_ms, &link.auth};
 }
 
-tree::ApplyResult ServerCore::commit(const tree::Txn& txn) {
+void ServerCore::commit(tree::Txn txn, std::function<void(const tree::ApplyResult&)> then) {
+  if (!log_) {
+    then(apply(txn));
+    return;
+  }
+  auto shared = std::make_shared<tree::Txn>(std::move(txn));
+  log_->append(*shared, [this, shared, then = std::move(then)] { then(apply(*shared)); });
+}
+
+tree::ApplyResult ServerCore::apply(const tree::Txn& txn) {
   tree::ApplyResult result = tree_.apply(txn);
   prep_.applied(txn.zxid);
+  ++txns_since_snapshot_;
   if (txn.type == OpCode::kCreateSession)
     sessions_.add(txn.session_id, txn.session_timeout_ms, txn.session_passwd, txn.time_ms);
   if (txn.type == OpCode::kCloseSession) sessions_.remove(txn.session_id);
@@ -192,17 +260,25 @@ void ServerCore::close_session(int64_t session_id, std::optional<int32_t> reply_
   session::Session* s = sessions_.find(session_id);
   if (s) s->closing = true;
   tree::PrepContext ctx{session_id, reply_xid.value_or(0), ++zxid_, now_ms, nullptr};
-  commit(prep_.prepare_close_session(ctx));
-  auto it = session_links_.find(session_id);
-  if (it == session_links_.end()) return;
-  ClientLink& link = *it->second;
-  if (reply_xid) reply_error(link, *reply_xid, ErrorCode::kOk);
-  detach(link);
-  link.closing = true;
-  link.close();
+  auto owner = session_links_.find(session_id);
+  uint64_t link_id = owner == session_links_.end() ? 0 : owner->second->id;
+  if (link_id && reply_xid) ++owner->second->pending_writes;
+  commit(prep_.prepare_close_session(ctx),
+         [this, session_id, reply_xid, link_id](const tree::ApplyResult&) {
+           ClientLink* link = link_of(link_id);
+           if (!link || link->session_id != session_id) return;
+           if (reply_xid) {
+             --link->pending_writes;
+             reply_error(*link, *reply_xid, ErrorCode::kOk);
+           }
+           detach(*link);
+           link->closing = true;
+           link->close();
+         });
 }
 
 void ServerCore::tick(int64_t now_ms) {
+  last_now_ms_ = now_ms;
   for (int64_t id : sessions_.expire(now_ms)) {
     spdlog::info("session 0x{:x} expired", id);
     close_session(id, std::nullopt, now_ms);
@@ -223,7 +299,8 @@ void ServerCore::delete_if_unused(const std::string& path, int64_t now_ms) {
   tree::AuthIds server_ids{{"super", ""}};
   tree::PrepContext ctx{0, 0, ++zxid_, now_ms, &server_ids};
   wire::PathVersionRequest req{path, -1};
-  commit(prep_.prepare(ctx, tree::WriteOp{OpCode::kDeleteContainer, req}));
+  commit(prep_.prepare(ctx, tree::WriteOp{OpCode::kDeleteContainer, req}),
+         [](const tree::ApplyResult&) {});
 }
 
 }  // namespace corral::server

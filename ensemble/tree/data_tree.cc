@@ -144,12 +144,7 @@ OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   if (op.parent_cversion > parent.cversion) parent.cversion = op.parent_cversion;
   parent.pzxid = txn.zxid;
   data_bytes_ += static_cast<int64_t>(op.data.size());
-  switch (node_kind(op.ephemeral_owner)) {
-    case NodeKind::kEphemeral: ephemerals_[op.ephemeral_owner].insert(op.path); break;
-    case NodeKind::kContainer: containers_.insert(op.path); break;
-    case NodeKind::kTtl: ttls_.insert(op.path); break;
-    case NodeKind::kPersistent: break;
-  }
+  index(op.path, op.ephemeral_owner);
   triggers.push_back({op.path, EventType::kNodeCreated});
   triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged});
   return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
@@ -166,19 +161,7 @@ OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   Node& parent = must_find(parent_path);
   parent.children.erase(parent.children.find(wire::base_name(op.path)));
   if (txn.zxid > parent.pzxid) parent.pzxid = txn.zxid;
-  switch (node_kind(owner)) {
-    case NodeKind::kEphemeral: {
-      auto e = ephemerals_.find(owner);
-      if (e != ephemerals_.end()) {
-        e->second.erase(op.path);
-        if (e->second.empty()) ephemerals_.erase(e);
-      }
-      break;
-    }
-    case NodeKind::kContainer: containers_.erase(op.path); break;
-    case NodeKind::kTtl: ttls_.erase(op.path); break;
-    case NodeKind::kPersistent: break;
-  }
+  unindex(op.path, owner);
   triggers.push_back({op.path, EventType::kNodeDeleted});
   triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged});
   return OpResult{op.type, ErrorCode::kOk, op.path, {}};
@@ -215,6 +198,105 @@ void DataTree::close_session(const Txn& txn, std::vector<WatchTrigger>& triggers
     op.path = p;
     remove(txn, op, triggers);
   }
+}
+
+void DataTree::index(const std::string& path, int64_t owner) {
+  switch (node_kind(owner)) {
+    case NodeKind::kEphemeral: ephemerals_[owner].insert(path); break;
+    case NodeKind::kContainer: containers_.insert(path); break;
+    case NodeKind::kTtl: ttls_.insert(path); break;
+    case NodeKind::kPersistent: break;
+  }
+}
+
+void DataTree::unindex(const std::string& path, int64_t owner) {
+  switch (node_kind(owner)) {
+    case NodeKind::kEphemeral: {
+      auto e = ephemerals_.find(owner);
+      if (e != ephemerals_.end()) {
+        e->second.erase(path);
+        if (e->second.empty()) ephemerals_.erase(e);
+      }
+      break;
+    }
+    case NodeKind::kContainer: containers_.erase(path); break;
+    case NodeKind::kTtl: ttls_.erase(path); break;
+    case NodeKind::kPersistent: break;
+  }
+}
+
+void DataTree::replay(const Txn& txn) {
+  if (txn.zxid > last_zxid_) last_zxid_ = txn.zxid;
+  if (txn.type == OpCode::kCloseSession) {
+    for (const auto& path : ephemerals(txn.session_id)) remove_subtree(txn, path);
+    return;
+  }
+  for (const TxnOp& op : txn.ops) replay_op(txn, op);
+}
+
+void DataTree::replay_op(const Txn& txn, const TxnOp& op) {
+  std::vector<WatchTrigger> ignored;
+  bool exists = nodes_.count(op.path) > 0;
+  if (is_create(op.type)) {
+    if (!exists && nodes_.count(std::string(wire::parent_path(op.path)))) {
+      create(txn, op, ignored);
+    } else if (exists) {
+      // The snapshot already has the node: only the parent's counters may lag.
+      Node& parent = must_find(wire::parent_path(op.path));
+      if (op.parent_cversion > parent.cversion) parent.cversion = op.parent_cversion;
+      if (txn.zxid > parent.pzxid) parent.pzxid = txn.zxid;
+    }
+    return;
+  }
+  if (!exists) return;
+  switch (op.type) {
+    case OpCode::kDelete:
+    case OpCode::kDeleteContainer: remove_subtree(txn, op.path); return;
+    case OpCode::kSetData: set_data(txn, op, ignored); return;
+    case OpCode::kSetAcl: set_acl(op); return;
+    default: return;
+  }
+}
+
+void DataTree::remove_subtree(const Txn& txn, const std::string& path) {
+  const Node* n = find(path);
+  if (!n) return;
+  std::vector<std::string> children(n->children.begin(), n->children.end());
+  for (const auto& c : children) remove_subtree(txn, wire::child_path(path, c));
+  TxnOp op;
+  op.type = OpCode::kDelete;
+  op.path = path;
+  std::vector<WatchTrigger> ignored;
+  remove(txn, op, ignored);
+}
+
+bool DataTree::load_node(const std::string& path, Node node) {
+  if (path == "/") {
+    Node& root = nodes_["/"];
+    node.children = std::move(root.children);
+    root = std::move(node);
+    return true;
+  }
+  auto parent = nodes_.find(std::string(wire::parent_path(path)));
+  if (parent == nodes_.end()) return false;
+  parent->second.children.emplace(wire::base_name(path));
+  auto existing = nodes_.find(path);
+  if (existing != nodes_.end()) {
+    // The system nodes exist from construction; the snapshot's copy replaces them.
+    node.children = std::move(existing->second.children);
+    data_bytes_ -= static_cast<int64_t>(existing->second.data.size());
+    existing->second = std::move(node);
+    data_bytes_ += static_cast<int64_t>(existing->second.data.size());
+    return true;
+  }
+  data_bytes_ += static_cast<int64_t>(node.data.size());
+  index(path, node.ephemeral_owner);
+  nodes_.emplace(path, std::move(node));
+  return true;
+}
+
+std::shared_ptr<const wire::AclList> DataTree::shared_acl(const wire::AclList& acl) {
+  return intern(acl);
 }
 
 std::vector<std::string> DataTree::ephemerals(int64_t session_id) const {

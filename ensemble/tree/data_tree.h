@@ -77,6 +77,16 @@ class DataTree {
   /// tree's state); a Txn that does not fit the tree is a broken invariant.
   ApplyResult apply(const Txn& txn);
 
+  /// Applies a logged Txn while recovering over a fuzzy snapshot, which may
+  /// already hold some of its effects: creates of existing nodes, and changes
+  /// to missing nodes, are skipped; a delete takes the node's subtree with it.
+  /// Replaying every Txn from the snapshot's start converges to the true tree.
+  void replay(const Txn& txn);
+
+  /// Adds a node read from a snapshot (parents come first). Returns false when
+  /// its parent is missing or the path is already there: a broken snapshot.
+  bool load_node(const std::string& path, Node node);
+
   /// Paths of ephemeral nodes owned by `session_id`, sorted.
   std::vector<std::string> ephemerals(int64_t session_id) const;
 
@@ -95,6 +105,9 @@ class DataTree {
   /// The zxid of the last Txn applied.
   int64_t last_zxid() const { return last_zxid_; }
 
+  /// The tree's shared copy of an ACL list (nodes with equal ACLs share one).
+  std::shared_ptr<const wire::AclList> shared_acl(const wire::AclList& acl);
+
   /// Paths in depth-first preorder (for dumps and digests).
   std::vector<std::string> paths() const;
 
@@ -105,6 +118,10 @@ class DataTree {
   OpResult set_data(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers);
   OpResult set_acl(const TxnOp& op);
   void close_session(const Txn& txn, std::vector<WatchTrigger>& triggers);
+  void replay_op(const Txn& txn, const TxnOp& op);
+  void remove_subtree(const Txn& txn, const std::string& path);
+  void index(const std::string& path, int64_t owner);
+  void unindex(const std::string& path, int64_t owner);
   void add_system_node(const std::string& path, wire::AclList acl);
   Node& must_find(std::string_view path);
   std::shared_ptr<const wire::AclList> intern(const wire::AclList& acl);

@@ -97,8 +97,9 @@ std::string frame(std::string_view payload) {
   return out;
 }
 
-/// A ConnectRequest for a new session.
-std::string connect_request(int32_t timeout_ms = 10000) {
+/// A ConnectRequest for a new session. The timeout outlives any test, so no session expires
+/// (and takes a zxid) while a test compares the tree before and after.
+std::string connect_request(int32_t timeout_ms = 30000) {
   std::string out;
   put32(out, 0);           // protocolVersion
   put64(out, 0);           // lastZxidSeen
@@ -560,17 +561,26 @@ TEST_F(BadInputTest, NegativeFrameLengthClosesConnection) {
   EXPECT_TRUE(healthy("/bad-negative"));
 }
 
+/// A well-formed create of `path` whose frame payload is exactly `size` bytes.
+std::string create_of_size(int32_t xid, std::string_view path, size_t size) {
+  const size_t overhead = request(xid, kOpCreate, create_body(path, "")).size();
+  return request(xid, kOpCreate, create_body(path, std::string(size - overhead, 'd')));
+}
+
 TEST_F(SmallMaxBufferTest, FrameOverConfiguredMaxBufferClosesConnection) {
   auto c = session();
-  // A frame just under the limit is fine...
-  const std::string fits(4096 - 100, 'f');
-  EXPECT_EQ(c->create("/fits", fits), kOk);
-  // ...one byte over it closes the connection.
-  std::string body = create_body("/bad-too-big", std::string(4096, 'b'));
-  std::string payload = request(2, kOpCreate, body).substr(0, 4097);
-  ASSERT_EQ(payload.size(), 4097u);
+  // A frame of exactly jute.maxbuffer bytes is fine...
+  std::string fits = create_of_size(1, "/fits", 4096);
+  ASSERT_EQ(fits.size(), 4096u);
+  ASSERT_TRUE(c->send(frame(fits)));
+  auto reply = c->read_frame();
+  ASSERT_TRUE(reply && reply->size() >= 16);
+  EXPECT_EQ(get32(*reply, 12), kOk);
+  // ...a well-formed one a byte longer closes the connection.
+  std::string too_big = create_of_size(2, "/bad-too-big", 4097);
+  ASSERT_EQ(too_big.size(), 4097u);
   const std::string before = tree_state();
-  ASSERT_TRUE(c->send(frame(payload)));
+  ASSERT_TRUE(c->send(frame(too_big)));
   EXPECT_TRUE(c->wait_closed());
   EXPECT_EQ(tree_state(), before);
   EXPECT_TRUE(healthy("/bad-too-big"));

@@ -464,6 +464,13 @@ TEST_F(ServerCoreTest, CrudRoundTrip) {
 
   EXPECT_EQ(remove(l, "/a").err(), ErrorCode::kNotEmpty);
   ASSERT_EQ(remove(l, "/a/x").err(), ErrorCode::kOk);
+  {
+    // ZooKeeper reports creations + deletions: two creates and one delete.
+    wire::Stat s = read_stat(exists(l, "/a").body);
+    EXPECT_EQ(s.cversion, 3);
+    EXPECT_EQ(s.num_children, 1);
+    EXPECT_EQ(core.tree().find("/a")->cversion, 2);
+  }
   ASSERT_EQ(remove(l, "/a/y").err(), ErrorCode::kOk);
   Reply d = remove(l, "/a", 1);
   ASSERT_EQ(d.err(), ErrorCode::kOk);
@@ -496,20 +503,31 @@ TEST_F(ServerCoreTest, CreateVariantsShapeTheirResponses) {
     EXPECT_EQ(r.string(), "/q/n-0000000000");
     EXPECT_EQ(wire::Stat::read(r).ephemeral_owner, l.session_id);
   }
+  EXPECT_EQ(read_stat(exists(l, "/q/n-0000000000").body).ephemeral_owner, l.session_id);
+  // Containers and TTL nodes keep their marker in the tree but show clients owner 0, as
+  // ZooKeeper's getClientEphemeralOwner does.
   Reply cont = create_container(l, "/c");
   ASSERT_EQ(cont.err(), ErrorCode::kOk);
   {
     wire::JuteReader r(cont.body);
     EXPECT_EQ(r.string(), "/c");
-    EXPECT_EQ(wire::Stat::read(r).ephemeral_owner, INT64_MIN);
+    EXPECT_EQ(wire::Stat::read(r).ephemeral_owner, 0);
+    EXPECT_TRUE(r.at_end());
   }
+  EXPECT_EQ(core.tree().find("/c")->ephemeral_owner, INT64_MIN);
+  EXPECT_EQ(read_stat(exists(l, "/c").body).ephemeral_owner, 0);
   Reply ttl = create_ttl(l, "/t", 5000);
   ASSERT_EQ(ttl.err(), ErrorCode::kOk);
   {
     wire::JuteReader r(ttl.body);
     EXPECT_EQ(r.string(), "/t");
-    EXPECT_EQ(tree::ttl_of(wire::Stat::read(r).ephemeral_owner), 5000);
+    EXPECT_EQ(wire::Stat::read(r).ephemeral_owner, 0);
+    EXPECT_TRUE(r.at_end());
   }
+  int64_t ttl_owner = core.tree().find("/t")->ephemeral_owner;
+  EXPECT_EQ(tree::node_kind(ttl_owner), tree::NodeKind::kTtl);
+  EXPECT_EQ(tree::ttl_of(ttl_owner), 5000);
+  EXPECT_EQ(read_stat(exists(l, "/t").body).ephemeral_owner, 0);
   Reply exists_again = create(l, "/plain");
   EXPECT_EQ(exists_again.err(), ErrorCode::kNodeExists);
   EXPECT_TRUE(exists_again.body.empty());
@@ -686,7 +704,17 @@ TEST_F(ServerCoreTest, AddWatchPersistentAndRecursive) {
                                            {EventType::kNodeDataChanged, "/rw/a/b"},
                                            {EventType::kNodeDeleted, "/rw/a/b"}}));
 
-  EXPECT_EQ(call(b, OpCode::kAddWatch, path_int("/x", 2)).err(), ErrorCode::kBadArguments);
+  // A mode ZooKeeper cannot map to an AddWatchMode fails to deserialize: ZMARSHALLINGERROR.
+  for (int32_t mode : {2, -1}) {
+    Reply bad = call(b, OpCode::kAddWatch, path_int("/x", mode));
+    EXPECT_EQ(bad.err(), ErrorCode::kMarshallingError) << mode;
+    EXPECT_TRUE(bad.body.empty()) << mode;
+  }
+  // Nothing was registered, and the connection stays usable.
+  ASSERT_EQ(create(a, "/x").err(), ErrorCode::kOk);
+  EXPECT_TRUE(events(b).empty());
+  EXPECT_EQ(b.close_calls, 0);
+  EXPECT_EQ(call(b, OpCode::kPing).err(), ErrorCode::kOk);
 }
 
 TEST_F(ServerCoreTest, CheckAndRemoveWatches) {
@@ -970,6 +998,9 @@ TEST_F(ServerCoreTest, SystemNodesAsZooKeeperShowsThem) {
   Reply r = exists(l, "/zookeeper/config");
   ASSERT_EQ(r.err(), ErrorCode::kOk);
   EXPECT_EQ(read_stat(r.body).aversion, -1);
+  // The system nodes were linked in without counted creations: "cversion = -2" in zkCli.
+  EXPECT_EQ(read_stat(exists(l, "/zookeeper").body).cversion, -2);
+  EXPECT_EQ(read_stat(exists(l, "/").body).cversion, -1);
   Reply acl = call(l, OpCode::kGetAcl, path_only("/zookeeper/config"));
   ASSERT_EQ(acl.err(), ErrorCode::kOk);
   wire::JuteReader in(acl.body);
@@ -1085,11 +1116,13 @@ TEST_F(ServerCoreTest, MultiSuccessEncoding) {
   EXPECT_EQ(wire::Stat::read(in).czxid, core.last_zxid());
   header(15);  // createTTL answers as create2
   EXPECT_EQ(in.string(), "/m/t");
-  EXPECT_EQ(tree::ttl_of(wire::Stat::read(in).ephemeral_owner), 1000);
+  EXPECT_EQ(wire::Stat::read(in).ephemeral_owner, 0);  // TTL nodes show clients no owner
   header(5);
   wire::Stat s = wire::Stat::read(in);
   EXPECT_EQ(s.version, 1);
   EXPECT_EQ(s.mzxid, core.last_zxid());
+  EXPECT_EQ(s.num_children, 2);  // /m/x and /m/t, before the delete
+  EXPECT_EQ(s.cversion, 2);
   header(13);
   header(2);
   wire::MultiHeader done = wire::MultiHeader::read(in);
@@ -1099,6 +1132,10 @@ TEST_F(ServerCoreTest, MultiSuccessEncoding) {
   EXPECT_TRUE(in.at_end());
   EXPECT_TRUE(node_exists("/m/t"));
   EXPECT_FALSE(node_exists("/m/x"));
+  EXPECT_EQ(tree::ttl_of(core.tree().find("/m/t")->ephemeral_owner), 1000);
+  wire::Stat m = read_stat(exists(l, "/m").body);
+  EXPECT_EQ(m.cversion, 3);  // two creations and one deletion
+  EXPECT_EQ(m.num_children, 1);
 }
 
 TEST_F(ServerCoreTest, MultiFailureEncodingAndNoChange) {
@@ -1169,6 +1206,76 @@ TEST_F(ServerCoreTest, MultiReadEncoding) {
   }
   h = wire::MultiHeader::read(in);
   EXPECT_TRUE(h.done);
+  EXPECT_TRUE(in.at_end());
+}
+
+TEST_F(ServerCoreTest, NullDataRoundTrip) {
+  FakeLink& l = connect();
+  // The raw length of getData's buffer (-1 for null) and the Stat after it.
+  auto data_length_of = [&](const std::string& path) {
+    Reply g = get_data(l, path);
+    EXPECT_EQ(g.err(), ErrorCode::kOk) << path;
+    int32_t len = wire::JuteReader(g.body).int32();
+    wire::JuteReader r(g.body);
+    EXPECT_EQ(r.buffer().size(), static_cast<size_t>(std::max(len, 0)));
+    wire::Stat s = wire::Stat::read(r);
+    EXPECT_TRUE(r.at_end()) << path;
+    return std::make_pair(len, s.data_length);
+  };
+  using Lengths = std::pair<int32_t, int32_t>;
+
+  auto null_req = create_request("/null");
+  null_req.data_null = true;
+  Reply c = call(l, OpCode::kCreate2, [=](wire::JuteWriter& w) { null_req.write(w, false); });
+  ASSERT_EQ(c.err(), ErrorCode::kOk);
+  {
+    wire::JuteReader r(c.body);
+    EXPECT_EQ(r.string(), "/null");
+    EXPECT_EQ(wire::Stat::read(r).data_length, 0);
+  }
+  ASSERT_EQ(create(l, "/empty", "").err(), ErrorCode::kOk);
+  EXPECT_EQ(data_length_of("/null"), (Lengths{-1, 0}));
+  EXPECT_EQ(data_length_of("/empty"), (Lengths{0, 0}));
+  {
+    // Through the reader's own decoding too: null reads back as null, empty as not.
+    Reply g = get_data(l, "/null");
+    wire::JuteReader r(g.body);
+    bool was_null = false;
+    EXPECT_EQ(r.buffer(was_null), "");
+    EXPECT_TRUE(was_null);
+  }
+  EXPECT_EQ(read_stat(exists(l, "/null").body).data_length, 0);
+
+  // setData with a null buffer makes data null; with an empty one, empty again.
+  Reply set_null = call(l, OpCode::kSetData, [](wire::JuteWriter& w) {
+    wire::SetDataRequest{"/empty", "", true, -1}.write(w);
+  });
+  ASSERT_EQ(set_null.err(), ErrorCode::kOk);
+  EXPECT_EQ(read_stat(set_null.body).data_length, 0);
+  EXPECT_EQ(data_length_of("/empty"), (Lengths{-1, 0}));
+  ASSERT_EQ(set_data(l, "/null", "").err(), ErrorCode::kOk);
+  EXPECT_EQ(data_length_of("/null"), (Lengths{0, 0}));
+  ASSERT_EQ(set_data(l, "/null", "abc").err(), ErrorCode::kOk);
+  EXPECT_EQ(data_length_of("/null"), (Lengths{3, 3}));
+
+  // A null create inside a multi, and getData of null data inside a multiRead.
+  auto multi_null = create_request("/multi-null");
+  multi_null.data_null = true;
+  ASSERT_EQ(call(l, OpCode::kMulti, multi_body({m_create(OpCode::kCreate, multi_null)})).err(),
+            ErrorCode::kOk);
+  EXPECT_EQ(data_length_of("/multi-null"), (Lengths{-1, 0}));
+  Reply mr = call(
+      l, OpCode::kMultiRead,
+      multi_body({m_read(OpCode::kGetData, "/multi-null"), m_read(OpCode::kGetData, "/null")}));
+  ASSERT_EQ(mr.err(), ErrorCode::kOk);
+  wire::JuteReader in(mr.body);
+  EXPECT_EQ(wire::MultiHeader::read(in).type, 4);
+  EXPECT_EQ(in.int32(), -1);
+  EXPECT_EQ(wire::Stat::read(in).data_length, 0);
+  EXPECT_EQ(wire::MultiHeader::read(in).type, 4);
+  EXPECT_EQ(in.buffer(), "abc");
+  EXPECT_EQ(wire::Stat::read(in).data_length, 3);
+  EXPECT_TRUE(wire::MultiHeader::read(in).done);
   EXPECT_TRUE(in.at_end());
 }
 

@@ -131,7 +131,13 @@ TEST_F(TreeTest, SystemNodesExist) {
   EXPECT_EQ(stat("/zookeeper").aversion, 0);
   EXPECT_EQ(stat("/zookeeper").num_children, 2);
   EXPECT_EQ(stat("/").num_children, 1);
-  EXPECT_EQ(stat("/").cversion, 0);
+  // ZooKeeper's DataTree links the system nodes in without counting a creation, so the
+  // reported cversion (2 * creations - children) is negative: "cversion = -2" for /zookeeper.
+  EXPECT_EQ(tree.find("/")->cversion, 0);
+  EXPECT_EQ(tree.find("/zookeeper")->cversion, 0);
+  EXPECT_EQ(stat("/").cversion, -1);
+  EXPECT_EQ(stat("/zookeeper").cversion, -2);
+  EXPECT_EQ(stat("/zookeeper/quota").cversion, 0);
 }
 
 TEST_F(TreeTest, SpecialPathsCannotBeDeleted) {
@@ -173,7 +179,9 @@ TEST_F(TreeTest, CreateSetsStatAndParent) {
   EXPECT_EQ(tree.last_zxid(), zxid);
 
   wire::Stat root = stat("/");
-  EXPECT_EQ(root.cversion, root_before.cversion + 1);
+  EXPECT_EQ(root_before.cversion, -1);
+  EXPECT_EQ(root.cversion, 0);  // one more creation, one more child: 2 * 1 - 2
+  EXPECT_EQ(tree.find("/")->cversion, 1);
   EXPECT_EQ(root.pzxid, zxid);
   EXPECT_EQ(root.num_children, root_before.num_children + 1);
   EXPECT_EQ(root.mzxid, root_before.mzxid);  // a child's create is not a data change
@@ -204,21 +212,67 @@ TEST_F(TreeTest, SetDataChangesDataVersionMzxidMtimeOnly) {
   EXPECT_EQ(stat("/a").data_length, 0);
 }
 
-TEST_F(TreeTest, DeleteUpdatesParentPzxidButNotCversion) {
+TEST_F(TreeTest, NullDataIsKeptApartFromEmptyData) {
+  WriteOp null_create = create_op("/n");
+  std::get<wire::CreateRequest>(null_create.body).data_null = true;
+  Txn txn = prep.prepare(ctx(), null_create);
+  ASSERT_EQ(txn.type, OpCode::kCreate2);
+  EXPECT_TRUE(txn.ops[0].data_null);
+  ApplyResult r = commit(txn);
+  ASSERT_EQ(r.err, ErrorCode::kOk);
+  EXPECT_TRUE(tree.find("/n")->data_null);
+  EXPECT_EQ(tree.find("/n")->data, "");
+  EXPECT_EQ(r.ops[0].stat.data_length, 0);
+  EXPECT_EQ(stat("/n").data_length, 0);
+
+  ASSERT_EQ(create("/e", ""), ErrorCode::kOk);
+  EXPECT_FALSE(tree.find("/e")->data_null);
+  EXPECT_EQ(stat("/e").data_length, 0);
+
+  // setData replaces nullness along with the data.
+  ASSERT_EQ(run(set_data_op("/n", "")).err, ErrorCode::kOk);
+  EXPECT_FALSE(tree.find("/n")->data_null);
+  WriteOp null_set = set_data_op("/e", "");
+  std::get<wire::SetDataRequest>(null_set.body).data_null = true;
+  Txn set = prep.prepare(ctx(), null_set);
+  ASSERT_EQ(set.type, OpCode::kSetData);
+  EXPECT_TRUE(set.ops[0].data_null);
+  ASSERT_EQ(commit(set).err, ErrorCode::kOk);
+  EXPECT_TRUE(tree.find("/e")->data_null);
+  EXPECT_EQ(stat("/e").data_length, 0);
+  EXPECT_EQ(stat("/e").version, 1);
+  ASSERT_EQ(run(set_data_op("/e", "x")).err, ErrorCode::kOk);
+  EXPECT_FALSE(tree.find("/e")->data_null);
+  EXPECT_EQ(tree.find("/e")->data, "x");
+  EXPECT_EQ(tree.data_bytes(), 1);
+}
+
+TEST_F(TreeTest, DeleteBumpsReportedCversionButNotCreationCount) {
   ASSERT_EQ(create("/p"), ErrorCode::kOk);
   ASSERT_EQ(create("/p/a"), ErrorCode::kOk);
   ASSERT_EQ(create("/p/b"), ErrorCode::kOk);
   wire::Stat before = stat("/p");
   EXPECT_EQ(before.cversion, 2);
   EXPECT_EQ(before.num_children, 2);
+  EXPECT_EQ(tree.find("/p")->cversion, 2);
   ASSERT_EQ(run(delete_op("/p/a")).err, ErrorCode::kOk);
   EXPECT_EQ(tree.find("/p/a"), nullptr);
   wire::Stat s = stat("/p");
   EXPECT_EQ(s.pzxid, zxid);
-  EXPECT_EQ(s.cversion, 2);  // ZooKeeper 3.8: only creates bump cversion
+  // ZooKeeper stores only the creations (2) and reports creations + deletions.
+  EXPECT_EQ(tree.find("/p")->cversion, 2);
+  EXPECT_EQ(s.cversion, 3);
   EXPECT_EQ(s.num_children, 1);
   EXPECT_EQ(s.mzxid, before.mzxid);
   EXPECT_EQ(s.version, before.version);
+
+  ASSERT_EQ(run(delete_op("/p/b")).err, ErrorCode::kOk);
+  EXPECT_EQ(tree.find("/p")->cversion, 2);
+  EXPECT_EQ(stat("/p").cversion, 4);
+  EXPECT_EQ(stat("/p").num_children, 0);
+  ASSERT_EQ(create("/p/c"), ErrorCode::kOk);
+  EXPECT_EQ(tree.find("/p")->cversion, 3);
+  EXPECT_EQ(stat("/p").cversion, 5);
 }
 
 TEST_F(TreeTest, SetAclChangesAversionOnly) {
@@ -393,14 +447,41 @@ TEST_F(TreeTest, SequentialNamesFollowParentCversion) {
   ASSERT_EQ(create("/q/plain"), ErrorCode::kOk);  // any create bumps the counter
   EXPECT_EQ(created_path("/q/job-", CreateMode::kEphemeralSequential), "/q/job-0000000003");
   EXPECT_EQ(stat("/q/job-0000000003").ephemeral_owner, kSession);
-  // Deletes do not reuse or rewind numbers.
+  EXPECT_EQ(tree.find("/q/job-0000000003")->ephemeral_owner, kSession);
+  EXPECT_EQ(stat("/q").cversion, 4);
+  // Deletes do not reuse or rewind numbers, but do count in the reported cversion.
   ASSERT_EQ(run(delete_op("/q/job-0000000003")).err, ErrorCode::kOk);
   ASSERT_EQ(run(delete_op("/q/job-0000000001")).err, ErrorCode::kOk);
+  EXPECT_EQ(stat("/q").cversion, 6);
   EXPECT_EQ(created_path("/q/job-", CreateMode::kPersistentSequential), "/q/job-0000000004");
   // A prefix ending in "/" names the child by its number alone.
   EXPECT_EQ(created_path("/q/", CreateMode::kPersistentSequential), "/q/0000000005");
   EXPECT_EQ(created_path("/", CreateMode::kPersistentSequential), "/0000000001");
-  EXPECT_EQ(stat("/q").cversion, 6);
+  // 6 creations and 2 deletions; 4 children left.
+  EXPECT_EQ(tree.find("/q")->cversion, 6);
+  EXPECT_EQ(stat("/q").num_children, 4);
+  EXPECT_EQ(stat("/q").cversion, 8);
+}
+
+// The case the compat run against ZooKeeper 3.8 pinned down: the suffix is the count of
+// creations, the reported cversion the count of creations and deletions.
+TEST_F(TreeTest, SequentialSuffixAfterDeleteIsCreationCount) {
+  ASSERT_EQ(create("/q"), ErrorCode::kOk);
+  EXPECT_EQ(created_path("/q/n-", CreateMode::kPersistentSequential), "/q/n-0000000000");
+  EXPECT_EQ(created_path("/q/n-", CreateMode::kPersistentSequential), "/q/n-0000000001");
+  EXPECT_EQ(created_path("/q/n-", CreateMode::kPersistentSequential), "/q/n-0000000002");
+  EXPECT_EQ(stat("/q").cversion, 3);
+  ApplyResult del = run(delete_op("/q/n-0000000001"));
+  ASSERT_EQ(del.err, ErrorCode::kOk);
+  EXPECT_EQ(tree.find("/q")->cversion, 3);
+  EXPECT_EQ(stat("/q").cversion, 4);
+  EXPECT_EQ(stat("/q").num_children, 2);
+  ApplyResult next = run(create_op("/q/n-", "", CreateMode::kPersistentSequential));
+  ASSERT_EQ(next.err, ErrorCode::kOk);
+  EXPECT_EQ(next.ops[0].path, "/q/n-0000000003");
+  EXPECT_EQ(tree.find("/q")->cversion, 4);
+  EXPECT_EQ(stat("/q").cversion, 5);
+  EXPECT_EQ(stat("/q").num_children, 3);
 }
 
 TEST_F(TreeTest, SequentialNameCollisionIsNodeExists) {
@@ -409,6 +490,7 @@ TEST_F(TreeTest, SequentialNameCollisionIsNodeExists) {
   EXPECT_EQ(run(create_op("/q/x", "", CreateMode::kPersistentSequential)).err,
             ErrorCode::kNodeExists);
   EXPECT_EQ(stat("/q").cversion, 1);  // the failed create changed nothing
+  EXPECT_EQ(tree.find("/q")->cversion, 1);
 }
 
 TEST_F(TreeTest, SequentialNumbersPastNineDigits) {
@@ -434,7 +516,9 @@ TEST_F(TreeTest, EphemeralsIndexAndCloseSession) {
   ASSERT_EQ(create("/dir/e1", "", CreateMode::kEphemeral), ErrorCode::kOk);
   ASSERT_EQ(run(create_op("/other", "", CreateMode::kEphemeral), kOtherSession).err,
             ErrorCode::kOk);
+  // Session ephemerals report their owner as stored.
   EXPECT_EQ(stat("/e2").ephemeral_owner, kSession);
+  EXPECT_EQ(tree.find("/e2")->ephemeral_owner, kSession);
   EXPECT_EQ(stat("/other").ephemeral_owner, kOtherSession);
   EXPECT_EQ(tree.ephemerals(kSession), (std::vector<std::string>{"/dir/e1", "/e2"}));
   EXPECT_EQ(tree.ephemerals(kOtherSession), (std::vector<std::string>{"/other"}));
@@ -448,6 +532,7 @@ TEST_F(TreeTest, EphemeralsIndexAndCloseSession) {
   ASSERT_EQ(create("/e2", "", CreateMode::kEphemeral), ErrorCode::kOk);
 
   wire::Stat dir_before = stat("/dir");
+  EXPECT_EQ(dir_before.cversion, 1);
   ApplyResult r = commit(prep.prepare_close_session(ctx()));
   EXPECT_EQ(r.err, ErrorCode::kOk);
   EXPECT_EQ(tree.find("/e2"), nullptr);
@@ -456,7 +541,9 @@ TEST_F(TreeTest, EphemeralsIndexAndCloseSession) {
   EXPECT_TRUE(tree.ephemerals(kSession).empty());
   EXPECT_EQ(tree.ephemeral_counts(), (std::map<int64_t, size_t>{{kOtherSession, 1}}));
   EXPECT_EQ(stat("/dir").pzxid, zxid);
-  EXPECT_EQ(stat("/dir").cversion, dir_before.cversion);
+  // The session's ephemeral going counts as a deletion, not as a creation.
+  EXPECT_EQ(tree.find("/dir")->cversion, 1);
+  EXPECT_EQ(stat("/dir").cversion, 2);
   EXPECT_EQ(stat("/dir").num_children, 0);
 
   // Each removed node fires NodeDeleted on itself and NodeChildrenChanged on its parent.
@@ -494,7 +581,10 @@ TEST_F(TreeTest, ContainerNodes) {
   ApplyResult r = run(create_op("/c", "", CreateMode::kContainer, OpCode::kCreateContainer));
   ASSERT_EQ(r.err, ErrorCode::kOk);
   EXPECT_EQ(r.ops[0].type, OpCode::kCreateContainer);
-  EXPECT_EQ(stat("/c").ephemeral_owner, INT64_MIN);
+  // The tree keeps the container marker; clients see no owner (getClientEphemeralOwner).
+  EXPECT_EQ(tree.find("/c")->ephemeral_owner, INT64_MIN);
+  EXPECT_EQ(stat("/c").ephemeral_owner, 0);
+  EXPECT_EQ(r.ops[0].stat.ephemeral_owner, 0);
   EXPECT_EQ(node_kind(INT64_MIN), NodeKind::kContainer);
   EXPECT_EQ(tree.containers(), (std::set<std::string>{"/c"}));
   EXPECT_TRUE(tree.ephemerals(INT64_MIN).empty());
@@ -504,6 +594,9 @@ TEST_F(TreeTest, ContainerNodes) {
   ASSERT_EQ(create("/c/x"), ErrorCode::kOk);
   EXPECT_EQ(run(delete_container_op("/c")).err, ErrorCode::kNotEmpty);
   ASSERT_EQ(run(delete_op("/c/x")).err, ErrorCode::kOk);
+  EXPECT_EQ(tree.find("/c")->cversion, 1);  // what the container manager looks at
+  EXPECT_EQ(stat("/c").cversion, 2);
+  EXPECT_EQ(tree.find("/c")->ephemeral_owner, INT64_MIN);
   EXPECT_EQ(run(delete_container_op("/c")).err, ErrorCode::kOk);
   EXPECT_EQ(tree.find("/c"), nullptr);
   EXPECT_TRUE(tree.containers().empty());
@@ -519,10 +612,13 @@ TEST_F(TreeTest, TtlNodes) {
   ApplyResult r =
       run(create_op("/t", "d", CreateMode::kPersistentWithTtl, OpCode::kCreateTtl, 1000));
   ASSERT_EQ(r.err, ErrorCode::kOk);
-  int64_t owner = stat("/t").ephemeral_owner;
+  // The tree keeps the TTL encoding; clients see no owner (getClientEphemeralOwner).
+  int64_t owner = tree.find("/t")->ephemeral_owner;
   EXPECT_EQ(static_cast<uint64_t>(owner), 0xff000000000003e8ull);
   EXPECT_EQ(node_kind(owner), NodeKind::kTtl);
   EXPECT_EQ(ttl_of(owner), 1000);
+  EXPECT_EQ(stat("/t").ephemeral_owner, 0);
+  EXPECT_EQ(r.ops[0].stat.ephemeral_owner, 0);
   EXPECT_EQ(tree.ttl_nodes(), (std::set<std::string>{"/t"}));
   EXPECT_TRUE(tree.ephemeral_counts().empty());
   EXPECT_EQ(create("/t/child"), ErrorCode::kOk);  // TTL nodes are not ephemeral
@@ -530,7 +626,11 @@ TEST_F(TreeTest, TtlNodes) {
   ApplyResult seq = run(create_op("/s-", "", CreateMode::kPersistentSequentialWithTtl,
                                   OpCode::kCreateTtl, kMaxTtlMs));
   ASSERT_EQ(seq.err, ErrorCode::kOk);
-  EXPECT_EQ(ttl_of(stat(seq.ops[0].path).ephemeral_owner), kMaxTtlMs);
+  EXPECT_EQ(seq.ops[0].path, "/s-0000000001");  // the root's one creation so far: /t
+  EXPECT_EQ(node_kind(tree.find(seq.ops[0].path)->ephemeral_owner), NodeKind::kTtl);
+  EXPECT_EQ(ttl_of(tree.find(seq.ops[0].path)->ephemeral_owner), kMaxTtlMs);
+  EXPECT_EQ(stat(seq.ops[0].path).ephemeral_owner, 0);
+  EXPECT_EQ(seq.ops[0].stat.ephemeral_owner, 0);
   EXPECT_EQ(tree.ttl_nodes().size(), 2u);
 
   ASSERT_EQ(run(delete_op("/t/child")).err, ErrorCode::kOk);
@@ -592,7 +692,8 @@ TEST_F(TreeTest, MultiSuccessAppliesAll) {
   EXPECT_EQ(m.czxid, zxid);
   EXPECT_EQ(m.version, 1);
   EXPECT_EQ(m.aversion, 0);
-  EXPECT_EQ(m.cversion, 1);
+  EXPECT_EQ(tree.find("/m")->cversion, 1);  // one creation...
+  EXPECT_EQ(m.cversion, 2);                 // ...and one deletion
   EXPECT_EQ(m.num_children, 0);
   EXPECT_EQ(tree.find("/m")->data, "b");
   EXPECT_EQ(tree.find("/m/x"), nullptr);
@@ -665,7 +766,10 @@ TEST_F(TreeTest, MultiCreatesThenDeletesSameNode) {
   EXPECT_EQ(tree.find("/tmp"), nullptr);
   EXPECT_EQ(tree.data_bytes(), 0);
   wire::Stat now = stat("/");
-  EXPECT_EQ(now.cversion, root.cversion + 1);
+  // One creation and one deletion under the root.
+  EXPECT_EQ(root.cversion, -1);
+  EXPECT_EQ(now.cversion, 1);
+  EXPECT_EQ(tree.find("/")->cversion, 1);
   EXPECT_EQ(now.pzxid, zxid);
   EXPECT_EQ(now.num_children, root.num_children);
   // Both creates and both deletes fire.

@@ -1,0 +1,53 @@
+// Fuzzy snapshots: the tree is walked in small chunks on the core's thread
+// (so no request waits more than a chunk's time), chunks are written by the
+// storage thread, and the snapshot records the zxid range it spans; recovery
+// replays the log from its start idempotently (DataTree::replay).
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ensemble/server/server_core.h"
+#include "ensemble/storage/storage_thread.h"
+
+namespace corral::server {
+
+/// Takes a snapshot every `snapCount` applied txns.
+class Snapshotter {
+ public:
+  Snapshotter(asio::io_context& io, ServerCore& core, storage::StorageThread& storage);
+  /// Starts a snapshot when one is due and none is running.
+  void maybe_start();
+  /// Starts a snapshot now unless one is running.
+  void start();
+  /// True while a snapshot is being taken.
+  bool running() const { return running_; }
+  /// Snapshots completed since start-up.
+  uint64_t completed() const { return completed_; }
+
+ private:
+  /// A node being walked: its path, whether it was written, the last child visited.
+  struct Visit {
+    std::string path;
+    bool written = false;
+    bool started_children = false;
+    std::string last_child;
+  };
+
+  void step();
+  void finish();
+
+  asio::io_context& io_;
+  ServerCore& core_;
+  storage::StorageThread& storage_;
+  bool running_ = false;
+  uint64_t completed_ = 0;
+  std::vector<Visit> stack_;
+  std::shared_ptr<int64_t> snapshot_id_;
+  int64_t node_count_ = 0;
+};
+
+}  // namespace corral::server

@@ -1,0 +1,350 @@
+#include "ensemble/storage/database.h"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+
+#include "ensemble/storage/records.pb.h"
+
+namespace corral::storage {
+namespace {
+
+// A prepared statement, finalized on scope exit.
+class Statement {
+ public:
+  Statement(sqlite3* db, const char* sql) : db_(db) {
+    if (sqlite3_prepare_v2(db, sql, -1, &stmt_, nullptr) != SQLITE_OK) stmt_ = nullptr;
+  }
+  ~Statement() { sqlite3_finalize(stmt_); }
+  bool ok() const { return stmt_ != nullptr; }
+  Statement& bind(int i, int64_t v) {
+    sqlite3_bind_int64(stmt_, i, v);
+    return *this;
+  }
+  Statement& bind(int i, const std::string& v, bool blob) {
+    if (blob)
+      sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    else
+      sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+    return *this;
+  }
+  /// SQLITE_ROW, SQLITE_DONE or an error code.
+  int step() { return sqlite3_step(stmt_); }
+  void reset() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
+  std::string bytes_at(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(n)) : std::string();
+  }
+
+ private:
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+};
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS txn_log (
+  zxid INTEGER PRIMARY KEY,      -- epoch << 32 | counter
+  type INTEGER NOT NULL,         -- ZooKeeper opcode of the txn (14 multi, -10 createSession, ...)
+  session_id INTEGER NOT NULL,
+  record BLOB NOT NULL           -- corral.storage.pb.Txn
+);
+CREATE TABLE IF NOT EXISTS snapshots (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  start_zxid INTEGER NOT NULL,   -- every txn up to here is in the snapshot
+  end_zxid INTEGER,              -- last txn applied when it finished (fuzzy range end)
+  node_count INTEGER,
+  complete INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS snapshot_nodes (
+  snapshot_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,          -- preorder: a parent comes before its children
+  path TEXT NOT NULL,
+  record BLOB NOT NULL,          -- corral.storage.pb.Node
+  PRIMARY KEY (snapshot_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS snapshot_sessions (
+  snapshot_id INTEGER NOT NULL,
+  session_id INTEGER NOT NULL,
+  timeout_ms INTEGER NOT NULL,
+  passwd BLOB NOT NULL,
+  PRIMARY KEY (snapshot_id, session_id)
+);
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,          -- acceptedEpoch, currentEpoch
+  value INTEGER NOT NULL
+);
+)sql";
+
+void to_pb(const wire::AclList& acl, google::protobuf::RepeatedPtrField<pb::Acl>* out) {
+  for (const auto& a : acl) {
+    pb::Acl* p = out->Add();
+    p->set_perms(a.perms);
+    p->mutable_id()->set_scheme(a.id.scheme);
+    p->mutable_id()->set_id(a.id.id);
+  }
+}
+
+wire::AclList from_pb(const google::protobuf::RepeatedPtrField<pb::Acl>& in) {
+  wire::AclList out;
+  for (const auto& a : in) out.push_back({a.perms(), {a.id().scheme(), a.id().id()}});
+  return out;
+}
+
+}  // namespace
+
+std::string zxid_text(int64_t zxid) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(zxid));
+  return buf;
+}
+
+std::string encode_txn(const tree::Txn& txn) {
+  pb::Txn p;
+  p.set_session_id(txn.session_id);
+  p.set_cxid(txn.cxid);
+  p.set_zxid(txn.zxid);
+  p.set_time_ms(txn.time_ms);
+  p.set_type(static_cast<int32_t>(txn.type));
+  p.set_session_timeout_ms(txn.session_timeout_ms);
+  p.set_session_passwd(txn.session_passwd);
+  p.set_err(static_cast<int32_t>(txn.err));
+  for (const auto& op : txn.ops) {
+    pb::TxnOp* o = p.add_ops();
+    o->set_type(static_cast<int32_t>(op.type));
+    o->set_path(op.path);
+    o->set_data(op.data);
+    o->set_data_null(op.data_null);
+    to_pb(op.acl, o->mutable_acl());
+    o->set_ephemeral_owner(op.ephemeral_owner);
+    o->set_version(op.version);
+    o->set_parent_cversion(op.parent_cversion);
+    o->set_err(static_cast<int32_t>(op.err));
+  }
+  return p.SerializeAsString();
+}
+
+tree::Txn decode_txn(const std::string& bytes) {
+  pb::Txn p;
+  if (!p.ParseFromString(bytes)) throw StorageError("malformed txn record");
+  tree::Txn txn;
+  txn.session_id = p.session_id();
+  txn.cxid = p.cxid();
+  txn.zxid = p.zxid();
+  txn.time_ms = p.time_ms();
+  txn.type = static_cast<wire::OpCode>(p.type());
+  txn.session_timeout_ms = p.session_timeout_ms();
+  txn.session_passwd = p.session_passwd();
+  txn.err = static_cast<wire::ErrorCode>(p.err());
+  for (const auto& o : p.ops()) {
+    tree::TxnOp op;
+    op.type = static_cast<wire::OpCode>(o.type());
+    op.path = o.path();
+    op.data = o.data();
+    op.data_null = o.data_null();
+    op.acl = from_pb(o.acl());
+    op.ephemeral_owner = o.ephemeral_owner();
+    op.version = o.version();
+    op.parent_cversion = o.parent_cversion();
+    op.err = static_cast<wire::ErrorCode>(o.err());
+    txn.ops.push_back(std::move(op));
+  }
+  return txn;
+}
+
+Database::Database(const std::string& path, bool force_sync) : path_(path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+      SQLITE_OK)
+    fail("cannot open");
+  sqlite3_busy_timeout(db_, 5000);
+  exec("PRAGMA journal_mode=WAL");
+  exec(force_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+  Statement check(db_, "PRAGMA quick_check");
+  if (!check.ok() || check.step() != SQLITE_ROW) fail("integrity check failed");
+  std::string verdict = check.bytes_at(0);
+  if (verdict != "ok") fail("database is corrupt: " + verdict);
+  exec(kSchema);
+}
+
+Database::~Database() { sqlite3_close(db_); }
+
+void Database::fail(const std::string& what) const {
+  throw StorageError(path_ + ": " + what + (db_ ? std::string(": ") + sqlite3_errmsg(db_) : ""));
+}
+
+void Database::exec(const char* sql) const {
+  char* err = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw StorageError(path_ + ": " + msg);
+  }
+}
+
+void Database::append(const std::vector<tree::Txn>& txns) {
+  exec("BEGIN IMMEDIATE");
+  Statement insert(db_, "INSERT INTO txn_log (zxid, type, session_id, record) VALUES (?, ?, ?, ?)");
+  for (const auto& txn : txns) {
+    insert.bind(1, txn.zxid).bind(2, static_cast<int64_t>(txn.type)).bind(3, txn.session_id);
+    insert.bind(4, encode_txn(txn), true);
+    if (insert.step() != SQLITE_DONE) {
+      exec("ROLLBACK");
+      fail("cannot append zxid " + zxid_text(txn.zxid));
+    }
+    insert.reset();
+  }
+  exec("COMMIT");
+}
+
+void Database::read_log(int64_t after, const std::function<void(tree::Txn)>& each) const {
+  Statement q(db_, "SELECT zxid, record FROM txn_log WHERE zxid > ? ORDER BY zxid");
+  q.bind(1, after);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    int64_t zxid = q.int_at(0);
+    tree::Txn txn;
+    try {
+      txn = decode_txn(q.bytes_at(1));
+    } catch (const StorageError&) {
+      fail("txn_log row for zxid " + zxid_text(zxid) + " does not decode");
+    }
+    if (txn.zxid != zxid) fail("txn_log row " + zxid_text(zxid) + " holds another zxid");
+    each(std::move(txn));
+  }
+  if (rc != SQLITE_DONE) fail("cannot read the txn log");
+}
+
+void Database::truncate_after(int64_t zxid) {
+  Statement q(db_, "DELETE FROM txn_log WHERE zxid > ?");
+  q.bind(1, zxid);
+  if (q.step() != SQLITE_DONE) fail("cannot truncate the log");
+}
+
+int64_t Database::last_logged_zxid() const {
+  Statement q(db_, "SELECT COALESCE(MAX(zxid), 0) FROM txn_log");
+  return q.step() == SQLITE_ROW ? q.int_at(0) : 0;
+}
+
+int64_t Database::first_logged_zxid() const {
+  Statement q(db_, "SELECT COALESCE(MIN(zxid), 0) FROM txn_log");
+  return q.step() == SQLITE_ROW ? q.int_at(0) : 0;
+}
+
+int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRow>& sessions) {
+  exec("BEGIN IMMEDIATE");
+  Statement q(db_, "INSERT INTO snapshots (start_zxid) VALUES (?)");
+  q.bind(1, start_zxid);
+  if (q.step() != SQLITE_DONE) fail("cannot start a snapshot");
+  int64_t id = sqlite3_last_insert_rowid(db_);
+  Statement s(db_,
+              "INSERT INTO snapshot_sessions (snapshot_id, session_id, timeout_ms, passwd) "
+              "VALUES (?, ?, ?, ?)");
+  for (const auto& row : sessions) {
+    s.bind(1, id).bind(2, row.id).bind(3, row.timeout_ms).bind(4, row.passwd, true);
+    if (s.step() != SQLITE_DONE) fail("cannot store a session in the snapshot");
+    s.reset();
+  }
+  exec("COMMIT");
+  return id;
+}
+
+void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows) {
+  Statement next(db_, "SELECT COALESCE(MAX(seq), 0) FROM snapshot_nodes WHERE snapshot_id = ?");
+  next.bind(1, snapshot_id);
+  int64_t seq = next.step() == SQLITE_ROW ? next.int_at(0) : 0;
+  exec("BEGIN IMMEDIATE");
+  Statement q(db_, "INSERT INTO snapshot_nodes (snapshot_id, seq, path, record) VALUES (?, ?, ?, ?)");
+  for (const auto& row : rows) {
+    q.bind(1, snapshot_id).bind(2, ++seq).bind(3, row.path, false).bind(4, row.record, true);
+    if (q.step() != SQLITE_DONE) {
+      exec("ROLLBACK");
+      fail("cannot write snapshot node " + row.path);
+    }
+    q.reset();
+  }
+  exec("COMMIT");
+}
+
+void Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count) {
+  Statement q(db_, "UPDATE snapshots SET complete = 1, end_zxid = ?, node_count = ? WHERE id = ?");
+  q.bind(1, end_zxid).bind(2, node_count).bind(3, snapshot_id);
+  if (q.step() != SQLITE_DONE) fail("cannot finish snapshot");
+}
+
+std::vector<SnapshotInfo> Database::snapshots() const {
+  Statement q(db_,
+              "SELECT id, start_zxid, end_zxid, node_count FROM snapshots WHERE complete = 1 "
+              "ORDER BY start_zxid DESC, id DESC");
+  std::vector<SnapshotInfo> out;
+  while (q.step() == SQLITE_ROW)
+    out.push_back({q.int_at(0), q.int_at(1), q.int_at(2), q.int_at(3), true});
+  return out;
+}
+
+void Database::read_snapshot(int64_t snapshot_id,
+                             const std::function<void(SnapshotRow)>& each) const {
+  Statement q(db_, "SELECT path, record FROM snapshot_nodes WHERE snapshot_id = ? ORDER BY seq");
+  q.bind(1, snapshot_id);
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) each(SnapshotRow{q.bytes_at(0), q.bytes_at(1)});
+  if (rc != SQLITE_DONE) fail("cannot read snapshot " + std::to_string(snapshot_id));
+}
+
+std::vector<SessionRow> Database::snapshot_sessions(int64_t snapshot_id) const {
+  Statement q(db_,
+              "SELECT session_id, timeout_ms, passwd FROM snapshot_sessions WHERE snapshot_id = ?");
+  q.bind(1, snapshot_id);
+  std::vector<SessionRow> out;
+  while (q.step() == SQLITE_ROW)
+    out.push_back({q.int_at(0), static_cast<int32_t>(q.int_at(1)), q.bytes_at(2)});
+  return out;
+}
+
+void Database::drop_incomplete_snapshots() {
+  exec("BEGIN IMMEDIATE");
+  exec("DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE complete = 0)");
+  exec("DELETE FROM snapshot_sessions WHERE snapshot_id IN "
+       "(SELECT id FROM snapshots WHERE complete = 0)");
+  exec("DELETE FROM snapshots WHERE complete = 0");
+  exec("COMMIT");
+}
+
+void Database::purge(int retain) {
+  auto all = snapshots();
+  if (static_cast<int>(all.size()) <= retain || retain < 1) return;
+  const SnapshotInfo& oldest_kept = all[static_cast<size_t>(retain) - 1];
+  exec("BEGIN IMMEDIATE");
+  for (size_t i = static_cast<size_t>(retain); i < all.size(); ++i) {
+    for (const char* sql : {"DELETE FROM snapshot_nodes WHERE snapshot_id = ?",
+                            "DELETE FROM snapshot_sessions WHERE snapshot_id = ?",
+                            "DELETE FROM snapshots WHERE id = ?"}) {
+      Statement q(db_, sql);
+      q.bind(1, all[i].id);
+      q.step();
+    }
+  }
+  // Recovery from the oldest kept snapshot replays the log after its start.
+  Statement q(db_, "DELETE FROM txn_log WHERE zxid <= ?");
+  q.bind(1, oldest_kept.start_zxid);
+  q.step();
+  exec("COMMIT");
+}
+
+int64_t Database::meta(const std::string& key, int64_t fallback) const {
+  Statement q(db_, "SELECT value FROM meta WHERE key = ?");
+  q.bind(1, key, false);
+  return q.step() == SQLITE_ROW ? q.int_at(0) : fallback;
+}
+
+void Database::set_meta(const std::string& key, int64_t value) {
+  Statement q(db_, "INSERT INTO meta (key, value) VALUES (?, ?) "
+                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  q.bind(1, key, false).bind(2, value);
+  if (q.step() != SQLITE_DONE) fail("cannot write meta " + key);
+}
+
+}  // namespace corral::storage

@@ -1,0 +1,110 @@
+// The SQLite database of one server: the txn log, snapshots, and metadata
+// (acceptedEpoch, currentEpoch). WAL mode, synchronous=FULL unless forceSync=no.
+// Not thread-safe: the storage thread owns it; recovery uses it before that.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "ensemble/tree/txn.h"
+
+struct sqlite3;
+
+namespace corral::storage {
+
+/// A problem with the database: the message names the file and, where known, the zxid.
+class StorageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// One node of a snapshot as stored: its path and encoded record.
+struct SnapshotRow {
+  std::string path;
+  std::string record;
+};
+
+/// A session as stored in a snapshot.
+struct SessionRow {
+  int64_t id = 0;
+  int32_t timeout_ms = 0;
+  std::string passwd;
+};
+
+/// What the snapshots table says of one snapshot.
+struct SnapshotInfo {
+  int64_t id = 0;
+  /// Every txn up to this zxid is in the snapshot; later ones may partly be (fuzzy).
+  int64_t start_zxid = 0;
+  /// The last zxid applied when the snapshot finished; replay is idempotent up to here.
+  int64_t end_zxid = 0;
+  int64_t node_count = 0;
+  bool complete = false;
+};
+
+/// The database file and its tables.
+class Database {
+ public:
+  /// Opens (creating if needed) `path`; checks its integrity. Throws StorageError.
+  Database(const std::string& path, bool force_sync);
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  const std::string& path() const { return path_; }
+
+  /// Appends txns in one SQLite transaction (one fsync): group commit.
+  void append(const std::vector<tree::Txn>& txns);
+  /// Calls `each` for every logged txn with zxid > `after`, in zxid order.
+  void read_log(int64_t after, const std::function<void(tree::Txn)>& each) const;
+  /// Removes logged txns with zxid > `zxid` (the ensemble's TRUNC).
+  void truncate_after(int64_t zxid);
+  /// Highest logged zxid, or 0.
+  int64_t last_logged_zxid() const;
+  /// Lowest logged zxid, or 0 when the log is empty.
+  int64_t first_logged_zxid() const;
+
+  /// Starts a snapshot whose txns up to `start_zxid` are included; returns its id.
+  int64_t begin_snapshot(int64_t start_zxid, const std::vector<SessionRow>& sessions);
+  /// Adds nodes to a snapshot being written (one SQLite transaction).
+  void add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows);
+  /// Marks a snapshot complete: from now on recovery may use it.
+  void finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count);
+  /// Complete snapshots, newest first.
+  std::vector<SnapshotInfo> snapshots() const;
+  /// Calls `each` for every node of a snapshot, parents before children.
+  void read_snapshot(int64_t snapshot_id, const std::function<void(SnapshotRow)>& each) const;
+  /// The sessions stored with a snapshot.
+  std::vector<SessionRow> snapshot_sessions(int64_t snapshot_id) const;
+  /// Removes incomplete snapshots (left by a crash while writing one).
+  void drop_incomplete_snapshots();
+  /// Keeps the newest `retain` complete snapshots and the log they need; removes the rest.
+  void purge(int retain);
+
+  /// A metadata value (acceptedEpoch, currentEpoch, ...), or `fallback`.
+  int64_t meta(const std::string& key, int64_t fallback) const;
+  /// Sets a metadata value durably.
+  void set_meta(const std::string& key, int64_t value);
+
+ private:
+  void exec(const char* sql) const;
+  [[noreturn]] void fail(const std::string& what) const;
+
+  std::string path_;
+  sqlite3* db_ = nullptr;
+};
+
+/// "0x1a2b": how zxids are written in messages.
+std::string zxid_text(int64_t zxid);
+
+/// Encodes a Txn as its Protocol Buffers record.
+std::string encode_txn(const tree::Txn& txn);
+/// Decodes a Txn record; throws StorageError on a malformed record.
+tree::Txn decode_txn(const std::string& bytes);
+
+}  // namespace corral::storage

@@ -1,0 +1,88 @@
+#include "ensemble/storage/recovery.h"
+
+#include <map>
+
+#include "ensemble/storage/snapshot_codec.h"
+
+namespace corral::storage {
+namespace {
+
+int64_t epoch_of(int64_t zxid) { return zxid >> 32; }
+int64_t counter_of(int64_t zxid) { return zxid & 0xffffffffll; }
+
+// Loads one snapshot into `tree`; false (tree unusable) if a row is broken.
+bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
+                   std::string& problem) {
+  int64_t loaded = 0;
+  db.read_snapshot(snap.id, [&](SnapshotRow row) {
+    if (!problem.empty()) return;
+    tree::Node node;
+    if (!decode_node(row.record, tree, node)) {
+      problem = "snapshot node " + row.path + " does not decode";
+      return;
+    }
+    if (!tree.load_node(row.path, std::move(node))) {
+      problem = "snapshot node " + row.path + " has no parent";
+      return;
+    }
+    ++loaded;
+  });
+  if (problem.empty() && loaded != snap.node_count)
+    problem = "snapshot holds " + std::to_string(loaded) + " nodes, expected " +
+              std::to_string(snap.node_count);
+  return problem.empty();
+}
+
+}  // namespace
+
+bool zxid_follows(int64_t prev, int64_t next) {
+  if (epoch_of(next) == epoch_of(prev)) return counter_of(next) == counter_of(prev) + 1;
+  return epoch_of(next) > epoch_of(prev) && counter_of(next) == 1;
+}
+
+Recovered recover(Database& db, tree::DataTree& tree) {
+  db.drop_incomplete_snapshots();
+  Recovered out;
+  std::map<int64_t, SessionRow> sessions;
+  int64_t fuzzy_end = 0;
+  auto snapshots = db.snapshots();
+  if (!snapshots.empty()) {
+    // Only the newest snapshot is used: an older one would need log rows that
+    // retention may have purged, and a silent fallback could serve less data.
+    const SnapshotInfo& snap = snapshots.front();
+    std::string problem;
+    if (!load_snapshot(db, snap, tree, problem))
+      throw StorageError(db.path() + ": snapshot " + std::to_string(snap.id) + " at zxid " +
+                         zxid_text(snap.start_zxid) + ": " + problem);
+    for (auto& s : db.snapshot_sessions(snap.id)) sessions[s.id] = s;
+    out.snapshot_zxid = snap.start_zxid;
+    out.last_zxid = snap.start_zxid;
+    fuzzy_end = snap.end_zxid;
+  }
+  int64_t first = db.first_logged_zxid();
+  if (first != 0 && first > out.snapshot_zxid + 1 && !zxid_follows(out.snapshot_zxid, first))
+    throw StorageError(db.path() + ": the txn log starts at zxid " + zxid_text(first) +
+                       " but " +
+                       (snapshots.empty() ? std::string("there is no snapshot")
+                                          : "the newest snapshot is at zxid " +
+                                                zxid_text(out.snapshot_zxid)) +
+                       ": txns in between are missing");
+  db.read_log(out.snapshot_zxid, [&](tree::Txn txn) {
+    if (!zxid_follows(out.last_zxid, txn.zxid))
+      throw StorageError(db.path() + ": gap in the txn log between zxid " +
+                         zxid_text(out.last_zxid) + " and " + zxid_text(txn.zxid));
+    if (txn.zxid <= fuzzy_end)
+      tree.replay(txn);
+    else
+      tree.apply(txn);
+    if (txn.type == wire::OpCode::kCreateSession)
+      sessions[txn.session_id] = {txn.session_id, txn.session_timeout_ms, txn.session_passwd};
+    if (txn.type == wire::OpCode::kCloseSession) sessions.erase(txn.session_id);
+    out.last_zxid = txn.zxid;
+    ++out.txns_replayed;
+  });
+  for (auto& [id, s] : sessions) out.sessions.push_back(s);
+  return out;
+}
+
+}  // namespace corral::storage

@@ -1,0 +1,33 @@
+// Recovery: the newest usable snapshot plus the log after it rebuild the tree
+// and the sessions. Anything that does not add up stops the server with a
+// message naming the file and zxid; nothing is silently dropped.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "ensemble/storage/database.h"
+#include "ensemble/tree/data_tree.h"
+
+namespace corral::storage {
+
+/// What recovery rebuilt besides the tree.
+struct Recovered {
+  /// The last zxid applied (0 for an empty database).
+  int64_t last_zxid = 0;
+  /// The snapshot used (its start zxid), or 0 when the whole log was replayed.
+  int64_t snapshot_zxid = 0;
+  int64_t txns_replayed = 0;
+  /// Live sessions; their timeouts restart from recovery time.
+  std::vector<SessionRow> sessions;
+};
+
+/// Loads `db` into the empty `tree`. Throws StorageError when the data is
+/// corrupt or incomplete (a gap in the log, a log that does not reach the snapshot).
+Recovered recover(Database& db, tree::DataTree& tree);
+
+/// True when `next` may directly follow `prev` in the log: the next counter
+/// of the same epoch, or the first txn of a later epoch.
+bool zxid_follows(int64_t prev, int64_t next);
+
+}  // namespace corral::storage

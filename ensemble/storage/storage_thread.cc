@@ -1,0 +1,92 @@
+#include "ensemble/storage/storage_thread.h"
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace corral::storage {
+
+StorageThread::StorageThread(Database& db, std::function<void(std::function<void()>)> post)
+    : db_(db), post_(std::move(post)), thread_([this] { loop(); }) {}
+
+StorageThread::~StorageThread() { stop(); }
+
+void StorageThread::append(tree::Txn txn, std::function<void()> durable) {
+  {
+    std::lock_guard lock(mu_);
+    Item item;
+    item.is_txn = true;
+    item.txn = std::move(txn);
+    item.done = std::move(durable);
+    queue_.push_back(std::move(item));
+  }
+  cv_.notify_one();
+}
+
+void StorageThread::run(std::function<void(Database&)> job, std::function<void()> done) {
+  {
+    std::lock_guard lock(mu_);
+    Item item;
+    item.job = std::move(job);
+    item.done = std::move(done);
+    queue_.push_back(std::move(item));
+  }
+  cv_.notify_one();
+}
+
+void StorageThread::stop() {
+  {
+    std::lock_guard lock(mu_);
+    if (stopping_) return;
+    stopping_ = true;
+  }
+  cv_.notify_one();
+  if (thread_.joinable()) thread_.join();
+}
+
+void StorageThread::loop() {
+  for (;;) {
+    std::deque<Item> work;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      work.swap(queue_);
+    }
+    std::vector<Item> txns;
+    for (auto& item : work) {
+      if (item.is_txn) {
+        txns.push_back(std::move(item));
+        continue;
+      }
+      flush_txns(txns);
+      try {
+        item.job(db_);
+      } catch (const StorageError& e) {
+        std::fprintf(stderr, "corral: storage job failed: %s\n", e.what());
+        std::abort();
+      }
+      if (item.done) post_(std::move(item.done));
+    }
+    flush_txns(txns);
+  }
+}
+
+void StorageThread::flush_txns(std::vector<Item>& items) {
+  if (items.empty()) return;
+  std::vector<tree::Txn> batch;
+  batch.reserve(items.size());
+  for (auto& item : items) batch.push_back(std::move(item.txn));
+  try {
+    db_.append(batch);
+  } catch (const StorageError& e) {
+    // Nothing in this batch may be acknowledged, and later txns depend on it.
+    std::fprintf(stderr, "corral: cannot write the txn log, stopping: %s\n", e.what());
+    std::abort();
+  }
+  ++batches_;
+  appended_ += batch.size();
+  for (auto& item : items) post_(std::move(item.done));
+  items.clear();
+}
+
+}  // namespace corral::storage

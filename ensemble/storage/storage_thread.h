@@ -1,0 +1,62 @@
+// The storage thread: appends txns to the log with group commit (every txn
+// that arrives while an fsync is in flight goes into the next SQLite
+// transaction) and runs other database jobs in order with them. Completions
+// are handed back through `post`, in submission order.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "ensemble/storage/database.h"
+#include "ensemble/tree/txn.h"
+
+namespace corral::storage {
+
+/// Runs database work off the core thread.
+class StorageThread {
+ public:
+  /// `post` runs a completion on the core's thread (e.g. asio::post to its io_context).
+  StorageThread(Database& db, std::function<void(std::function<void()>)> post);
+  ~StorageThread();
+  StorageThread(const StorageThread&) = delete;
+  StorageThread& operator=(const StorageThread&) = delete;
+
+  /// Logs `txn`; `durable` runs (via post) once it is fsynced.
+  void append(tree::Txn txn, std::function<void()> durable);
+  /// Runs `job` on the storage thread after everything submitted before it;
+  /// `done` runs via post afterwards.
+  void run(std::function<void(Database&)> job, std::function<void()> done);
+  /// Finishes queued work and stops the thread.
+  void stop();
+
+  /// Number of SQLite transactions used for appends, and txns appended (group commit ratio).
+  uint64_t batches() const { return batches_; }
+  uint64_t appended() const { return appended_; }
+
+ private:
+  struct Item {
+    bool is_txn = false;
+    tree::Txn txn;
+    std::function<void(Database&)> job;
+    std::function<void()> done;
+  };
+
+  void loop();
+  void flush_txns(std::vector<Item>& items);
+
+  Database& db_;
+  std::function<void(std::function<void()>)> post_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Item> queue_;
+  bool stopping_ = false;
+  std::atomic<uint64_t> batches_{0};
+  std::atomic<uint64_t> appended_{0};
+  std::thread thread_;
+};
+
+}  // namespace corral::storage
