@@ -1,24 +1,27 @@
 // libFuzzer target: arbitrary bytes through ServerCore, framed as the client
-// port frames them, on two in-memory connections while the clock advances.
+// port frames them, on two in-memory connections while the clock advances and
+// the txn log takes its time to make writes durable.
 //
 // An input is a sequence of steps, each
 //
 //   control:uint8  length:int32 (big-endian)  payload[length]
 //
 // control bit 0 picks connection A or B. Bits 1-3, when not 0, advance the
-// clock by kClockSteps[i] ms and tick() the core before the frame. Bit 4 drops
-// the connection first (its socket closed), so the frame starts a new one. Bit 5
-// makes a handshake reattach to a known session: the session id and password of
-// the other connection's last session (bit 7 clear) or of this connection's
-// previous one (bit 7 set) are patched into the ConnectRequest, since passwords
-// are random. Bit 6 runs a four-letter word (picked by the payload's first byte)
-// instead of handing the payload to the core.
+// clock by kClockSteps[i] ms and tick() the core before the frame; the 1 ms step
+// also makes the oldest pending log append durable. Bit 7 makes every pending
+// append durable first. Bit 4 drops the connection first (its socket closed), so
+// the frame starts a new one. Bit 5 makes a handshake reattach to a known session,
+// whose id and password (random) are patched into the ConnectRequest: with bit 4,
+// this connection's previous session (a client reconnecting); without, the other
+// connection's (a session moving). Bit 6 runs a four-letter word (picked by the
+// payload's first byte) instead of handing the payload to the core.
 //
 // As on the client port, a length outside 0..jute.maxbuffer ends the input (the
 // server closes the connection), and so does a truncated frame. The first frame
 // of each connection is its handshake; a wire::DecodeError closes the connection.
-// After every step the tree's invariants are checked; a broken one aborts.
-// tests/fuzz/make_corpus.py writes the seed corpus in this format.
+// After every step the tree's invariants are checked; at the end every pending
+// append becomes durable and everything is checked again. A broken invariant
+// aborts. tests/fuzz/make_corpus.py writes the seed corpus in this format.
 #include <spdlog/spdlog.h>
 
 #include <array>
@@ -27,6 +30,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -37,6 +41,7 @@
 #include "ensemble/server/four_letter_words.h"
 #include "ensemble/server/network_server.h"
 #include "ensemble/server/server_core.h"
+#include "ensemble/server/txn_log.h"
 #include "ensemble/tree/acl.h"
 #include "wire/jute.h"
 #include "wire/path.h"
@@ -97,6 +102,8 @@ class MemoryLink : public server::ClientLink {
 
   /// The core asked to close this connection.
   bool closed = false;
+  /// Frames handed to the core so far; the first is the handshake.
+  size_t frames_fed = 0;
   /// The ConnectResponse was sent; later frames start with a ReplyHeader.
   bool answered_handshake = false;
   /// The session password from the ConnectResponse.
@@ -111,6 +118,40 @@ struct KnownSession {
 
 /// Settings that open the most code: TTL nodes, a super digest, every 4lw, quick
 /// container checks.
+/// A txn log whose appends become durable only when the harness says so, as if
+/// every fsync took a while: writes stay pending across frames and ticks.
+class DeferredLog : public server::TxnLog {
+ public:
+  void append(tree::Txn txn, std::function<void()> durable) override {
+    // The log is ZooKeeper's history: no zxid skipped, none repeated.
+    check(txn.zxid == last_zxid_ + 1, "a txn was appended out of zxid order");
+    last_zxid_ = txn.zxid;
+    ++appended_;
+    pending_.push_back(std::move(durable));
+  }
+
+  /// Makes the oldest `n` pending appends durable, in order (including any
+  /// appended meanwhile by the callbacks, up to `n` in all).
+  void complete(size_t n) {
+    for (; n > 0 && !pending_.empty(); --n) {
+      auto durable = std::move(pending_.front());
+      pending_.pop_front();
+      durable();
+    }
+  }
+  /// Makes everything durable, including appends the callbacks cause.
+  void complete_all() { complete(SIZE_MAX); }
+
+  bool idle() const { return pending_.empty(); }
+  /// Appends so far.
+  uint64_t appended() const { return appended_; }
+
+ private:
+  std::deque<std::function<void()>> pending_;
+  int64_t last_zxid_ = 0;
+  uint64_t appended_ = 0;
+};
+
 server::ServerConfig fuzz_config() {
   server::ServerConfig c;
   c.tick_ms = 2000;
@@ -130,43 +171,49 @@ asio::io_context& io() {
 /// One server core with two client slots, driven step by step.
 class Harness {
  public:
-  Harness() : core_(fuzz_config(), kStartMs), net_(io(), core_) {}
+  Harness() : core_(fuzz_config(), kStartMs), net_(io(), core_) { core_.set_log(&log_); }
 
   /// Runs one step (see the top of this file).
   void step(uint8_t control, std::string_view payload) {
     const int s = control & 1;
-    if (int64_t advance = kClockSteps[(control >> 1) & 7]) {
-      now_ += advance;
+    if (control & 0x80) log_.complete_all();
+    if (int advance = (control >> 1) & 7) {
+      if (advance == 1) log_.complete(1);
+      now_ += kClockSteps[advance];
       core_.tick(now_);
-      reap();
     }
-    if (control & 0x10) drop(s);
+    settle();
+    const bool reconnect = control & 0x10;
+    if (reconnect) drop(s);
     if (control & 0x40) {
       size_t pick = payload.empty() ? 0 : static_cast<uint8_t>(payload[0]) % kWords.size();
       check(!server::run_four_letter_word(kWords[pick], net_).empty(), "empty 4lw answer");
       return;
     }
     MemoryLink& link = connect(s);
-    const bool handshake = link.session_id == 0;
     std::string patched;
-    if (handshake && (control & 0x20)) {
-      const KnownSession& target = (control & 0x80) ? last_session_[s] : last_session_[1 - s];
-      patched = reattach(payload, target);
+    if (link.frames_fed++ == 0 && (control & 0x20)) {
+      patched = reattach(payload, last_session_[reconnect ? s : 1 - s]);
       payload = patched;
     }
-    const int64_t zxid_before = core_.last_zxid();
+    const uint64_t appended_before = log_.appended();
     const size_t nodes_before = core_.tree().node_count();
     try {
       core_.on_frame(link, payload, now_);
     } catch (const wire::DecodeError&) {
       // The connection closes; a request that did not decode changed nothing.
-      check(core_.last_zxid() == zxid_before, "a frame that did not decode took a zxid");
+      check(log_.appended() == appended_before, "a frame that did not decode was logged");
       check(core_.tree().node_count() == nodes_before,
             "a frame that did not decode changed the tree");
       link.closed = true;
     }
-    if (handshake && link.session_id != 0) last_session_[s] = {link.session_id, link.passwd};
-    reap();
+    settle();
+  }
+
+  /// Makes every pending write durable, as when the clients wait long enough.
+  void finish() {
+    log_.complete_all();
+    settle();
   }
 
   /// Checks what must hold between steps.
@@ -195,10 +242,14 @@ class Harness {
     slot_[s] = nullptr;
   }
 
-  // Connections the core closed are gone once their output is written.
-  void reap() {
-    for (int s = 0; s < 2; ++s)
+  // Connections the core closed are gone once their output is written; the
+  // others' sessions are remembered for later reattaching.
+  void settle() {
+    for (int s = 0; s < 2; ++s) {
       if (slot_[s] && slot_[s]->closed) drop(s);
+      if (slot_[s] && slot_[s]->session_id != 0)
+        last_session_[s] = {slot_[s]->session_id, slot_[s]->passwd};
+    }
   }
 
   // The ConnectRequest in `payload` with `target`'s id and password; the
@@ -277,7 +328,9 @@ class Harness {
       ++live;
       auto it = known.find(link->id);
       check(it != known.end() && it->second == link, "an open connection is not attached");
-      if (link->session_id == 0) continue;
+      // While a closeSession is on its way to the log, the session is closing and its
+      // connection still open; only a quiet log settles that.
+      if (link->session_id == 0 || !log_.idle()) continue;
       const auto& sessions = core_.sessions().sessions();
       auto s = sessions.find(link->session_id);
       check(s != sessions.end() && !s->second.closing,
@@ -288,6 +341,7 @@ class Harness {
       check(known.count(watcher) == 1, "a closed connection still has watches");
   }
 
+  DeferredLog log_;
   server::ServerCore core_;
   server::NetworkServer net_;
   // Every link stays allocated until the harness goes, so a pointer the core
@@ -319,6 +373,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     h.check_invariants();
     pos += 5 + static_cast<size_t>(len);
   }
+  h.finish();
   h.check_invariants();
   return 0;
 }

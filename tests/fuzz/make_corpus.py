@@ -16,11 +16,12 @@ LINK_B = 0x01
 RECONNECT = 0x10
 REATTACH = 0x20
 FOUR_LETTER_WORD = 0x40
-OWN_PREVIOUS = 0x80
+DURABLE = 0x80  # every pending log append becomes durable before the step
 
 
 def clock(i):
-    """Control bits that advance the clock by kClockSteps[i] (1..7) and tick first."""
+    """Control bits that advance the clock by kClockSteps[i] (1..7) and tick first;
+    clock(1) also makes the oldest pending log append durable."""
     return (i & 7) << 1
 
 
@@ -62,6 +63,12 @@ OPEN_ACL = i32(1) + i32(31) + buf("world") + buf("anyone")
 
 
 def step(control, payload):
+    """A step after which the server is caught up: every earlier write is durable."""
+    return bytes([control | DURABLE]) + i32(len(payload)) + payload
+
+
+def pending_step(control, payload):
+    """A step that leaves earlier writes pending in the log."""
     return bytes([control]) + i32(len(payload)) + payload
 
 
@@ -172,10 +179,22 @@ def seeds():
         step(0, request(1, CREATE, create("/eph", "", EPHEMERAL))),
         step(LINK_B | REATTACH, connect(20000)),
         step(LINK_B, request(1, EXISTS, path_watch("/eph"))),
-        step(LINK_B | RECONNECT | REATTACH | OWN_PREVIOUS, connect(20000)),
+        step(LINK_B | RECONNECT | REATTACH, connect(20000)),
         step(LINK_B | clock(6), request(2, PING)),
         step(0, connect()),
         step(clock(7), request(1, EXISTS, path_watch("/eph"))),
+    ])
+    out["pipelined"] = b"".join([
+        pending_step(0, connect()),
+        pending_step(0, request(1, CREATE, create("/p", "1"))),
+        pending_step(0, request(2, GET_DATA, path_watch("/p", True))),
+        pending_step(clock(1), request(3, SET_DATA, set_data("/p", "2"))),
+        pending_step(LINK_B | clock(1), connect()),
+        pending_step(LINK_B | clock(1), request(1, CREATE, create("/q", "", EPHEMERAL))),
+        pending_step(0, request(4, CLOSE_SESSION)),
+        pending_step(LINK_B | clock(7), request(2, EXISTS, path_watch("/q", True))),
+        pending_step(LINK_B | RECONNECT | REATTACH | clock(1), connect()),
+        pending_step(LINK_B | clock(1), request(3, DELETE, path_version("/q"))),
     ])
     out["bad_frames"] = b"".join([
         step(0, connect()),
