@@ -36,10 +36,21 @@ class ClientLink {
   tree::AuthIds auth;
   /// Set once the link is being closed; the core ignores its further frames.
   bool closing = false;
-  /// Writes sent to the log and not yet applied. While any is pending, later
-  /// frames wait in `held_frames`, so a session's requests complete in order.
-  int pending_writes = 0;
-  std::deque<std::string> held_frames;
+  /// Writes of this link sent to the log, and those applied and answered.
+  /// Writes pipeline; other requests wait in `held_frames` until every write
+  /// before them is answered, so a session's requests complete in order.
+  uint64_t writes_submitted = 0;
+  uint64_t writes_completed = 0;
+  /// A frame waiting for `after_writes` of this link's writes to complete.
+  struct HeldFrame {
+    std::string payload;
+    uint64_t after_writes;
+    bool barrier;
+  };
+  std::deque<HeldFrame> held_frames;
+  /// Held frames that later writes must not overtake (setAuth changes how
+  /// they are checked; the handshake establishes the session).
+  int held_barriers = 0;
 
   // Counters for the cons/stat four-letter words.
   uint64_t packets_received = 0;

@@ -108,7 +108,7 @@ void ServerCore::handle_write(ClientLink& link, const wire::RequestHeader& h, wi
   if (type == OpCode::kMulti) {
     auto ops = read_multi(r);
     if (!ops) return reply_error(link, h.xid, ErrorCode::kMarshallingError);
-    ++link.pending_writes;
+    ++link.writes_submitted;
     commit(prep_.prepare_multi(context(link, h.xid, now_ms), *ops),
            [this, link_id = link.id, xid = h.xid](const tree::ApplyResult& res) {
              write_done(link_id, [&](ClientLink& l) {
@@ -119,7 +119,7 @@ void ServerCore::handle_write(ClientLink& link, const wire::RequestHeader& h, wi
     return;
   }
   tree::WriteOp op = read_write_op(type, r);
-  ++link.pending_writes;
+  ++link.writes_submitted;
   commit(prep_.prepare(context(link, h.xid, now_ms), op),
          [this, link_id = link.id, xid = h.xid](const tree::ApplyResult& res) {
            write_done(link_id, [&](ClientLink& l) {

@@ -38,9 +38,35 @@ void ServerCore::detach(ClientLink& link) {
 }
 
 namespace {
-// Frames a link may have waiting behind its pending writes before its
-// connection stops reading (ZooKeeper's per-connection outstanding limit).
-constexpr size_t kMaxHeldFrames = 1000;
+
+// Requests a link may have outstanding (held, or written and not yet
+// answered) before its connection stops reading: ZooKeeper's per-connection bound.
+constexpr uint64_t kMaxOutstanding = 1000;
+
+bool is_write(int32_t type) {
+  switch (static_cast<OpCode>(type)) {
+    case OpCode::kCreate:
+    case OpCode::kCreate2:
+    case OpCode::kCreateContainer:
+    case OpCode::kCreateTtl:
+    case OpCode::kDelete:
+    case OpCode::kSetData:
+    case OpCode::kSetAcl:
+    case OpCode::kCheck:
+    case OpCode::kMulti:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// The opcode of a request frame, or 0 when it is too short to have one.
+int32_t peek_type(std::string_view payload) {
+  if (payload.size() < 8) return 0;
+  wire::JuteReader r(payload.substr(4, 4));
+  return r.int32();
+}
+
 }  // namespace
 
 void ServerCore::on_frame(ClientLink& link, std::string_view payload, int64_t now_ms) {
@@ -48,10 +74,17 @@ void ServerCore::on_frame(ClientLink& link, std::string_view payload, int64_t no
   last_now_ms_ = now_ms;
   ++stats_.packets_received;
   ++link.packets_received;
-  if (link.pending_writes > 0 || !link.held_frames.empty()) {
-    // FIFO per session: nothing overtakes a write still on its way to the log.
-    if (link.session_id != 0) sessions_.touch(link.session_id, now_ms);
-    link.held_frames.emplace_back(payload);
+  if (link.session_id != 0) sessions_.touch(link.session_id, now_ms);
+  bool writes_pending = link.writes_completed < link.writes_submitted;
+  bool handshaking = link.session_id == 0;
+  int32_t type = handshaking ? 0 : peek_type(payload);
+  // Writes pipeline behind earlier writes (they complete in zxid order) and may
+  // pass held reads, which are answered before any later write is applied.
+  bool may_pass = !handshaking && is_write(type) && link.held_barriers == 0;
+  if (!may_pass && (writes_pending || !link.held_frames.empty())) {
+    bool barrier = handshaking || static_cast<OpCode>(type) == OpCode::kAuth;
+    link.held_frames.push_back({std::string(payload), link.writes_submitted, barrier});
+    if (barrier) ++link.held_barriers;
     return;
   }
   process(link, payload, now_ms);
@@ -69,22 +102,23 @@ void ServerCore::process(ClientLink& link, std::string_view payload, int64_t now
 }
 
 bool ServerCore::accepts(const ClientLink& link) const {
-  return link.held_frames.size() < kMaxHeldFrames;
+  uint64_t unanswered = link.writes_submitted - link.writes_completed;
+  return link.held_frames.size() + unanswered < kMaxOutstanding;
 }
 
 void ServerCore::release_held(ClientLink& link, int64_t now_ms) {
-  bool was_full = !accepts(link);
-  while (!link.closing && link.pending_writes == 0 && !link.held_frames.empty()) {
-    std::string frame = std::move(link.held_frames.front());
+  while (!link.closing && !link.held_frames.empty() &&
+         link.held_frames.front().after_writes <= link.writes_completed) {
+    ClientLink::HeldFrame held = std::move(link.held_frames.front());
     link.held_frames.pop_front();
+    if (held.barrier) --link.held_barriers;
     try {
-      process(link, frame, now_ms);
+      process(link, held.payload, now_ms);
     } catch (const wire::DecodeError&) {
       link.closing = true;
       link.close();
     }
   }
-  if (was_full && accepts(link)) link.wake();
 }
 
 ClientLink* ServerCore::link_of(uint64_t id) {
@@ -95,9 +129,11 @@ ClientLink* ServerCore::link_of(uint64_t id) {
 void ServerCore::write_done(uint64_t link_id, const std::function<void(ClientLink&)>& respond) {
   ClientLink* link = link_of(link_id);
   if (!link) return;
-  --link->pending_writes;
+  bool was_full = !accepts(*link);
+  ++link->writes_completed;
   respond(*link);
   release_held(*link, last_now_ms_);
+  if (was_full && accepts(*link)) link->wake();
 }
 
 void ServerCore::restore(int64_t last_zxid, const std::vector<session::Session>& live,
@@ -143,7 +179,7 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
   tree::Txn txn = prep_.prepare_create_session(ctx, timeout);
   txn.session_passwd = session::SessionTracker::new_password();
   std::string passwd = txn.session_passwd;
-  ++link.pending_writes;
+  ++link.writes_submitted;
   commit(std::move(txn), [this, link_id = link.id, id, timeout, passwd](const tree::ApplyResult&) {
     write_done(link_id, [&](ClientLink& l) { finish_handshake(l, id, timeout, passwd); });
   });
@@ -262,13 +298,13 @@ void ServerCore::close_session(int64_t session_id, std::optional<int32_t> reply_
   tree::PrepContext ctx{session_id, reply_xid.value_or(0), ++zxid_, now_ms, nullptr};
   auto owner = session_links_.find(session_id);
   uint64_t link_id = owner == session_links_.end() ? 0 : owner->second->id;
-  if (link_id && reply_xid) ++owner->second->pending_writes;
+  if (link_id && reply_xid) ++owner->second->writes_submitted;
   commit(prep_.prepare_close_session(ctx),
          [this, session_id, reply_xid, link_id](const tree::ApplyResult&) {
            ClientLink* link = link_of(link_id);
            if (!link || link->session_id != session_id) return;
            if (reply_xid) {
-             --link->pending_writes;
+             ++link->writes_completed;
              reply_error(*link, *reply_xid, ErrorCode::kOk);
            }
            detach(*link);

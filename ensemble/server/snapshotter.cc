@@ -5,8 +5,6 @@
 #include <asio/post.hpp>
 #include <chrono>
 
-#include "ensemble/storage/snapshot_codec.h"
-#include "wire/path.h"
 
 namespace corral::server {
 namespace {
@@ -38,41 +36,20 @@ void Snapshotter::start() {
         *id = db.begin_snapshot(start_zxid, sessions);
       },
       nullptr);
-  stack_.assign(1, Visit{"/"});
+  walk_.restart();
   spdlog::info("snapshot started at zxid 0x{:x}", start_zxid);
   step();
 }
 
 void Snapshotter::step() {
   std::vector<storage::SnapshotRow> rows;
-  const tree::DataTree& tree = core_.tree();
-  while (!stack_.empty() && rows.size() < kChunkNodes) {
-    Visit& v = stack_.back();
-    const tree::Node* n = tree.find(v.path);
-    if (!n) {  // deleted since we got here: so is its subtree
-      stack_.pop_back();
-      continue;
-    }
-    if (!v.written) {
-      rows.push_back({v.path, storage::encode_node(*n)});
-      v.written = true;
-    }
-    auto it = v.started_children ? n->children.upper_bound(v.last_child) : n->children.begin();
-    if (it == n->children.end()) {
-      stack_.pop_back();
-      continue;
-    }
-    v.started_children = true;
-    v.last_child = *it;
-    std::string child = wire::child_path(v.path, *it);
-    stack_.push_back(Visit{std::move(child)});
-  }
+  walk_.next(core_.tree(), kChunkNodes, rows);
   node_count_ += static_cast<int64_t>(rows.size());
   if (!rows.empty())
     storage_.run([id = snapshot_id_, rows = std::move(rows)](
                      storage::Database& db) { db.add_snapshot_nodes(*id, rows); },
                  nullptr);
-  if (stack_.empty()) return finish();
+  if (walk_.done()) return finish();
   asio::post(io_, [this] { step(); });
 }
 

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "ensemble/server/server_core.h"
+#include "ensemble/storage/snapshot_walk.h"
 #include "ensemble/storage/storage_thread.h"
 
 namespace corral::server {
@@ -29,14 +30,6 @@ class Snapshotter {
   uint64_t completed() const { return completed_; }
 
  private:
-  /// A node being walked: its path, whether it was written, the last child visited.
-  struct Visit {
-    std::string path;
-    bool written = false;
-    bool started_children = false;
-    std::string last_child;
-  };
-
   void step();
   void finish();
 
@@ -45,7 +38,7 @@ class Snapshotter {
   storage::StorageThread& storage_;
   bool running_ = false;
   uint64_t completed_ = 0;
-  std::vector<Visit> stack_;
+  storage::SnapshotWalk walk_;
   std::shared_ptr<int64_t> snapshot_id_;
   int64_t node_count_ = 0;
 };
