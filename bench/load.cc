@@ -5,8 +5,13 @@
 //   corral-load HOST:PORT set N SIZE INFLIGHT      N setData calls on /bench-set
 //   corral-load HOST:PORT latency N SIZE           N setData calls, one in flight; percentiles
 //   corral-load HOST:PORT get N INFLIGHT           N getData calls on /bench-set
+//   corral-load HOST:PORT probe PATH SECONDS       retries until getData(PATH) succeeds
 // Prints one line: mode, ops, seconds, ops/s (and latency percentiles in µs for latency).
 #define THREADED
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
 #include <algorithm>
@@ -83,6 +88,49 @@ void report(const char* mode, long n, double secs, const Window& w) {
   if (w.failed) std::fprintf(stderr, "first error: %s\n", zerror(w.first_error));
 }
 
+/// True when the server at "host:port" answers the four-letter word ruok with imok.
+bool answers_imok(const std::string& hosts) {
+  auto colon = hosts.rfind(':');
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(std::atoi(hosts.c_str() + colon + 1)));
+  inet_pton(AF_INET, hosts.substr(0, colon).c_str(), &addr.sin_addr);
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  bool ok = false;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      write(fd, "ruok", 4) == 4) {
+    char buf[8] = {0};
+    ok = read(fd, buf, 4) == 4 && std::string(buf, 4) == "imok";
+  }
+  close(fd);
+  return ok;
+}
+
+/// Waits until the server answers ruok, then reads `path` until it succeeds
+/// or `seconds` pass. Polls every millisecond: the figure is a restart time.
+int probe(const char* hosts, const char* path, double seconds) {
+  zoo_set_debug_level(static_cast<ZooLogLevel>(0));
+  auto start = Clock::now();
+  while (seconds_since(start) < seconds) {
+    if (!answers_imok(hosts)) {
+      usleep(1000);
+      continue;
+    }
+    zhandle_t* zh = zookeeper_init(hosts, nullptr, 4000, nullptr, nullptr, 0);
+    char buf[16];
+    int len = sizeof buf;
+    struct Stat st;
+    int rc = zh ? zoo_get(zh, path, 0, buf, &len, &st) : ZSYSTEMERROR;
+    if (zh) zookeeper_close(zh);
+    if (rc == ZOK) {
+      std::printf("probe ok after %.3f s\n", seconds_since(start));
+      return 0;
+    }
+  }
+  std::fprintf(stderr, "probe: %s not readable within %.0f s\n", path, seconds);
+  return 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -91,6 +139,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   std::string mode = argv[2];
+  if (mode == "probe") return probe(argv[1], argv[3], argc > 4 ? std::atof(argv[4]) : 60);
   long n = std::atol(argv[3]);
   zhandle_t* zh = connect(argv[1]);
   Window w;

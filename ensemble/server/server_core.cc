@@ -107,17 +107,25 @@ bool ServerCore::accepts(const ClientLink& link) const {
 }
 
 void ServerCore::release_held(ClientLink& link, int64_t now_ms) {
-  while (!link.closing && !link.held_frames.empty() &&
-         link.held_frames.front().after_writes <= link.writes_completed) {
-    ClientLink::HeldFrame held = std::move(link.held_frames.front());
+  while (!link.closing && !link.held_frames.empty()) {
+    ClientLink::HeldFrame& next = link.held_frames.front();
+    // With nothing held before it, a write pipelines behind the pending ones.
+    bool pipelines = link.session_id != 0 && is_write(peek_type(next.payload));
+    if (!pipelines && next.after_writes > link.writes_completed) break;
+    ClientLink::HeldFrame held = std::move(next);
     link.held_frames.pop_front();
     if (held.barrier) --link.held_barriers;
+    uint64_t submitted = link.writes_submitted;
     try {
       process(link, held.payload, now_ms);
     } catch (const wire::DecodeError&) {
       link.closing = true;
       link.close();
     }
+    // A write released from the queue comes before everything still held in it.
+    if (link.writes_submitted != submitted)
+      for (auto& f : link.held_frames)
+        f.after_writes = std::max(f.after_writes, link.writes_submitted);
   }
 }
 

@@ -192,8 +192,11 @@ void Database::append(const std::vector<tree::Txn>& txns) {
     insert.bind(1, txn.zxid).bind(2, static_cast<int64_t>(txn.type)).bind(3, txn.session_id);
     insert.bind(4, encode_txn(txn), true);
     if (insert.step() != SQLITE_DONE) {
+      // SQLite's message first: the rollback replaces it.
+      StorageError error(path_ + ": cannot append zxid " + zxid_text(txn.zxid) + ": " +
+                         sqlite3_errmsg(db_));
       exec("ROLLBACK");
-      fail("cannot append zxid " + zxid_text(txn.zxid));
+      throw error;
     }
     insert.reset();
   }
@@ -261,8 +264,10 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
   for (const auto& row : rows) {
     q.bind(1, snapshot_id).bind(2, ++seq).bind(3, row.path, false).bind(4, row.record, true);
     if (q.step() != SQLITE_DONE) {
+      StorageError error(path_ + ": cannot write snapshot node " + row.path + ": " +
+                         sqlite3_errmsg(db_));
       exec("ROLLBACK");
-      fail("cannot write snapshot node " + row.path);
+      throw error;
     }
     q.reset();
   }

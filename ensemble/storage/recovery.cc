@@ -58,6 +58,7 @@ Recovered recover(Database& db, tree::DataTree& tree) {
     out.snapshot_zxid = snap.start_zxid;
     out.last_zxid = snap.start_zxid;
     fuzzy_end = snap.end_zxid;
+    tree.set_last_zxid(snap.start_zxid);
   }
   int64_t first = db.first_logged_zxid();
   if (first != 0 && first > out.snapshot_zxid + 1 && !zxid_follows(out.snapshot_zxid, first))
@@ -81,6 +82,13 @@ Recovered recover(Database& db, tree::DataTree& tree) {
     out.last_zxid = txn.zxid;
     ++out.txns_replayed;
   });
+  // The snapshot may hold effects of txns up to its end: without them in the
+  // log, the tree would mix states.
+  if (fuzzy_end > out.last_zxid)
+    throw StorageError(db.path() + ": the newest snapshot (zxid " +
+                       zxid_text(out.snapshot_zxid) + ") was taken while txns up to zxid " +
+                       zxid_text(fuzzy_end) + " were applied, but the txn log ends at zxid " +
+                       zxid_text(out.last_zxid) + ": txns in between are missing");
   for (auto& [id, s] : sessions) out.sessions.push_back(s);
   return out;
 }

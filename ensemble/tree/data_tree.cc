@@ -248,7 +248,16 @@ void DataTree::replay_op(const Txn& txn, const TxnOp& op) {
     }
     return;
   }
-  if (!exists) return;
+  if (!exists) {
+    // Deleted before the snapshot reached it: the parent's pzxid may still lag
+    // (ZooKeeper's deleteNode updates it before looking for the child).
+    if (op.type == OpCode::kDelete || op.type == OpCode::kDeleteContainer) {
+      auto parent = nodes_.find(std::string(wire::parent_path(op.path)));
+      if (parent != nodes_.end() && txn.zxid > parent->second.pzxid)
+        parent->second.pzxid = txn.zxid;
+    }
+    return;
+  }
   switch (op.type) {
     case OpCode::kDelete:
     case OpCode::kDeleteContainer: remove_subtree(txn, op.path); return;

@@ -104,6 +104,8 @@ class DataTree {
   std::map<int64_t, size_t> ephemeral_counts() const;
   /// The zxid of the last Txn applied.
   int64_t last_zxid() const { return last_zxid_; }
+  /// Sets it for a tree loaded from a snapshot (every Txn up to `zxid` is in it).
+  void set_last_zxid(int64_t zxid) { last_zxid_ = zxid; }
 
   /// The tree's shared copy of an ACL list (nodes with equal ACLs share one).
   std::shared_ptr<const wire::AclList> shared_acl(const wire::AclList& acl);
