@@ -8,7 +8,7 @@ packages=(
   libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev default-jre-headless
-  netcat-openbsd procps
+  netcat-openbsd procps sqlite3 python3
 )
 missing=()
 for p in "${packages[@]}"; do
