@@ -228,6 +228,8 @@ void DataTree::unindex(const std::string& path, int64_t owner) {
 void DataTree::replay(const Txn& txn) {
   if (txn.zxid > last_zxid_) last_zxid_ = txn.zxid;
   if (txn.type == OpCode::kCloseSession) {
+    // Its ops name the ephemerals it removed, including those the snapshot missed.
+    for (const TxnOp& op : txn.ops) replay_op(txn, op);
     for (const auto& path : ephemerals(txn.session_id)) remove_subtree(txn, path);
     return;
   }

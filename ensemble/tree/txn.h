@@ -12,7 +12,8 @@
 
 namespace corral::tree {
 
-/// One change inside a Txn. For a single write there is one op; for multi, one per request op.
+/// One change inside a Txn. For a single write there is one op; for multi, one per request op;
+/// for closeSession, a kDelete per ephemeral it removes.
 struct TxnOp {
   /// The request opcode this op came from (create variants keep their own code so
   /// the response can be shaped), or kError for a failed op.

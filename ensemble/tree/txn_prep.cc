@@ -138,6 +138,12 @@ Txn TxnPrep::prepare_close_session(const PrepContext& ctx) {
     ChangeRecord gone;
     gone.zxid = ctx.zxid;
     record(path, gone);
+    // The Txn names what it removes (ZooKeeper's CloseSessionTxn paths2Delete), so
+    // replay over a fuzzy snapshot that missed a node still moves its parent's pzxid.
+    TxnOp op;
+    op.type = OpCode::kDelete;
+    op.path = path;
+    txn.ops.push_back(std::move(op));
   }
   return txn;
 }

@@ -99,6 +99,13 @@ uint16_t free_port() {
   return port;
 }
 
+/// "exit 3" or "signal 9" for a waitpid status.
+std::string status_text(int status) {
+  if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
+  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
+  return "status " + std::to_string(status);
+}
+
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
   std::stringstream ss;
@@ -193,14 +200,28 @@ class Server {
         std::this_thread::sleep_for(50ms);
         continue;
       }
-      std::fprintf(stderr, "corral-server exited with status %d during start:\n%s\n", exit_status_,
-                   tail.c_str());
+      std::fprintf(stderr, "corral-server ended (%s) during start:\n%s\n",
+                   status_text(exit_status_).c_str(), tail.c_str());
       return false;
     }
     std::fprintf(stderr, "corral-server did not answer ruok on port %u within %lld s\n", port_,
                  static_cast<long long>(kStartDeadline.count()));
     kill9();
     return false;
+  }
+
+  /// Starts the server and kills it after `delay` whatever it is doing (reading its database,
+  /// recovering, serving). False if it had exited by itself with an error before.
+  bool launch_and_kill(std::chrono::milliseconds delay) {
+    size_t log_from = log().size();
+    if (!launch()) return false;
+    std::this_thread::sleep_for(delay);  // a random moment, on purpose
+    if (kill9()) return true;
+    bool clean = WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
+    if (!clean)
+      std::fprintf(stderr, "corral-server ended (%s) while starting:\n%s\n",
+                   status_text(exit_status_).c_str(), log().substr(log_from).c_str());
+    return clean;
   }
 
   /// SIGKILL and reap. Returns true if the process was still running (it did not die early).
@@ -686,26 +707,12 @@ class CrashTest {
   static std::string counter_path(int t) { return "/crash/counter-t" + std::to_string(t); }
   static std::string round_path(int r) { return "/crash/r" + std::to_string(r); }
 
-  /// Kills the server and restarts it; sometimes kills it again while it starts.
-  bool crash_and_restart(int r) {
-    if (!server_.kill9()) {
-      ++stats_.early_deaths;
-      violation("round " + std::to_string(r) + ": the server had died before the kill");
-    }
-    if (!server_.start()) {
-      violation("round " + std::to_string(r) + ": the server failed to restart");
-      return false;
-    }
-    ++stats_.restarts;
-    return true;
-  }
-
   bool round(int r) {
     const std::string base = round_path(r);
     int nthreads = 2 + static_cast<int>(rng_() % 2);
     auto delay = std::chrono::milliseconds(20 + rng_() % 281);
     bool double_kill = rng_() % 8 == 0;
-    auto second_delay = std::chrono::milliseconds(rng_() % 40);
+    auto second_delay = std::chrono::milliseconds(rng_() % 80);
 
     // A session with an ephemeral that must survive the kill (as long as the session).
     auto eph = connect(kEphemeralTimeoutMs);
@@ -744,17 +751,19 @@ class CrashTest {
       ++stats_.early_deaths;
       violation("round " + std::to_string(r) + ": the server had died before the kill");
     }
+    if (double_kill) {
+      // Start it and kill it again without waiting: most likely while it recovers.
+      ++stats_.double_kills;
+      if (!server_.launch_and_kill(second_delay)) {
+        violation("round " + std::to_string(r) + ": the server exited by itself while starting");
+        return false;
+      }
+    }
     if (!server_.start()) {
       violation("round " + std::to_string(r) + ": the server failed to restart");
       return false;
     }
     ++stats_.restarts;
-    if (double_kill) {
-      // Kill it again while it may still be recovering or just serving.
-      std::this_thread::sleep_for(second_delay);
-      ++stats_.double_kills;
-      if (!crash_and_restart(r)) return false;
-    }
 
     uint64_t issued = 0, acked = 0, unknown = 0;
     for (auto& w : writers) {
@@ -773,7 +782,7 @@ class CrashTest {
         "round %d: threads=%d kill after %lld ms%s: %llu writes issued, %llu acknowledged, %llu "
         "unknown%s\n",
         r, nthreads, static_cast<long long>(delay.count()),
-        double_kill ? " (+ kill during restart)" : "", static_cast<unsigned long long>(issued),
+        double_kill ? " (+ kill while restarting)" : "", static_cast<unsigned long long>(issued),
         static_cast<unsigned long long>(acked), static_cast<unsigned long long>(unknown),
         ok ? "" : ", FAILED");
     return ok;

@@ -1043,6 +1043,12 @@ void fuzzy_run(uint32_t seed, const std::string& db_path) {
   db.finish_snapshot(id, end, count);
   w.steps(w.pick(0, 40));
 
+  if (std::getenv("DEBUG_LOG"))
+    db.read_log(0, [](Txn t) {
+      std::fprintf(stderr, "%s type=%d sess=%lx", zxid_text(t.zxid).c_str(), int(t.type), (long)t.session_id);
+      for (auto& o : t.ops) std::fprintf(stderr, " [%d %s]", int(o.type), o.path.c_str());
+      std::fprintf(stderr, "\n");
+    });
   DataTree recovered;
   Recovered rec = recover(db, recovered);
   ASSERT_EQ(rec.snapshot_zxid, start);
@@ -1054,9 +1060,11 @@ void fuzzy_run(uint32_t seed, const std::string& db_path) {
 }
 
 TEST_F(StorageTest, FuzzySnapshotRecoversTheLiveTree) {
+  // SEED=n runs one seed; SEEDS=n runs seeds 1..n (200 by default).
   const char* only = std::getenv("SEED");
+  const char* count = std::getenv("SEEDS");
   uint32_t first = only ? static_cast<uint32_t>(std::stoul(only)) : 1;
-  uint32_t last = only ? first : 200;
+  uint32_t last = only ? first : count ? static_cast<uint32_t>(std::stoul(count)) : 200;
   int failures = 0;
   const auto* result = ::testing::UnitTest::GetInstance()->current_test_info()->result();
   for (uint32_t seed = first; seed <= last && failures < 5; ++seed) {
