@@ -14,6 +14,14 @@
 // - an ephemeral of a session from before the kill is there after the restart (the session is
 //   recovered) and goes away once the session expires.
 //
+// Layout: /crash/rR is round R's parent; thread T creates /crash/rR/tT-iI (single creates) and
+// /crash/rR/tT-iI-mK (a multi's creates, 2 or 3, plus maybe a set of its counter), deletes its
+// own acknowledged single creates, and sets /crash/counter-tT to increasing numbers. Each
+// round also has an ephemeral /crash/eph-rR. A round: connect, write as fast as the client
+// goes (at most 64 writes outstanding per thread), SIGKILL after a seeded 20-300 ms (sometimes
+// a second SIGKILL while the server restarts), restart, verify; at the end every node is read
+// once more and the recovered ephemerals must expire.
+//
 // Environment: CRASH_ROUNDS (default 20), CRASH_SEED (default random), CRASH_KEEP=1 keeps the
 // temp directory (server log, database, client log) for a look afterwards.
 //
@@ -267,6 +275,8 @@ class Server {
         dup2(fileno(log), STDERR_FILENO);
       }
       execl(CORRAL_SERVER_BIN, CORRAL_SERVER_BIN, cfg.c_str(), static_cast<char*>(nullptr));
+      std::fprintf(stderr, "crash_test: cannot exec %s: %s\n", CORRAL_SERVER_BIN,
+                   std::strerror(errno));
       _exit(127);
     }
     ++starts_;
@@ -451,7 +461,6 @@ struct OpRec {
 
 struct Writer {
   int index = 0;
-  int round = 0;
   std::string base;  // /crash/rR
   std::string counter_path;
   std::unique_ptr<Zk> zk;
@@ -725,7 +734,6 @@ class CrashTest {
     for (int t = 0; t < nthreads; ++t) {
       auto w = std::make_unique<Writer>();
       w->index = t;
-      w->round = r;
       w->base = base;
       w->counter_path = counter_path(t);
       w->rng.seed(cfg_.seed ^ (static_cast<uint64_t>(r) * 1000003u + static_cast<uint64_t>(t) + 1) *
