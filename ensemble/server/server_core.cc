@@ -199,6 +199,8 @@ void ServerCore::finish_handshake(ClientLink& link, int64_t session_id, int32_t 
   std::string frame = start_frame();
   wire::JuteWriter w(frame);
   rsp.write(w);
+  ++link.packets_sent;
+  ++stats_.packets_sent;
   link.send(finish_frame(std::move(frame)));
   if (session_id == 0) return;
   link.session_id = session_id;

@@ -116,8 +116,6 @@ struct KnownSession {
   std::string passwd;
 };
 
-/// Settings that open the most code: TTL nodes, a super digest, every 4lw, quick
-/// container checks.
 /// A txn log whose appends become durable only when the harness says so, as if
 /// every fsync took a while: writes stay pending across frames and ticks.
 class DeferredLog : public server::TxnLog {
@@ -142,6 +140,7 @@ class DeferredLog : public server::TxnLog {
   /// Makes everything durable, including appends the callbacks cause.
   void complete_all() { complete(SIZE_MAX); }
 
+  /// True when no append is pending.
   bool idle() const { return pending_.empty(); }
   /// Appends so far.
   uint64_t appended() const { return appended_; }
@@ -152,6 +151,8 @@ class DeferredLog : public server::TxnLog {
   uint64_t appended_ = 0;
 };
 
+/// Settings that open the most code: TTL nodes, a super digest, every 4lw, quick
+/// container checks.
 server::ServerConfig fuzz_config() {
   server::ServerConfig c;
   c.tick_ms = 2000;
