@@ -52,6 +52,9 @@ class ClientLink {
   /// they are checked; the handshake establishes the session).
   int held_barriers = 0;
 
+  /// When each request still to be answered arrived (answers go out in order).
+  std::deque<int64_t> request_started_ms;
+
   // Counters for the cons/stat four-letter words.
   uint64_t packets_received = 0;
   uint64_t packets_sent = 0;
@@ -63,6 +66,8 @@ class ClientLink {
   int64_t min_latency_ms = -1;
   int64_t max_latency_ms = 0;
   int64_t total_latency_ms = 0;
+  int64_t last_latency_ms = 0;
+  uint64_t requests_completed = 0;
 };
 
 }  // namespace corral::server

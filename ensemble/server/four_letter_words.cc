@@ -37,8 +37,11 @@ std::string connection_line(const ClientLink& c, bool detailed) {
   if (detailed && c.session_id != 0) {
     o << ",sid=" << hex(c.session_id) << ",lop=" << c.last_op << ",est=" << c.established_ms
       << ",to=" << c.session_timeout_ms << ",lcxid=" << hex(c.last_cxid)
-      << ",lzxid=" << hex(c.last_zxid) << ",lresp=" << c.last_response_ms << ",llat=0"
-      << ",minlat=0,avglat=0,maxlat=0";
+      << ",lzxid=" << hex(c.last_zxid) << ",lresp=" << c.last_response_ms
+      << ",llat=" << c.last_latency_ms << ",minlat=" << (c.min_latency_ms < 0 ? 0 : c.min_latency_ms)
+      << ",avglat="
+      << (c.requests_completed ? double(c.total_latency_ms) / double(c.requests_completed) : 0.0)
+      << ",maxlat=" << c.max_latency_ms;
   }
   o << ")\n";
   return o.str();

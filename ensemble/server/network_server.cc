@@ -78,7 +78,8 @@ void NetworkServer::reset_connection_stats() {
   for (auto& [id, c] : connections_) {
     c->packets_received = c->packets_sent = 0;
     c->min_latency_ms = -1;
-    c->max_latency_ms = c->total_latency_ms = 0;
+    c->max_latency_ms = c->total_latency_ms = c->last_latency_ms = 0;
+    c->requests_completed = 0;
     c->last_zxid = 0;
     c->last_cxid = 0;
     c->last_op = "NA";

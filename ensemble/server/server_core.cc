@@ -98,6 +98,7 @@ void ServerCore::process(ClientLink& link, std::string_view payload, int64_t now
   wire::JuteReader r(payload);
   wire::RequestHeader h = wire::RequestHeader::read(r);
   link.last_cxid = h.xid;
+  link.request_started_ms.push_back(now_ms);
   dispatch(link, h, r, now_ms);
 }
 
@@ -295,6 +296,22 @@ void ServerCore::notify(uint64_t link_id, wire::EventType type, const std::strin
   ++it->second->packets_sent;
   ++stats_.packets_sent;
   it->second->send(finish_frame(std::move(frame)));
+}
+
+void ServerCore::record_latency(ClientLink& link) {
+  if (link.request_started_ms.empty()) return;
+  int64_t ms = std::max<int64_t>(0, last_now_ms_ - link.request_started_ms.front());
+  link.request_started_ms.pop_front();
+  link.last_response_ms = last_now_ms_;
+  for (auto* s : {&stats_.min_latency_ms, &link.min_latency_ms})
+    if (*s < 0 || ms < *s) *s = ms;
+  stats_.max_latency_ms = std::max(stats_.max_latency_ms, ms);
+  link.max_latency_ms = std::max(link.max_latency_ms, ms);
+  stats_.total_latency_ms += ms;
+  link.total_latency_ms += ms;
+  link.last_latency_ms = ms;
+  ++link.requests_completed;
+  ++stats_.requests_completed;
 }
 
 void ServerCore::reply_error(ClientLink& link, int32_t xid, ErrorCode err) {

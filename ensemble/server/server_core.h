@@ -115,6 +115,8 @@ class ServerCore {
   template <typename Body>
   void reply(ClientLink& link, int32_t xid, wire::ErrorCode err, Body&& body);
   void reply_error(ClientLink& link, int32_t xid, wire::ErrorCode err);
+  /// Accounts the time since the oldest unanswered request of `link` arrived.
+  void record_latency(ClientLink& link);
   void notify(uint64_t link_id, wire::EventType type, const std::string& path);
 
   ServerConfig config_;
@@ -143,6 +145,7 @@ void ServerCore::reply(ClientLink& link, int32_t xid, wire::ErrorCode err, Body&
   ++link.packets_sent;
   ++stats_.packets_sent;
   link.last_zxid = tree_.last_zxid();
+  record_latency(link);
   link.send(finish_frame(std::move(frame)));
 }
 

@@ -5,7 +5,6 @@
 #include <asio/post.hpp>
 #include <chrono>
 
-
 namespace corral::server {
 namespace {
 

@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "ensemble/storage/records.pb.h"
@@ -166,7 +167,13 @@ Database::Database(const std::string& path, bool force_sync) : path_(path) {
   Statement check(db_, "PRAGMA quick_check");
   if (!check.ok() || check.step() != SQLITE_ROW) fail("integrity check failed");
   std::string verdict = check.bytes_at(0);
-  if (verdict != "ok") fail("database is corrupt: " + verdict);
+  if (verdict != "ok") {
+    // A few of SQLite's findings, on one line ("*** in database main ***\nPage 14: ...").
+    for (int rows = 0; rows < 5 && check.step() == SQLITE_ROW; ++rows)
+      verdict += "\n" + check.bytes_at(0);
+    std::replace(verdict.begin(), verdict.end(), '\n', ';');
+    throw StorageError(path_ + ": database is corrupt: " + verdict);
+  }
   exec(kSchema);
 }
 
