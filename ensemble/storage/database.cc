@@ -183,6 +183,13 @@ void Database::fail(const std::string& what) const {
   throw StorageError(path_ + ": " + what + (db_ ? std::string(": ") + sqlite3_errmsg(db_) : ""));
 }
 
+void Database::rollback_and_fail(const std::string& what) {
+  // SQLite's message first: the rollback replaces it.
+  StorageError error(path_ + ": " + what + ": " + sqlite3_errmsg(db_));
+  sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  throw error;
+}
+
 void Database::exec(const char* sql) const {
   char* err = nullptr;
   if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -198,13 +205,7 @@ void Database::append(const std::vector<tree::Txn>& txns) {
   for (const auto& txn : txns) {
     insert.bind(1, txn.zxid).bind(2, static_cast<int64_t>(txn.type)).bind(3, txn.session_id);
     insert.bind(4, encode_txn(txn), true);
-    if (insert.step() != SQLITE_DONE) {
-      // SQLite's message first: the rollback replaces it.
-      StorageError error(path_ + ": cannot append zxid " + zxid_text(txn.zxid) + ": " +
-                         sqlite3_errmsg(db_));
-      exec("ROLLBACK");
-      throw error;
-    }
+    if (insert.step() != SQLITE_DONE) rollback_and_fail("cannot append zxid " + zxid_text(txn.zxid));
     insert.reset();
   }
   exec("COMMIT");
@@ -248,14 +249,14 @@ int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRo
   exec("BEGIN IMMEDIATE");
   Statement q(db_, "INSERT INTO snapshots (start_zxid) VALUES (?)");
   q.bind(1, start_zxid);
-  if (q.step() != SQLITE_DONE) fail("cannot start a snapshot");
+  if (q.step() != SQLITE_DONE) rollback_and_fail("cannot start a snapshot");
   int64_t id = sqlite3_last_insert_rowid(db_);
   Statement s(db_,
               "INSERT INTO snapshot_sessions (snapshot_id, session_id, timeout_ms, passwd) "
               "VALUES (?, ?, ?, ?)");
   for (const auto& row : sessions) {
     s.bind(1, id).bind(2, row.id).bind(3, row.timeout_ms).bind(4, row.passwd, true);
-    if (s.step() != SQLITE_DONE) fail("cannot store a session in the snapshot");
+    if (s.step() != SQLITE_DONE) rollback_and_fail("cannot store a session in the snapshot");
     s.reset();
   }
   exec("COMMIT");
@@ -270,12 +271,7 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
   Statement q(db_, "INSERT INTO snapshot_nodes (snapshot_id, seq, path, record) VALUES (?, ?, ?, ?)");
   for (const auto& row : rows) {
     q.bind(1, snapshot_id).bind(2, ++seq).bind(3, row.path, false).bind(4, row.record, true);
-    if (q.step() != SQLITE_DONE) {
-      StorageError error(path_ + ": cannot write snapshot node " + row.path + ": " +
-                         sqlite3_errmsg(db_));
-      exec("ROLLBACK");
-      throw error;
-    }
+    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot write snapshot node " + row.path);
     q.reset();
   }
   exec("COMMIT");

@@ -94,6 +94,8 @@ class Database {
  private:
   void exec(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
+  /// Ends the open SQLite transaction and throws, keeping SQLite's reason.
+  [[noreturn]] void rollback_and_fail(const std::string& what);
 
   std::string path_;
   sqlite3* db_ = nullptr;

@@ -81,11 +81,8 @@ void print_txn(const tree::Txn& txn) {
   if (txn.type == wire::OpCode::kError)
     std::printf(" err=%s", std::string(wire::error_name(txn.err)).c_str());
   std::printf("\n");
-  if (txn.type == wire::OpCode::kMulti) {
-    for (const auto& op : txn.ops) print_op(op, "    ");
-  } else if (!txn.ops.empty()) {
-    print_op(txn.ops.front(), "    ");
-  }
+  // A multi lists its ops; a closeSession lists the ephemerals it removes.
+  for (const auto& op : txn.ops) print_op(op, "    ");
 }
 
 void print_snapshot(storage::Database& db, const storage::SnapshotInfo& s) {

@@ -3,14 +3,17 @@
 // recovery, including the ways recovery must refuse a damaged database.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <stdlib.h>
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <set>
@@ -22,6 +25,7 @@
 #include "ensemble/storage/recovery.h"
 #include "ensemble/storage/snapshot_codec.h"
 #include "ensemble/storage/snapshot_walk.h"
+#include "ensemble/storage/storage_thread.h"
 #include "ensemble/tree/data_tree.h"
 #include "ensemble/tree/txn.h"
 #include "ensemble/tree/txn_prep.h"
@@ -112,9 +116,8 @@ std::string describe(const wire::Stat& st) {
   std::ostringstream s;
   s << std::hex << "czxid=" << st.czxid << " mzxid=" << st.mzxid << " pzxid=" << st.pzxid
     << std::dec << " ctime=" << st.ctime << " mtime=" << st.mtime << " version=" << st.version
-    << " cversion=" << st.cversion << " aversion=" << st.aversion
-    << " owner=" << st.ephemeral_owner << " len=" << st.data_length
-    << " children=" << st.num_children;
+    << " cversion=" << st.cversion << " aversion=" << st.aversion << " owner=" << st.ephemeral_owner
+    << " len=" << st.data_length << " children=" << st.num_children;
   return s.str();
 }
 
@@ -289,13 +292,17 @@ class Workload {
 
   wire::AclList random_acl() {
     switch (pick(0, 5)) {
-      case 0: return {{wire::perms::kRead | wire::perms::kAdmin, {"world", "anyone"}}};
-      case 1: return {{wire::perms::kAll, {"ip", "127.0.0.1"}}};
+      case 0:
+        return {{wire::perms::kRead | wire::perms::kAdmin, {"world", "anyone"}}};
+      case 1:
+        return {{wire::perms::kAll, {"ip", "127.0.0.1"}}};
       case 2:
         return {{wire::perms::kRead, {"world", "anyone"}},
                 {wire::perms::kAll, {"ip", "127.0.0.0/8"}}};
-      case 3: return {{wire::perms::kAll & ~wire::perms::kDelete, {"world", "anyone"}}};
-      default: return kOpenAcl;
+      case 3:
+        return {{wire::perms::kAll & ~wire::perms::kDelete, {"world", "anyone"}}};
+      default:
+        return kOpenAcl;
     }
   }
 
@@ -339,9 +346,15 @@ class Workload {
       OpCode type = chance(50) ? OpCode::kCreate : OpCode::kCreate2;
       switch (pick(0, 9)) {
         case 0:
-        case 1: req.flags = int32_t(CreateMode::kEphemeral); break;
-        case 2: req.flags = int32_t(CreateMode::kEphemeralSequential); break;
-        case 3: req.flags = int32_t(CreateMode::kPersistentSequential); break;
+        case 1:
+          req.flags = int32_t(CreateMode::kEphemeral);
+          break;
+        case 2:
+          req.flags = int32_t(CreateMode::kEphemeralSequential);
+          break;
+        case 3:
+          req.flags = int32_t(CreateMode::kPersistentSequential);
+          break;
         case 4:
           req.flags = int32_t(CreateMode::kContainer);
           type = OpCode::kCreateContainer;
@@ -352,7 +365,9 @@ class Workload {
           req.ttl = pick(1, 100000);
           type = OpCode::kCreateTtl;
           break;
-        default: req.flags = int32_t(CreateMode::kPersistent); break;
+        default:
+          req.flags = int32_t(CreateMode::kPersistent);
+          break;
       }
       return {type, req};
     }
@@ -595,11 +610,11 @@ TEST_F(StorageTest, EveryTxnKindRoundTrips) {
   }
   // The readable columns say what the record says.
   close();
-  EXPECT_EQ(raw_int(path(), "SELECT type FROM txn_log WHERE zxid = " +
-                                std::to_string(session.zxid)),
-            -10);
-  EXPECT_EQ(raw_int(path(), "SELECT session_id FROM txn_log WHERE zxid = " +
-                                std::to_string(session.zxid)),
+  EXPECT_EQ(
+      raw_int(path(), "SELECT type FROM txn_log WHERE zxid = " + std::to_string(session.zxid)),
+      -10);
+  EXPECT_EQ(raw_int(path(),
+                    "SELECT session_id FROM txn_log WHERE zxid = " + std::to_string(session.zxid)),
             session.session_id);
   EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM txn_log WHERE type = 14"), 2);
 }
@@ -721,6 +736,46 @@ TEST_F(StorageTest, MalformedTxnRecordIsRejected) {
   EXPECT_EQ(decode_txn(encode_txn(t)).zxid, zx(1, 1));
 }
 
+// ---- the storage thread ----------------------------------------------------------------------
+
+TEST_F(StorageTest, StorageThreadCompletesInSubmissionOrderWithGroupCommit) {
+  Database& d = open();
+  std::mutex mu;
+  std::vector<std::function<void()>> posted;
+  std::vector<std::string> order;
+  {
+    StorageThread storage(d, [&](std::function<void()> f) {
+      std::lock_guard lock(mu);
+      posted.push_back(std::move(f));
+    });
+    for (int64_t c = 1; c <= 2000; ++c) {
+      storage.append(error_txn(zx(1, c)),
+                     [&order, c] { order.push_back("txn" + std::to_string(c)); });
+      if (c % 500 == 0)
+        storage.run(
+            [c](Database& db) {
+              // Every txn submitted before the job is in the log when it runs.
+              EXPECT_EQ(db.last_logged_zxid(), zx(1, c));
+              db.set_meta("job", c);
+            },
+            [&order, c] { order.push_back("job" + std::to_string(c)); });
+    }
+    storage.stop();
+    EXPECT_EQ(storage.appended(), 2000u);
+    EXPECT_GE(storage.batches(), 1u);
+    EXPECT_LE(storage.batches(), 2000u);
+  }
+  for (auto& f : posted) f();  // the core's thread runs the completions
+  std::vector<std::string> want;
+  for (int64_t c = 1; c <= 2000; ++c) {
+    want.push_back("txn" + std::to_string(c));
+    if (c % 500 == 0) want.push_back("job" + std::to_string(c));
+  }
+  EXPECT_EQ(order, want);
+  EXPECT_EQ(read_all(d).size(), 2000u);
+  EXPECT_EQ(d.meta("job", 0), 2000);
+}
+
 // ---- snapshots --------------------------------------------------------------------------------
 
 /// A tree of about `nodes` nodes of every kind, built through TxnPrep, and its txns.
@@ -777,8 +832,12 @@ void build_big_tree(BigTree& big, int nodes, uint32_t seed) {
     req.acl = acls[static_cast<size_t>(pick(0, int(acls.size()) - 1))];
     int64_t session = sessions[static_cast<size_t>(pick(0, int(sessions.size()) - 1))];
     switch (kind % 10) {
-      case 1: req.flags = int32_t(CreateMode::kEphemeral); break;
-      case 2: req.flags = int32_t(CreateMode::kPersistentSequential); break;
+      case 1:
+        req.flags = int32_t(CreateMode::kEphemeral);
+        break;
+      case 2:
+        req.flags = int32_t(CreateMode::kPersistentSequential);
+        break;
       case 3:
         req.flags = int32_t(CreateMode::kContainer);
         type = OpCode::kCreateContainer;
@@ -788,8 +847,12 @@ void build_big_tree(BigTree& big, int nodes, uint32_t seed) {
         req.ttl = pick(1, 1 << 30);
         type = OpCode::kCreateTtl;
         break;
-      case 5: req.flags = int32_t(CreateMode::kEphemeralSequential); break;
-      default: req.flags = int32_t(CreateMode::kPersistent); break;
+      case 5:
+        req.flags = int32_t(CreateMode::kEphemeralSequential);
+        break;
+      default:
+        req.flags = int32_t(CreateMode::kPersistent);
+        break;
     }
     Txn t = prep.prepare(ctx(session), {type, req});
     if (t.type == OpCode::kError) {  // e.g. a child of an ephemeral, or no create permission
@@ -834,9 +897,9 @@ TEST_F(StorageTest, LargeSnapshotRoundTrip) {
 
   Database& d = open();
   for (size_t i = 0; i < big.txns.size(); i += 5000)
-    d.append(std::vector<Txn>(big.txns.begin() + static_cast<long>(i),
-                              big.txns.begin() + static_cast<long>(std::min(i + 5000,
-                                                                            big.txns.size()))));
+    d.append(std::vector<Txn>(
+        big.txns.begin() + static_cast<long>(i),
+        big.txns.begin() + static_cast<long>(std::min(i + 5000, big.txns.size()))));
   int64_t id = write_snapshot(d, big.tree, big.sessions);
   open();  // durable
 
@@ -874,7 +937,8 @@ TEST_F(StorageTest, LargeSnapshotRoundTrip) {
 
   // The whole log replayed over an empty tree gives the same tree.
   close();
-  raw_sql(path(), "DELETE FROM snapshot_nodes; DELETE FROM snapshot_sessions; DELETE FROM snapshots");
+  raw_sql(path(),
+          "DELETE FROM snapshot_nodes; DELETE FROM snapshot_sessions; DELETE FROM snapshots");
   open();
   DataTree replayed;
   rec = recover(*db, replayed);
@@ -944,7 +1008,6 @@ TEST_F(StorageTest, DropIncompleteSnapshots) {
 
 TEST_F(StorageTest, PurgeKeepsNewestSnapshotsAndTheLogTheyNeed) {
   Workload w(4, open());
-  std::vector<SnapshotInfo> taken;
   for (int i = 0; i < 6; ++i) {
     w.steps(40);
     write_snapshot(*db, w.live, w.session_rows());
@@ -1043,24 +1106,28 @@ void fuzzy_run(uint32_t seed, const std::string& db_path) {
   db.finish_snapshot(id, end, count);
   w.steps(w.pick(0, 40));
 
-  if (std::getenv("DEBUG_LOG"))
+  if (std::getenv("DEBUG_LOG")) {  // the log, to see what a failing seed did
+    std::fprintf(stderr, "snapshot %s..%s\n", zxid_text(start).c_str(), zxid_text(end).c_str());
     db.read_log(0, [](Txn t) {
-      std::fprintf(stderr, "%s type=%d sess=%lx", zxid_text(t.zxid).c_str(), int(t.type), (long)t.session_id);
-      for (auto& o : t.ops) std::fprintf(stderr, " [%d %s]", int(o.type), o.path.c_str());
+      std::fprintf(stderr, "%s type=%d session=0x%llx", zxid_text(t.zxid).c_str(),
+                   static_cast<int>(t.type), static_cast<unsigned long long>(t.session_id));
+      for (const auto& o : t.ops)
+        std::fprintf(stderr, " [%d %s]", static_cast<int>(o.type), o.path.c_str());
       std::fprintf(stderr, "\n");
     });
+  }
   DataTree recovered;
   Recovered rec = recover(db, recovered);
   ASSERT_EQ(rec.snapshot_zxid, start);
   ASSERT_EQ(rec.last_zxid, w.live.last_zxid());
   ASSERT_EQ(rec.txns_replayed, w.live.last_zxid() - start);
-  ASSERT_TRUE(same_tree(w.live, recovered)) << "fuzzy range " << zxid_text(start) << ".."
-                                            << zxid_text(end);
+  ASSERT_TRUE(same_tree(w.live, recovered))
+      << "fuzzy range " << zxid_text(start) << ".." << zxid_text(end);
   ASSERT_TRUE(same_sessions(w.sessions, rec.sessions));
 }
 
 TEST_F(StorageTest, FuzzySnapshotRecoversTheLiveTree) {
-  // SEED=n runs one seed; SEEDS=n runs seeds 1..n (200 by default).
+  // SEED=n runs one seed; SEEDS=n runs seeds 1..n (200 by default); DEBUG_LOG=1 prints the log.
   const char* only = std::getenv("SEED");
   const char* count = std::getenv("SEEDS");
   uint32_t first = only ? static_cast<uint32_t>(std::stoul(only)) : 1;
@@ -1068,8 +1135,8 @@ TEST_F(StorageTest, FuzzySnapshotRecoversTheLiveTree) {
   int failures = 0;
   const auto* result = ::testing::UnitTest::GetInstance()->current_test_info()->result();
   for (uint32_t seed = first; seed <= last && failures < 5; ++seed) {
-    SCOPED_TRACE("reproduce with seed=" + std::to_string(seed) + " (SEED=" +
-                 std::to_string(seed) + " storage_test --gtest_filter=*FuzzySnapshot*)");
+    SCOPED_TRACE("reproduce with seed=" + std::to_string(seed) + " (SEED=" + std::to_string(seed) +
+                 " storage_test --gtest_filter=*FuzzySnapshot*)");
     int before = result->total_part_count();
     fuzzy_run(seed, path());
     if (result->total_part_count() != before) ++failures;
@@ -1139,9 +1206,10 @@ TEST_F(RecoveryErrorTest, GapInTheLogAfterTheSnapshot) {
 }
 
 TEST_F(RecoveryErrorTest, GapInTheLogWithoutSnapshot) {
-  raw_sql(path(), "DELETE FROM snapshot_nodes; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
-                  "zxid = " +
-                      std::to_string(kEpoch1 + 20));
+  raw_sql(path(),
+          "DELETE FROM snapshot_nodes; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
+          "zxid = " +
+              std::to_string(kEpoch1 + 20));
   std::string msg = recovery_error();
   EXPECT_NE(msg.find(path()), std::string::npos) << msg;
   EXPECT_NE(msg.find(zxid_text(kEpoch1 + 19)), std::string::npos) << msg;
@@ -1177,9 +1245,10 @@ TEST_F(RecoveryErrorTest, LogEndsInsideTheFuzzyRange) {
 }
 
 TEST_F(RecoveryErrorTest, LogStartsLateWithoutSnapshot) {
-  raw_sql(path(), "DELETE FROM snapshot_nodes; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
-                  "zxid < " +
-                      std::to_string(kEpoch1 + 10));
+  raw_sql(path(),
+          "DELETE FROM snapshot_nodes; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
+          "zxid < " +
+              std::to_string(kEpoch1 + 10));
   std::string msg = recovery_error();
   EXPECT_NE(msg.find(path()), std::string::npos) << msg;
   EXPECT_NE(msg.find(zxid_text(kEpoch1 + 10)), std::string::npos) << msg;
@@ -1221,8 +1290,7 @@ TEST_F(RecoveryErrorTest, CorruptSnapshotRecord) {
 
 TEST_F(RecoveryErrorTest, CorruptTxnRecord) {
   int64_t victim = last - 3;
-  raw_sql(path(),
-          "UPDATE txn_log SET record = X'FFFFFFFF' WHERE zxid = " + std::to_string(victim));
+  raw_sql(path(), "UPDATE txn_log SET record = X'FFFFFFFF' WHERE zxid = " + std::to_string(victim));
   std::string msg = recovery_error();
   EXPECT_NE(msg.find(path()), std::string::npos) << msg;
   EXPECT_NE(msg.find(zxid_text(victim)), std::string::npos) << msg;
