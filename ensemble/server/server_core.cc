@@ -217,6 +217,7 @@ void ServerCore::dispatch(ClientLink& link, const wire::RequestHeader& h, wire::
     link.close();
     return;
   }
+  if (is_write(h.type)) return handle_write(link, h, r, now_ms);
   switch (static_cast<OpCode>(h.type)) {
     case OpCode::kPing:
       link.last_op = "PING";
@@ -238,17 +239,6 @@ void ServerCore::dispatch(ClientLink& link, const wire::RequestHeader& h, wire::
     case OpCode::kMultiRead:
       link.last_op = "MLTR";
       handle_multi_read(link, h, r);
-      return;
-    case OpCode::kCreate:
-    case OpCode::kCreate2:
-    case OpCode::kCreateContainer:
-    case OpCode::kCreateTtl:
-    case OpCode::kDelete:
-    case OpCode::kSetData:
-    case OpCode::kSetAcl:
-    case OpCode::kCheck:
-    case OpCode::kMulti:
-      handle_write(link, h, r, now_ms);
       return;
     case OpCode::kReconfig:
       reply_error(link, h.xid, ErrorCode::kReconfigDisabled);

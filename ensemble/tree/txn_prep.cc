@@ -231,17 +231,7 @@ TxnOp TxnPrep::prep_delete(const PrepContext& ctx, const wire::PathVersionReques
   ChangeRecord node = must_exist(req.path);
   next_version(node.version, req.version);
   if (node.child_count > 0) fail(ErrorCode::kNotEmpty);
-
-  parent_rec.zxid = ctx.zxid;
-  parent_rec.child_count--;
-  record(parent, parent_rec);
-  ChangeRecord gone;
-  gone.zxid = ctx.zxid;
-  record(req.path, gone);
-  TxnOp op;
-  op.type = OpCode::kDelete;
-  op.path = req.path;
-  return op;
+  return record_removal(ctx, parent, parent_rec, req.path, OpCode::kDelete);
 }
 
 TxnOp TxnPrep::prep_delete_container(const PrepContext& ctx,
@@ -251,16 +241,20 @@ TxnOp TxnPrep::prep_delete_container(const PrepContext& ctx,
   ChangeRecord node = must_exist(req.path);
   if (node.child_count > 0) fail(ErrorCode::kNotEmpty);
   if (node_kind(node.ephemeral_owner) == NodeKind::kEphemeral) fail(ErrorCode::kBadVersion);
-  ChangeRecord parent_rec = must_exist(parent);
+  return record_removal(ctx, parent, must_exist(parent), req.path, OpCode::kDeleteContainer);
+}
+
+TxnOp TxnPrep::record_removal(const PrepContext& ctx, const std::string& parent,
+                              ChangeRecord parent_rec, const std::string& path, OpCode type) {
   parent_rec.zxid = ctx.zxid;
   parent_rec.child_count--;
   record(parent, parent_rec);
   ChangeRecord gone;
   gone.zxid = ctx.zxid;
-  record(req.path, gone);
+  record(path, gone);
   TxnOp op;
-  op.type = OpCode::kDeleteContainer;
-  op.path = req.path;
+  op.type = type;
+  op.path = path;
   return op;
 }
 

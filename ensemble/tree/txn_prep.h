@@ -79,6 +79,9 @@ class TxnPrep {
   TxnOp prep_set_acl(const PrepContext& ctx, const wire::SetAclRequest& req);
   TxnOp prep_check(const PrepContext& ctx, const wire::PathVersionRequest& req);
 
+  /// Records that `path` is gone and its parent has one child less; the delete op.
+  TxnOp record_removal(const PrepContext& ctx, const std::string& parent, ChangeRecord parent_rec,
+                       const std::string& path, wire::OpCode type);
   std::optional<ChangeRecord> lookup(const std::string& path) const;
   ChangeRecord must_exist(const std::string& path) const;
   void record(const std::string& path, ChangeRecord rec);

@@ -27,20 +27,13 @@
 //
 // SIGKILL keeps what the process wrote to the page cache, so this checks acknowledgement
 // order and recovery, not fsync itself (that would need a power cut).
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
-#include <unistd.h>
 #include <zookeeper/zookeeper.h>
 
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -48,23 +41,23 @@
 #include <cstdlib>
 #include <cstring>
 #include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
 #include <random>
 #include <set>
-#include <sstream>
 #include <string>
 #include <thread>
 #include <unordered_set>
 #include <vector>
 
+#include "tests/e2e/raw_client.h"
+#include "tests/e2e/server_process.h"
+
 namespace {
 
-namespace fs = std::filesystem;
+using corral::e2e::ServerProcess;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
@@ -92,206 +85,7 @@ std::string rc_name(int rc) { return std::to_string(rc) + " (" + zerror(rc) + ")
 
 // ---- The server process ----
 
-uint16_t free_port() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  socklen_t len = sizeof addr;
-  uint16_t port = 0;
-  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
-/// "exit 3" or "signal 9" for a waitpid status.
-std::string status_text(int status) {
-  if (WIFEXITED(status)) return "exit " + std::to_string(WEXITSTATUS(status));
-  if (WIFSIGNALED(status)) return "signal " + std::to_string(WTERMSIG(status));
-  return "status " + std::to_string(status);
-}
-
-std::string read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-/// Sends a four-letter word and returns the whole answer ("" if the connection failed).
-std::string four_letter_word(uint16_t port, const char* word, Clock::time_point deadline) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string out;
-  int rc = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  if (rc != 0 && errno != EINPROGRESS) {
-    ::close(fd);
-    return out;
-  }
-  auto wait_for = [&](short events) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    if (left.count() <= 0) return false;
-    pollfd p{fd, events, 0};
-    return poll(&p, 1, static_cast<int>(left.count())) == 1;
-  };
-  if (rc != 0) {
-    int err = 0;
-    socklen_t len = sizeof err;
-    if (!wait_for(POLLOUT) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0 || err != 0) {
-      ::close(fd);
-      return out;
-    }
-  }
-  if (send(fd, word, 4, MSG_NOSIGNAL) == 4) {
-    char buf[4096];
-    while (wait_for(POLLIN)) {
-      ssize_t n = recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  ::close(fd);
-  return out;
-}
-
-/// corral-server on a temp dataDir; restartable on the same directory and port.
-class Server {
- public:
-  ~Server() {
-    kill9();
-    if (!dir_.empty() && !keep_) {
-      std::error_code ec;
-      fs::remove_all(dir_, ec);
-    }
-  }
-
-  bool init(bool keep) {
-    keep_ = keep;
-    std::string tmpl = (fs::temp_directory_path() / "corral-crash.XXXXXX").string();
-    if (!mkdtemp(tmpl.data())) return false;
-    dir_ = tmpl;
-    fs::create_directories(dir_ / "data");
-    port_ = free_port();
-    std::ofstream(dir_ / "zoo.cfg") << "tickTime=" << kTickMs << "\n"
-                                    << "dataDir=" << (dir_ / "data").string() << "\n"
-                                    << "clientPort=" << port_ << "\n"
-                                    << "clientPortAddress=127.0.0.1\n"
-                                    << "snapCount=" << kSnapCount << "\n"
-                                    << "maxClientCnxns=0\n"
-                                    << "4lw.commands.whitelist=*\n";
-    return port_ != 0;
-  }
-
-  /// Starts the server and waits until it answers "ruok"; false (after saying why) if it
-  /// exits or does not answer in time. If it could not listen because the port was still
-  /// taken, tries again until the deadline.
-  bool start() {
-    const auto deadline = Clock::now() + kStartDeadline;
-    while (Clock::now() < deadline) {
-      size_t log_from = log().size();
-      if (!launch()) return false;
-      while (Clock::now() < deadline) {
-        if (!running()) break;
-        auto attempt = std::min(deadline, Clock::now() + 200ms);
-        if (four_letter_word(port_, "ruok", attempt) == "imok") return true;
-        std::this_thread::sleep_for(5ms);
-      }
-      if (running()) break;  // deadline passed
-      std::string tail = log().substr(log_from);
-      if (tail.find("cannot listen") != std::string::npos) {
-        std::this_thread::sleep_for(50ms);
-        continue;
-      }
-      std::fprintf(stderr, "corral-server ended (%s) during start:\n%s\n",
-                   status_text(exit_status_).c_str(), tail.c_str());
-      return false;
-    }
-    std::fprintf(stderr, "corral-server did not answer ruok on port %u within %lld s\n", port_,
-                 static_cast<long long>(kStartDeadline.count()));
-    kill9();
-    return false;
-  }
-
-  /// Starts the server and kills it after `delay` whatever it is doing (reading its database,
-  /// recovering, serving). False if it had exited by itself with an error before.
-  bool launch_and_kill(std::chrono::milliseconds delay) {
-    size_t log_from = log().size();
-    if (!launch()) return false;
-    std::this_thread::sleep_for(delay);  // a random moment, on purpose
-    if (kill9()) return true;
-    bool clean = WIFEXITED(exit_status_) && WEXITSTATUS(exit_status_) == 0;
-    if (!clean)
-      std::fprintf(stderr, "corral-server ended (%s) while starting:\n%s\n",
-                   status_text(exit_status_).c_str(), log().substr(log_from).c_str());
-    return clean;
-  }
-
-  /// SIGKILL and reap. Returns true if the process was still running (it did not die early).
-  bool kill9() {
-    if (pid_ <= 0) return false;
-    bool was_running = running();
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      waitpid(pid_, &exit_status_, 0);
-      pid_ = -1;
-    }
-    return was_running;
-  }
-
-  bool running() {
-    if (pid_ <= 0) return false;
-    int status = 0;
-    if (waitpid(pid_, &status, WNOHANG) == 0) return true;
-    pid_ = -1;
-    exit_status_ = status;
-    return false;
-  }
-
-  pid_t pid() const { return pid_; }
-  uint16_t port() const { return port_; }
-  const fs::path& dir() const { return dir_; }
-  std::string hosts() const { return "127.0.0.1:" + std::to_string(port_); }
-  std::string log() const { return dir_.empty() ? "" : read_file(dir_ / "server.log"); }
-  int starts() const { return starts_; }
-
- private:
-  bool launch() {
-    const std::string cfg = (dir_ / "zoo.cfg").string();
-    const std::string log_path = (dir_ / "server.log").string();
-    std::fflush(nullptr);
-    pid_ = fork();
-    if (pid_ < 0) return false;
-    if (pid_ == 0) {
-      prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
-      FILE* log = std::fopen(log_path.c_str(), "a");
-      if (log) {
-        dup2(fileno(log), STDOUT_FILENO);
-        dup2(fileno(log), STDERR_FILENO);
-      }
-      execl(CORRAL_SERVER_BIN, CORRAL_SERVER_BIN, cfg.c_str(), static_cast<char*>(nullptr));
-      std::fprintf(stderr, "crash_test: cannot exec %s: %s\n", CORRAL_SERVER_BIN,
-                   std::strerror(errno));
-      _exit(127);
-    }
-    ++starts_;
-    return true;
-  }
-
-  fs::path dir_;
-  bool keep_ = false;
-  uint16_t port_ = 0;
-  pid_t pid_ = -1;
-  int exit_status_ = 0;
-  int starts_ = 0;
-};
-
-Server* g_server = nullptr;
+ServerProcess* g_server = nullptr;
 
 void on_fatal_signal(int sig) {
   if (g_server && g_server->pid() > 0) ::kill(g_server->pid(), SIGKILL);
@@ -632,25 +426,32 @@ class CrashTest {
   explicit CrashTest(Config cfg) : cfg_(cfg), rng_(cfg.seed) {}
 
   int run() {
-    g_server = &server_;
-    if (!server_.init(cfg_.keep)) {
+    server_ = std::make_unique<ServerProcess>(
+        "corral-crash",
+        ServerProcess::Options{.output = ServerProcess::Output::kLogAppend, .tick_ms = kTickMs});
+    if (cfg_.keep) server_->keep_dir();
+    g_server = server_.get();
+    const uint16_t port = corral::e2e::free_port();
+    if (server_->dir().empty() || port == 0) {
       std::fprintf(stderr, "cannot create the temp dir or find a free port\n");
       return 2;
     }
-    client_log_ = std::fopen((server_.dir() / "client.log").c_str(), "w");
+    server_->configure(port, "snapCount=" + std::to_string(kSnapCount) +
+                                 "\nmaxClientCnxns=0\n4lw.commands.whitelist=*\n");
+    client_log_ = std::fopen((server_->dir() / "client.log").c_str(), "w");
     if (client_log_) zoo_set_log_stream(client_log_);
     zoo_set_debug_level(ZOO_LOG_LEVEL_WARN);
-    std::printf("server dir %s, port %u, snapCount=%d\n", server_.dir().c_str(), server_.port(),
+    std::printf("server dir %s, port %u, snapCount=%d\n", server_->dir().c_str(), server_->port(),
                 kSnapCount);
     const auto started = Clock::now();
-    bool ok = server_.start() && setup();
+    bool ok = start_server() && setup();
     if (!ok) violation("setup failed");
     for (int r = 0; ok && r < cfg_.rounds; ++r) {
       ok = round(r);
       std::fflush(stdout);
     }
     if (ok) final_checks();
-    server_.kill9();
+    server_->kill_now();
     zoo_set_log_stream(stderr);
     if (client_log_) std::fclose(client_log_);
     auto secs = std::chrono::duration<double>(Clock::now() - started).count();
@@ -675,8 +476,8 @@ class CrashTest {
       std::printf("crash_test FAILED: %zu violations; seed=%llu (reproduce with CRASH_SEED=%llu)\n",
                   g_violations.size(), static_cast<unsigned long long>(cfg_.seed),
                   static_cast<unsigned long long>(cfg_.seed));
-      if (cfg_.keep) std::printf("kept %s\n", server_.dir().c_str());
-      std::string log = server_.log();
+      if (cfg_.keep) std::printf("kept %s\n", server_->dir().c_str());
+      std::string log = server_->log();
       if (log.size() > 6000) log = "...\n" + log.substr(log.size() - 6000);
       std::printf("server log (tail):\n%s\n", log.c_str());
       g_server = nullptr;
@@ -688,8 +489,55 @@ class CrashTest {
   }
 
  private:
+  /// Starts the server and waits until it answers "ruok"; false (after saying why) if it
+  /// exits or does not answer in time. If it could not listen because the port was still
+  /// taken, tries again until the deadline.
+  bool start_server() {
+    const auto deadline = Clock::now() + kStartDeadline;
+    auto answers_ruok = [&] {
+      auto attempt = std::min(deadline, Clock::now() + 200ms) - Clock::now();
+      return corral::e2e::four_letter_word(
+                 server_->port(), "ruok",
+                 std::chrono::duration_cast<std::chrono::milliseconds>(attempt)) == "imok";
+    };
+    while (Clock::now() < deadline) {
+      if (!server_->launch()) return false;
+      if (server_->wait_until(answers_ruok, deadline - Clock::now(), 5ms) ==
+          ServerProcess::Wait::kReady)
+        return true;
+      if (server_->running()) break;  // deadline passed
+      if (server_->port_was_taken()) {
+        std::this_thread::sleep_for(50ms);
+        continue;
+      }
+      std::fprintf(stderr, "corral-server ended (%s) during start:\n%s\n",
+                   corral::e2e::status_text(server_->exit_status()).c_str(),
+                   server_->output_since_launch().c_str());
+      return false;
+    }
+    std::fprintf(stderr, "corral-server did not answer ruok on port %u within %lld s\n",
+                 server_->port(), static_cast<long long>(kStartDeadline.count()));
+    server_->kill_now();
+    return false;
+  }
+
+  /// Starts the server and kills it after `delay` whatever it is doing (reading its database,
+  /// recovering, serving). False if it had exited by itself with an error before.
+  bool launch_and_kill(std::chrono::milliseconds delay) {
+    if (!server_->launch()) return false;
+    std::this_thread::sleep_for(delay);  // a random moment, on purpose
+    if (server_->kill_now()) return true;
+    const int status = server_->exit_status();
+    bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+    if (!clean)
+      std::fprintf(stderr, "corral-server ended (%s) while starting:\n%s\n",
+                   corral::e2e::status_text(status).c_str(),
+                   server_->output_since_launch().c_str());
+    return clean;
+  }
+
   std::unique_ptr<Zk> connect(int timeout_ms) {
-    auto zk = std::make_unique<Zk>(server_.hosts(), timeout_ms);
+    auto zk = std::make_unique<Zk>(server_->host_port(), timeout_ms);
     if (!zk->wait_connected(kConnectDeadline)) {
       violation("a client could not connect within " + std::to_string(kConnectDeadline.count()) +
                 " s");
@@ -748,7 +596,7 @@ class CrashTest {
     for (auto& w : writers) threads.emplace_back([p = w.get()] { p->run(); });
     std::this_thread::sleep_for(delay);  // the random moment of the kill, not a wait for state
     stop = true;  // no new writes after the kill; those in flight stay in flight
-    bool was_running = server_.kill9();
+    bool was_running = server_->kill_now();
     for (auto& t : threads) t.join();
     // Closing while the server is down sends nothing: no closeSession is logged, and every
     // outstanding completion runs (with a connection error) before zookeeper_close returns.
@@ -762,12 +610,12 @@ class CrashTest {
     if (double_kill) {
       // Start it and kill it again without waiting: most likely while it recovers.
       ++stats_.double_kills;
-      if (!server_.launch_and_kill(second_delay)) {
+      if (!launch_and_kill(second_delay)) {
         violation("round " + std::to_string(r) + ": the server exited by itself while starting");
         return false;
       }
     }
-    if (!server_.start()) {
+    if (!start_server()) {
       violation("round " + std::to_string(r) + ": the server failed to restart");
       return false;
     }
@@ -1107,7 +955,7 @@ class CrashTest {
 
   Config cfg_;
   std::mt19937_64 rng_;
-  Server server_;
+  std::unique_ptr<ServerProcess> server_;
   FILE* client_log_ = nullptr;
   Stats stats_;
   Counter counters_[kMaxThreads];

@@ -7,7 +7,6 @@
 #include <deque>
 #include <functional>
 #include <memory>
-#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -15,12 +14,15 @@
 #include "ensemble/server/server_core.h"
 #include "ensemble/server/txn_log.h"
 #include "ensemble/tree/acl.h"
+#include "tests/ensemble/fake_link.h"
 #include "wire/jute.h"
 #include "wire/protocol.h"
 #include "wire/records.h"
 
 namespace corral::server {
 namespace {
+
+using namespace test;
 
 using wire::CreateMode;
 using wire::ErrorCode;
@@ -53,51 +55,6 @@ class FakeLog : public TxnLog {
   std::deque<std::pair<tree::Txn, std::function<void()>>> pending;
 };
 
-/// A connection that keeps what the core sends it.
-class FakeLink : public ClientLink {
- public:
-  FakeLink(uint64_t link_id, const std::string& addr) {
-    id = link_id;
-    address = addr;
-    endpoint = addr + ":40000";
-  }
-  void send(std::string frame) override { frames.push_back(std::move(frame)); }
-  void close() override { ++close_calls; }
-  void wake() override { ++wake_calls; }
-
-  std::vector<std::string> frames;  // complete frames, length prefix included
-  size_t read = 0;                  // frames already looked at by the test
-  int close_calls = 0;
-  int wake_calls = 0;
-  int32_t next_xid = 0;
-};
-
-/// A response frame split into its header and the body after it.
-struct Reply {
-  wire::ReplyHeader header;
-  std::string body;
-  ErrorCode err() const { return static_cast<ErrorCode>(header.err); }
-  int32_t xid() const { return header.xid; }
-  bool is_event() const { return header.xid == wire::kNotificationXid; }
-};
-
-std::string payload_of(const std::string& frame) {
-  EXPECT_GE(frame.size(), 4u);
-  wire::JuteReader r(frame);
-  int32_t len = r.int32();
-  EXPECT_EQ(static_cast<size_t>(len), frame.size() - 4);
-  return frame.substr(4);
-}
-
-Reply parse_reply(const std::string& frame) {
-  std::string payload = payload_of(frame);
-  wire::JuteReader r(payload);
-  Reply rep;
-  rep.header = wire::ReplyHeader::read(r);
-  rep.body = payload.substr(payload.size() - r.remaining());
-  return rep;
-}
-
 wire::WatcherEvent parse_event(const Reply& rep) {
   EXPECT_TRUE(rep.is_event());
   wire::JuteReader r(rep.body);
@@ -108,31 +65,6 @@ wire::WatcherEvent parse_event(const Reply& rep) {
 std::string data_of(const Reply& rep) {
   wire::JuteReader r(rep.body);
   return r.buffer();
-}
-
-using BodyFn = std::function<void(wire::JuteWriter&)>;
-
-std::string encode_request(int32_t xid, OpCode type, const BodyFn& body) {
-  std::string out;
-  wire::JuteWriter w(out);
-  wire::RequestHeader{xid, static_cast<int32_t>(type)}.write(w);
-  if (body) body(w);
-  return out;
-}
-
-std::string connect_request(int32_t timeout_ms) {
-  std::string payload;
-  wire::JuteWriter w(payload);
-  wire::ConnectRequest{0, 0, timeout_ms, 0, std::string(16, '\0'), false}.write(w);
-  return payload;
-}
-
-wire::ConnectResponse parse_connect_response(const std::string& frame) {
-  std::string body = payload_of(frame);
-  wire::JuteReader r(body);
-  wire::ConnectResponse rsp = wire::ConnectResponse::read(r);
-  EXPECT_TRUE(r.at_end());
-  return rsp;
 }
 
 class PipelineTest : public ::testing::Test {

@@ -14,12 +14,15 @@
 #include <vector>
 
 #include "ensemble/tree/acl.h"
+#include "tests/ensemble/fake_link.h"
 #include "wire/jute.h"
 #include "wire/protocol.h"
 #include "wire/records.h"
 
 namespace corral::server {
 namespace {
+
+using namespace test;
 
 using wire::CreateMode;
 using wire::ErrorCode;
@@ -29,52 +32,6 @@ namespace perms = wire::perms;
 
 constexpr int64_t kStart = 1'700'000'000'000;
 const wire::AclList kOpenAcl{{perms::kAll, {"world", "anyone"}}};
-
-/// A connection that keeps what the core sends it.
-class FakeLink : public ClientLink {
- public:
-  FakeLink(uint64_t link_id, const std::string& addr) {
-    id = link_id;
-    address = addr;
-    endpoint = addr + ":40000";
-  }
-  void send(std::string frame) override {
-    frames.push_back(std::move(frame));
-    if (on_send) on_send(frames.back());
-  }
-  void close() override { ++close_calls; }
-
-  std::vector<std::string> frames;  // complete frames, length prefix included
-  size_t read = 0;                  // frames already looked at by the test
-  int close_calls = 0;
-  int32_t next_xid = 0;
-  std::function<void(const std::string&)> on_send;
-};
-
-/// A response frame split into its header and the body after it.
-struct Reply {
-  wire::ReplyHeader header;
-  std::string body;
-  ErrorCode err() const { return static_cast<ErrorCode>(header.err); }
-};
-
-// The payload of a frame, after checking its length prefix.
-std::string payload_of(const std::string& frame) {
-  EXPECT_GE(frame.size(), 4u);
-  wire::JuteReader r(frame);
-  int32_t len = r.int32();
-  EXPECT_EQ(static_cast<size_t>(len), frame.size() - 4);
-  return frame.substr(4);
-}
-
-Reply parse_reply(const std::string& frame) {
-  std::string payload = payload_of(frame);
-  wire::JuteReader r(payload);
-  Reply rep;
-  rep.header = wire::ReplyHeader::read(r);
-  rep.body = payload.substr(payload.size() - r.remaining());
-  return rep;
-}
 
 bool is_notification(const std::string& frame) {
   return parse_reply(frame).header.xid == wire::kNotificationXid;
@@ -100,16 +57,6 @@ struct Event {
 
 std::ostream& operator<<(std::ostream& os, const Event& e) {
   return os << "{" << static_cast<int>(e.type) << ", " << e.path << "}";
-}
-
-using BodyFn = std::function<void(wire::JuteWriter&)>;
-
-std::string encode_request(int32_t xid, OpCode type, const BodyFn& body) {
-  std::string out;
-  wire::JuteWriter w(out);
-  wire::RequestHeader{xid, static_cast<int32_t>(type)}.write(w);
-  if (body) body(w);
-  return out;
 }
 
 BodyFn path_watch(const std::string& path, bool watch) {
@@ -160,19 +107,12 @@ class ServerCoreTest : public ::testing::Test {
                                                  int64_t session_id = 0,
                                                  std::string passwd = std::string(16, '\0'),
                                                  int64_t last_zxid_seen = 0) {
-    std::string payload;
-    wire::JuteWriter w(payload);
-    wire::ConnectRequest{0, last_zxid_seen, timeout_ms, session_id, passwd, false}.write(w);
     size_t before = l.frames.size();
-    core.on_frame(l, payload, now);
+    core.on_frame(l, connect_request(timeout_ms, session_id, passwd, last_zxid_seen), now);
     if (l.frames.size() == before) return std::nullopt;
     EXPECT_EQ(l.frames.size(), before + 1);
     l.read = l.frames.size();
-    std::string body = payload_of(l.frames.back());
-    wire::JuteReader r(body);
-    wire::ConnectResponse rsp = wire::ConnectResponse::read(r);
-    EXPECT_TRUE(r.at_end());
-    return rsp;
+    return parse_connect_response(l.frames.back());
   }
 
   FakeLink& connect(int32_t timeout_ms = 30000, const std::string& addr = "127.0.0.1") {
@@ -1341,10 +1281,7 @@ TEST(ServerCoreConfig, TtlNeedsExtendedTypes) {
   ServerCore core(c, kStart);
   FakeLink l(1, "127.0.0.1");
   core.attach(l, kStart);
-  std::string payload;
-  wire::JuteWriter w(payload);
-  wire::ConnectRequest{0, 0, 30000, 0, std::string(16, '\0'), false}.write(w);
-  core.on_frame(l, payload, kStart);
+  core.on_frame(l, connect_request(30000), kStart);
   auto req = create_request("/t", "", CreateMode::kPersistentWithTtl, kOpenAcl, 1000);
   core.on_frame(
       l, encode_request(1, OpCode::kCreateTtl, [=](wire::JuteWriter& w) { req.write(w, true); }),
