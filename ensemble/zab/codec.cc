@@ -1,0 +1,97 @@
+#include "ensemble/zab/codec.h"
+
+#include "ensemble/storage/database.h"
+#include "ensemble/zab/wire.pb.h"
+
+namespace corral::zab {
+namespace {
+
+void to_pb(const Vote& v, pb::Vote* out) {
+  out->set_leader(v.leader);
+  out->set_zxid(v.zxid);
+  out->set_peer_epoch(v.peer_epoch);
+}
+
+std::string encode_notification(const Notification& n) {
+  pb::PeerFrame f;
+  pb::Notification* p = f.mutable_notification();
+  p->set_from(n.from);
+  p->set_state(static_cast<int32_t>(n.state));
+  to_pb(n.vote, p->mutable_vote());
+  p->set_election_epoch(n.election_epoch);
+  return f.SerializeAsString();
+}
+
+std::string encode_message(const Message& m) {
+  pb::PeerFrame f;
+  pb::ZabMessage* p = f.mutable_message();
+  p->set_type(static_cast<int32_t>(m.type));
+  p->set_from(m.from);
+  p->set_to(m.to);
+  p->set_epoch(m.epoch);
+  p->set_zxid(m.zxid);
+  p->set_observer(m.observer);
+  p->set_sync_mode(static_cast<int32_t>(m.sync_mode));
+  p->set_trunc_zxid(m.trunc_zxid);
+  p->set_committed_zxid(m.committed_zxid);
+  if (m.snapshot) {
+    p->mutable_snapshot()->set_zxid(m.snapshot->zxid);
+    p->mutable_snapshot()->set_bytes(m.snapshot->bytes);
+  }
+  for (const auto& t : m.txns) p->add_txns(storage::encode_txn(t));
+  return f.SerializeAsString();
+}
+
+Message decode_message(const pb::ZabMessage& p) {
+  Message m;
+  m.type = static_cast<MessageType>(p.type());
+  m.from = p.from();
+  m.to = p.to();
+  m.epoch = p.epoch();
+  m.zxid = p.zxid();
+  m.observer = p.observer();
+  m.sync_mode = static_cast<SyncMode>(p.sync_mode());
+  m.trunc_zxid = p.trunc_zxid();
+  m.committed_zxid = p.committed_zxid();
+  if (p.has_snapshot())
+    m.snapshot =
+        std::make_shared<SnapshotData>(SnapshotData{p.snapshot().zxid(), p.snapshot().bytes()});
+  for (const auto& t : p.txns()) m.txns.push_back(storage::decode_txn(t));
+  return m;
+}
+
+bool valid_enums(const pb::PeerFrame& f) {
+  if (f.has_notification()) {
+    int s = f.notification().state();
+    return s >= 0 && s <= static_cast<int>(PeerState::kObserving);
+  }
+  const auto& m = f.message();
+  return m.type() >= 0 && m.type() <= static_cast<int>(MessageType::kPing) && m.sync_mode() >= 0 &&
+         m.sync_mode() <= static_cast<int>(SyncMode::kSnap);
+}
+
+}  // namespace
+
+std::string encode_frame(const PeerFrame& frame) {
+  if (const auto* n = std::get_if<Notification>(&frame)) return encode_notification(*n);
+  return encode_message(std::get<Message>(frame));
+}
+
+std::optional<PeerFrame> decode_frame(const std::string& bytes) {
+  pb::PeerFrame f;
+  if (!f.ParseFromString(bytes) || f.body_case() == pb::PeerFrame::BODY_NOT_SET || !valid_enums(f))
+    return std::nullopt;
+  if (f.has_notification()) {
+    const auto& p = f.notification();
+    return Notification{p.from(), static_cast<PeerState>(p.state()),
+                        Vote{p.vote().leader(), p.vote().zxid(), p.vote().peer_epoch()},
+                        p.election_epoch()};
+  }
+  try {
+    return decode_message(f.message());
+  } catch (const storage::StorageError&) {
+    return std::nullopt;  // a txn record that does not decode
+  }
+}
+
+}  // namespace corral::zab

@@ -1,0 +1,199 @@
+#include "ensemble/zab/election.h"
+
+#include <algorithm>
+#include <limits>
+
+namespace corral::zab {
+
+bool vote_beats(const Vote& a, const Vote& b) {
+  if (a.peer_epoch != b.peer_epoch) return a.peer_epoch > b.peer_epoch;
+  if (a.zxid != b.zxid) return a.zxid > b.zxid;
+  return a.leader > b.leader;
+}
+
+Election::Election(int64_t my_id, std::vector<Member> members, ElectionTiming timing)
+    : my_id_(my_id), members_(std::move(members)), timing_(timing) {}
+
+bool Election::is_voter(int64_t id) const {
+  for (const auto& m : members_)
+    if (m.id == id) return m.voter;
+  return false;
+}
+
+void Election::start(int64_t last_zxid, int64_t current_epoch, int64_t now_ms) {
+  decision_.reset();
+  looking_ = true;
+  ++logical_clock_;
+  recvset_.clear();
+  out_of_election_.clear();
+  finalize_at_ms_.reset();
+  // An observer never proposes itself: its own vote loses to every voter's.
+  own_ = is_voter(my_id_)
+             ? Vote{my_id_, last_zxid, current_epoch}
+             : Vote{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min(),
+                    std::numeric_limits<int64_t>::min()};
+  proposal_ = own_;
+  resend_interval_ms_ = timing_.min_resend_ms;
+  last_activity_ms_ = now_ms;
+  if (is_voter(my_id_)) recvset_[my_id_] = {proposal_, logical_clock_, PeerState::kLooking};
+  broadcast();
+}
+
+void Election::reset() {
+  decision_.reset();
+  looking_ = false;
+}
+
+void Election::receive(const Notification& n, int64_t now_ms) {
+  if (n.from == my_id_) return;
+  last_activity_ms_ = now_ms;
+  if (!looking_) {
+    // Decided (or idle): tell a looking peer who leads, so it can join.
+    if (decision_ && n.state == PeerState::kLooking)
+      send(n.from, decision_->state, decision_->vote);
+    return;
+  }
+  if (!is_voter(n.from)) {
+    // Observers do not vote, but they learn the current proposal from voters.
+    // Only voters answer: an observer's proposal is of no use to anyone, and
+    // two looking observers answering each other would never stop.
+    if (n.state == PeerState::kLooking && is_voter(my_id_))
+      send(n.from, PeerState::kLooking, proposal_);
+    return;
+  }
+  if (n.state == PeerState::kLooking)
+    on_looking(n, now_ms);
+  else if (n.state != PeerState::kObserving)
+    on_decided_peer(n);
+}
+
+void Election::on_looking(const Notification& n, int64_t now_ms) {
+  if (n.election_epoch > logical_clock_) {
+    logical_clock_ = n.election_epoch;
+    recvset_.clear();
+    update_proposal(vote_beats(n.vote, own_) ? n.vote : own_);
+    if (is_voter(my_id_)) recvset_[my_id_] = {proposal_, logical_clock_, PeerState::kLooking};
+    broadcast();
+  } else if (n.election_epoch < logical_clock_) {
+    // A peer in an older round: bring it up to date. Not from an observer:
+    // the voter ignores an observer's round and would just answer again.
+    if (is_voter(my_id_)) send(n.from, PeerState::kLooking, proposal_);
+    return;
+  } else if (vote_beats(n.vote, proposal_)) {
+    update_proposal(n.vote);
+    if (is_voter(my_id_)) recvset_[my_id_] = {proposal_, logical_clock_, PeerState::kLooking};
+    broadcast();
+  }
+  recvset_[n.from] = {n.vote, n.election_epoch, n.state};
+  if (!has_quorum(recvset_, proposal_, logical_clock_, PeerState::kLooking)) {
+    finalize_at_ms_.reset();
+    return;
+  }
+  if (all_voters_agree()) return decide(proposal_, logical_clock_);
+  // A quorum agrees; give a better vote a moment to arrive before deciding.
+  if (!finalize_at_ms_) finalize_at_ms_ = now_ms + timing_.finalize_wait_ms;
+}
+
+void Election::on_decided_peer(const Notification& n) {
+  Received r{n.vote, n.election_epoch, n.state};
+  if (n.election_epoch == logical_clock_) {
+    recvset_[n.from] = r;
+    if (has_quorum(recvset_, n.vote, n.election_epoch, n.state) &&
+        leader_confirmed(recvset_, n.vote.leader, n.election_epoch))
+      return decide(n.vote, n.election_epoch);
+    // The peer's vote may have replaced one that a pending finalize counts on.
+    if (!has_quorum(recvset_, proposal_, logical_clock_, PeerState::kLooking))
+      finalize_at_ms_.reset();
+  }
+  // The ensemble may have decided in a round we missed: join it once a quorum
+  // of servers that left the election agree and the leader says it leads.
+  out_of_election_[n.from] = r;
+  if (has_quorum(out_of_election_, n.vote, n.election_epoch, n.state) &&
+      leader_confirmed(out_of_election_, n.vote.leader, n.election_epoch)) {
+    logical_clock_ = n.election_epoch;
+    decide(n.vote, n.election_epoch);
+  }
+}
+
+bool Election::has_quorum(const std::map<int64_t, Received>& votes, const Vote& v,
+                          int64_t election_epoch, PeerState state) const {
+  size_t voters = 0, agreeing = 0;
+  for (const auto& m : members_) {
+    if (!m.voter) continue;
+    ++voters;
+    auto it = votes.find(m.id);
+    if (it == votes.end()) continue;
+    const Received& r = it->second;
+    // As ZooKeeper's Vote.equals: decided servers agree on the leader and its
+    // epoch whatever round each decided in (a server that joined later took
+    // the round of whoever told it; ZOOKEEPER-1805).
+    const bool decided = state != PeerState::kLooking && r.state != PeerState::kLooking;
+    if (decided ? r.vote.leader == v.leader && r.vote.peer_epoch == v.peer_epoch
+                : r.vote == v && r.election_epoch == election_epoch)
+      ++agreeing;
+  }
+  return agreeing * 2 > voters;
+}
+
+bool Election::all_voters_agree() const {
+  for (const auto& m : members_) {
+    if (!m.voter) continue;
+    auto it = recvset_.find(m.id);
+    if (it == recvset_.end() || !(it->second.vote == proposal_)) return false;
+  }
+  return true;
+}
+
+bool Election::leader_confirmed(const std::map<int64_t, Received>& votes, int64_t leader,
+                                int64_t election_epoch) const {
+  if (leader == my_id_) return logical_clock_ == election_epoch;
+  auto it = votes.find(leader);
+  return it != votes.end() && it->second.state == PeerState::kLeading;
+}
+
+void Election::tick(int64_t now_ms) {
+  if (!looking_) return;
+  if (finalize_at_ms_ && now_ms >= *finalize_at_ms_) return decide(proposal_, logical_clock_);
+  if (now_ms - last_activity_ms_ >= resend_interval_ms_) {
+    // Nothing heard for a while: tell everyone again, backing off.
+    broadcast();
+    last_activity_ms_ = now_ms;
+    resend_interval_ms_ = std::min(resend_interval_ms_ * 2, timing_.max_resend_ms);
+  }
+}
+
+void Election::decide(const Vote& v, int64_t election_epoch) {
+  looking_ = false;
+  finalize_at_ms_.reset();
+  PeerState state = !is_voter(my_id_)    ? PeerState::kObserving
+                    : v.leader == my_id_ ? PeerState::kLeading
+                                         : PeerState::kFollowing;
+  decision_ = Decision{state, v, election_epoch};
+  proposal_ = v;
+}
+
+void Election::update_proposal(const Vote& v) {
+  proposal_ = v;
+  finalize_at_ms_.reset();
+}
+
+void Election::broadcast() {
+  for (const auto& m : members_)
+    if (m.id != my_id_) send(m.id, PeerState::kLooking, proposal_);
+}
+
+void Election::send(int64_t to, PeerState state, const Vote& v) {
+  outbox_.push_back({to, current_message(state, v)});
+}
+
+Notification Election::current_message(PeerState state, const Vote& v) const {
+  return Notification{my_id_, state, v, decision_ ? decision_->election_epoch : logical_clock_};
+}
+
+std::vector<std::pair<int64_t, Notification>> Election::take_outbox() {
+  std::vector<std::pair<int64_t, Notification>> out;
+  out.swap(outbox_);
+  return out;
+}
+
+}  // namespace corral::zab

@@ -1,0 +1,66 @@
+// Messages between ensemble members on the quorum port, in ZAB's words.
+// (The server encodes them with Protocol Buffers; the core and the simulator
+// pass these structs.)
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ensemble/tree/txn.h"
+
+namespace corral::zab {
+
+/// What a message is for.
+enum class MessageType : uint8_t {
+  kFollowerInfo,  ///< learner -> leader: accepted epoch, last zxid, observer or not
+  kLeaderInfo,    ///< leader -> learner: the new epoch
+  kAckEpoch,      ///< learner -> leader: current epoch and last zxid
+  kSync,          ///< leader -> learner: how to catch up (diff, trunc, snap) and the txns
+  kNewLeader,     ///< leader -> learner: end of the sync stream
+  kAckNewLeader,  ///< learner -> leader: the sync stream is durable
+  kUpToDate,      ///< leader -> learner: start serving
+  kProposal,      ///< leader -> follower: log this txn
+  kAck,           ///< follower -> leader: logged up to zxid
+  kCommit,        ///< leader -> follower: commit up to zxid
+  kInform,        ///< leader -> observer: a committed txn
+  kPing,          ///< leader -> learner, and learner -> leader in reply
+};
+
+/// How a learner catches up with the leader.
+enum class SyncMode : uint8_t {
+  kDiff,   ///< append the txns that follow its last zxid
+  kTrunc,  ///< drop its txns after `trunc_zxid`, then append
+  kSnap,   ///< replace its state with the leader's snapshot, then append
+};
+
+/// The state a learner installs on SNAP: opaque bytes made by the driver
+/// (the server's serialized tree and sessions) and the zxid they reflect.
+struct SnapshotData {
+  int64_t zxid = 0;
+  std::string bytes;
+};
+
+/// One message. Fields not used by a type stay at their defaults.
+struct Message {
+  MessageType type = MessageType::kPing;
+  int64_t from = 0;
+  int64_t to = 0;
+  /// kFollowerInfo: accepted epoch; kLeaderInfo/kNewLeader: the new epoch;
+  /// kAckEpoch: current epoch.
+  int64_t epoch = 0;
+  /// kFollowerInfo/kAckEpoch: last logged zxid; kAck/kCommit: the zxid.
+  int64_t zxid = 0;
+  /// kFollowerInfo: the learner is an observer.
+  bool observer = false;
+  /// kSync: how to catch up, where to truncate, up to where the txns are committed.
+  SyncMode sync_mode = SyncMode::kDiff;
+  int64_t trunc_zxid = 0;
+  int64_t committed_zxid = 0;
+  std::shared_ptr<const SnapshotData> snapshot;
+  /// kSync: txns to append; kProposal/kInform: one txn.
+  std::vector<tree::Txn> txns;
+};
+
+}  // namespace corral::zab

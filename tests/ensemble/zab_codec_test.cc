@@ -1,0 +1,99 @@
+// Round trips of the quorum port's frames, and rejection of malformed ones.
+#include <gtest/gtest.h>
+
+#include "ensemble/zab/codec.h"
+
+namespace corral::zab {
+namespace {
+
+tree::Txn sample_txn(int64_t zxid) {
+  tree::Txn t;
+  t.session_id = 0x1234;
+  t.cxid = 7;
+  t.zxid = zxid;
+  t.time_ms = 1700000000000;
+  t.type = wire::OpCode::kCreate;
+  tree::TxnOp op;
+  op.type = wire::OpCode::kCreate;
+  op.path = "/a";
+  op.data = std::string("x\0y", 3);
+  op.acl = {{wire::perms::kAll, {"world", "anyone"}}};
+  op.parent_cversion = 3;
+  t.ops.push_back(op);
+  return t;
+}
+
+TEST(ZabCodec, NotificationRoundTrip) {
+  Notification n{3, PeerState::kFollowing, Vote{2, 0x500000007, 5}, 9};
+  auto back = decode_frame(encode_frame(n));
+  ASSERT_TRUE(back);
+  const auto& got = std::get<Notification>(*back);
+  EXPECT_EQ(got.from, 3);
+  EXPECT_EQ(got.state, PeerState::kFollowing);
+  EXPECT_EQ(got.vote, (Vote{2, 0x500000007, 5}));
+  EXPECT_EQ(got.election_epoch, 9);
+}
+
+TEST(ZabCodec, SyncMessageWithTxnsAndSnapshotRoundTrip) {
+  Message m;
+  m.type = MessageType::kSync;
+  m.from = 1;
+  m.to = 2;
+  m.epoch = 4;
+  m.zxid = 0x400000002;
+  m.observer = true;
+  m.sync_mode = SyncMode::kSnap;
+  m.trunc_zxid = 0x300000009;
+  m.committed_zxid = 0x400000001;
+  m.snapshot = std::make_shared<SnapshotData>(SnapshotData{0x400000000, std::string("\0\1\2", 3)});
+  m.txns = {sample_txn(0x400000001), sample_txn(0x400000002)};
+  auto back = decode_frame(encode_frame(m));
+  ASSERT_TRUE(back);
+  const auto& got = std::get<Message>(*back);
+  EXPECT_EQ(got.type, MessageType::kSync);
+  EXPECT_EQ(got.from, 1);
+  EXPECT_EQ(got.to, 2);
+  EXPECT_EQ(got.epoch, 4);
+  EXPECT_EQ(got.zxid, 0x400000002);
+  EXPECT_TRUE(got.observer);
+  EXPECT_EQ(got.sync_mode, SyncMode::kSnap);
+  EXPECT_EQ(got.trunc_zxid, 0x300000009);
+  EXPECT_EQ(got.committed_zxid, 0x400000001);
+  ASSERT_TRUE(got.snapshot);
+  EXPECT_EQ(got.snapshot->zxid, 0x400000000);
+  EXPECT_EQ(got.snapshot->bytes, std::string("\0\1\2", 3));
+  ASSERT_EQ(got.txns.size(), 2u);
+  EXPECT_EQ(got.txns[1].zxid, 0x400000002);
+  ASSERT_EQ(got.txns[1].ops.size(), 1u);
+  EXPECT_EQ(got.txns[1].ops[0].data, std::string("x\0y", 3));
+  EXPECT_EQ(got.txns[1].ops[0].acl, m.txns[1].ops[0].acl);
+  EXPECT_EQ(got.txns[1].ops[0].parent_cversion, 3);
+}
+
+TEST(ZabCodec, MessageWithoutSnapshotHasNone) {
+  Message m;
+  m.type = MessageType::kAck;
+  m.zxid = 42;
+  auto back = decode_frame(encode_frame(m));
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(std::get<Message>(*back).snapshot);
+  EXPECT_EQ(std::get<Message>(*back).zxid, 42);
+}
+
+TEST(ZabCodec, MalformedFramesAreRejected) {
+  EXPECT_FALSE(decode_frame(""));                              // no body
+  EXPECT_FALSE(decode_frame(std::string("\xff\xff\xff", 3)));  // not protobuf
+  // A notification whose state is out of range: field 1 (notification) holding
+  // field 2 (state) = 9, encoded by hand.
+  std::string inner("\x10\x09", 2);
+  std::string frame = std::string("\x0a", 1) + static_cast<char>(inner.size()) + inner;
+  EXPECT_FALSE(decode_frame(frame));
+  // A message carrying a txn record that does not decode: field 2 (message)
+  // holding field 11 (txns) = bytes 0xff.
+  std::string msg("\x5a\x01\xff", 3);
+  std::string frame2 = std::string("\x12", 1) + static_cast<char>(msg.size()) + msg;
+  EXPECT_FALSE(decode_frame(frame2));
+}
+
+}  // namespace
+}  // namespace corral::zab

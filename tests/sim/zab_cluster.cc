@@ -1,0 +1,665 @@
+#include "tests/sim/zab_cluster.h"
+
+#include <algorithm>
+#include <cassert>
+#include <cstdio>
+#include <cstdlib>
+#include <sstream>
+
+namespace corral::sim {
+namespace {
+
+using zab::Message;
+using zab::MessageType;
+using zab::PeerState;
+
+constexpr size_t kRecentTraceLines = 80;
+constexpr size_t kMaxViolations = 10;
+
+}  // namespace
+
+SimTxn to_sim(const tree::Txn& t) {
+  SimTxn s;
+  s.zxid = t.zxid;
+  if (!t.ops.empty()) {
+    s.path = t.ops.front().path;
+    s.data = t.ops.front().data;
+  }
+  return s;
+}
+
+tree::Txn to_txn(const SimTxn& s) {
+  tree::Txn t;
+  t.zxid = s.zxid;
+  t.type = wire::OpCode::kCreate;
+  tree::TxnOp op;
+  op.type = wire::OpCode::kCreate;
+  op.path = s.path;
+  op.data = s.data;
+  t.ops.push_back(std::move(op));
+  return t;
+}
+
+/// The snapshot of a peer's applied state: one "zxid path data" line per txn.
+std::string encode_state(const std::vector<SimTxn>& txns) {
+  std::string out;
+  for (const auto& t : txns) out += std::to_string(t.zxid) + " " + t.path + " " + t.data + "\n";
+  return out;
+}
+
+std::vector<SimTxn> decode_state(const std::string& bytes) {
+  std::vector<SimTxn> out;
+  std::istringstream in(bytes);
+  SimTxn t;
+  while (in >> t.zxid >> t.path >> t.data) out.push_back(t);
+  return out;
+}
+
+/// Whether `log` holds `t` (logs are sorted by zxid).
+bool log_holds(const std::vector<SimTxn>& log, size_t len, const SimTxn& t) {
+  auto end = log.begin() + static_cast<std::ptrdiff_t>(std::min(len, log.size()));
+  auto it = std::lower_bound(log.begin(), end, t.zxid,
+                             [](const SimTxn& a, int64_t z) { return a.zxid < z; });
+  return it != end && *it == t;
+}
+
+const char* peer_state_name(PeerState s) {
+  switch (s) {
+    case PeerState::kLooking:
+      return "LOOKING";
+    case PeerState::kFollowing:
+      return "FOLLOWING";
+    case PeerState::kLeading:
+      return "LEADING";
+    case PeerState::kObserving:
+      return "OBSERVING";
+  }
+  return "?";
+}
+
+const char* message_type_name(MessageType t) {
+  switch (t) {
+    case MessageType::kFollowerInfo:
+      return "FOLLOWERINFO";
+    case MessageType::kLeaderInfo:
+      return "LEADERINFO";
+    case MessageType::kAckEpoch:
+      return "ACKEPOCH";
+    case MessageType::kSync:
+      return "SYNC";
+    case MessageType::kNewLeader:
+      return "NEWLEADER";
+    case MessageType::kAckNewLeader:
+      return "ACK(NEWLEADER)";
+    case MessageType::kUpToDate:
+      return "UPTODATE";
+    case MessageType::kProposal:
+      return "PROPOSAL";
+    case MessageType::kAck:
+      return "ACK";
+    case MessageType::kCommit:
+      return "COMMIT";
+    case MessageType::kInform:
+      return "INFORM";
+    case MessageType::kPing:
+      return "PING";
+  }
+  return "?";
+}
+
+const char* sync_mode_name(zab::SyncMode m) {
+  switch (m) {
+    case zab::SyncMode::kDiff:
+      return "DIFF";
+    case zab::SyncMode::kTrunc:
+      return "TRUNC";
+    case zab::SyncMode::kSnap:
+      return "SNAP";
+  }
+  return "?";
+}
+
+std::string ids_text(const std::set<int64_t>& ids) {
+  std::string out;
+  for (int64_t id : ids) out += " " + std::to_string(id);
+  return out;
+}
+
+std::string zxid_text(int64_t zxid) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%llx:%llx", static_cast<unsigned long long>(zxid >> 32),
+                static_cast<unsigned long long>(zxid & 0xffffffffll));
+  return buf;
+}
+
+ZabCluster::ZabCluster(ZabClusterOptions options) : options_(options), rng_(options.seed) {
+  const char* t = std::getenv("ZAB_TRACE");
+  trace_all_ = t != nullptr && *t != '\0' && *t != '0';
+  for (int i = 1; i <= options_.voters + options_.observers; ++i) {
+    members_.push_back({i, i <= options_.voters});
+    nodes_[i];
+  }
+}
+
+std::vector<int64_t> ZabCluster::ids() const {
+  std::vector<int64_t> out;
+  for (const auto& m : members_) out.push_back(m.id);
+  return out;
+}
+
+bool ZabCluster::is_voter(int64_t id) const {
+  for (const auto& m : members_)
+    if (m.id == id) return m.voter;
+  return false;
+}
+
+bool ZabCluster::up(int64_t id) const {
+  auto it = nodes_.find(id);
+  return it != nodes_.end() && it->second.peer != nullptr;
+}
+
+const zab::Peer* ZabCluster::peer(int64_t id) const { return nodes_.at(id).peer.get(); }
+
+zab::PeerConfig ZabCluster::config_for(int64_t id) const {
+  zab::PeerConfig c;
+  c.my_id = id;
+  c.members = members_;
+  c.tick_ms = options_.tick_ms;
+  c.init_limit = options_.init_limit;
+  c.sync_limit = options_.sync_limit;
+  c.election = options_.election;
+  c.max_diff_txns = options_.max_diff_txns;
+  if (options_.max_zxid_counter > 0) c.max_zxid_counter = options_.max_zxid_counter;
+  return c;
+}
+
+zab::PeerHistory ZabCluster::history_of(const SimStorage& s) const {
+  zab::PeerHistory h;
+  h.accepted_epoch = s.accepted_epoch;
+  h.current_epoch = s.current_epoch;
+  h.last_zxid = s.log.empty() ? 0 : s.log.back().zxid;
+  size_t first = s.snapshot_len;
+  if (s.log.size() - first > options_.max_diff_txns) first = s.log.size() - options_.max_diff_txns;
+  for (size_t i = first; i < s.log.size(); ++i) h.recent.push_back(to_txn(s.log[i]));
+  return h;
+}
+
+void ZabCluster::set_storage(int64_t id, SimStorage storage) {
+  assert(!up(id));
+  nodes_.at(id).storage = std::move(storage);
+}
+
+// ---------------------------------------------------------------- lifecycle
+
+void ZabCluster::start(int64_t id) {
+  Node& n = nodes_.at(id);
+  assert(!n.peer && "start a peer that is down");
+  ++n.incarnation;
+  n.fsync_scheduled = false;
+  // As ZooKeeper does at start-up, every logged txn is applied.
+  n.applied = n.storage.log;
+  n.vouched = 0;
+  n.client_waiting.clear();
+  n.peer = std::make_unique<zab::Peer>(config_for(id), history_of(n.storage), now_ms_);
+  n.peer->set_snapshot_source([this, id] {
+    auto snap = std::make_shared<zab::SnapshotData>();
+    const std::vector<SimTxn>& applied = nodes_.at(id).applied;
+    snap->zxid = applied.empty() ? 0 : applied.back().zxid;
+    snap->bytes = encode_state(applied);
+    return std::shared_ptr<const zab::SnapshotData>(std::move(snap));
+  });
+  n.state = n.peer->state();
+  n.leader = n.peer->leader();
+  n.serving = false;
+  trace("start " + std::to_string(id) + " (log " + std::to_string(n.storage.log.size()) +
+        " txns, last " + zxid_text(n.applied.empty() ? 0 : n.applied.back().zxid) + ", epochs " +
+        std::to_string(n.storage.accepted_epoch) + "/" + std::to_string(n.storage.current_epoch) +
+        ")");
+  if (!tick_scheduled_) {
+    tick_scheduled_ = true;
+    Event e;
+    e.at_ms = now_ms_ + options_.tick_interval_ms;
+    e.kind = EventKind::kTick;
+    push(e);
+  }
+  process(id);
+}
+
+void ZabCluster::start_all() {
+  for (const auto& m : members_)
+    if (!up(m.id)) start(m.id);
+}
+
+void ZabCluster::crash(int64_t id, bool silent) { do_crash(id, silent); }
+
+void ZabCluster::crash_soon(int64_t id, bool silent) {
+  Event e;
+  e.at_ms = now_ms_;
+  e.kind = EventKind::kCrash;
+  e.to = id;
+  e.about = silent ? 1 : 0;
+  push(e);
+}
+
+void ZabCluster::do_crash(int64_t id, bool silent) {
+  Node& n = nodes_.at(id);
+  if (!n.peer) return;
+  trace(std::string(silent ? "silent " : "") + "crash " + std::to_string(id) + " (" +
+        std::to_string(n.storage.log.size() - n.storage.durable) + " txns not durable)");
+  n.peer.reset();
+  n.storage.log.resize(n.storage.durable);
+  n.storage.snapshot_len = std::min(n.storage.snapshot_len, n.storage.durable);
+  n.client_waiting.clear();
+  n.state = PeerState::kLooking;
+  n.leader = 0;
+  n.serving = false;
+  // Data the process sent before it died still arrives; then the others see
+  // the connection close, unless the machine vanished silently.
+  for (const auto& m : members_)
+    if (m.id != id) close_connection(id, m.id, false, false, !silent);
+}
+
+void ZabCluster::partition(const std::vector<std::vector<int64_t>>& groups) {
+  group_.clear();
+  for (size_t g = 0; g < groups.size(); ++g)
+    for (int64_t id : groups[g]) group_[id] = static_cast<int>(g);
+  int next = static_cast<int>(groups.size());
+  for (const auto& m : members_)
+    if (!group_.count(m.id)) group_[m.id] = next++;
+  std::string text = "partition";
+  for (const auto& g : groups) {
+    text += " {";
+    for (int64_t id : g) text += " " + std::to_string(id);
+    text += " }";
+  }
+  trace(text);
+  // Connections across the cut break without anyone noticing; what they
+  // carried is lost.
+  for (auto& [key, c] : connections_) {
+    if (reachable(key.first, key.second)) continue;
+    c.open = false;
+    ++c.gen;
+    c.last_delivery_ms.clear();
+  }
+}
+
+void ZabCluster::heal() {
+  group_.clear();
+  trace("heal");
+}
+
+bool ZabCluster::reachable(int64_t a, int64_t b) const {
+  return group_.empty() || group_.at(a) == group_.at(b);
+}
+
+// ---------------------------------------------------------------- clients
+
+tree::Txn ZabCluster::make_txn() {
+  ++next_txn_;
+  SimTxn s;
+  s.path = "/n" + std::to_string(next_txn_);
+  s.data = "s" + std::to_string(options_.seed) + "-" + std::to_string(next_txn_);
+  return to_txn(s);
+}
+
+std::optional<int64_t> ZabCluster::propose(std::optional<int64_t> at) {
+  if (!at) {
+    std::vector<int64_t> leaders;
+    for (const auto& [id, n] : nodes_)
+      if (n.peer && n.peer->state() == PeerState::kLeading && n.peer->serving())
+        leaders.push_back(id);
+    if (leaders.empty()) return std::nullopt;
+    at = leaders[random_below(leaders.size())];
+  }
+  Node& n = nodes_.at(*at);
+  if (!n.peer) return std::nullopt;
+  tree::Txn txn = make_txn();
+  std::optional<int64_t> zxid = n.peer->propose(txn, now_ms_);
+  if (zxid) {
+    txn.zxid = *zxid;
+    SimTxn s = to_sim(txn);
+    if ((*zxid >> 32) != n.peer->current_epoch())
+      violation("leader " + std::to_string(*at) + " proposed " + zxid_text(*zxid) +
+                " outside its epoch " + std::to_string(n.peer->current_epoch()));
+    n.client_waiting[*zxid] = s;
+    proposed_.push_back(s);
+    trace("client proposes " + zxid_text(*zxid) + " " + s.path + " at " + std::to_string(*at));
+  }
+  process(*at);
+  return zxid;
+}
+
+void ZabCluster::set_client_interval(int64_t mean_ms) {
+  client_interval_ms_ = mean_ms;
+  if (mean_ms > 0 && !client_scheduled_) {
+    client_scheduled_ = true;
+    Event e;
+    e.at_ms = now_ms_ + 1 + static_cast<int64_t>(random_below(2 * mean_ms));
+    e.kind = EventKind::kClient;
+    push(e);
+  }
+}
+
+void ZabCluster::client_write() {
+  client_scheduled_ = false;
+  if (client_interval_ms_ <= 0) return;
+  propose();
+  set_client_interval(client_interval_ms_);
+}
+
+// ---------------------------------------------------------------- driving peers
+
+void ZabCluster::process(int64_t id) {
+  Node& n = nodes_.at(id);
+  if (!n.peer) return;
+  zab::Ready r = n.peer->take_ready();
+  persist(id, r);
+  // The messages leave only now that the Ready's epochs, snapshot and
+  // truncation are durable.
+  for (const auto& m : r.messages) {
+    if (m.from != id)
+      violation("peer " + std::to_string(id) + " sends a message from " + std::to_string(m.from));
+    send_message(m);
+    if (!n.peer) return;  // a hook crashed it
+  }
+  for (const auto& [to, notification] : r.notifications) send_notification(id, to, notification);
+  apply_committed(id, r.committed);
+  note_role(id);
+  check_peer(id);
+}
+
+// ---------------------------------------------------------------- network
+
+ZabCluster::Connection& ZabCluster::connection(int64_t a, int64_t b) {
+  return connections_[{std::min(a, b), std::max(a, b)}];
+}
+
+int64_t ZabCluster::delay() {
+  const ZabFaults& f = options_.faults;
+  const uint64_t span =
+      static_cast<uint64_t>(std::max<int64_t>(f.max_delay_ms - f.min_delay_ms + 1, 1));
+  return std::max<int64_t>(f.min_delay_ms + static_cast<int64_t>(random_below(span)), 1);
+}
+
+void ZabCluster::close_connection(int64_t a, int64_t b, bool reset, bool notify_a, bool notify_b) {
+  Connection& c = connection(a, b);
+  if (!c.open) return;
+  c.open = false;
+  if (reset) {
+    ++c.gen;
+    c.last_delivery_ms.clear();
+  }
+  auto notice = [&](int64_t to, int64_t about) {
+    if (!up(to)) return;
+    Event e;
+    // A close travels behind the data sent before it.
+    e.at_ms = std::max(now_ms_ + delay(), c.last_delivery_ms[about]);
+    e.kind = EventKind::kDisconnect;
+    e.to = to;
+    e.incarnation = nodes_.at(to).incarnation;
+    e.about = about;
+    e.conn_gen = c.gen;
+    push(e);
+  };
+  if (notify_a) notice(a, b);
+  if (notify_b) notice(b, a);
+}
+
+void ZabCluster::send_message(const Message& m) {
+  if (send_hook_ && !send_hook_(m)) {
+    trace("hook drops " + std::string(message_type_name(m.type)) + " " + std::to_string(m.from) +
+          " -> " + std::to_string(m.to));
+    return;
+  }
+  if (nodes_.find(m.to) == nodes_.end() || m.to == m.from) {
+    violation("peer " + std::to_string(m.from) + " sends to unknown peer " + std::to_string(m.to));
+    return;
+  }
+  Connection& c = connection(m.from, m.to);
+  if (m.type == MessageType::kFollowerInfo) {
+    // A learner connects (again): a fresh stream; the old one is gone.
+    ++c.gen;
+    c.open = false;
+    c.last_delivery_ms.clear();
+    c.opener = m.from;
+    c.accepted = false;
+    if (!reachable(m.from, m.to)) return;  // the connect times out: the limits find it
+    if (!up(m.to)) {
+      // Nobody listens: the connect is refused at once.
+      c.open = true;
+      close_connection(m.from, m.to, true, true, false);
+      return;
+    }
+    c.open = true;
+  } else if (!c.open || (m.from != c.opener && !c.accepted)) {
+    return;
+  }
+  const ZabFaults& f = options_.faults;
+  if (f.connection_reset > 0 && random_unit() < f.connection_reset) {
+    const bool silent = random_unit() < f.silent_reset_share;
+    trace(std::string(silent ? "silent " : "") + "reset " + std::to_string(m.from) + " <-> " +
+          std::to_string(m.to) + " at " + message_type_name(m.type));
+    close_connection(m.from, m.to, true, !silent, !silent);
+    return;
+  }
+  Event e;
+  int64_t& last = c.last_delivery_ms[m.from];
+  e.at_ms = std::max(now_ms_ + delay(), last);
+  last = e.at_ms;
+  e.kind = EventKind::kMessage;
+  e.to = m.to;
+  e.incarnation = nodes_.at(m.to).incarnation;
+  e.conn_gen = c.gen;
+  e.message = std::make_shared<Message>(m);
+  push(e);
+}
+
+void ZabCluster::send_notification(int64_t from, int64_t to, const zab::Notification& n) {
+  if (n.from != from)
+    violation("peer " + std::to_string(from) + " sends a notification as " +
+              std::to_string(n.from));
+  if (!is_voter(from) && (n.state == PeerState::kLeading || n.state == PeerState::kFollowing))
+    violation("observer " + std::to_string(from) + " announces " + peer_state_name(n.state));
+  if (n.state != PeerState::kLooking || is_voter(from)) {
+    if (nodes_.count(n.vote.leader) && !is_voter(n.vote.leader))
+      violation("peer " + std::to_string(from) + " votes for observer " +
+                std::to_string(n.vote.leader));
+  }
+  if (!up(to) || !reachable(from, to)) return;
+  const ZabFaults& f = options_.faults;
+  if (f.notification_drop > 0 && random_unit() < f.notification_drop) return;
+  const int copies =
+      f.notification_duplicate > 0 && random_unit() < f.notification_duplicate ? 2 : 1;
+  for (int i = 0; i < copies; ++i) {
+    Event e;
+    e.at_ms = now_ms_ + delay();
+    e.kind = EventKind::kNotification;
+    e.to = to;
+    e.incarnation = nodes_.at(to).incarnation;
+    e.notification = std::make_shared<zab::Notification>(n);
+    push(e);
+  }
+}
+
+void ZabCluster::push(Event e) {
+  e.seq = next_seq_++;
+  events_.push(std::move(e));
+}
+
+// ---------------------------------------------------------------- running
+
+bool ZabCluster::run_until(const std::function<bool()>& pred, int64_t max_ms) {
+  const int64_t deadline = now_ms_ + max_ms;
+  if (pred()) return true;
+  while (!events_.empty() && events_.top().at_ms <= deadline) {
+    Event e = events_.top();
+    events_.pop();
+    now_ms_ = std::max(now_ms_, e.at_ms);
+    handle(e);
+    if (pred()) return true;
+  }
+  now_ms_ = deadline;
+  return false;
+}
+
+void ZabCluster::run_for(int64_t ms) {
+  run_until([] { return false; }, ms);
+}
+
+void ZabCluster::handle(const Event& e) {
+  switch (e.kind) {
+    case EventKind::kTick: {
+      for (auto& [id, n] : nodes_) {
+        if (!n.peer) continue;
+        n.peer->tick(now_ms_);
+        process(id);
+      }
+      Event next;
+      next.at_ms = now_ms_ + options_.tick_interval_ms;
+      next.kind = EventKind::kTick;
+      push(next);
+      return;
+    }
+    case EventKind::kClient:
+      return client_write();
+    case EventKind::kCrash:
+      return do_crash(e.to, e.about != 0);
+    default:
+      break;
+  }
+  Node& n = nodes_.at(e.to);
+  if (!n.peer || n.incarnation != e.incarnation) return;
+  switch (e.kind) {
+    case EventKind::kFsync:
+      return fsync(e.to);
+    case EventKind::kNotification:
+      if (!reachable(e.notification->from, e.to)) return;
+      if (trace_all_) {
+        const zab::Notification& v = *e.notification;
+        trace("vote " + std::to_string(v.from) + " -> " + std::to_string(e.to) + " " +
+              peer_state_name(v.state) + " leader " + std::to_string(v.vote.leader) + " zxid " +
+              zxid_text(v.vote.zxid) + " epoch " + std::to_string(v.vote.peer_epoch) + " round " +
+              std::to_string(v.election_epoch));
+      }
+      n.peer->step_election(*e.notification, now_ms_);
+      return process(e.to);
+    case EventKind::kDisconnect:
+      if (connection(e.to, e.about).gen != e.conn_gen) return;  // about an older connection
+      trace("peer " + std::to_string(e.to) + " sees its connection to " + std::to_string(e.about) +
+            " close");
+      n.peer->disconnected(e.about, now_ms_);
+      return process(e.to);
+    case EventKind::kMessage:
+      return deliver_message(e);
+    default:
+      return;
+  }
+}
+
+void ZabCluster::deliver_message(const Event& e) {
+  const Message& m = *e.message;
+  if (connection(m.from, m.to).gen != e.conn_gen) return;  // the connection broke
+  if (deliver_hook_ && !deliver_hook_(m)) return;
+  Node& n = nodes_.at(e.to);
+  if (!n.peer) return;  // the hook crashed it
+  if (trace_all_ || m.type != MessageType::kPing) {
+    std::string text = std::string(message_type_name(m.type)) + " " + std::to_string(m.from) +
+                       " -> " + std::to_string(m.to);
+    if (m.epoch) text += " epoch " + std::to_string(m.epoch);
+    if (m.zxid) text += " zxid " + zxid_text(m.zxid);
+    if (m.type == MessageType::kSync)
+      text += std::string(" ") + sync_mode_name(m.sync_mode) + " trunc " + zxid_text(m.trunc_zxid) +
+              " committed " + zxid_text(m.committed_zxid) + " " + std::to_string(m.txns.size()) +
+              " txns" + (m.snapshot ? " snapshot " + zxid_text(m.snapshot->zxid) : "");
+    if (!m.txns.empty() && m.type != MessageType::kSync) text += " " + zxid_text(m.txns[0].zxid);
+    trace(text);
+  }
+  if (m.type == MessageType::kFollowerInfo) connection(m.from, m.to).accepted = true;
+  if (m.type == MessageType::kSync)
+    syncs_.push_back({now_ms_, m.from, m.to, m.sync_mode, m.trunc_zxid, m.txns.size()});
+  n.peer->step(m, now_ms_);
+  process(e.to);
+}
+
+// ---------------------------------------------------------------- observing
+
+std::optional<int64_t> ZabCluster::serving_leader() const {
+  std::optional<int64_t> out;
+  for (const auto& [id, n] : nodes_) {
+    if (!n.peer || n.peer->state() != PeerState::kLeading || !n.peer->serving()) continue;
+    if (out) return std::nullopt;
+    out = id;
+  }
+  return out;
+}
+
+bool ZabCluster::settled() const {
+  std::optional<int64_t> leader = serving_leader();
+  if (!leader) return false;
+  for (const auto& [id, n] : nodes_) {
+    if (!n.peer) continue;
+    if (id != *leader) {
+      const PeerState want = is_voter(id) ? PeerState::kFollowing : PeerState::kObserving;
+      if (n.peer->state() != want || n.peer->leader() != *leader || !n.peer->serving())
+        return false;
+      // Not a connection that silently broke and nobody noticed yet.
+      auto c = connections_.find({std::min(id, *leader), std::max(id, *leader)});
+      if (c == connections_.end() || !c->second.open || !c->second.accepted) return false;
+    }
+    if (n.applied.size() != committed_.size()) return false;
+  }
+  for (const auto& [id, n] : nodes_) {
+    if (!n.peer || n.vouched == n.applied.size()) continue;
+    for (size_t i = n.vouched; i < n.applied.size(); ++i)
+      if (!(n.applied[i] == committed_[i])) return false;
+  }
+  return true;
+}
+
+std::string ZabCluster::describe() const {
+  std::ostringstream out;
+  out << "at " << now_ms_ << " ms, seed=" << options_.seed << ", " << committed_.size()
+      << " txns committed (last " << zxid_text(committed_.empty() ? 0 : committed_.back().zxid)
+      << "), " << acknowledged_.size() << " acknowledged:\n";
+  for (const auto& [id, n] : nodes_) {
+    out << "  peer " << id << (is_voter(id) ? " voter" : " observer") << ": ";
+    if (!n.peer) {
+      out << "down";
+    } else {
+      const zab::Peer& p = *n.peer;
+      out << peer_state_name(p.state());
+      if (p.state() != PeerState::kLooking) out << " leader " << p.leader();
+      out << (p.serving() ? " serving" : "") << ", epochs " << p.accepted_epoch() << "/"
+          << p.current_epoch() << ", logged " << zxid_text(p.last_logged_zxid()) << ", committed "
+          << zxid_text(p.last_committed_zxid());
+    }
+    out << "; applied " << n.applied.size() << " (last "
+        << zxid_text(n.applied.empty() ? 0 : n.applied.back().zxid) << ", " << n.vouched
+        << " vouched), disk " << n.storage.log.size() << " txns (" << n.storage.durable
+        << " durable), epochs " << n.storage.accepted_epoch << "/" << n.storage.current_epoch
+        << "\n";
+  }
+  out << "recent events:\n";
+  for (const auto& line : recent_trace_) out << "  " << line << "\n";
+  return out.str();
+}
+
+void ZabCluster::violation(const std::string& what) {
+  if (violations_.size() >= kMaxViolations) return;
+  violations_.push_back("at " + std::to_string(now_ms_) + " ms: " + what +
+                        " (reproduce with seed=" + std::to_string(options_.seed) + ")");
+  trace("VIOLATION " + what);
+}
+
+void ZabCluster::trace(const std::string& line) {
+  std::string text = "[" + std::to_string(now_ms_) + " ms] " + line;
+  if (trace_all_) std::fprintf(stderr, "%s\n", text.c_str());
+  recent_trace_.push_back(std::move(text));
+  if (recent_trace_.size() > kRecentTraceLines) recent_trace_.pop_front();
+}
+
+uint64_t ZabCluster::random_below(uint64_t n) { return n <= 1 ? 0 : rng_() % n; }
+
+double ZabCluster::random_unit() { return static_cast<double>(rng_() >> 11) * 0x1.0p-53; }
+
+}  // namespace corral::sim

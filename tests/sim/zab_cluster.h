@@ -1,0 +1,310 @@
+// A seeded simulation of a ZAB ensemble: zab::Peer state machines driven by a
+// simulated clock, network and storage, with an invariant checker run after
+// every step.
+//
+// The network carries two kinds of traffic, as the real server does:
+//  - election notifications travel like datagrams: delayed, reordered, lost
+//    and duplicated at random (FastLeaderElection tolerates all of that);
+//  - ZAB messages travel on learner-leader connections, FIFO like TCP. A
+//    learner's FOLLOWERINFO opens a new connection (the leader writes to it
+//    once it got the FOLLOWERINFO; a connect to a dead process is refused at
+//    once); a connection breaks (reset, partition, crash) and is then dead
+//    until the learner connects again. A peer that stops following (or
+//    leading) closes its connections and the other side notices
+//    (Peer::disconnected); a crashed process's connections are noticed too
+//    unless the crash is "silent" (a machine that vanished).
+//
+// Storage keeps epochs and a log of txns per peer. Epochs, snapshot installs
+// and truncations are durable before the Ready's messages leave; appends become
+// durable at a later simulated fsync, and only then does the peer hear
+// logged(). A crash keeps only what is durable. A restarted peer applies its
+// whole log, as ZooKeeper does.
+//
+// The "state machine" of each peer is the sequence of txns it applied. The
+// checks (zab_cluster_checks.cc) run after every step: a txn a peer commits,
+// or holds when it starts to serve, matches the one every other peer has at
+// that position and is durable on a quorum of voters; a new leader's log holds
+// every committed txn; one established leader per epoch; epochs never go back;
+// no sync drops a committed txn without logging it again; observers never
+// lead or follow, nor are voted for.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <queue>
+#include <random>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "ensemble/tree/txn.h"
+#include "ensemble/zab/messages.h"
+#include "ensemble/zab/peer.h"
+
+namespace corral::sim {
+
+/// What the network and disks do.
+struct ZabFaults {
+  int64_t min_delay_ms = 1;
+  int64_t max_delay_ms = 1;
+  /// Election notifications only (they travel like datagrams).
+  double notification_drop = 0;
+  double notification_duplicate = 0;
+  /// Per ZAB message sent: the connection resets instead (in-flight data lost).
+  double connection_reset = 0;
+  /// Of those resets, the share that neither side notices (found by the limits).
+  double silent_reset_share = 0.3;
+  /// Time an fsync of appended txns takes.
+  int64_t min_fsync_ms = 1;
+  int64_t max_fsync_ms = 1;
+};
+
+/// How the simulated ensemble is built.
+struct ZabClusterOptions {
+  uint64_t seed = 1;
+  int voters = 3;
+  /// Observers get ids after the voters.
+  int observers = 0;
+  int64_t tick_ms = 100;
+  int64_t init_limit = 10;
+  int64_t sync_limit = 5;
+  zab::ElectionTiming election;
+  size_t max_diff_txns = 100000;
+  /// How often the driver calls Peer::tick.
+  int64_t tick_interval_ms = 5;
+  /// The highest zxid counter a leader may use before it must start a new
+  /// epoch (0: the Peer's default, 0xfffffffe).
+  int64_t max_zxid_counter = 0;
+  ZabFaults faults;
+};
+
+/// One txn in the simulated log and state: its zxid and payload.
+struct SimTxn {
+  int64_t zxid = 0;
+  std::string path;
+  std::string data;
+  bool operator==(const SimTxn&) const = default;
+};
+
+/// A kSync message as delivered to a learner.
+struct SyncEvent {
+  int64_t at_ms = 0;
+  int64_t leader = 0;
+  int64_t learner = 0;
+  zab::SyncMode mode = zab::SyncMode::kDiff;
+  int64_t trunc_zxid = 0;
+  size_t txns = 0;
+};
+
+/// Durable (and not yet durable) state of one peer's disk.
+struct SimStorage {
+  int64_t accepted_epoch = 0;
+  int64_t current_epoch = 0;
+  /// Everything written: a snapshot's state (the first snapshot_len entries)
+  /// then logged txns.
+  std::vector<SimTxn> log;
+  /// log[0, durable) survives a crash.
+  size_t durable = 0;
+  size_t snapshot_len = 0;
+};
+
+/// The simulated ensemble.
+class ZabCluster {
+ public:
+  explicit ZabCluster(ZabClusterOptions options);
+
+  // ---- set-up and faults
+  /// Gives a peer an initial disk (before it first starts).
+  void set_storage(int64_t id, SimStorage storage);
+  /// Starts (or restarts after a crash) a peer from its durable storage.
+  void start(int64_t id);
+  void start_all();
+  /// Crashes a peer: its Peer and every non-durable write are lost. Unless
+  /// silent, the others notice its connections closing.
+  void crash(int64_t id, bool silent = false);
+  /// Crashes a peer at the current time, from inside a hook.
+  void crash_soon(int64_t id, bool silent = false);
+  /// Splits the network (a server in no group is alone); crossing connections
+  /// break without notice and crossing messages are lost.
+  void partition(const std::vector<std::vector<int64_t>>& groups);
+  void heal();
+  void set_faults(const ZabFaults& faults) { options_.faults = faults; }
+  /// Called for every ZAB message a peer sends; returning false drops it
+  /// (only sensible when the sender crashes right after).
+  void on_send(std::function<bool(const zab::Message&)> f) { send_hook_ = std::move(f); }
+  /// Called before a ZAB message is delivered; returning false drops it.
+  void on_deliver(std::function<bool(const zab::Message&)> f) { deliver_hook_ = std::move(f); }
+
+  // ---- clients
+  /// Proposes a new txn at a serving leader (the given one, or any); returns its zxid.
+  std::optional<int64_t> propose(std::optional<int64_t> at = std::nullopt);
+  /// Lets a client propose at a serving leader every 1..2*mean_ms (0 stops it).
+  void set_client_interval(int64_t mean_ms);
+
+  // ---- running
+  /// Runs until pred() holds (checked after every event) or max_ms pass.
+  bool run_until(const std::function<bool()>& pred, int64_t max_ms);
+  void run_for(int64_t ms);
+
+  // ---- observing
+  int64_t now_ms() const { return now_ms_; }
+  uint64_t seed() const { return options_.seed; }
+  const ZabClusterOptions& options() const { return options_; }
+  std::vector<int64_t> ids() const;
+  bool is_voter(int64_t id) const;
+  bool up(int64_t id) const;
+  /// The live Peer (nullptr when down).
+  const zab::Peer* peer(int64_t id) const;
+  const SimStorage& storage(int64_t id) const { return nodes_.at(id).storage; }
+  /// The txns the peer applied, in order.
+  const std::vector<SimTxn>& applied(int64_t id) const { return nodes_.at(id).applied; }
+  /// Every txn known committed, in order (the longest committed sequence seen).
+  const std::vector<SimTxn>& committed() const { return committed_; }
+  /// Txns a leader committed for a client (acknowledged writes), by zxid.
+  const std::map<int64_t, SimTxn>& acknowledged() const { return acknowledged_; }
+  /// Every proposal a client made, by zxid (the last one for a reused zxid).
+  const std::vector<SimTxn>& proposed() const { return proposed_; }
+  /// The serving leader, if exactly one is up.
+  std::optional<int64_t> serving_leader() const;
+  /// One serving leader, all other up peers serving under it on a live
+  /// connection, and every up peer has applied exactly the committed sequence.
+  bool settled() const;
+  /// Every sync message delivered.
+  const std::vector<SyncEvent>& syncs() const { return syncs_; }
+  /// How often each peer has changed role (state or leader).
+  int role_changes(int64_t id) const { return nodes_.at(id).role_changes; }
+  /// Violated invariants, with the time; empty when all hold.
+  const std::vector<std::string>& violations() const { return violations_; }
+  /// Recent trace lines and every peer's state, for failure messages.
+  std::string describe() const;
+
+ private:
+  struct Node {
+    std::unique_ptr<zab::Peer> peer;
+    int incarnation = 0;
+    SimStorage storage;
+    std::vector<SimTxn> applied;
+    /// applied[0, vouched) is known committed by this peer.
+    size_t vouched = 0;
+    bool fsync_scheduled = false;
+    zab::PeerState state = zab::PeerState::kLooking;
+    int64_t leader = 0;
+    int role_changes = 0;
+    bool serving = false;
+    int64_t max_accepted_epoch = 0;
+    int64_t max_current_epoch = 0;
+    /// Proposals made here that a client waits for: zxid -> txn.
+    std::map<int64_t, SimTxn> client_waiting;
+  };
+
+  enum class EventKind { kMessage, kNotification, kDisconnect, kFsync, kTick, kClient, kCrash };
+  struct Event {
+    int64_t at_ms = 0;
+    uint64_t seq = 0;
+    EventKind kind = EventKind::kTick;
+    int64_t to = 0;
+    int incarnation = 0;
+    int64_t about = 0;      // kDisconnect: the other side; kCrash: silent flag
+    uint64_t conn_gen = 0;  // kMessage / kDisconnect
+    std::shared_ptr<zab::Message> message;
+    std::shared_ptr<zab::Notification> notification;
+    bool operator>(const Event& o) const {
+      return at_ms != o.at_ms ? at_ms > o.at_ms : seq > o.seq;
+    }
+  };
+  struct Connection {
+    uint64_t gen = 0;
+    bool open = false;
+    /// The learner that connected; the other side writes to this connection
+    /// only once it has accepted it (got the FOLLOWERINFO): until then its
+    /// messages went to the connection before, which is gone.
+    int64_t opener = 0;
+    bool accepted = false;
+    std::map<int64_t, int64_t> last_delivery_ms;  // by sender
+  };
+
+  // Driving peers.
+  void process(int64_t id);
+  void persist(int64_t id, zab::Ready& r);
+  void apply_committed(int64_t id, const std::vector<tree::Txn>& txns);
+  void note_role(int64_t id);
+  /// Voters whose disk holds `t` durably.
+  std::set<int64_t> durable_voters(const SimTxn& t) const;
+  bool is_quorum(const std::set<int64_t>& ids) const;
+  void check_peer(int64_t id);
+  void on_commit_extended(int64_t id, size_t from, const char* how);
+  /// The peer vouches that applied[0, upto) is committed (it committed or serves it).
+  void vouch(int64_t id, size_t upto, const char* how);
+
+  // Network.
+  void send_message(const zab::Message& m);
+  void send_notification(int64_t from, int64_t to, const zab::Notification& n);
+  void close_connection(int64_t a, int64_t b, bool reset, bool notify_a, bool notify_b);
+  Connection& connection(int64_t a, int64_t b);
+  bool reachable(int64_t a, int64_t b) const;
+  int64_t delay();
+  void push(Event e);
+  void handle(const Event& e);
+  void deliver_message(const Event& e);
+  void fsync(int64_t id);
+  void client_write();
+  void do_crash(int64_t id, bool silent);
+
+  zab::PeerConfig config_for(int64_t id) const;
+  zab::PeerHistory history_of(const SimStorage& s) const;
+  tree::Txn make_txn();
+  void violation(const std::string& what);
+  void trace(const std::string& line);
+  uint64_t random_below(uint64_t n);
+  double random_unit();
+
+  ZabClusterOptions options_;
+  std::mt19937_64 rng_;
+  std::vector<zab::Member> members_;
+  std::map<int64_t, Node> nodes_;
+  std::map<std::pair<int64_t, int64_t>, Connection> connections_;
+  std::map<int64_t, int> group_;
+  std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
+  int64_t now_ms_ = 0;
+  uint64_t next_seq_ = 0;
+  bool tick_scheduled_ = false;
+  int64_t client_interval_ms_ = 0;
+  bool client_scheduled_ = false;
+  uint64_t next_txn_ = 0;
+
+  std::vector<SimTxn> committed_;
+  std::map<int64_t, SimTxn> acknowledged_;
+  std::vector<SimTxn> proposed_;
+  std::map<int64_t, int64_t> epoch_leaders_;  // epoch -> established leader
+  std::vector<SyncEvent> syncs_;
+  std::vector<std::string> violations_;
+
+  std::function<bool(const zab::Message&)> send_hook_;
+  std::function<bool(const zab::Message&)> deliver_hook_;
+  bool trace_all_ = false;
+  std::deque<std::string> recent_trace_;
+};
+
+/// The simulation's form of a txn it made (one create op), and back.
+SimTxn to_sim(const tree::Txn& t);
+tree::Txn to_txn(const SimTxn& s);
+/// A peer's applied state as snapshot bytes (one "zxid path data" line per
+/// txn), and back.
+std::string encode_state(const std::vector<SimTxn>& txns);
+std::vector<SimTxn> decode_state(const std::string& bytes);
+/// Whether log[0, len) holds `t` (logs are sorted by zxid).
+bool log_holds(const std::vector<SimTxn>& log, size_t len, const SimTxn& t);
+
+/// Printable names for logs.
+const char* peer_state_name(zab::PeerState s);
+const char* message_type_name(zab::MessageType t);
+const char* sync_mode_name(zab::SyncMode m);
+std::string zxid_text(int64_t zxid);
+std::string ids_text(const std::set<int64_t>& ids);
+
+}  // namespace corral::sim
