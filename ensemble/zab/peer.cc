@@ -124,6 +124,8 @@ void Peer::step(const Message& m, int64_t now_ms) {
 }
 
 void Peer::logged(int64_t zxid, int64_t now_ms) {
+  // A batch written before a TRUNC may report a zxid that is no longer in the log.
+  zxid = std::min(zxid, last_appended_);
   if (zxid <= last_logged_) return;
   last_logged_ = zxid;
   if (state_ == PeerState::kLeading) {
