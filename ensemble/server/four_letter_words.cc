@@ -60,7 +60,7 @@ std::string srvr(ServerCore& core, bool with_clients) {
   o << latency_line(core.stats()) << "Received: " << core.stats().packets_received << "\n"
     << "Sent: " << core.stats().packets_sent << "\n"
     << "Connections: " << core.links().size() << "\n"
-    << "Outstanding: 0\n"
+    << "Outstanding: " << core.outstanding_requests() << "\n"
     << "Zxid: " << hex(core.last_zxid()) << "\n"
     << "Mode: standalone\n"
     << "Node count: " << core.tree().node_count() << "\n";
@@ -88,7 +88,7 @@ std::string mntr(ServerCore& core) {
   kv("zk_packets_received", s.packets_received);
   kv("zk_packets_sent", s.packets_sent);
   kv("zk_num_alive_connections", core.links().size());
-  kv("zk_outstanding_requests", 0);
+  kv("zk_outstanding_requests", core.outstanding_requests());
   kv("zk_znode_count", core.tree().node_count());
   kv("zk_watch_count", core.watches().watch_count());
   size_t ephemerals = 0;

@@ -130,6 +130,13 @@ void ServerCore::release_held(ClientLink& link, int64_t now_ms) {
   }
 }
 
+uint64_t ServerCore::outstanding_requests() const {
+  uint64_t n = 0;
+  for (const auto& [id, link] : links_)
+    n += link->held_frames.size() + (link->writes_submitted - link->writes_completed);
+  return n;
+}
+
 ClientLink* ServerCore::link_of(uint64_t id) {
   auto it = links_.find(id);
   return it == links_.end() ? nullptr : it->second;

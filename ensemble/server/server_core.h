@@ -82,6 +82,9 @@ class ServerCore {
   /// The last zxid applied to the tree.
   int64_t last_zxid() const { return tree_.last_zxid(); }
   int64_t started_ms() const { return started_ms_; }
+  /// Requests received and not yet answered: held behind writes, or written and
+  /// not yet durable (srvr's "Outstanding").
+  uint64_t outstanding_requests() const;
 
  private:
   void handshake(ClientLink& link, std::string_view payload, int64_t now_ms);

@@ -372,6 +372,7 @@ TEST_F(PipelineTest, BackpressureOnOutstandingRequests) {
   EXPECT_TRUE(core.accepts(l));
   send_create(l, "/n999");
   EXPECT_FALSE(core.accepts(l));
+  EXPECT_EQ(core.outstanding_requests(), 1000u);
   EXPECT_EQ(l.wake_calls, 0);
 
   log.complete(1);
@@ -387,8 +388,10 @@ TEST_F(PipelineTest, BackpressureOnOutstandingRequests) {
   EXPECT_TRUE(core.accepts(l));
   send(l, OpCode::kPing);
   EXPECT_FALSE(core.accepts(l));
+  EXPECT_EQ(core.outstanding_requests(), 1000u);  // one write, 999 held pings
   log.complete(1);
   EXPECT_TRUE(core.accepts(l));
+  EXPECT_EQ(core.outstanding_requests(), 0u);
   EXPECT_EQ(l.wake_calls, 2);
   EXPECT_EQ(received(l).size(), 1000u);
 }
