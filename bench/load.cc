@@ -135,7 +135,8 @@ int probe(const char* hosts, const char* path, double seconds) {
 
 int main(int argc, char** argv) {
   if (argc < 4) {
-    std::fprintf(stderr, "usage: corral-load HOST:PORT create|set|latency|get N [SIZE] [INFLIGHT]\n");
+    std::fprintf(stderr,
+                 "usage: corral-load HOST:PORT create|set|latency|get N [SIZE] [INFLIGHT]\n");
     return 2;
   }
   std::string mode = argv[2];
@@ -176,9 +177,11 @@ int main(int argc, char** argv) {
     report(mode.c_str(), n, seconds_since(t), w);
     if (!lat_us.empty()) {
       std::sort(lat_us.begin(), lat_us.end());
-      auto pct = [&](double p) { return lat_us[std::min(lat_us.size() - 1, size_t(p * lat_us.size()))]; };
-      std::printf("latency_us p50=%.0f p90=%.0f p99=%.0f max=%.0f\n", pct(0.5), pct(0.9),
-                  pct(0.99), lat_us.back());
+      auto pct = [&](double p) {
+        return lat_us[std::min(lat_us.size() - 1, size_t(p * lat_us.size()))];
+      };
+      std::printf("latency_us p50=%.0f p90=%.0f p99=%.0f max=%.0f\n", pct(0.5), pct(0.9), pct(0.99),
+                  lat_us.back());
     }
   } else if (mode == "get") {
     long inflight = std::atol(argv[4]);

@@ -82,6 +82,19 @@ enum class ErrorCode : int32_t {
   kThrottledOp = -127,
 };
 
+/// True for the create variants: create, create2, createContainer, createTTL.
+constexpr bool is_create(OpCode op) {
+  return op == OpCode::kCreate || op == OpCode::kCreate2 || op == OpCode::kCreateContainer ||
+         op == OpCode::kCreateTtl;
+}
+
+/// True for the client requests that go through the txn log: the creates,
+/// delete, setData, setACL, check and multi (session ops are the server's own).
+constexpr bool is_write(OpCode op) {
+  return is_create(op) || op == OpCode::kDelete || op == OpCode::kSetData ||
+         op == OpCode::kSetAcl || op == OpCode::kCheck || op == OpCode::kMulti;
+}
+
 /// ZooKeeper's name for an error code ("ZNONODE"), or "ZUNKNOWN" for a code it does not define.
 std::string_view error_name(ErrorCode code);
 

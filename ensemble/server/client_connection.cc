@@ -17,16 +17,11 @@ constexpr size_t kReadChunk = 64 * 1024;
 // Past this much queued output the connection stops reading requests.
 constexpr size_t kMaxQueuedOutput = 4 * 1024 * 1024;
 
-int32_t read_length(const char* p) {
-  const auto* u = reinterpret_cast<const unsigned char*>(p);
-  return static_cast<int32_t>(uint32_t(u[0]) << 24 | uint32_t(u[1]) << 16 | uint32_t(u[2]) << 8 |
-                              uint32_t(u[3]));
-}
+int32_t read_length(const char* p) { return wire::JuteReader(std::string_view(p, 4)).int32(); }
 
 }  // namespace
 
-ClientConnection::ClientConnection(asio::ip::tcp::socket socket, NetworkServer& server,
-                                   uint64_t id)
+ClientConnection::ClientConnection(asio::ip::tcp::socket socket, NetworkServer& server, uint64_t id)
     : socket_(std::move(socket)), server_(server), in_(kReadChunk) {
   this->id = id;
   asio::error_code ec;

@@ -122,7 +122,8 @@ void ServerCore::handle_read(ClientLink& link, const wire::RequestHeader& h, wir
     case OpCode::kRemoveWatches: {
       link.last_op = op == OpCode::kCheckWatches ? "CHKW" : "REMW";
       auto req = wire::PathIntRequest::read(r);
-      if (req.value < 1 || req.value > 3) return reply_error(link, h.xid, ErrorCode::kMarshallingError);
+      if (req.value < 1 || req.value > 3)
+        return reply_error(link, h.xid, ErrorCode::kMarshallingError);
       auto type = static_cast<wire::WatcherType>(req.value);
       bool found = op == OpCode::kCheckWatches ? watches_.contains(req.path, link.id, type)
                                                : watches_.remove(req.path, link.id, type);
@@ -153,9 +154,9 @@ void ServerCore::handle_multi_read(ClientLink& link, const wire::RequestHeader& 
     if (op != OpCode::kGetData && op != OpCode::kGetChildren)
       return reply_error(link, h.xid, ErrorCode::kMarshallingError);
     const tree::Node* n = tree_.find(req.path);
-    ErrorCode rc = !n ? ErrorCode::kNoNode
-                      : tree::acl_allows(*n->acl, wire::perms::kRead, link.auth) ? ErrorCode::kOk
-                                                                                  : ErrorCode::kNoAuth;
+    ErrorCode rc = !n                                                         ? ErrorCode::kNoNode
+                   : tree::acl_allows(*n->acl, wire::perms::kRead, link.auth) ? ErrorCode::kOk
+                                                                              : ErrorCode::kNoAuth;
     if (rc != ErrorCode::kOk) {
       wire::MultiHeader{-1, false, static_cast<int32_t>(rc)}.write(w);
       w.int32(static_cast<int32_t>(rc));

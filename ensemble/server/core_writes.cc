@@ -28,10 +28,9 @@ tree::WriteOp read_write_op(OpCode type, wire::JuteReader& r) {
   }
 }
 
+// ZooKeeper's MultiOperationRecord takes every write but setACL and multi itself.
 bool allowed_in_multi(OpCode type) {
-  return type == OpCode::kCreate || type == OpCode::kCreate2 || type == OpCode::kCreateTtl ||
-         type == OpCode::kCreateContainer || type == OpCode::kDelete || type == OpCode::kCheck ||
-         type == OpCode::kSetData;
+  return wire::is_write(type) && type != OpCode::kSetAcl && type != OpCode::kMulti;
 }
 
 // Reads the ops of a multi until the done marker; nullopt when an op type is
@@ -90,12 +89,18 @@ void write_multi_results(wire::JuteWriter& w, const tree::ApplyResult& res) {
 
 const char* op_name(OpCode type) {
   switch (type) {
-    case OpCode::kDelete: return "DELE";
-    case OpCode::kSetData: return "SETD";
-    case OpCode::kSetAcl: return "SETA";
-    case OpCode::kCheck: return "CHEC";
-    case OpCode::kMulti: return "MULT";
-    default: return "CREA";
+    case OpCode::kDelete:
+      return "DELE";
+    case OpCode::kSetData:
+      return "SETD";
+    case OpCode::kSetAcl:
+      return "SETA";
+    case OpCode::kCheck:
+      return "CHEC";
+    case OpCode::kMulti:
+      return "MULT";
+    default:
+      return "CREA";
   }
 }
 
@@ -120,13 +125,12 @@ void ServerCore::handle_write(ClientLink& link, const wire::RequestHeader& h, wi
   }
   tree::WriteOp op = read_write_op(type, r);
   ++link.writes_submitted;
-  commit(prep_.prepare(context(link, h.xid, now_ms), op),
-         [this, link_id = link.id, xid = h.xid](const tree::ApplyResult& res) {
-           write_done(link_id, [&](ClientLink& l) {
-             reply(l, xid, res.err,
-                   [&](wire::JuteWriter& w) { write_op_result(w, res.ops.front()); });
-           });
-         });
+  commit(prep_.prepare(context(link, h.xid, now_ms), op), [this, link_id = link.id, xid = h.xid](
+                                                              const tree::ApplyResult& res) {
+    write_done(link_id, [&](ClientLink& l) {
+      reply(l, xid, res.err, [&](wire::JuteWriter& w) { write_op_result(w, res.ops.front()); });
+    });
+  });
 }
 
 }  // namespace corral::server

@@ -12,8 +12,8 @@
 namespace corral::server {
 namespace {
 
-constexpr std::array<std::string_view, 12> kWords = {"ruok", "srvr", "stat", "mntr", "conf", "cons",
-                                                     "envi", "wchs", "dirs", "isro", "crst", "srst"};
+constexpr std::array<std::string_view, 12> kWords = {
+    "ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "wchs", "dirs", "isro", "crst", "srst"};
 constexpr std::string_view kVersion = "3.8.0-corral-0.1.0, built on " __DATE__;
 
 std::string hex(int64_t v) {
@@ -38,8 +38,8 @@ std::string connection_line(const ClientLink& c, bool detailed) {
     o << ",sid=" << hex(c.session_id) << ",lop=" << c.last_op << ",est=" << c.established_ms
       << ",to=" << c.session_timeout_ms << ",lcxid=" << hex(c.last_cxid)
       << ",lzxid=" << hex(c.last_zxid) << ",lresp=" << c.last_response_ms
-      << ",llat=" << c.last_latency_ms << ",minlat=" << (c.min_latency_ms < 0 ? 0 : c.min_latency_ms)
-      << ",avglat="
+      << ",llat=" << c.last_latency_ms
+      << ",minlat=" << (c.min_latency_ms < 0 ? 0 : c.min_latency_ms) << ",avglat="
       << (c.requests_completed ? double(c.total_latency_ms) / double(c.requests_completed) : 0.0)
       << ",maxlat=" << c.max_latency_ms;
   }
@@ -82,7 +82,8 @@ std::string mntr(ServerCore& core) {
   auto kv = [&](std::string_view k, auto v) { o << k << "\t" << v << "\n"; };
   kv("zk_version", kVersion);
   kv("zk_server_state", "standalone");
-  kv("zk_avg_latency", s.requests_completed ? double(s.total_latency_ms) / s.requests_completed : 0);
+  kv("zk_avg_latency",
+     s.requests_completed ? double(s.total_latency_ms) / s.requests_completed : 0);
   kv("zk_max_latency", s.max_latency_ms);
   kv("zk_min_latency", s.min_latency_ms < 0 ? 0 : s.min_latency_ms);
   kv("zk_packets_received", s.packets_received);
@@ -139,8 +140,8 @@ std::string envi() {
 
 std::string wchs(const ServerCore& core) {
   std::ostringstream o;
-  o << core.watches().by_watcher().size() << " connections watching "
-    << core.watches().path_count() << " paths\n"
+  o << core.watches().by_watcher().size() << " connections watching " << core.watches().path_count()
+    << " paths\n"
     << "Total watches:" << core.watches().watch_count() << "\n";
   return o.str();
 }

@@ -53,8 +53,8 @@ bool recover_into(server::ServerCore& core, storage::Database& db) {
   std::vector<session::Session> live;
   for (const auto& s : rec.sessions) live.push_back({s.id, s.timeout_ms, s.passwd, 0, false});
   core.restore(rec.last_zxid, live, server::NetworkServer::now_ms());
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                std::chrono::steady_clock::now() - started)
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                  started)
                 .count();
   spdlog::info(
       "recovered {} nodes and {} sessions in {} ms: snapshot at zxid 0x{:x}, {} txns replayed, "
@@ -84,7 +84,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (!config.servers.empty())
-    spdlog::warn("server.N lines found: the replicated ensemble is not built yet; running standalone");
+    spdlog::warn(
+        "server.N lines found: the replicated ensemble is not built yet; running standalone");
 
   std::unique_ptr<corral::storage::Database> db;
   try {
@@ -111,8 +112,8 @@ int main(int argc, char** argv) {
                  config.client_port_address.c_str(), config.client_port, e.what());
     return 1;
   }
-  spdlog::info("corral-server serving on {}:{} (standalone, log in {})",
-               config.client_port_address, server.port(), db->path());
+  spdlog::info("corral-server serving on {}:{} (standalone, log in {})", config.client_port_address,
+               server.port(), db->path());
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);

@@ -43,22 +43,7 @@ namespace {
 // answered) before its connection stops reading: ZooKeeper's per-connection bound.
 constexpr uint64_t kMaxOutstanding = 1000;
 
-bool is_write(int32_t type) {
-  switch (static_cast<OpCode>(type)) {
-    case OpCode::kCreate:
-    case OpCode::kCreate2:
-    case OpCode::kCreateContainer:
-    case OpCode::kCreateTtl:
-    case OpCode::kDelete:
-    case OpCode::kSetData:
-    case OpCode::kSetAcl:
-    case OpCode::kCheck:
-    case OpCode::kMulti:
-      return true;
-    default:
-      return false;
-  }
-}
+bool is_write(int32_t type) { return wire::is_write(static_cast<OpCode>(type)); }
 
 // The opcode of a request frame, or 0 when it is too short to have one.
 int32_t peek_type(std::string_view payload) {
@@ -162,8 +147,8 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
   wire::JuteReader r(payload);
   wire::ConnectRequest req = wire::ConnectRequest::read(r);
   if (req.last_zxid_seen > tree_.last_zxid()) {
-    spdlog::info("refusing session from {}: it has seen zxid 0x{:x}, ours is 0x{:x}",
-                 link.address, req.last_zxid_seen, tree_.last_zxid());
+    spdlog::info("refusing session from {}: it has seen zxid 0x{:x}, ours is 0x{:x}", link.address,
+                 req.last_zxid_seen, tree_.last_zxid());
     link.closing = true;
     link.close();
     return;
@@ -287,8 +272,8 @@ void ServerCore::notify(uint64_t link_id, wire::EventType type, const std::strin
   std::string frame = start_frame();
   wire::JuteWriter w(frame);
   wire::ReplyHeader{wire::kNotificationXid, -1, 0}.write(w);
-  wire::WatcherEvent{static_cast<int32_t>(type), static_cast<int32_t>(wire::KeeperState::kSyncConnected),
-                     path}
+  wire::WatcherEvent{static_cast<int32_t>(type),
+                     static_cast<int32_t>(wire::KeeperState::kSyncConnected), path}
       .write(w);
   ++it->second->packets_sent;
   ++stats_.packets_sent;

@@ -152,5 +152,4 @@ void ServerCore::reply(ClientLink& link, int32_t xid, wire::ErrorCode err, Body&
   link.send(finish_frame(std::move(frame)));
 }
 
-
 }  // namespace corral::server

@@ -30,11 +30,9 @@ void Snapshotter::start() {
   for (const auto& [id, s] : core_.sessions().sessions())
     sessions.push_back({id, s.timeout_ms, s.passwd});
   snapshot_id_ = std::make_shared<int64_t>(0);
-  storage_.run(
-      [id = snapshot_id_, start_zxid, sessions](storage::Database& db) {
-        *id = db.begin_snapshot(start_zxid, sessions);
-      },
-      nullptr);
+  storage_.run([id = snapshot_id_, start_zxid,
+                sessions](storage::Database& db) { *id = db.begin_snapshot(start_zxid, sessions); },
+               nullptr);
   walk_.restart();
   spdlog::info("snapshot started at zxid 0x{:x}", start_zxid);
   step();

@@ -205,7 +205,8 @@ void Database::append(const std::vector<tree::Txn>& txns) {
   for (const auto& txn : txns) {
     insert.bind(1, txn.zxid).bind(2, static_cast<int64_t>(txn.type)).bind(3, txn.session_id);
     insert.bind(4, encode_txn(txn), true);
-    if (insert.step() != SQLITE_DONE) rollback_and_fail("cannot append zxid " + zxid_text(txn.zxid));
+    if (insert.step() != SQLITE_DONE)
+      rollback_and_fail("cannot append zxid " + zxid_text(txn.zxid));
     insert.reset();
   }
   exec("COMMIT");
@@ -268,7 +269,8 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
   next.bind(1, snapshot_id);
   int64_t seq = next.step() == SQLITE_ROW ? next.int_at(0) : 0;
   exec("BEGIN IMMEDIATE");
-  Statement q(db_, "INSERT INTO snapshot_nodes (snapshot_id, seq, path, record) VALUES (?, ?, ?, ?)");
+  Statement q(db_,
+              "INSERT INTO snapshot_nodes (snapshot_id, seq, path, record) VALUES (?, ?, ?, ?)");
   for (const auto& row : rows) {
     q.bind(1, snapshot_id).bind(2, ++seq).bind(3, row.path, false).bind(4, row.record, true);
     if (q.step() != SQLITE_DONE) rollback_and_fail("cannot write snapshot node " + row.path);
@@ -314,9 +316,12 @@ std::vector<SessionRow> Database::snapshot_sessions(int64_t snapshot_id) const {
 
 void Database::drop_incomplete_snapshots() {
   exec("BEGIN IMMEDIATE");
-  exec("DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE complete = 0)");
-  exec("DELETE FROM snapshot_sessions WHERE snapshot_id IN "
-       "(SELECT id FROM snapshots WHERE complete = 0)");
+  exec(
+      "DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE complete = "
+      "0)");
+  exec(
+      "DELETE FROM snapshot_sessions WHERE snapshot_id IN "
+      "(SELECT id FROM snapshots WHERE complete = 0)");
   exec("DELETE FROM snapshots WHERE complete = 0");
   exec("COMMIT");
 }
@@ -349,8 +354,9 @@ int64_t Database::meta(const std::string& key, int64_t fallback) const {
 }
 
 void Database::set_meta(const std::string& key, int64_t value) {
-  Statement q(db_, "INSERT INTO meta (key, value) VALUES (?, ?) "
-                   "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  Statement q(db_,
+              "INSERT INTO meta (key, value) VALUES (?, ?) "
+              "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   q.bind(1, key, false).bind(2, value);
   if (q.step() != SQLITE_DONE) fail("cannot write meta " + key);
 }

@@ -41,30 +41,42 @@ std::string acl_text(const wire::AclList& acl) {
 
 std::string op_name(wire::OpCode op) {
   switch (op) {
-    case wire::OpCode::kCreate: return "create";
-    case wire::OpCode::kCreate2: return "create2";
-    case wire::OpCode::kCreateContainer: return "createContainer";
-    case wire::OpCode::kCreateTtl: return "createTTL";
-    case wire::OpCode::kDelete: return "delete";
-    case wire::OpCode::kDeleteContainer: return "deleteContainer";
-    case wire::OpCode::kSetData: return "setData";
-    case wire::OpCode::kSetAcl: return "setACL";
-    case wire::OpCode::kCheck: return "check";
-    case wire::OpCode::kMulti: return "multi";
-    case wire::OpCode::kCreateSession: return "createSession";
-    case wire::OpCode::kCloseSession: return "closeSession";
-    case wire::OpCode::kError: return "error";
-    default: return "op" + std::to_string(static_cast<int>(op));
+    case wire::OpCode::kCreate:
+      return "create";
+    case wire::OpCode::kCreate2:
+      return "create2";
+    case wire::OpCode::kCreateContainer:
+      return "createContainer";
+    case wire::OpCode::kCreateTtl:
+      return "createTTL";
+    case wire::OpCode::kDelete:
+      return "delete";
+    case wire::OpCode::kDeleteContainer:
+      return "deleteContainer";
+    case wire::OpCode::kSetData:
+      return "setData";
+    case wire::OpCode::kSetAcl:
+      return "setACL";
+    case wire::OpCode::kCheck:
+      return "check";
+    case wire::OpCode::kMulti:
+      return "multi";
+    case wire::OpCode::kCreateSession:
+      return "createSession";
+    case wire::OpCode::kCloseSession:
+      return "closeSession";
+    case wire::OpCode::kError:
+      return "error";
+    default:
+      return "op" + std::to_string(static_cast<int>(op));
   }
 }
 
 void print_op(const tree::TxnOp& op, const char* indent) {
   std::printf("%s%s %s", indent, op_name(op.type).c_str(), op.path.c_str());
-  if (op.type == wire::OpCode::kError) std::printf(" err=%s", std::string(wire::error_name(op.err)).c_str());
-  bool has_data = op.type == wire::OpCode::kSetData || op.type == wire::OpCode::kCreate ||
-                  op.type == wire::OpCode::kCreate2 || op.type == wire::OpCode::kCreateContainer ||
-                  op.type == wire::OpCode::kCreateTtl;
-  if (has_data)
+  if (op.type == wire::OpCode::kError)
+    std::printf(" err=%s", std::string(wire::error_name(op.err)).c_str());
+  if (op.type == wire::OpCode::kSetData || wire::is_create(op.type))
     std::printf(" data=%s", printable(op.data, op.data_null).c_str());
   if (!op.acl.empty()) std::printf(" acl=%s", acl_text(op.acl).c_str());
   if (op.ephemeral_owner) std::printf(" owner=0x%llx", (unsigned long long)op.ephemeral_owner);
@@ -90,7 +102,8 @@ void print_snapshot(storage::Database& db, const storage::SnapshotInfo& s) {
               storage::zxid_text(s.start_zxid).c_str(), storage::zxid_text(s.end_zxid).c_str(),
               (long long)s.node_count);
   for (const auto& session : db.snapshot_sessions(s.id))
-    std::printf("  session 0x%llx timeout=%d\n", (unsigned long long)session.id, session.timeout_ms);
+    std::printf("  session 0x%llx timeout=%d\n", (unsigned long long)session.id,
+                session.timeout_ms);
   tree::DataTree scratch;
   db.read_snapshot(s.id, [&](storage::SnapshotRow row) {
     tree::Node n;
@@ -98,12 +111,13 @@ void print_snapshot(storage::Database& db, const storage::SnapshotInfo& s) {
       std::printf("  %s <record does not decode>\n", row.path.c_str());
       return;
     }
-    std::printf("  %s czxid=%s mzxid=%s pzxid=%s version=%d cversion=%d aversion=%d owner=0x%llx "
-                "acl=%s data=%s\n",
-                row.path.c_str(), storage::zxid_text(n.czxid).c_str(),
-                storage::zxid_text(n.mzxid).c_str(), storage::zxid_text(n.pzxid).c_str(),
-                n.version, n.cversion, n.aversion, (unsigned long long)n.ephemeral_owner,
-                acl_text(*n.acl).c_str(), printable(n.data, n.data_null).c_str());
+    std::printf(
+        "  %s czxid=%s mzxid=%s pzxid=%s version=%d cversion=%d aversion=%d owner=0x%llx "
+        "acl=%s data=%s\n",
+        row.path.c_str(), storage::zxid_text(n.czxid).c_str(), storage::zxid_text(n.mzxid).c_str(),
+        storage::zxid_text(n.pzxid).c_str(), n.version, n.cversion, n.aversion,
+        (unsigned long long)n.ephemeral_owner, acl_text(*n.acl).c_str(),
+        printable(n.data, n.data_null).c_str());
   });
 }
 
@@ -114,10 +128,14 @@ int main(int argc, char** argv) {
   std::string dir;
   for (int i = 1; i < argc; ++i) {
     std::string_view a = argv[i];
-    if (a == "--log-only") show_snapshots = false;
-    else if (a == "--snapshots-only") show_log = false;
-    else if (dir.empty() && a[0] != '-') dir = a;
-    else dir.clear(), i = argc;
+    if (a == "--log-only")
+      show_snapshots = false;
+    else if (a == "--snapshots-only")
+      show_log = false;
+    else if (dir.empty() && a[0] != '-')
+      dir = a;
+    else
+      dir.clear(), i = argc;
   }
   if (dir.empty()) {
     std::fprintf(stderr,

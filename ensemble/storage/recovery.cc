@@ -62,11 +62,10 @@ Recovered recover(Database& db, tree::DataTree& tree) {
   }
   int64_t first = db.first_logged_zxid();
   if (first != 0 && first > out.snapshot_zxid + 1 && !zxid_follows(out.snapshot_zxid, first))
-    throw StorageError(db.path() + ": the txn log starts at zxid " + zxid_text(first) +
-                       " but " +
-                       (snapshots.empty() ? std::string("there is no snapshot")
-                                          : "the newest snapshot is at zxid " +
-                                                zxid_text(out.snapshot_zxid)) +
+    throw StorageError(db.path() + ": the txn log starts at zxid " + zxid_text(first) + " but " +
+                       (snapshots.empty()
+                            ? std::string("there is no snapshot")
+                            : "the newest snapshot is at zxid " + zxid_text(out.snapshot_zxid)) +
                        ": txns in between are missing");
   db.read_log(out.snapshot_zxid, [&](tree::Txn txn) {
     if (!zxid_follows(out.last_zxid, txn.zxid))
@@ -85,10 +84,10 @@ Recovered recover(Database& db, tree::DataTree& tree) {
   // The snapshot may hold effects of txns up to its end: without them in the
   // log, the tree would mix states.
   if (fuzzy_end > out.last_zxid)
-    throw StorageError(db.path() + ": the newest snapshot (zxid " +
-                       zxid_text(out.snapshot_zxid) + ") was taken while txns up to zxid " +
-                       zxid_text(fuzzy_end) + " were applied, but the txn log ends at zxid " +
-                       zxid_text(out.last_zxid) + ": txns in between are missing");
+    throw StorageError(db.path() + ": the newest snapshot (zxid " + zxid_text(out.snapshot_zxid) +
+                       ") was taken while txns up to zxid " + zxid_text(fuzzy_end) +
+                       " were applied, but the txn log ends at zxid " + zxid_text(out.last_zxid) +
+                       ": txns in between are missing");
   for (auto& [id, s] : sessions) out.sessions.push_back(s);
   return out;
 }

@@ -20,11 +20,6 @@ namespace {
   std::abort();
 }
 
-bool is_create(OpCode t) {
-  return t == OpCode::kCreate || t == OpCode::kCreate2 || t == OpCode::kCreateContainer ||
-         t == OpCode::kCreateTtl;
-}
-
 }  // namespace
 
 wire::Stat Node::stat() const {
@@ -74,12 +69,12 @@ std::shared_ptr<const wire::AclList> DataTree::intern(const wire::AclList& acl) 
 }
 
 const Node* DataTree::find(std::string_view path) const {
-  auto it = nodes_.find(std::string(path));
+  auto it = nodes_.find(path);
   return it == nodes_.end() ? nullptr : &it->second;
 }
 
 Node& DataTree::must_find(std::string_view path) {
-  auto it = nodes_.find(std::string(path));
+  auto it = nodes_.find(path);
   if (it == nodes_.end()) invariant_broken("txn names a missing node", path);
   return it->second;
 }
@@ -110,7 +105,7 @@ ApplyResult DataTree::apply(const Txn& txn) {
 }
 
 OpResult DataTree::apply_op(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers) {
-  if (is_create(op.type)) return create(txn, op, triggers);
+  if (wire::is_create(op.type)) return create(txn, op, triggers);
   switch (op.type) {
     case OpCode::kDelete:
     case OpCode::kDeleteContainer:
@@ -202,10 +197,17 @@ void DataTree::close_session(const Txn& txn, std::vector<WatchTrigger>& triggers
 
 void DataTree::index(const std::string& path, int64_t owner) {
   switch (node_kind(owner)) {
-    case NodeKind::kEphemeral: ephemerals_[owner].insert(path); break;
-    case NodeKind::kContainer: containers_.insert(path); break;
-    case NodeKind::kTtl: ttls_.insert(path); break;
-    case NodeKind::kPersistent: break;
+    case NodeKind::kEphemeral:
+      ephemerals_[owner].insert(path);
+      break;
+    case NodeKind::kContainer:
+      containers_.insert(path);
+      break;
+    case NodeKind::kTtl:
+      ttls_.insert(path);
+      break;
+    case NodeKind::kPersistent:
+      break;
   }
 }
 
@@ -219,9 +221,14 @@ void DataTree::unindex(const std::string& path, int64_t owner) {
       }
       break;
     }
-    case NodeKind::kContainer: containers_.erase(path); break;
-    case NodeKind::kTtl: ttls_.erase(path); break;
-    case NodeKind::kPersistent: break;
+    case NodeKind::kContainer:
+      containers_.erase(path);
+      break;
+    case NodeKind::kTtl:
+      ttls_.erase(path);
+      break;
+    case NodeKind::kPersistent:
+      break;
   }
 }
 
@@ -239,8 +246,8 @@ void DataTree::replay(const Txn& txn) {
 void DataTree::replay_op(const Txn& txn, const TxnOp& op) {
   std::vector<WatchTrigger> ignored;
   bool exists = nodes_.count(op.path) > 0;
-  if (is_create(op.type)) {
-    if (!exists && nodes_.count(std::string(wire::parent_path(op.path)))) {
+  if (wire::is_create(op.type)) {
+    if (!exists && nodes_.count(wire::parent_path(op.path))) {
       create(txn, op, ignored);
     } else if (exists) {
       // The snapshot already has the node: only the parent's counters may lag.
@@ -254,7 +261,7 @@ void DataTree::replay_op(const Txn& txn, const TxnOp& op) {
     // Deleted before the snapshot reached it: the parent's pzxid may still lag
     // (ZooKeeper's deleteNode updates it before looking for the child).
     if (op.type == OpCode::kDelete || op.type == OpCode::kDeleteContainer) {
-      auto parent = nodes_.find(std::string(wire::parent_path(op.path)));
+      auto parent = nodes_.find(wire::parent_path(op.path));
       if (parent != nodes_.end() && txn.zxid > parent->second.pzxid)
         parent->second.pzxid = txn.zxid;
     }
@@ -262,10 +269,17 @@ void DataTree::replay_op(const Txn& txn, const TxnOp& op) {
   }
   switch (op.type) {
     case OpCode::kDelete:
-    case OpCode::kDeleteContainer: remove_subtree(txn, op.path); return;
-    case OpCode::kSetData: set_data(txn, op, ignored); return;
-    case OpCode::kSetAcl: set_acl(op); return;
-    default: return;
+    case OpCode::kDeleteContainer:
+      remove_subtree(txn, op.path);
+      return;
+    case OpCode::kSetData:
+      set_data(txn, op, ignored);
+      return;
+    case OpCode::kSetAcl:
+      set_acl(op);
+      return;
+    default:
+      return;
   }
 }
 
@@ -288,7 +302,7 @@ bool DataTree::load_node(const std::string& path, Node node) {
     root = std::move(node);
     return true;
   }
-  auto parent = nodes_.find(std::string(wire::parent_path(path)));
+  auto parent = nodes_.find(wire::parent_path(path));
   if (parent == nodes_.end()) return false;
   parent->second.children.emplace(wire::base_name(path));
   auto existing = nodes_.find(path);

@@ -128,7 +128,12 @@ class DataTree {
   Node& must_find(std::string_view path);
   std::shared_ptr<const wire::AclList> intern(const wire::AclList& acl);
 
-  std::unordered_map<std::string, Node> nodes_;
+  /// Lets nodes_ be searched with a string_view, with no string built per lookup.
+  struct PathHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view p) const { return std::hash<std::string_view>{}(p); }
+  };
+  std::unordered_map<std::string, Node, PathHash, std::equal_to<>> nodes_;
   std::unordered_map<int64_t, std::set<std::string>> ephemerals_;
   std::set<std::string> containers_;
   std::set<std::string> ttls_;

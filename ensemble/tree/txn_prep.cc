@@ -234,8 +234,7 @@ TxnOp TxnPrep::prep_delete(const PrepContext& ctx, const wire::PathVersionReques
   return record_removal(ctx, parent, parent_rec, req.path, OpCode::kDelete);
 }
 
-TxnOp TxnPrep::prep_delete_container(const PrepContext& ctx,
-                                     const wire::PathVersionRequest& req) {
+TxnOp TxnPrep::prep_delete_container(const PrepContext& ctx, const wire::PathVersionRequest& req) {
   std::string parent = parent_or_fail(req.path);
   if (is_special_path(req.path)) fail(ErrorCode::kBadArguments);
   ChangeRecord node = must_exist(req.path);

@@ -20,8 +20,8 @@ namespace corral::tree {
 
 /// The body of one write: create (all variants), delete/check/deleteContainer,
 /// setData or setACL.
-using WriteBody = std::variant<wire::CreateRequest, wire::PathVersionRequest,
-                               wire::SetDataRequest, wire::SetAclRequest>;
+using WriteBody = std::variant<wire::CreateRequest, wire::PathVersionRequest, wire::SetDataRequest,
+                               wire::SetAclRequest>;
 
 /// A decoded write request (or one op of a multi).
 struct WriteOp {

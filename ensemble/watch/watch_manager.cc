@@ -71,9 +71,12 @@ bool WatchManager::contains(const std::string& path, WatcherId w, wire::WatcherT
     return it != t.end() && it->second.count(w) > 0;
   };
   switch (type) {
-    case wire::WatcherType::kChildren: return in(child_);
-    case wire::WatcherType::kData: return in(data_);
-    default: return in(child_) || in(data_);
+    case wire::WatcherType::kChildren:
+      return in(child_);
+    case wire::WatcherType::kData:
+      return in(data_);
+    default:
+      return in(child_) || in(data_);
   }
 }
 
