@@ -66,6 +66,8 @@ class JuteReader {
   bool at_end() const { return pos_ == in_.size(); }
   /// Bytes not yet consumed.
   size_t remaining() const { return in_.size() - pos_; }
+  /// The bytes not yet consumed.
+  std::string_view rest() const { return in_.substr(pos_); }
 
  private:
   void need(size_t n) const;

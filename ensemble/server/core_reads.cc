@@ -108,6 +108,7 @@ void ServerCore::handle_read(ClientLink& link, const wire::RequestHeader& h, wir
     case OpCode::kSync: {
       link.last_op = "SYNC";
       auto req = wire::PathRequest::read(r);
+      if (replication_) return handle_sync(link, h.xid, std::move(req.path));
       return reply(link, h.xid, ErrorCode::kOk, [&](wire::JuteWriter& w) { w.string(req.path); });
     }
     case OpCode::kAddWatch: {

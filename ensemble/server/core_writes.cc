@@ -1,4 +1,6 @@
 // ServerCore: the write path. Decode -> prep (Txn or error Txn) -> commit -> respond.
+#include <spdlog/spdlog.h>
+
 #include "ensemble/server/server_core.h"
 
 namespace corral::server {
@@ -110,27 +112,67 @@ void ServerCore::handle_write(ClientLink& link, const wire::RequestHeader& h, wi
                               int64_t now_ms) {
   auto type = static_cast<OpCode>(h.type);
   link.last_op = op_name(type);
+  std::string_view body = r.rest();
   if (type == OpCode::kMulti) {
     auto ops = read_multi(r);
     if (!ops) return reply_error(link, h.xid, ErrorCode::kMarshallingError);
     ++link.writes_submitted;
-    commit(prep_.prepare_multi(context(link, h.xid, now_ms), *ops),
-           [this, link_id = link.id, xid = h.xid](const tree::ApplyResult& res) {
-             write_done(link_id, [&](ClientLink& l) {
-               reply(l, xid, ErrorCode::kOk,
-                     [&](wire::JuteWriter& w) { write_multi_results(w, res); });
-             });
-           });
+    auto then = [this, link_id = link.id, xid = h.xid](const tree::ApplyResult& res) {
+      write_done(link_id, [&](ClientLink& l) {
+        reply(l, xid, ErrorCode::kOk, [&](wire::JuteWriter& w) { write_multi_results(w, res); });
+      });
+    };
+    if (forwards())
+      return forward(link.session_id, h.xid, type, std::string(body), link.auth, std::move(then));
+    commit(prep_.prepare_multi(context(link, h.xid, now_ms), *ops), std::move(then));
     return;
   }
   tree::WriteOp op = read_write_op(type, r);
   ++link.writes_submitted;
-  commit(prep_.prepare(context(link, h.xid, now_ms), op), [this, link_id = link.id, xid = h.xid](
-                                                              const tree::ApplyResult& res) {
+  auto then = [this, link_id = link.id, xid = h.xid](const tree::ApplyResult& res) {
     write_done(link_id, [&](ClientLink& l) {
       reply(l, xid, res.err, [&](wire::JuteWriter& w) { write_op_result(w, res.ops.front()); });
     });
-  });
+  };
+  if (forwards())
+    return forward(link.session_id, h.xid, type, std::string(body), link.auth, std::move(then));
+  commit(prep_.prepare(context(link, h.xid, now_ms), op), std::move(then));
+}
+
+void ServerCore::on_forwarded(const zab::Relay& request, int64_t now_ms) {
+  auto type = static_cast<OpCode>(request.type);
+  sessions_.touch(request.session_id, now_ms);
+  tree::PrepContext ctx{request.session_id, request.cxid, 0, now_ms, &request.auth};
+  try {
+    wire::JuteReader r(request.body);
+    switch (type) {
+      case OpCode::kCreateSession: {
+        ctx.zxid = take_zxid();
+        tree::Txn txn = prep_.prepare_create_session(ctx, request.timeout_ms);
+        txn.session_passwd = request.passwd;
+        return commit(std::move(txn), nullptr);
+      }
+      case OpCode::kCloseSession:
+        if (session::Session* s = sessions_.find(request.session_id)) s->closing = true;
+        ctx.zxid = take_zxid();
+        return commit(prep_.prepare_close_session(ctx), nullptr);
+      case OpCode::kMulti: {
+        auto ops = read_multi(r);
+        if (!ops) throw wire::DecodeError("an op not allowed in a multi");
+        ctx.zxid = take_zxid();
+        return commit(prep_.prepare_multi(ctx, *ops), nullptr);
+      }
+      default: {
+        tree::WriteOp op = read_write_op(type, r);
+        ctx.zxid = take_zxid();
+        return commit(prep_.prepare(ctx, op), nullptr);
+      }
+    }
+  } catch (const wire::DecodeError& e) {
+    // The learner decoded it before forwarding: this is a bug or a foreign server.
+    spdlog::warn("dropping a forwarded request of session 0x{:x}: {}", request.session_id,
+                 e.what());
+  }
 }
 
 }  // namespace corral::server

@@ -53,6 +53,11 @@ std::string connections(const ServerCore& core, bool detailed) {
   return out;
 }
 
+// "standalone", or the ensemble role as ZooKeeper names it.
+std::string mode(const ServerCore& core) {
+  return core.replication() ? core.replication()->mode() : "standalone";
+}
+
 std::string srvr(ServerCore& core, bool with_clients) {
   std::ostringstream o;
   o << "Zookeeper version: " << kVersion << "\n";
@@ -62,7 +67,7 @@ std::string srvr(ServerCore& core, bool with_clients) {
     << "Connections: " << core.links().size() << "\n"
     << "Outstanding: " << core.outstanding_requests() << "\n"
     << "Zxid: " << hex(core.last_zxid()) << "\n"
-    << "Mode: standalone\n"
+    << "Mode: " << mode(core) << "\n"
     << "Node count: " << core.tree().node_count() << "\n";
   return o.str();
 }
@@ -81,7 +86,7 @@ std::string mntr(ServerCore& core) {
   std::ostringstream o;
   auto kv = [&](std::string_view k, auto v) { o << k << "\t" << v << "\n"; };
   kv("zk_version", kVersion);
-  kv("zk_server_state", "standalone");
+  kv("zk_server_state", mode(core));
   kv("zk_avg_latency",
      s.requests_completed ? double(s.total_latency_ms) / s.requests_completed : 0);
   kv("zk_max_latency", s.max_latency_ms);
@@ -99,6 +104,8 @@ std::string mntr(ServerCore& core) {
   kv("zk_global_sessions", core.sessions().sessions().size());
   kv("zk_connection_rejected", s.connections_rejected);
   kv("zk_uptime", NetworkServer::now_ms() - core.started_ms());
+  if (core.replication() && core.replication()->leads())
+    kv("zk_synced_followers", core.replication()->synced_followers());
   return o.str();
 }
 
@@ -159,6 +166,11 @@ std::string run_four_letter_word(std::string_view word, NetworkServer& server) {
   if (!core.config().four_letter_word_enabled(word))
     return std::string(word) + " is not executed because it is not in the whitelist.\n";
   if (word == "ruok") return "imok";
+  // Like ZooKeeper, a member outside a quorum says so instead of reporting stats.
+  bool stats_word =
+      word == "srvr" || word == "stat" || word == "mntr" || word == "cons" || word == "wchs";
+  if (stats_word && core.replication() && !core.replication()->serving())
+    return "This ZooKeeper instance is not currently serving requests\n";
   if (word == "srvr") return srvr(core, false);
   if (word == "stat") return srvr(core, true);
   if (word == "mntr") return mntr(core);

@@ -12,6 +12,7 @@
 
 #include "ensemble/server/config.h"
 #include "ensemble/server/network_server.h"
+#include "ensemble/server/quorum_peer.h"
 #include "ensemble/server/server_core.h"
 #include "ensemble/server/snapshotter.h"
 #include "ensemble/storage/database.h"
@@ -41,7 +42,8 @@ std::string database_path(const server::ServerConfig& config) {
 }
 
 // Loads the database into the core; returns false (after saying why) if it cannot.
-bool recover_into(server::ServerCore& core, storage::Database& db) {
+// `last_zxid` gets the last recovered zxid.
+bool recover_into(server::ServerCore& core, storage::Database& db, int64_t& last_zxid) {
   auto started = std::chrono::steady_clock::now();
   storage::Recovered rec;
   try {
@@ -53,6 +55,7 @@ bool recover_into(server::ServerCore& core, storage::Database& db) {
   std::vector<session::Session> live;
   for (const auto& s : rec.sessions) live.push_back({s.id, s.timeout_ms, s.passwd, 0, false});
   core.restore(rec.last_zxid, live, server::NetworkServer::now_ms());
+  last_zxid = rec.last_zxid;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
                                                                   started)
                 .count();
@@ -62,6 +65,22 @@ bool recover_into(server::ServerCore& core, storage::Database& db) {
       core.tree().node_count(), live.size(), ms, rec.snapshot_zxid, rec.txns_replayed,
       rec.last_zxid);
   return true;
+}
+
+bool my_member(const server::ServerConfig& config) {
+  for (const auto& s : config.servers)
+    if (s.id == config.my_id) return true;
+  return false;
+}
+
+// What ZAB needs from storage: the epochs and the newest txns (for DIFFs).
+zab::PeerHistory load_history(storage::Database& db, int64_t last_zxid) {
+  zab::PeerHistory h;
+  h.accepted_epoch = db.meta("acceptedEpoch", 0);
+  h.current_epoch = db.meta("currentEpoch", 0);
+  h.last_zxid = last_zxid;
+  h.recent = db.recent_txns(zab::PeerConfig{}.max_diff_txns);
+  return h;
 }
 
 }  // namespace
@@ -83,9 +102,13 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "corral-server: %s: clientPort: missing (required)\n", argv[1]);
     return 2;
   }
-  if (!config.servers.empty())
-    spdlog::warn(
-        "server.N lines found: the replicated ensemble is not built yet; running standalone");
+  bool ensemble = !config.servers.empty();
+  if (ensemble && !my_member(config)) {
+    std::fprintf(stderr,
+                 "corral-server: %s: myid %lld (from %s/myid) is not one of the server.N lines\n",
+                 argv[1], static_cast<long long>(config.my_id), config.data_dir.c_str());
+    return 2;
+  }
 
   std::unique_ptr<corral::storage::Database> db;
   try {
@@ -96,15 +119,35 @@ int main(int argc, char** argv) {
   }
   asio::io_context io(1);
   ServerCore core(config, NetworkServer::now_ms());
-  if (!recover_into(core, *db)) return 1;
+  int64_t last_zxid = 0;
+  if (!recover_into(core, *db, last_zxid)) return 1;
   corral::storage::StorageThread storage(
       *db, [&io](std::function<void()> f) { asio::post(io, std::move(f)); });
   StorageLog log(storage);
-  core.set_log(&log);
+  std::unique_ptr<QuorumPeer> quorum;
+  if (ensemble) {
+    zab::PeerHistory history = load_history(*db, last_zxid);
+    spdlog::info("ensemble member {}: accepted epoch {}, current epoch {}, last zxid 0x{:x}",
+                 config.my_id, history.accepted_epoch, history.current_epoch, last_zxid);
+    quorum = std::make_unique<QuorumPeer>(io, core, storage, std::move(history));
+    core.set_replication(quorum.get());
+  } else {
+    core.set_log(&log);
+  }
   Snapshotter snapshotter(io, core, storage);
 
   NetworkServer server(io, core);
-  server.on_tick([&] { snapshotter.maybe_start(); });
+  server.on_tick([&] {
+    if (quorum) quorum->tick();
+    snapshotter.maybe_start();
+  });
+  try {
+    if (quorum) quorum->start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "corral-server: cannot listen on the quorum or election port: %s\n",
+                 e.what());
+    return 1;
+  }
   try {
     server.start();
   } catch (const std::exception& e) {
@@ -112,12 +155,13 @@ int main(int argc, char** argv) {
                  config.client_port_address.c_str(), config.client_port, e.what());
     return 1;
   }
-  spdlog::info("corral-server serving on {}:{} (standalone, log in {})", config.client_port_address,
-               server.port(), db->path());
+  spdlog::info("corral-server serving on {}:{} ({}, log in {})", config.client_port_address,
+               server.port(), ensemble ? "ensemble member" : "standalone", db->path());
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);
     server.stop();
+    if (quorum) quorum->stop();
     io.stop();
   });
   io.run();

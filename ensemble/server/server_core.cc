@@ -59,7 +59,10 @@ void ServerCore::on_frame(ClientLink& link, std::string_view payload, int64_t no
   last_now_ms_ = now_ms;
   ++stats_.packets_received;
   ++link.packets_received;
-  if (link.session_id != 0) sessions_.touch(link.session_id, now_ms);
+  if (link.session_id != 0) {
+    sessions_.touch(link.session_id, now_ms);
+    if (replication_) touched_.insert(link.session_id);
+  }
   bool writes_pending = link.writes_completed < link.writes_submitted;
   bool handshaking = link.session_id == 0;
   int32_t type = handshaking ? 0 : peek_type(payload);
@@ -146,6 +149,12 @@ void ServerCore::restore(int64_t last_zxid, const std::vector<session::Session>&
 void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t now_ms) {
   wire::JuteReader r(payload);
   wire::ConnectRequest req = wire::ConnectRequest::read(r);
+  if (replication_ && !replication_->serving()) {
+    // Like ZooKeeper: a member outside a quorum takes no sessions; the client tries another.
+    link.closing = true;
+    link.close();
+    return;
+  }
   if (req.last_zxid_seen > tree_.last_zxid()) {
     spdlog::info("refusing session from {}: it has seen zxid 0x{:x}, ours is 0x{:x}", link.address,
                  req.last_zxid_seen, tree_.last_zxid());
@@ -176,14 +185,26 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
     return;
   }
   int64_t id = sessions_.next_session_id();
-  tree::PrepContext ctx{id, 0, ++zxid_, now_ms, &link.auth};
-  tree::Txn txn = prep_.prepare_create_session(ctx, timeout);
-  txn.session_passwd = session::SessionTracker::new_password();
-  std::string passwd = txn.session_passwd;
+  std::string passwd = session::SessionTracker::new_password();
   ++link.writes_submitted;
-  commit(std::move(txn), [this, link_id = link.id, id, timeout, passwd](const tree::ApplyResult&) {
+  auto then = [this, link_id = link.id, id, timeout, passwd](const tree::ApplyResult&) {
     write_done(link_id, [&](ClientLink& l) { finish_handshake(l, id, timeout, passwd); });
-  });
+  };
+  if (forwards()) {
+    zab::Relay request;
+    request.kind = zab::RelayKind::kRequest;
+    request.session_id = id;
+    request.type = static_cast<int32_t>(OpCode::kCreateSession);
+    request.timeout_ms = timeout;
+    request.passwd = passwd;
+    pending_[{id, 0}] = std::move(then);
+    replication_->forward(std::move(request));
+    return;
+  }
+  tree::PrepContext ctx{id, 0, take_zxid(), now_ms, &link.auth};
+  tree::Txn txn = prep_.prepare_create_session(ctx, timeout);
+  txn.session_passwd = passwd;
+  commit(std::move(txn), std::move(then));
 }
 
 void ServerCore::finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,
@@ -242,10 +263,17 @@ void ServerCore::dispatch(ClientLink& link, const wire::RequestHeader& h, wire::
 }
 
 tree::PrepContext ServerCore::context(ClientLink& link, int32_t cxid, int64_t now_ms) {
-  return tree::PrepContext{link.session_id, cxid, ++zxid_, now_ms, &link.auth};
+  return tree::PrepContext{link.session_id, cxid, take_zxid(), now_ms, &link.auth};
 }
 
+int64_t ServerCore::take_zxid() { return replication_ ? replication_->next_zxid() : ++zxid_; }
+
 void ServerCore::commit(tree::Txn txn, std::function<void(const tree::ApplyResult&)> then) {
+  if (replication_) {
+    if (then) pending_[{txn.session_id, txn.cxid}] = std::move(then);
+    replication_->propose(std::move(txn));
+    return;
+  }
   if (!log_) {
     then(apply(txn));
     return;
@@ -304,26 +332,33 @@ void ServerCore::close_session(int64_t session_id, std::optional<int32_t> reply_
                                int64_t now_ms) {
   session::Session* s = sessions_.find(session_id);
   if (s) s->closing = true;
-  tree::PrepContext ctx{session_id, reply_xid.value_or(0), ++zxid_, now_ms, nullptr};
   auto owner = session_links_.find(session_id);
   uint64_t link_id = owner == session_links_.end() ? 0 : owner->second->id;
   if (link_id && reply_xid) ++owner->second->writes_submitted;
-  commit(prep_.prepare_close_session(ctx),
-         [this, session_id, reply_xid, link_id](const tree::ApplyResult&) {
-           ClientLink* link = link_of(link_id);
-           if (!link || link->session_id != session_id) return;
-           if (reply_xid) {
-             ++link->writes_completed;
-             reply_error(*link, *reply_xid, ErrorCode::kOk);
-           }
-           detach(*link);
-           link->closing = true;
-           link->close();
-         });
+  auto then = [this, session_id, reply_xid, link_id](const tree::ApplyResult&) {
+    ClientLink* link = link_of(link_id);
+    if (!link || link->session_id != session_id) return;
+    if (reply_xid) {
+      ++link->writes_completed;
+      reply_error(*link, *reply_xid, ErrorCode::kOk);
+    }
+    detach(*link);
+    link->closing = true;
+    link->close();
+  };
+  if (forwards()) {
+    if (!reply_xid) return;  // only the leader expires sessions
+    forward(session_id, *reply_xid, OpCode::kCloseSession, {}, {}, std::move(then));
+    return;
+  }
+  tree::PrepContext ctx{session_id, reply_xid.value_or(0), take_zxid(), now_ms, nullptr};
+  commit(prep_.prepare_close_session(ctx), std::move(then));
 }
 
 void ServerCore::tick(int64_t now_ms) {
   last_now_ms_ = now_ms;
+  // In an ensemble only the leader expires sessions and removes unused nodes.
+  if (replication_ && !replication_->leads()) return;
   for (int64_t id : sessions_.expire(now_ms)) {
     spdlog::info("session 0x{:x} expired", id);
     close_session(id, std::nullopt, now_ms);
@@ -342,7 +377,7 @@ void ServerCore::delete_if_unused(const std::string& path, int64_t now_ms) {
   bool due = is_ttl ? now_ms - n->mtime > tree::ttl_of(n->ephemeral_owner) : n->cversion > 0;
   if (!due) return;
   tree::AuthIds server_ids{{"super", ""}};
-  tree::PrepContext ctx{0, 0, ++zxid_, now_ms, &server_ids};
+  tree::PrepContext ctx{0, 0, take_zxid(), now_ms, &server_ids};
   wire::PathVersionRequest req{path, -1};
   commit(prep_.prepare(ctx, tree::WriteOp{OpCode::kDeleteContainer, req}),
          [](const tree::ApplyResult&) {});

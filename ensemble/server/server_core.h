@@ -6,14 +6,17 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "ensemble/server/client_link.h"
 #include "ensemble/server/config.h"
+#include "ensemble/server/replication.h"
 #include "ensemble/server/txn_log.h"
 #include "ensemble/session/session_tracker.h"
 #include "ensemble/tree/data_tree.h"
@@ -49,6 +52,35 @@ class ServerCore {
   /// Sends every Txn through `log` before applying it; without a log (the
   /// default) Txns apply at once and nothing survives a restart.
   void set_log(TxnLog* log) { log_ = log; }
+  /// Runs as a member of an ensemble: writes go through `replication` (the
+  /// leader prepares and proposes them, learners forward them) and committed
+  /// txns come back through apply_committed on every member.
+  void set_replication(Replication* replication) { replication_ = replication; }
+  /// The ensemble, or nullptr when standalone.
+  const Replication* replication() const { return replication_; }
+
+  /// Ensemble: applies a committed txn, answers the request it came from when that
+  /// request arrived here, and closes the connection of a session it closed.
+  void apply_committed(const tree::Txn& txn);
+  /// Ensemble leader: prepares and proposes a write a learner forwarded.
+  void on_forwarded(const zab::Relay& request, int64_t now_ms);
+  /// Ensemble leader: these sessions were active on a learner.
+  void touch_sessions(const std::vector<int64_t>& ids, int64_t now_ms);
+  /// Ensemble learner: sessions active here since the last call, for the leader.
+  std::vector<int64_t> take_touched_sessions();
+  /// Ensemble: this server starts leading; every session's timeout restarts now
+  /// (only the leader expires sessions).
+  void restart_session_timeouts(int64_t now_ms);
+  /// Ensemble: this server stopped serving. Every client connection closes (clients
+  /// move to another server with their sessions) and requests in flight are dropped.
+  void stop_serving();
+  /// Ensemble: replaces the tree and sessions (after the log was truncated or a
+  /// snapshot installed); bumps state_generation().
+  void replace_state(tree::DataTree tree, const std::vector<session::Session>& live,
+                     int64_t now_ms);
+  /// Changes whenever replace_state() swapped the tree (a snapshot walk must not span it).
+  uint64_t state_generation() const { return state_generation_; }
+
   /// The tree, for recovery to fill before the server starts serving.
   tree::DataTree& tree_for_recovery() { return tree_; }
   /// Takes over what recovery rebuilt: the zxid counter and live sessions
@@ -101,6 +133,18 @@ class ServerCore {
   /// Closes a session; answers `reply_xid` on its link when the client asked.
   void close_session(int64_t session_id, std::optional<int32_t> reply_xid, int64_t now_ms);
   void delete_if_unused(const std::string& path, int64_t now_ms);
+  /// Ensemble learner: sends a write to the leader; `then` answers it once it commits.
+  void forward(int64_t session_id, int32_t cxid, wire::OpCode type, std::string body,
+               const tree::AuthIds& auth, std::function<void(const tree::ApplyResult&)> then);
+  /// True when this server forwards writes instead of preparing them.
+  bool forwards() const { return replication_ && !replication_->leads(); }
+  /// The zxid the next prepared txn gets.
+  int64_t take_zxid();
+  /// Answers a sync once the tree holds every txn up to the zxid the ensemble names.
+  void handle_sync(ClientLink& link, int32_t xid, std::string path);
+  /// Runs `f` once the tree has applied `zxid`.
+  void when_applied(int64_t zxid, std::function<void()> f);
+  void close_session_link(int64_t session_id);
 
   /// Logs a prepared Txn, then applies it and runs `then` with the result.
   void commit(tree::Txn txn, std::function<void(const tree::ApplyResult&)> then);
@@ -124,6 +168,14 @@ class ServerCore {
 
   ServerConfig config_;
   TxnLog* log_ = nullptr;
+  Replication* replication_ = nullptr;
+  /// Ensemble: what to do when the txn of (session id, cxid) commits.
+  std::map<std::pair<int64_t, int32_t>, std::function<void(const tree::ApplyResult&)>> pending_;
+  /// Ensemble: actions waiting for the tree to reach a zxid (sync).
+  std::multimap<int64_t, std::function<void()>> applied_waiters_;
+  /// Ensemble learner: sessions active since the leader was last told.
+  std::unordered_set<int64_t> touched_;
+  uint64_t state_generation_ = 0;
   int64_t txns_since_snapshot_ = 0;
   tree::DataTree tree_;
   tree::TxnPrep prep_;

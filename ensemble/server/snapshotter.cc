@@ -17,6 +17,7 @@ Snapshotter::Snapshotter(asio::io_context& io, ServerCore& core, storage::Storag
     : io_(io), core_(core), storage_(storage) {}
 
 void Snapshotter::maybe_start() {
+  if (core_.replication() && !core_.replication()->serving()) return;
   if (!running_ && core_.txns_since_snapshot() >= core_.config().snap_count) start();
 }
 
@@ -25,6 +26,7 @@ void Snapshotter::start() {
   running_ = true;
   core_.snapshot_started();
   node_count_ = 0;
+  generation_ = core_.state_generation();
   int64_t start_zxid = core_.tree().last_zxid();
   std::vector<storage::SessionRow> sessions;
   for (const auto& [id, s] : core_.sessions().sessions())
@@ -39,6 +41,13 @@ void Snapshotter::start() {
 }
 
 void Snapshotter::step() {
+  if (core_.state_generation() != generation_) {
+    // The tree was replaced (TRUNC or SNAP) mid-walk: this snapshot stays incomplete
+    // and is dropped at the next recovery.
+    spdlog::info("snapshot abandoned: the state was replaced");
+    running_ = false;
+    return;
+  }
   std::vector<storage::SnapshotRow> rows;
   walk_.next(core_.tree(), kChunkNodes, rows);
   node_count_ += static_cast<int64_t>(rows.size());

@@ -20,7 +20,8 @@ namespace corral::server {
 class Snapshotter {
  public:
   Snapshotter(asio::io_context& io, ServerCore& core, storage::StorageThread& storage);
-  /// Starts a snapshot when one is due and none is running.
+  /// Starts a snapshot when one is due and none is running (and, in an ensemble,
+  /// only while serving: before that the tree may still be truncated).
   void maybe_start();
   /// Starts a snapshot now unless one is running.
   void start();
@@ -41,6 +42,8 @@ class Snapshotter {
   storage::SnapshotWalk walk_;
   std::shared_ptr<int64_t> snapshot_id_;
   int64_t node_count_ = 0;
+  /// The core's state generation when the walk began (a replaced tree ends the walk).
+  uint64_t generation_ = 0;
 };
 
 }  // namespace corral::server

@@ -236,6 +236,49 @@ void Database::truncate_after(int64_t zxid) {
   if (q.step() != SQLITE_DONE) fail("cannot truncate the log");
 }
 
+std::vector<tree::Txn> Database::recent_txns(size_t n) const {
+  Statement q(db_, "SELECT zxid FROM txn_log ORDER BY zxid DESC LIMIT 1 OFFSET ?");
+  q.bind(1, static_cast<int64_t>(n));
+  // Everything after the (n+1)-th newest zxid, or the whole log when it is shorter.
+  int64_t after = q.step() == SQLITE_ROW ? q.int_at(0) : 0;
+  std::vector<tree::Txn> out;
+  read_log(after, [&](tree::Txn t) { out.push_back(std::move(t)); });
+  return out;
+}
+
+void Database::replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
+                                     const std::vector<SnapshotRow>& nodes) {
+  exec("BEGIN IMMEDIATE");
+  for (const char* sql : {"DELETE FROM txn_log", "DELETE FROM snapshot_nodes",
+                          "DELETE FROM snapshot_sessions", "DELETE FROM snapshots"}) {
+    Statement q(db_, sql);
+    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot clear the database for a snapshot");
+  }
+  Statement snap(db_,
+                 "INSERT INTO snapshots (start_zxid, end_zxid, node_count, complete) "
+                 "VALUES (?, ?, ?, 1)");
+  snap.bind(1, zxid).bind(2, zxid).bind(3, static_cast<int64_t>(nodes.size()));
+  if (snap.step() != SQLITE_DONE) rollback_and_fail("cannot store the snapshot");
+  int64_t id = sqlite3_last_insert_rowid(db_);
+  Statement s(db_,
+              "INSERT INTO snapshot_sessions (snapshot_id, session_id, timeout_ms, passwd) "
+              "VALUES (?, ?, ?, ?)");
+  for (const auto& row : sessions) {
+    s.bind(1, id).bind(2, row.id).bind(3, row.timeout_ms).bind(4, row.passwd, true);
+    if (s.step() != SQLITE_DONE) rollback_and_fail("cannot store a session in the snapshot");
+    s.reset();
+  }
+  Statement q(db_,
+              "INSERT INTO snapshot_nodes (snapshot_id, seq, path, record) VALUES (?, ?, ?, ?)");
+  int64_t seq = 0;
+  for (const auto& row : nodes) {
+    q.bind(1, id).bind(2, ++seq).bind(3, row.path, false).bind(4, row.record, true);
+    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot write snapshot node " + row.path);
+    q.reset();
+  }
+  exec("COMMIT");
+}
+
 int64_t Database::last_logged_zxid() const {
   Statement q(db_, "SELECT COALESCE(MAX(zxid), 0) FROM txn_log");
   return q.step() == SQLITE_ROW ? q.int_at(0) : 0;

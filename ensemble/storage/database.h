@@ -64,6 +64,12 @@ class Database {
   void read_log(int64_t after, const std::function<void(tree::Txn)>& each) const;
   /// Removes logged txns with zxid > `zxid` (the ensemble's TRUNC).
   void truncate_after(int64_t zxid);
+  /// The newest `n` logged txns, oldest first.
+  std::vector<tree::Txn> recent_txns(size_t n) const;
+  /// Replaces everything (log and snapshots) with one complete snapshot at `zxid`, in one
+  /// SQLite transaction: a learner installing the leader's state (SNAP).
+  void replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
+                             const std::vector<SnapshotRow>& nodes);
   /// Highest logged zxid, or 0.
   int64_t last_logged_zxid() const;
   /// Lowest logged zxid, or 0 when the log is empty.

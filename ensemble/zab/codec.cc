@@ -60,7 +60,48 @@ Message decode_message(const pb::ZabMessage& p) {
   return m;
 }
 
+std::string encode_relay(const Relay& r) {
+  pb::PeerFrame f;
+  pb::Relay* p = f.mutable_relay();
+  p->set_kind(static_cast<int32_t>(r.kind));
+  p->set_from(r.from);
+  p->set_session_id(r.session_id);
+  p->set_cxid(r.cxid);
+  p->set_type(r.type);
+  p->set_body(r.body);
+  for (const auto& id : r.auth) {
+    pb::AuthId* a = p->add_auth();
+    a->set_scheme(id.scheme);
+    a->set_id(id.id);
+  }
+  p->set_timeout_ms(r.timeout_ms);
+  p->set_passwd(r.passwd);
+  for (int64_t s : r.sessions) p->add_sessions(s);
+  p->set_id(r.id);
+  p->set_zxid(r.zxid);
+  return f.SerializeAsString();
+}
+
+Relay decode_relay(const pb::Relay& p) {
+  Relay r;
+  r.kind = static_cast<RelayKind>(p.kind());
+  r.from = p.from();
+  r.session_id = p.session_id();
+  r.cxid = p.cxid();
+  r.type = p.type();
+  r.body = p.body();
+  for (const auto& a : p.auth()) r.auth.push_back(wire::Id{a.scheme(), a.id()});
+  r.timeout_ms = p.timeout_ms();
+  r.passwd = p.passwd();
+  r.sessions.assign(p.sessions().begin(), p.sessions().end());
+  r.id = p.id();
+  r.zxid = p.zxid();
+  return r;
+}
+
 bool valid_enums(const pb::PeerFrame& f) {
+  if (f.has_relay())
+    return f.relay().kind() >= 0 && f.relay().kind() <= static_cast<int>(RelayKind::kConfirmAck);
   if (f.has_notification()) {
     int s = f.notification().state();
     return s >= 0 && s <= static_cast<int>(PeerState::kObserving);
@@ -74,6 +115,7 @@ bool valid_enums(const pb::PeerFrame& f) {
 
 std::string encode_frame(const PeerFrame& frame) {
   if (const auto* n = std::get_if<Notification>(&frame)) return encode_notification(*n);
+  if (const auto* r = std::get_if<Relay>(&frame)) return encode_relay(*r);
   return encode_message(std::get<Message>(frame));
 }
 
@@ -87,6 +129,7 @@ std::optional<PeerFrame> decode_frame(const std::string& bytes) {
                         Vote{p.vote().leader(), p.vote().zxid(), p.vote().peer_epoch()},
                         p.election_epoch()};
   }
+  if (f.has_relay()) return decode_relay(f.relay());
   try {
     return decode_message(f.message());
   } catch (const storage::StorageError&) {

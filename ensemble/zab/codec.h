@@ -8,13 +8,14 @@
 
 #include "ensemble/zab/election.h"
 #include "ensemble/zab/messages.h"
+#include "ensemble/zab/relay.h"
 
 namespace corral::zab {
 
 /// What one quorum frame carries.
-using PeerFrame = std::variant<Notification, Message>;
+using PeerFrame = std::variant<Notification, Message, Relay>;
 
-/// Encodes a notification or message as one frame body.
+/// Encodes a notification, message or relay as one frame body.
 std::string encode_frame(const PeerFrame& frame);
 /// Decodes a frame body; nullopt when it is malformed.
 std::optional<PeerFrame> decode_frame(const std::string& bytes);

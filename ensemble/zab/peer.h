@@ -94,6 +94,11 @@ class Peer {
   /// Returns the zxid, or nullopt when this peer cannot propose.
   std::optional<int64_t> propose(tree::Txn txn, int64_t now_ms);
 
+  /// Leader only: the zxid the next propose() gives its txn.
+  int64_t next_zxid() const { return new_epoch_ << 32 | (zxid_counter_ + 1); }
+  /// The newest txn handed to the driver to log (maybe not durable yet).
+  int64_t last_appended_zxid() const { return last_appended_; }
+
   /// Takes what to do now.
   Ready take_ready();
 

@@ -1,0 +1,113 @@
+// ServerCore as a member of an ensemble: committed txns coming back from the
+// ensemble, forwarded writes, session touches, sync, and state replacement.
+#include <spdlog/spdlog.h>
+
+#include "ensemble/server/server_core.h"
+
+namespace corral::server {
+
+using wire::ErrorCode;
+using wire::OpCode;
+
+void ServerCore::apply_committed(const tree::Txn& txn) {
+  tree::ApplyResult result = apply(txn);
+  auto it = pending_.find({txn.session_id, txn.cxid});
+  if (it != pending_.end()) {
+    auto then = std::move(it->second);
+    pending_.erase(it);
+    then(result);
+  } else if (txn.type == OpCode::kCloseSession) {
+    // Expired by the leader, or closed through another server: its connection here goes.
+    close_session_link(txn.session_id);
+  }
+  while (!applied_waiters_.empty() && applied_waiters_.begin()->first <= tree_.last_zxid()) {
+    auto f = std::move(applied_waiters_.begin()->second);
+    applied_waiters_.erase(applied_waiters_.begin());
+    f();
+  }
+}
+
+void ServerCore::close_session_link(int64_t session_id) {
+  auto it = session_links_.find(session_id);
+  if (it == session_links_.end()) return;
+  ClientLink* link = it->second;
+  detach(*link);
+  link->closing = true;
+  link->close();
+}
+
+void ServerCore::forward(int64_t session_id, int32_t cxid, OpCode type, std::string body,
+                         const tree::AuthIds& auth,
+                         std::function<void(const tree::ApplyResult&)> then) {
+  pending_[{session_id, cxid}] = std::move(then);
+  zab::Relay request;
+  request.kind = zab::RelayKind::kRequest;
+  request.session_id = session_id;
+  request.cxid = cxid;
+  request.type = static_cast<int32_t>(type);
+  request.body = std::move(body);
+  request.auth = auth;
+  replication_->forward(std::move(request));
+}
+
+void ServerCore::handle_sync(ClientLink& link, int32_t xid, std::string path) {
+  // Counted as a write: the session's later requests wait until it is answered.
+  ++link.writes_submitted;
+  replication_->sync([this, link_id = link.id, xid, path = std::move(path)](int64_t zxid) {
+    when_applied(zxid, [this, link_id, xid, path] {
+      write_done(link_id, [&](ClientLink& l) {
+        reply(l, xid, ErrorCode::kOk, [&](wire::JuteWriter& w) { w.string(path); });
+      });
+    });
+  });
+}
+
+void ServerCore::when_applied(int64_t zxid, std::function<void()> f) {
+  if (tree_.last_zxid() >= zxid) return f();
+  applied_waiters_.emplace(zxid, std::move(f));
+}
+
+void ServerCore::touch_sessions(const std::vector<int64_t>& ids, int64_t now_ms) {
+  for (int64_t id : ids) sessions_.touch(id, now_ms);
+}
+
+std::vector<int64_t> ServerCore::take_touched_sessions() {
+  std::vector<int64_t> out(touched_.begin(), touched_.end());
+  touched_.clear();
+  return out;
+}
+
+void ServerCore::restart_session_timeouts(int64_t now_ms) {
+  std::vector<int64_t> ids;
+  for (const auto& [id, s] : sessions_.sessions()) ids.push_back(id);
+  for (int64_t id : ids) sessions_.touch(id, now_ms);
+  next_container_check_ms_ = now_ms + config_.container_check_interval_ms;
+}
+
+void ServerCore::stop_serving() {
+  std::vector<ClientLink*> all;
+  for (const auto& [id, link] : links_) all.push_back(link);
+  for (ClientLink* link : all) {
+    detach(*link);
+    link->closing = true;
+    link->close();
+  }
+  pending_.clear();
+  applied_waiters_.clear();
+  touched_.clear();
+  // Proposals this server prepared as leader may never commit.
+  prep_.applied(INT64_MAX);
+}
+
+void ServerCore::replace_state(tree::DataTree tree, const std::vector<session::Session>& live,
+                               int64_t now_ms) {
+  stop_serving();
+  tree_ = std::move(tree);
+  sessions_ = session::SessionTracker(config_.my_id, now_ms);
+  for (const auto& s : live) sessions_.add(s.id, s.timeout_ms, s.passwd, now_ms);
+  ++state_generation_;
+  spdlog::info("state replaced: {} nodes, {} sessions, zxid 0x{:x}", tree_.node_count(),
+               live.size(), tree_.last_zxid());
+}
+
+}  // namespace corral::server

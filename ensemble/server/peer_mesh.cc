@@ -1,0 +1,436 @@
+#include "ensemble/server/peer_mesh.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <asio/connect.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+#include <cstring>
+#include <deque>
+#include <limits>
+#include <stdexcept>
+#include <system_error>
+#include <utility>
+
+namespace corral::server {
+namespace {
+
+using asio::ip::tcp;
+
+constexpr auto kMinBackoff = std::chrono::milliseconds(10);
+constexpr auto kMaxBackoff = std::chrono::milliseconds(200);
+// A connect attempt to an unreachable host is abandoned (and retried) after this long.
+constexpr auto kConnectTimeout = std::chrono::seconds(5);
+// After a failed accept (e.g. out of descriptors) accepting resumes after this long.
+constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
+constexpr size_t kReadChunk = 64 * 1024;
+// Frames with smaller bodies are copied together into shared chunks of about this size;
+// larger bodies are written straight from their own string.
+constexpr size_t kCoalesceBytes = 64 * 1024;
+// Chunks handed to one async_write (one writev).
+constexpr size_t kMaxGather = 64;
+
+void put_be32(char* p, uint32_t v) {
+  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
+}
+
+void put_be64(char* p, uint64_t v) {
+  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
+}
+
+uint32_t get_be32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+uint64_t get_be64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
+  return v;
+}
+
+std::optional<asio::ip::address> literal_address(const std::string& host) {
+  asio::error_code ec;
+  auto a = asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  return a;
+}
+
+}  // namespace
+
+// One outbound connection (or attempt). A new object per attempt, so completions of an
+// older socket can never be mistaken for the current one's.
+struct PeerMesh::Outbound {
+  Outbound(asio::io_context& io, int64_t peer) : socket(io), resolver(io), peer(peer) {}
+  void close() {
+    closed = true;
+    up = false;
+    resolver.cancel();
+    asio::error_code ec;
+    socket.close(ec);
+  }
+
+  tcp::socket socket;
+  tcp::resolver resolver;
+  const int64_t peer;
+  bool up = false;
+  bool closed = false;             // once set, completion handlers return without touching the mesh
+  std::deque<std::string> chunks;  // encoded frames (the id first), several per chunk
+  size_t in_flight = 0;            // chunks at the front handed to the current async_write
+  bool writing = false;
+  char probe = 0;  // target of the 1-byte read that notices the other side closing
+};
+
+// One accepted connection; identified once its 8-byte id has arrived.
+struct PeerMesh::Inbound {
+  explicit Inbound(tcp::socket s) : socket(std::move(s)), in(kReadChunk) {
+    asio::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    remote = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
+  }
+  void close() {
+    closed = true;
+    asio::error_code ec;
+    socket.close(ec);
+  }
+
+  tcp::socket socket;
+  std::string remote;
+  std::vector<char> in;
+  size_t used = 0;
+  int64_t peer = 0;
+  bool identified = false;
+  bool closed = false;  // once set, completion handlers return without touching the mesh
+};
+
+PeerMesh::PeerMesh(asio::io_context& io, int64_t my_id, std::vector<MeshPeer> peers,
+                   Handlers handlers, size_t max_frame_bytes)
+    : io_(io),
+      my_id_(my_id),
+      handlers_(std::move(handlers)),
+      max_frame_bytes_(std::min<size_t>(max_frame_bytes, std::numeric_limits<uint32_t>::max())),
+      acceptor_(io),
+      accept_timer_(io) {
+  bool found = false;
+  for (auto& p : peers) {
+    if (p.id == my_id) {
+      if (found)
+        throw std::invalid_argument("PeerMesh: member id repeated: " + std::to_string(p.id));
+      self_ = p;
+      found = true;
+      continue;
+    }
+    auto [it, inserted] = links_.try_emplace(p.id, io, p);
+    if (!inserted)
+      throw std::invalid_argument("PeerMesh: member id repeated: " + std::to_string(p.id));
+    if (auto a = literal_address(p.host)) it->second.endpoint = tcp::endpoint(*a, p.port);
+  }
+  if (!found)
+    throw std::invalid_argument("PeerMesh: my id " + std::to_string(my_id) +
+                                " is not in the member list");
+}
+
+PeerMesh::~PeerMesh() { stop(); }
+
+void PeerMesh::start() {
+  if (running_) return;
+  tcp::endpoint ep;
+  if (auto a = literal_address(self_.host)) {
+    ep = tcp::endpoint(*a, self_.port);
+  } else {
+    tcp::resolver resolver(io_);
+    auto results = resolver.resolve(self_.host, std::to_string(self_.port));
+    if (results.empty())
+      throw std::system_error(asio::error::host_not_found, "PeerMesh: resolve " + self_.host);
+    ep = results.begin()->endpoint();
+  }
+  try {
+    acceptor_.open(ep.protocol());
+    acceptor_.set_option(tcp::acceptor::reuse_address(true));
+    acceptor_.bind(ep);
+    acceptor_.listen(asio::socket_base::max_listen_connections);
+  } catch (...) {
+    asio::error_code ec;
+    acceptor_.close(ec);
+    throw;
+  }
+  running_ = std::make_shared<bool>(true);
+  spdlog::debug("peer mesh {}: listening on {}:{}", my_id_, ep.address().to_string(), ep.port());
+  accept_next();
+  for (auto& [id, l] : links_) {
+    l.backoff = kMinBackoff;
+    connect(l);
+  }
+}
+
+void PeerMesh::stop() {
+  if (!running_) return;
+  *running_ = false;
+  running_.reset();
+  asio::error_code ec;
+  acceptor_.close(ec);
+  accept_timer_.cancel();
+  for (auto& [id, l] : links_) {
+    ++l.timer_generation;
+    l.timer.cancel();
+    if (l.out) l.out->close();
+    if (l.in) l.in->close();
+    l.out.reset();
+    l.in.reset();
+  }
+  for (const auto& c : pending_) c->close();
+  pending_.clear();
+  spdlog::debug("peer mesh {}: stopped", my_id_);
+}
+
+bool PeerMesh::connected(int64_t to) const {
+  auto it = links_.find(to);
+  return it != links_.end() && it->second.out && it->second.out->up;
+}
+
+bool PeerMesh::send(int64_t to, std::string body) {
+  auto it = links_.find(to);
+  if (it == links_.end() || !it->second.out || !it->second.out->up) return false;
+  if (body.size() > max_frame_bytes_) {
+    spdlog::warn("peer mesh {}: not sending a {}-byte frame to member {} (limit {})", my_id_,
+                 body.size(), to, max_frame_bytes_);
+    return false;
+  }
+  const std::shared_ptr<Outbound>& c = it->second.out;
+  char header[4];
+  put_be32(header, static_cast<uint32_t>(body.size()));
+  // The back chunk may take more bytes unless it is being written or is already full
+  // (a large body's own chunk is always "full").
+  const bool can_append =
+      c->chunks.size() > c->in_flight && c->chunks.back().size() < kCoalesceBytes;
+  if (body.size() >= kCoalesceBytes) {
+    if (can_append) {
+      c->chunks.back().append(header, 4);
+    } else {
+      c->chunks.emplace_back(header, 4);
+    }
+    c->chunks.push_back(std::move(body));
+  } else if (can_append) {
+    c->chunks.back().append(header, 4).append(body);
+  } else {
+    std::string chunk;
+    chunk.reserve(std::max<size_t>(4 + body.size(), 4096));
+    chunk.append(header, 4).append(body);
+    c->chunks.push_back(std::move(chunk));
+  }
+  write_more(c);
+  return true;
+}
+
+void PeerMesh::accept_next() {
+  acceptor_.async_accept([this, token = running_](const asio::error_code& ec, tcp::socket socket) {
+    if (!*token) return;
+    if (ec) {
+      if (ec == asio::error::operation_aborted) return;
+      spdlog::warn("peer mesh {}: accept failed: {}", my_id_, ec.message());
+      accept_timer_.expires_after(kAcceptRetry);
+      accept_timer_.async_wait([this, token](const asio::error_code& ec) {
+        if (!ec && *token) accept_next();
+      });
+      return;
+    }
+    asio::error_code opt_ec;
+    socket.set_option(tcp::no_delay(true), opt_ec);
+    auto c = std::make_shared<Inbound>(std::move(socket));
+    pending_.insert(c);
+    read_inbound(c);
+    accept_next();
+  });
+}
+
+void PeerMesh::arm_timer(Link& l, std::chrono::steady_clock::duration after,
+                         std::function<void()> f) {
+  l.timer.expires_after(after);
+  l.timer.async_wait([this, &l, f = std::move(f), generation = ++l.timer_generation,
+                      token = running_](const asio::error_code& ec) {
+    // `l` may be gone once the mesh is: check the token first.
+    if (!*token || ec || generation != l.timer_generation) return;
+    f();
+  });
+}
+
+void PeerMesh::connect(Link& l) {
+  auto c = std::make_shared<Outbound>(io_, l.peer.id);
+  l.out = c;
+  spdlog::trace("peer mesh {}: connecting to member {} at {}:{}", my_id_, l.peer.id, l.peer.host,
+                l.peer.port);
+  arm_timer(l, kConnectTimeout, [this, &l, c] {
+    if (l.out != c || c->up) return;
+    spdlog::debug("peer mesh {}: connecting to member {} timed out", my_id_, c->peer);
+    outbound_lost(c);
+  });
+  auto on_connect = [this, c](const asio::error_code& ec) {
+    if (c->closed) return;
+    if (ec) {
+      spdlog::trace("peer mesh {}: connect to member {} failed: {}", my_id_, c->peer, ec.message());
+      return outbound_lost(c);
+    }
+    outbound_up(c);
+  };
+  if (l.endpoint) {
+    c->socket.async_connect(*l.endpoint, on_connect);
+    return;
+  }
+  c->resolver.async_resolve(
+      l.peer.host, std::to_string(l.peer.port),
+      [this, c, on_connect](const asio::error_code& ec, tcp::resolver::results_type results) {
+        if (c->closed) return;
+        if (ec) {
+          spdlog::debug("peer mesh {}: cannot resolve member {}: {}", my_id_, c->peer,
+                        ec.message());
+          return outbound_lost(c);
+        }
+        asio::async_connect(
+            c->socket, results,
+            [on_connect](const asio::error_code& ec, const tcp::endpoint&) { on_connect(ec); });
+      });
+}
+
+void PeerMesh::outbound_up(const std::shared_ptr<Outbound>& c) {
+  Link& l = links_.at(c->peer);
+  asio::error_code local_ec, remote_ec;
+  auto local = c->socket.local_endpoint(local_ec);
+  auto remote = c->socket.remote_endpoint(remote_ec);
+  // Connecting to a local port nobody listens on can, rarely, connect the socket to
+  // itself (TCP simultaneous open); that is no member.
+  if (local_ec || remote_ec || local == remote) return outbound_lost(c);
+  asio::error_code ec;
+  c->socket.set_option(tcp::no_delay(true), ec);
+  c->up = true;
+  l.backoff = kMinBackoff;
+  ++l.timer_generation;
+  l.timer.cancel();
+  std::string hello(8, '\0');
+  put_be64(hello.data(), static_cast<uint64_t>(my_id_));
+  c->chunks.push_back(std::move(hello));
+  // The other side never writes on this connection: any completion means it is gone.
+  asio::async_read(
+      c->socket, asio::buffer(&c->probe, 1), [this, c](const asio::error_code& ec, size_t) {
+        if (c->closed) return;
+        if (!ec)
+          spdlog::warn("peer mesh {}: member {} wrote on our outbound connection", my_id_, c->peer);
+        outbound_lost(c);
+      });
+  write_more(c);
+  spdlog::debug("peer mesh {}: connected to member {} at {}:{}", my_id_, c->peer,
+                remote.address().to_string(), remote.port());
+}
+
+void PeerMesh::outbound_lost(const std::shared_ptr<Outbound>& c) {
+  const bool was_up = c->up;
+  c->close();
+  Link& l = links_.at(c->peer);
+  if (l.out != c) return;
+  l.out.reset();
+  const auto delay = l.backoff;
+  l.backoff = std::min(l.backoff * 2, kMaxBackoff);
+  arm_timer(l, delay, [this, &l] { connect(l); });
+  if (!was_up) return;
+  spdlog::debug("peer mesh {}: outbound connection to member {} closed", my_id_, c->peer);
+  if (handlers_.disconnected) handlers_.disconnected(c->peer);
+}
+
+void PeerMesh::write_more(const std::shared_ptr<Outbound>& c) {
+  if (c->writing || c->closed || c->chunks.empty()) return;
+  const size_t n = std::min(c->chunks.size(), kMaxGather);
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(n);
+  for (size_t i = 0; i < n; ++i) buffers.push_back(asio::buffer(c->chunks[i]));
+  c->in_flight = n;
+  c->writing = true;
+  asio::async_write(c->socket, buffers, [this, c](const asio::error_code& ec, size_t) {
+    c->writing = false;
+    if (c->closed) return;
+    if (ec) {
+      spdlog::debug("peer mesh {}: writing to member {} failed: {}", my_id_, c->peer, ec.message());
+      return outbound_lost(c);
+    }
+    c->chunks.erase(c->chunks.begin(), c->chunks.begin() + static_cast<ptrdiff_t>(c->in_flight));
+    c->in_flight = 0;
+    write_more(c);
+  });
+}
+
+void PeerMesh::read_inbound(const std::shared_ptr<Inbound>& c) {
+  // Keep at least half a chunk free; a partial frame bigger than that doubles the buffer.
+  if (c->in.size() - c->used < kReadChunk / 2)
+    c->in.resize(std::max(c->in.size() * 2, c->used + kReadChunk));
+  c->socket.async_read_some(asio::buffer(c->in.data() + c->used, c->in.size() - c->used),
+                            [this, c](const asio::error_code& ec, size_t n) {
+                              if (c->closed) return;
+                              if (ec) return inbound_lost(c);
+                              on_inbound_data(c, n);
+                            });
+}
+
+void PeerMesh::on_inbound_data(const std::shared_ptr<Inbound>& c, size_t n) {
+  c->used += n;
+  size_t pos = 0;
+  if (!c->identified) {
+    if (c->used < 8) return read_inbound(c);
+    const auto id = static_cast<int64_t>(get_be64(c->in.data()));
+    pos = 8;
+    auto it = links_.find(id);
+    if (it == links_.end()) {
+      spdlog::warn("peer mesh {}: closing connection from {}: unknown member id {}", my_id_,
+                   c->remote, id);
+      return inbound_lost(c);
+    }
+    pending_.erase(c);
+    c->identified = true;
+    c->peer = id;
+    auto old = std::exchange(it->second.in, c);
+    spdlog::debug("peer mesh {}: inbound connection from member {} ({})", my_id_, id, c->remote);
+    if (old) {
+      spdlog::debug("peer mesh {}: replacing the older inbound connection from member {}", my_id_,
+                    id);
+      old->close();
+      if (handlers_.disconnected) handlers_.disconnected(id);
+      if (c->closed) return;  // the handler stopped the mesh
+    }
+  }
+  while (c->used - pos >= 4) {
+    const uint32_t len = get_be32(c->in.data() + pos);
+    if (len > max_frame_bytes_) {
+      spdlog::warn(
+          "peer mesh {}: closing connection from member {} ({}): frame of {} bytes "
+          "exceeds {}",
+          my_id_, c->peer, c->remote, len, max_frame_bytes_);
+      return inbound_lost(c);
+    }
+    if (c->used - pos - 4 < len) break;
+    std::string body(c->in.data() + pos + 4, len);
+    pos += 4 + static_cast<size_t>(len);
+    if (handlers_.frame) handlers_.frame(c->peer, std::move(body));
+    if (c->closed) return;  // the handler stopped the mesh
+  }
+  std::memmove(c->in.data(), c->in.data() + pos, c->used - pos);
+  c->used -= pos;
+  if (c->in.size() > 4 * kReadChunk && c->used < kReadChunk) {
+    c->in.resize(kReadChunk);
+    c->in.shrink_to_fit();
+  }
+  read_inbound(c);
+}
+
+void PeerMesh::inbound_lost(const std::shared_ptr<Inbound>& c) {
+  c->close();
+  if (!c->identified) {
+    pending_.erase(c);
+    return;
+  }
+  Link& l = links_.at(c->peer);
+  if (l.in != c) return;
+  l.in.reset();
+  spdlog::debug("peer mesh {}: inbound connection from member {} closed", my_id_, c->peer);
+  if (handlers_.disconnected) handlers_.disconnected(c->peer);
+}
+
+}  // namespace corral::server

@@ -1,0 +1,377 @@
+#include "ensemble/server/quorum_peer.h"
+
+#include <spdlog/spdlog.h>
+
+#include <asio/post.hpp>
+#include <chrono>
+#include <cstdlib>
+
+#include "ensemble/server/network_server.h"
+#include "ensemble/storage/recovery.h"
+#include "ensemble/storage/state_image.h"
+
+namespace corral::server {
+
+using zab::PeerState;
+
+zab::PeerConfig peer_config(const ServerConfig& config) {
+  zab::PeerConfig pc;
+  pc.my_id = config.my_id;
+  for (const auto& s : config.servers) {
+    bool observer = s.observer || (s.id == config.my_id && config.peer_type == PeerType::observer);
+    pc.members.push_back({s.id, !observer});
+  }
+  pc.tick_ms = config.tick_ms;
+  pc.init_limit = config.init_limit;
+  pc.sync_limit = config.sync_limit;
+  return pc;
+}
+
+namespace {
+
+std::vector<MeshPeer> mesh_peers(const ServerConfig& config, bool election) {
+  std::vector<MeshPeer> out;
+  for (const auto& s : config.servers)
+    out.push_back(
+        {s.id, s.host, static_cast<uint16_t>(election ? s.election_port : s.quorum_port)});
+  return out;
+}
+
+const char* state_name(PeerState s) {
+  switch (s) {
+    case PeerState::kLeading:
+      return "leading";
+    case PeerState::kFollowing:
+      return "following";
+    case PeerState::kObserving:
+      return "observing";
+    default:
+      return "looking";
+  }
+}
+
+// A storage failure while following the protocol leaves this server's log in
+// an unknown state: it stops, as ZooKeeper does, rather than acknowledge anything.
+[[noreturn]] void storage_failed(const std::exception& e) {
+  std::fprintf(stderr, "corral-server: ensemble storage failed, stopping: %s\n", e.what());
+  std::abort();
+}
+
+}  // namespace
+
+int64_t QuorumPeer::steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageThread& storage,
+                       zab::PeerHistory history)
+    : io_(io),
+      core_(core),
+      storage_(storage),
+      config_(peer_config(core.config())),
+      peer_(config_, std::move(history), steady_ms()) {
+  peer_.set_snapshot_source([this] {
+    std::vector<storage::SessionRow> sessions;
+    for (const auto& [id, s] : core_.sessions().sessions())
+      sessions.push_back({id, s.timeout_ms, s.passwd});
+    storage::StateImage image = storage::capture_image(core_.tree(), std::move(sessions));
+    spdlog::info("sending a snapshot of {} nodes at zxid 0x{:x}", image.nodes.size(), image.zxid);
+    return std::make_shared<zab::SnapshotData>(
+        zab::SnapshotData{image.zxid, storage::encode_image(image)});
+  });
+  auto handlers = [this](bool quorum) {
+    PeerMesh::Handlers h;
+    h.frame = [this](int64_t from, std::string body) { on_frame(from, body); };
+    if (quorum)
+      h.disconnected = [this](int64_t peer) {
+        peer_.disconnected(peer, steady_ms());
+        drive();
+      };
+    else
+      h.disconnected = [](int64_t) {};
+    return h;
+  };
+  election_mesh_ = std::make_unique<PeerMesh>(io_, config_.my_id, mesh_peers(core.config(), true),
+                                              handlers(false));
+  quorum_mesh_ = std::make_unique<PeerMesh>(io_, config_.my_id, mesh_peers(core.config(), false),
+                                            handlers(true));
+}
+
+void QuorumPeer::start() {
+  election_mesh_->start();
+  quorum_mesh_->start();
+  drive();
+}
+
+void QuorumPeer::stop() {
+  election_mesh_->stop();
+  quorum_mesh_->stop();
+}
+
+void QuorumPeer::tick() {
+  int64_t now = steady_ms();
+  peer_.tick(now);
+  drive();
+  // Learners tell the leader which sessions are alive here (ZooKeeper sends them with pings).
+  if (peer_.serving() && peer_.state() != PeerState::kLeading &&
+      now - last_touch_report_ms_ >= config_.tick_ms / 2) {
+    last_touch_report_ms_ = now;
+    zab::Relay touch;
+    touch.kind = zab::RelayKind::kTouch;
+    touch.sessions = core_.take_touched_sessions();
+    if (!touch.sessions.empty()) send_relay(peer_.leader(), std::move(touch));
+  }
+}
+
+void QuorumPeer::on_frame(int64_t from, const std::string& body) {
+  auto frame = zab::decode_frame(body);
+  if (!frame) {
+    spdlog::warn("dropping a malformed frame from server {}", from);
+    return;
+  }
+  int64_t now = steady_ms();
+  if (auto* n = std::get_if<zab::Notification>(&*frame)) {
+    n->from = from;
+    peer_.step_election(*n, now);
+  } else if (auto* m = std::get_if<zab::Message>(&*frame)) {
+    m->from = from;
+    peer_.step(*m, now);
+  } else {
+    auto& r = std::get<zab::Relay>(*frame);
+    r.from = from;
+    on_relay(r);
+  }
+  drive();
+}
+
+void QuorumPeer::on_relay(const zab::Relay& r) {
+  bool leading = leads();
+  switch (r.kind) {
+    case zab::RelayKind::kRequest:
+      if (leading) core_.on_forwarded(r, NetworkServer::now_ms());
+      return;
+    case zab::RelayKind::kTouch:
+      if (leading) core_.touch_sessions(r.sessions, NetworkServer::now_ms());
+      return;
+    case zab::RelayKind::kSyncRequest:
+      if (leading)
+        start_leader_sync([this, to = r.from, id = r.id](int64_t zxid) {
+          zab::Relay reply;
+          reply.kind = zab::RelayKind::kSyncReply;
+          reply.id = id;
+          reply.zxid = zxid;
+          send_relay(to, std::move(reply));
+        });
+      return;
+    case zab::RelayKind::kSyncReply:
+      if (auto it = learner_syncs_.find(r.id); it != learner_syncs_.end()) {
+        auto done = std::move(it->second);
+        learner_syncs_.erase(it);
+        done(r.zxid);
+      }
+      return;
+    case zab::RelayKind::kConfirm:
+      if (peer_.state() == PeerState::kFollowing && peer_.leader() == r.from) {
+        zab::Relay ack;
+        ack.kind = zab::RelayKind::kConfirmAck;
+        ack.id = r.id;
+        send_relay(r.from, std::move(ack));
+      }
+      return;
+    case zab::RelayKind::kConfirmAck:
+      if (!leading) return;
+      confirmed_round_[r.from] = std::max(confirmed_round_[r.from], r.id);
+      check_leader_syncs();
+      return;
+  }
+}
+
+void QuorumPeer::propose(tree::Txn txn) {
+  if (!peer_.propose(std::move(txn), steady_ms()))
+    spdlog::warn("cannot propose: this server no longer leads");
+  drive();
+}
+
+void QuorumPeer::forward(zab::Relay request) { send_relay(peer_.leader(), std::move(request)); }
+
+void QuorumPeer::sync(std::function<void(int64_t zxid)> done) {
+  if (leads()) return start_leader_sync(std::move(done));
+  int64_t id = ++next_sync_id_;
+  learner_syncs_[id] = std::move(done);
+  zab::Relay request;
+  request.kind = zab::RelayKind::kSyncRequest;
+  request.id = id;
+  send_relay(peer_.leader(), std::move(request));
+}
+
+void QuorumPeer::start_leader_sync(std::function<void(int64_t)> done) {
+  // Every proposal made so far commits before the sync is answered, and a quorum
+  // must confirm this server still leads: a deposed leader cannot answer.
+  LeaderSync s{++confirm_round_, peer_.last_appended_zxid(), std::move(done)};
+  leader_syncs_.push_back(std::move(s));
+  for (int64_t f : peer_.synced_followers()) {
+    zab::Relay confirm;
+    confirm.kind = zab::RelayKind::kConfirm;
+    confirm.id = confirm_round_;
+    send_relay(f, std::move(confirm));
+  }
+  check_leader_syncs();
+}
+
+void QuorumPeer::check_leader_syncs() {
+  while (!leader_syncs_.empty()) {
+    const LeaderSync& s = leader_syncs_.front();
+    size_t voters = 0, confirmed = 0;
+    for (const auto& m : config_.members) {
+      if (!m.voter) continue;
+      ++voters;
+      auto it = confirmed_round_.find(m.id);
+      if (m.id == config_.my_id || (it != confirmed_round_.end() && it->second >= s.round))
+        ++confirmed;
+    }
+    if (confirmed * 2 <= voters) return;
+    auto done = std::move(leader_syncs_.front().done);
+    int64_t zxid = s.zxid;
+    leader_syncs_.pop_front();
+    done(zxid);
+  }
+}
+
+std::string QuorumPeer::mode() const {
+  switch (peer_.state()) {
+    case PeerState::kLeading:
+      return "leader";
+    case PeerState::kFollowing:
+      return "follower";
+    case PeerState::kObserving:
+      return "observer";
+    default:
+      return "looking";
+  }
+}
+
+void QuorumPeer::send_relay(int64_t to, zab::Relay r) {
+  r.from = config_.my_id;
+  quorum_mesh_->send(to, zab::encode_frame(r));
+}
+
+void QuorumPeer::drive() {
+  if (driving_) return;  // the outer call picks up what this one would have done
+  driving_ = true;
+  for (;;) {
+    zab::Ready ready = peer_.take_ready();
+    bool empty = !ready.accepted_epoch && !ready.current_epoch && !ready.install_snapshot &&
+                 !ready.truncate_after && ready.to_log.empty() && ready.messages.empty() &&
+                 ready.notifications.empty() && ready.committed.empty();
+    if (empty) break;
+    act(std::move(ready));
+  }
+  role_changed();
+  driving_ = false;
+}
+
+void QuorumPeer::act(zab::Ready ready) {
+  if (ready.accepted_epoch || ready.current_epoch || ready.install_snapshot || ready.truncate_after)
+    persist(ready);
+  if (!ready.to_log.empty()) {
+    int64_t last = ready.to_log.back().zxid;
+    for (size_t i = 0; i + 1 < ready.to_log.size(); ++i)
+      storage_.append(std::move(ready.to_log[i]), [] {});
+    storage_.append(std::move(ready.to_log.back()), [this, last] {
+      peer_.logged(last, steady_ms());
+      drive();
+    });
+  }
+  auto rest = [this, messages = std::move(ready.messages),
+               notifications = std::move(ready.notifications),
+               committed = std::move(ready.committed)]() mutable {
+    send_all(std::move(messages), std::move(notifications));
+    for (const auto& txn : committed) core_.apply_committed(txn);
+  };
+  if (barriers_ == 0) return rest();
+  // Sent only once the storage work before them is durable (and in order with it).
+  storage_.run([](storage::Database&) {},
+               [this, rest = std::make_shared<decltype(rest)>(std::move(rest))] {
+                 (*rest)();
+                 drive();
+               });
+}
+
+void QuorumPeer::persist(const zab::Ready& ready) {
+  struct Rebuilt {
+    std::optional<tree::DataTree> tree;
+    std::vector<session::Session> sessions;
+  };
+  auto rebuilt = std::make_shared<Rebuilt>();
+  ++barriers_;
+  storage_.run(
+      [accepted = ready.accepted_epoch, current = ready.current_epoch,
+       snapshot = ready.install_snapshot, trunc = ready.truncate_after,
+       rebuilt](storage::Database& db) {
+        try {
+          if (accepted) db.set_meta("acceptedEpoch", *accepted);
+          if (current) db.set_meta("currentEpoch", *current);
+          if (snapshot) {
+            storage::StateImage image = storage::decode_image(snapshot->bytes);
+            db.replace_with_snapshot(image.zxid, image.sessions, image.nodes);
+            rebuilt->tree.emplace();
+            storage::load_image(image, *rebuilt->tree);
+            for (const auto& s : image.sessions)
+              rebuilt->sessions.push_back({s.id, s.timeout_ms, s.passwd, 0, false});
+          }
+          if (trunc) {
+            db.truncate_after(*trunc);
+            rebuilt->tree.emplace();
+            storage::Recovered rec = storage::recover(db, *rebuilt->tree);
+            for (const auto& s : rec.sessions)
+              rebuilt->sessions.push_back({s.id, s.timeout_ms, s.passwd, 0, false});
+          }
+        } catch (const std::exception& e) {
+          storage_failed(e);
+        }
+      },
+      [this, rebuilt] {
+        if (rebuilt->tree)
+          core_.replace_state(std::move(*rebuilt->tree), rebuilt->sessions,
+                              NetworkServer::now_ms());
+        --barriers_;
+      });
+}
+
+void QuorumPeer::send_all(std::vector<zab::Message> messages,
+                          std::vector<std::pair<int64_t, zab::Notification>> notifications) {
+  for (const auto& [to, n] : notifications) {
+    if (to == config_.my_id) {
+      asio::post(io_, [this, n = n] {
+        peer_.step_election(n, steady_ms());
+        drive();
+      });
+      continue;
+    }
+    election_mesh_->send(to, zab::encode_frame(n));
+  }
+  for (const auto& m : messages) quorum_mesh_->send(m.to, zab::encode_frame(m));
+}
+
+void QuorumPeer::role_changed() {
+  bool serving = peer_.serving();
+  PeerState state = peer_.state();
+  if (serving == was_serving_ && state == last_state_) return;
+  spdlog::info("server {} is {}{} in epoch {} (leader {}, last zxid 0x{:x})", config_.my_id,
+               state_name(state), serving ? " and serving" : "", peer_.current_epoch(),
+               peer_.leader(), peer_.last_logged_zxid());
+  if (was_serving_ && (!serving || state != last_state_)) {
+    core_.stop_serving();
+    leader_syncs_.clear();
+    learner_syncs_.clear();
+    confirmed_round_.clear();
+  }
+  if (serving && state == PeerState::kLeading && !(was_serving_ && last_state_ == state))
+    core_.restart_session_timeouts(NetworkServer::now_ms());
+  was_serving_ = serving;
+  last_state_ = state;
+}
+
+}  // namespace corral::server

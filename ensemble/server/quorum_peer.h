@@ -1,0 +1,106 @@
+// One ensemble member: drives the ZAB core (zab::Peer) with the quorum and
+// election ports (PeerMesh), the storage thread and the server core. It does
+// what each zab::Ready asks in order (persist epochs, install a snapshot or
+// truncate, log, then send, then apply), relays client writes to the leader,
+// and runs the quorum round that makes sync linearizable.
+#pragma once
+
+#include <asio/io_context.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "ensemble/server/peer_mesh.h"
+#include "ensemble/server/replication.h"
+#include "ensemble/server/server_core.h"
+#include "ensemble/storage/storage_thread.h"
+#include "ensemble/zab/codec.h"
+#include "ensemble/zab/peer.h"
+
+namespace corral::server {
+
+/// The ZAB configuration of this server from its zoo.cfg.
+zab::PeerConfig peer_config(const ServerConfig& config);
+
+/// The server's side of the ensemble.
+class QuorumPeer : public Replication {
+ public:
+  /// `history` is what recovery found; `core` already holds the recovered state.
+  QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageThread& storage,
+             zab::PeerHistory history);
+  QuorumPeer(const QuorumPeer&) = delete;
+  QuorumPeer& operator=(const QuorumPeer&) = delete;
+
+  /// Binds the quorum and election ports and starts electing; throws std::system_error.
+  void start();
+  /// Closes every peer connection.
+  void stop();
+  /// Advances the protocol's timers; called every network tick.
+  void tick();
+
+  bool serving() const override { return peer_.serving(); }
+  bool leads() const override {
+    return peer_.serving() && peer_.state() == zab::PeerState::kLeading;
+  }
+  int64_t next_zxid() const override { return peer_.next_zxid(); }
+  void propose(tree::Txn txn) override;
+  void forward(zab::Relay request) override;
+  void sync(std::function<void(int64_t zxid)> done) override;
+  std::string mode() const override;
+  int synced_followers() const override {
+    return static_cast<int>(peer_.synced_followers().size());
+  }
+  int64_t epoch() const override { return peer_.current_epoch(); }
+
+  /// Milliseconds of a monotonic clock: the protocol's time base.
+  static int64_t steady_ms();
+
+ private:
+  /// A sync waiting for a quorum to confirm this leader (ZOOKEEPER-1675).
+  struct LeaderSync {
+    int64_t round = 0;
+    int64_t zxid = 0;
+    std::function<void(int64_t)> done;
+  };
+
+  void on_frame(int64_t from, const std::string& body);
+  void on_relay(const zab::Relay& r);
+  /// Takes the core's Ready and acts on it, until there is nothing left to do.
+  void drive();
+  void act(zab::Ready ready);
+  /// Persists epochs, installs a snapshot or truncates, on the storage thread.
+  void persist(const zab::Ready& ready);
+  void send_all(std::vector<zab::Message> messages,
+                std::vector<std::pair<int64_t, zab::Notification>> notifications);
+  void send_relay(int64_t to, zab::Relay r);
+  void role_changed();
+  void check_leader_syncs();
+  void start_leader_sync(std::function<void(int64_t)> done);
+
+  asio::io_context& io_;
+  ServerCore& core_;
+  storage::StorageThread& storage_;
+  zab::PeerConfig config_;
+  zab::Peer peer_;
+  std::unique_ptr<PeerMesh> election_mesh_;
+  std::unique_ptr<PeerMesh> quorum_mesh_;
+  bool driving_ = false;
+  /// Storage jobs (epochs, snapshot, truncation) whose effects later actions wait for.
+  int barriers_ = 0;
+  bool was_serving_ = false;
+  zab::PeerState last_state_ = zab::PeerState::kLooking;
+  int64_t last_touch_report_ms_ = 0;
+
+  // Leader: sync rounds.
+  int64_t confirm_round_ = 0;
+  std::map<int64_t, int64_t> confirmed_round_;  // follower -> highest round it confirmed
+  std::deque<LeaderSync> leader_syncs_;
+  // Learner: syncs sent to the leader, by request number.
+  int64_t next_sync_id_ = 0;
+  std::map<int64_t, std::function<void(int64_t)>> learner_syncs_;
+};
+
+}  // namespace corral::server

@@ -1,0 +1,40 @@
+// What the core asks of the ensemble when it runs as one member of it (the
+// ensemble driver implements this). Without it the core is a standalone server.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "ensemble/tree/txn.h"
+#include "ensemble/zab/relay.h"
+
+namespace corral::server {
+
+/// The ensemble as the core sees it.
+class Replication {
+ public:
+  virtual ~Replication() = default;
+  /// True while this server may take client requests (a synced leader or learner).
+  virtual bool serving() const = 0;
+  /// True while this server is the serving leader: it prepares and proposes writes.
+  virtual bool leads() const = 0;
+  /// Leader: the zxid the next proposed txn gets.
+  virtual int64_t next_zxid() const = 0;
+  /// Leader: proposes a prepared txn (its zxid is next_zxid()); the driver hands it back
+  /// through ServerCore::apply_committed once a quorum logged it.
+  virtual void propose(tree::Txn txn) = 0;
+  /// Learner: sends a client's write (a kRequest relay) to the leader.
+  virtual void forward(zab::Relay request) = 0;
+  /// Confirms this server's leader with a quorum, then calls `done` with a zxid: every txn
+  /// committed before the sync was asked for is at or below it.
+  virtual void sync(std::function<void(int64_t zxid)> done) = 0;
+  /// "leader", "follower", "observer" or "looking" (for 4lw).
+  virtual std::string mode() const = 0;
+  /// Leader: followers synced and acknowledging (for mntr).
+  virtual int synced_followers() const = 0;
+  /// The current epoch (for 4lw).
+  virtual int64_t epoch() const = 0;
+};
+
+}  // namespace corral::server
