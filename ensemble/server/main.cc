@@ -137,10 +137,7 @@ int main(int argc, char** argv) {
   Snapshotter snapshotter(io, core, storage);
 
   NetworkServer server(io, core);
-  server.on_tick([&] {
-    if (quorum) quorum->tick();
-    snapshotter.maybe_start();
-  });
+  server.on_tick([&] { snapshotter.maybe_start(); });
   try {
     if (quorum) quorum->start();
   } catch (const std::exception& e) {

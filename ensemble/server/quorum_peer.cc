@@ -71,7 +71,8 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
       core_(core),
       storage_(storage),
       config_(peer_config(core.config())),
-      peer_(config_, std::move(history), steady_ms()) {
+      peer_(config_, std::move(history), steady_ms()),
+      timer_(io) {
   peer_.set_snapshot_source([this] {
     std::vector<storage::SessionRow> sessions;
     for (const auto& [id, s] : core_.sessions().sessions())
@@ -103,11 +104,26 @@ void QuorumPeer::start() {
   election_mesh_->start();
   quorum_mesh_->start();
   drive();
+  schedule_tick();
 }
 
 void QuorumPeer::stop() {
+  stopped_ = true;
+  timer_.cancel();
   election_mesh_->stop();
   quorum_mesh_->stop();
+}
+
+void QuorumPeer::schedule_tick() {
+  // Fine-grained: the election's finalize wait (50 ms) and resends should not
+  // be rounded up to a coarse tick.
+  constexpr auto kTick = std::chrono::milliseconds(5);
+  timer_.expires_after(kTick);
+  timer_.async_wait([this](const asio::error_code& ec) {
+    if (ec || stopped_) return;
+    tick();
+    schedule_tick();
+  });
 }
 
 void QuorumPeer::tick() {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -36,10 +37,8 @@ class QuorumPeer : public Replication {
 
   /// Binds the quorum and election ports and starts electing; throws std::system_error.
   void start();
-  /// Closes every peer connection.
+  /// Closes every peer connection and stops the timer.
   void stop();
-  /// Advances the protocol's timers; called every network tick.
-  void tick();
 
   bool serving() const override { return peer_.serving(); }
   bool leads() const override {
@@ -66,6 +65,9 @@ class QuorumPeer : public Replication {
     std::function<void(int64_t)> done;
   };
 
+  /// Advances the protocol's timers (every 5 ms: election deadlines are tens of ms).
+  void tick();
+  void schedule_tick();
   void on_frame(int64_t from, const std::string& body);
   void on_relay(const zab::Relay& r);
   /// Takes the core's Ready and acts on it, until there is nothing left to do.
@@ -87,6 +89,8 @@ class QuorumPeer : public Replication {
   zab::Peer peer_;
   std::unique_ptr<PeerMesh> election_mesh_;
   std::unique_ptr<PeerMesh> quorum_mesh_;
+  asio::steady_timer timer_;
+  bool stopped_ = false;
   bool driving_ = false;
   /// Storage jobs (epochs, snapshot, truncation) whose effects later actions wait for.
   int barriers_ = 0;

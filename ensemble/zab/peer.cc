@@ -62,6 +62,7 @@ void Peer::look(int64_t now_ms) {
   got_leader_info_ = false;
   pending_newleader_epoch_ = 0;
   pending_commit_zxid_ = 0;
+  early_follower_info_.clear();
   // Proposals this peer appended but never saw committed stay in its log;
   // the next leader commits or truncates them. The vote counts them, as the
   // FOLLOWERINFO and ACKEPOCH do (ZooKeeper votes after flushing its log).
@@ -117,7 +118,9 @@ void Peer::step_election(const Notification& n, int64_t now_ms) {
 }
 
 void Peer::step(const Message& m, int64_t now_ms) {
-  if (state_ == PeerState::kLeading)
+  if (state_ == PeerState::kLooking && m.type == MessageType::kFollowerInfo)
+    early_follower_info_[m.from] = m;
+  else if (state_ == PeerState::kLeading)
     leader_step(m, now_ms);
   else if (state_ != PeerState::kLooking && m.from == leader_)
     learner_step(m, now_ms);
@@ -197,6 +200,9 @@ void Peer::become_leader(int64_t now_ms) {
   epoch_proposed_ = false;
   last_ping_ms_ = now_ms;
   maybe_start_epoch(now_ms);
+  auto early = std::move(early_follower_info_);
+  early_follower_info_.clear();
+  for (const auto& [id, m] : early) leader_step(m, now_ms);
 }
 
 std::vector<int64_t> Peer::synced_followers() const {

@@ -191,6 +191,10 @@ class Peer {
   std::set<int64_t> newleader_acks_;
   int64_t last_ping_ms_ = 0;
 
+  /// FOLLOWERINFOs that arrived while this peer was still looking: a learner that
+  /// decided first need not wait for its resend if this peer then leads.
+  std::map<int64_t, Message> early_follower_info_;
+
   // Learner.
   int64_t last_heard_leader_ms_ = 0;
   bool got_leader_info_ = false;
