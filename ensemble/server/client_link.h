@@ -34,6 +34,8 @@ class ClientLink {
   int32_t session_timeout_ms = 0;
   /// Identities: "ip" from the address, plus any added with setAuth.
   tree::AuthIds auth;
+  /// The session was accepted by a read-only server: writes get ZNOTREADONLY.
+  bool read_only = false;
   /// Set once the link is being closed; the core ignores its further frames.
   bool closing = false;
   /// Writes of this link sent to the log, and those applied and answered.

@@ -36,6 +36,30 @@ void ServerCore::close_session_link(int64_t session_id) {
   link->close();
 }
 
+bool ServerCore::refused_when_read_only(OpCode type) {
+  return wire::is_write(type) || type == OpCode::kSync || type == OpCode::kReconfig;
+}
+
+void ServerCore::read_only_handshake(ClientLink& link, const wire::ConnectRequest& req,
+                                     int32_t timeout, int64_t now_ms) {
+  if (req.session_id != 0) {
+    session::Session* s = sessions_.find(req.session_id);
+    if (!s || s->closing || s->passwd != req.passwd) {
+      finish_handshake(link, 0, 0, std::string(16, '\0'));
+      link.closing = true;
+      link.close();
+      return;
+    }
+    sessions_.touch(req.session_id, now_ms);
+    return finish_handshake(link, req.session_id, timeout, s->passwd, true);
+  }
+  int64_t id = sessions_.next_session_id();
+  std::string passwd = session::SessionTracker::new_password();
+  sessions_.add(id, timeout, passwd, now_ms);
+  local_sessions_.insert(id);
+  finish_handshake(link, id, timeout, passwd, true);
+}
+
 void ServerCore::forward(int64_t session_id, int32_t cxid, OpCode type, std::string body,
                          const tree::AuthIds& auth,
                          std::function<void(const tree::ApplyResult&)> then) {
@@ -95,6 +119,8 @@ void ServerCore::stop_serving() {
   pending_.clear();
   applied_waiters_.clear();
   touched_.clear();
+  for (int64_t id : local_sessions_) sessions_.remove(id);
+  local_sessions_.clear();
   // Proposals this server prepared as leader may never commit.
   prep_.applied(INT64_MAX);
 }

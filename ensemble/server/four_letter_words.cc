@@ -178,7 +178,7 @@ std::string run_four_letter_word(std::string_view word, NetworkServer& server) {
   if (word == "cons") return connections(core, true) + "\n";
   if (word == "envi") return envi();
   if (word == "wchs") return wchs(core);
-  if (word == "isro") return "rw";
+  if (word == "isro") return core.replication() && core.replication()->read_only() ? "ro" : "rw";
   if (word == "dirs") {
     return "datadir_size: " + std::to_string(dir_size(core.config().data_dir)) +
            "\nlogdir_size: " + std::to_string(dir_size(core.config().data_log_dir)) + "\n";

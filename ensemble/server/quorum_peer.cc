@@ -72,7 +72,8 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
       storage_(storage),
       config_(peer_config(core.config())),
       peer_(config_, std::move(history), steady_ms()),
-      timer_(io) {
+      timer_(io),
+      not_serving_since_ms_(steady_ms()) {
   peer_.set_snapshot_source([this] {
     std::vector<storage::SessionRow> sessions;
     for (const auto& [id, s] : core_.sessions().sessions())
@@ -255,6 +256,14 @@ void QuorumPeer::check_leader_syncs() {
   }
 }
 
+bool QuorumPeer::read_only() const {
+  // ZooKeeper starts its read-only server only after max(2 s, tickTime) outside a
+  // quorum, so a quick election does not bounce clients to read-only sessions.
+  int64_t grace = std::max<int64_t>(2000, config_.tick_ms);
+  return core_.config().readonly_mode_enabled && !peer_.serving() &&
+         steady_ms() - not_serving_since_ms_ >= grace;
+}
+
 std::string QuorumPeer::mode() const {
   switch (peer_.state()) {
     case PeerState::kLeading:
@@ -378,11 +387,14 @@ void QuorumPeer::role_changed() {
   spdlog::info("server {} is {}{} in epoch {} (leader {}, last zxid 0x{:x})", config_.my_id,
                state_name(state), serving ? " and serving" : "", peer_.current_epoch(),
                peer_.leader(), peer_.last_logged_zxid());
-  if (was_serving_ && (!serving || state != last_state_)) {
+  if (serving != was_serving_ || (was_serving_ && state != last_state_)) {
+    // Every session moves elsewhere when the server leaves a quorum, and read-only
+    // sessions end when it rejoins one.
     core_.stop_serving();
     leader_syncs_.clear();
     learner_syncs_.clear();
     confirmed_round_.clear();
+    if (!serving) not_serving_since_ms_ = steady_ms();
   }
   if (serving && state == PeerState::kLeading && !(was_serving_ && last_state_ == state))
     core_.restart_session_timeouts(NetworkServer::now_ms());

@@ -53,6 +53,7 @@ class QuorumPeer : public Replication {
     return static_cast<int>(peer_.synced_followers().size());
   }
   int64_t epoch() const override { return peer_.current_epoch(); }
+  bool read_only() const override;
 
   /// Milliseconds of a monotonic clock: the protocol's time base.
   static int64_t steady_ms();
@@ -97,6 +98,8 @@ class QuorumPeer : public Replication {
   bool was_serving_ = false;
   zab::PeerState last_state_ = zab::PeerState::kLooking;
   int64_t last_touch_report_ms_ = 0;
+  /// When this server last stopped serving (or started), for read-only mode's grace period.
+  int64_t not_serving_since_ms_ = 0;
 
   // Leader: sync rounds.
   int64_t confirm_round_ = 0;

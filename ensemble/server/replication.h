@@ -17,6 +17,9 @@ class Replication {
   virtual ~Replication() = default;
   /// True while this server may take client requests (a synced leader or learner).
   virtual bool serving() const = 0;
+  /// True while this server, outside a quorum, serves reads to clients that allow a
+  /// read-only server (readonlymode.enabled, after ZooKeeper's grace period).
+  virtual bool read_only() const = 0;
   /// True while this server is the serving leader: it prepares and proposes writes.
   virtual bool leads() const = 0;
   /// Leader: the zxid the next proposed txn gets.

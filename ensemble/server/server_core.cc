@@ -149,7 +149,11 @@ void ServerCore::restore(int64_t last_zxid, const std::vector<session::Session>&
 void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t now_ms) {
   wire::JuteReader r(payload);
   wire::ConnectRequest req = wire::ConnectRequest::read(r);
+  int32_t timeout = std::clamp(req.timeout_ms, config_.effective_min_session_timeout_ms(),
+                               config_.effective_max_session_timeout_ms());
   if (replication_ && !replication_->serving()) {
+    if (replication_->read_only() && req.read_only)
+      return read_only_handshake(link, req, timeout, now_ms);
     // Like ZooKeeper: a member outside a quorum takes no sessions; the client tries another.
     link.closing = true;
     link.close();
@@ -162,8 +166,6 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
     link.close();
     return;
   }
-  int32_t timeout = std::clamp(req.timeout_ms, config_.effective_min_session_timeout_ms(),
-                               config_.effective_max_session_timeout_ms());
   if (req.session_id != 0) {
     session::Session* s = sessions_.find(req.session_id);
     if (!s || s->closing || s->passwd != req.passwd) {
@@ -208,8 +210,9 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
 }
 
 void ServerCore::finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,
-                                  const std::string& passwd) {
-  wire::ConnectResponse rsp{0, timeout_ms, session_id, passwd, false};
+                                  const std::string& passwd, bool read_only) {
+  wire::ConnectResponse rsp{0, timeout_ms, session_id, passwd, read_only};
+  link.read_only = read_only;
   std::string frame = start_frame();
   wire::JuteWriter w(frame);
   rsp.write(w);
@@ -230,6 +233,8 @@ void ServerCore::dispatch(ClientLink& link, const wire::RequestHeader& h, wire::
     link.close();
     return;
   }
+  if (link.read_only && refused_when_read_only(static_cast<OpCode>(h.type)))
+    return reply_error(link, h.xid, ErrorCode::kNotReadOnly);
   if (is_write(h.type)) return handle_write(link, h, r, now_ms);
   switch (static_cast<OpCode>(h.type)) {
     case OpCode::kPing:
@@ -238,6 +243,15 @@ void ServerCore::dispatch(ClientLink& link, const wire::RequestHeader& h, wire::
       return;
     case OpCode::kCloseSession:
       link.last_op = "CLOS";
+      if (link.read_only) {
+        // Not replicated: only a local session ends here.
+        if (local_sessions_.erase(link.session_id)) sessions_.remove(link.session_id);
+        reply_error(link, h.xid, ErrorCode::kOk);
+        detach(link);
+        link.closing = true;
+        link.close();
+        return;
+      }
       close_session(link.session_id, h.xid, now_ms);
       return;
     case OpCode::kAuth:

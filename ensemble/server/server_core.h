@@ -121,7 +121,13 @@ class ServerCore {
  private:
   void handshake(ClientLink& link, std::string_view payload, int64_t now_ms);
   void finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,
-                        const std::string& passwd);
+                        const std::string& passwd, bool read_only = false);
+  /// A server outside a quorum in read-only mode: a known session is reattached, a new
+  /// one is local to this server (it is never replicated).
+  void read_only_handshake(ClientLink& link, const wire::ConnectRequest& req, int32_t timeout,
+                           int64_t now_ms);
+  /// True when a read-only link may not run `type` (ZooKeeper's ReadOnlyRequestProcessor).
+  static bool refused_when_read_only(wire::OpCode type);
   void dispatch(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r,
                 int64_t now_ms);
   void handle_read(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
@@ -175,6 +181,8 @@ class ServerCore {
   std::multimap<int64_t, std::function<void()>> applied_waiters_;
   /// Ensemble learner: sessions active since the leader was last told.
   std::unordered_set<int64_t> touched_;
+  /// Sessions created by this server in read-only mode (dropped when it rejoins a quorum).
+  std::unordered_set<int64_t> local_sessions_;
   uint64_t state_generation_ = 0;
   int64_t txns_since_snapshot_ = 0;
   tree::DataTree tree_;
