@@ -119,6 +119,8 @@ void ServerCore::handle_write(ClientLink& link, const wire::RequestHeader& h, wi
     ++link.writes_submitted;
     auto then = [this, link_id = link.id, xid = h.xid](const tree::ApplyResult& res) {
       write_done(link_id, [&](ClientLink& l) {
+        // A multi refused as a whole (its session expired on the leader) has no op results.
+        if (res.ops.empty() && res.err != ErrorCode::kOk) return reply_error(l, xid, res.err);
         reply(l, xid, ErrorCode::kOk, [&](wire::JuteWriter& w) { write_multi_results(w, res); });
       });
     };
@@ -141,8 +143,20 @@ void ServerCore::handle_write(ClientLink& link, const wire::RequestHeader& h, wi
 
 void ServerCore::on_forwarded(const zab::Relay& request, int64_t now_ms) {
   auto type = static_cast<OpCode>(request.type);
-  sessions_.touch(request.session_id, now_ms);
+  bool live = sessions_.touch(request.session_id, now_ms);
   tree::PrepContext ctx{request.session_id, request.cxid, 0, now_ms, &request.auth};
+  if (!live && type != OpCode::kCreateSession && type != OpCode::kCloseSession) {
+    // Expired or closing here while the request travelled (ZooKeeper's checkSession): an
+    // ephemeral created now would outlive its session on every member.
+    tree::Txn txn;
+    txn.session_id = request.session_id;
+    txn.cxid = request.cxid;
+    txn.zxid = take_zxid();
+    txn.time_ms = now_ms;
+    txn.type = OpCode::kError;
+    txn.err = ErrorCode::kSessionExpired;
+    return commit(std::move(txn), nullptr);
+  }
   try {
     wire::JuteReader r(request.body);
     switch (type) {

@@ -238,7 +238,7 @@ void Database::truncate_after(int64_t zxid) {
 
 std::vector<tree::Txn> Database::recent_txns(size_t n) const {
   Statement q(db_, "SELECT zxid FROM txn_log ORDER BY zxid DESC LIMIT 1 OFFSET ?");
-  q.bind(1, static_cast<int64_t>(n));
+  q.bind(1, static_cast<int64_t>(std::min<uint64_t>(n, INT64_MAX)));
   // Everything after the (n+1)-th newest zxid, or the whole log when it is shorter.
   int64_t after = q.step() == SQLITE_ROW ? q.int_at(0) : 0;
   std::vector<tree::Txn> out;

@@ -299,6 +299,7 @@ bool DataTree::load_node(const std::string& path, Node node) {
   if (path == "/") {
     Node& root = nodes_["/"];
     node.children = std::move(root.children);
+    data_bytes_ += static_cast<int64_t>(node.data.size()) - static_cast<int64_t>(root.data.size());
     root = std::move(node);
     return true;
   }

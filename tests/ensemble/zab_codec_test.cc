@@ -1,6 +1,10 @@
 // Round trips of the quorum port's frames, and rejection of malformed ones.
 #include <gtest/gtest.h>
 
+#include <cstdint>
+#include <string>
+#include <variant>
+
 #include "ensemble/zab/codec.h"
 
 namespace corral::zab {
@@ -93,6 +97,81 @@ TEST(ZabCodec, MalformedFramesAreRejected) {
   std::string msg("\x5a\x01\xff", 3);
   std::string frame2 = std::string("\x12", 1) + static_cast<char>(msg.size()) + msg;
   EXPECT_FALSE(decode_frame(frame2));
+}
+
+/// A relay of `kind` with every field set to something other than its default.
+Relay full_relay(RelayKind kind) {
+  Relay r;
+  r.kind = kind;
+  r.from = 3;
+  r.session_id = 0x0200000000000007;
+  r.cxid = -12;
+  r.type = static_cast<int32_t>(wire::OpCode::kMulti);
+  r.body = std::string("\0\x01jute\xff", 7);
+  r.auth = {{"ip", "10.0.0.1"}, {"digest", "bob:c2VjcmV0PT0="}, {"super", ""}};
+  r.timeout_ms = 40000;
+  r.passwd = std::string("\0pass\xfe\0", 7);
+  r.sessions = {1, INT64_MAX, -5, 0x0100000000000001};
+  r.id = INT64_MIN;
+  r.zxid = 0x700000009;
+  return r;
+}
+
+TEST(ZabCodec, RelayRoundTripOfEveryKind) {
+  for (RelayKind kind : {RelayKind::kRequest, RelayKind::kTouch, RelayKind::kSyncRequest,
+                         RelayKind::kSyncReply, RelayKind::kConfirm, RelayKind::kConfirmAck}) {
+    SCOPED_TRACE("kind " + std::to_string(static_cast<int>(kind)));
+    Relay r = full_relay(kind);
+    auto back = decode_frame(encode_frame(r));
+    ASSERT_TRUE(back);
+    ASSERT_TRUE(std::holds_alternative<Relay>(*back));
+    const auto& got = std::get<Relay>(*back);
+    EXPECT_EQ(got.kind, kind);
+    EXPECT_EQ(got.from, r.from);
+    EXPECT_EQ(got.session_id, r.session_id);
+    EXPECT_EQ(got.cxid, r.cxid);
+    EXPECT_EQ(got.type, r.type);
+    EXPECT_EQ(got.body, r.body);
+    EXPECT_EQ(got.auth, r.auth);
+    EXPECT_EQ(got.timeout_ms, r.timeout_ms);
+    EXPECT_EQ(got.passwd, r.passwd);
+    EXPECT_EQ(got.sessions, r.sessions);
+    EXPECT_EQ(got.id, r.id);
+    EXPECT_EQ(got.zxid, r.zxid);
+  }
+}
+
+TEST(ZabCodec, RelayWithDefaultFieldsRoundTrips) {
+  Relay r;  // a kTouch with no sessions: every field at its default
+  auto back = decode_frame(encode_frame(r));
+  ASSERT_TRUE(back);
+  const auto& got = std::get<Relay>(*back);
+  EXPECT_EQ(got.kind, RelayKind::kTouch);
+  EXPECT_EQ(got.from, 0);
+  EXPECT_EQ(got.session_id, 0);
+  EXPECT_TRUE(got.body.empty());
+  EXPECT_TRUE(got.auth.empty());
+  EXPECT_TRUE(got.passwd.empty());
+  EXPECT_TRUE(got.sessions.empty());
+  EXPECT_EQ(got.id, 0);
+  EXPECT_EQ(got.zxid, 0);
+}
+
+TEST(ZabCodec, RelayWithAnOutOfRangeKindIsRejected) {
+  // One past the last kind, as the encoder writes it.
+  Relay past = full_relay(RelayKind::kConfirmAck);
+  past.kind = static_cast<RelayKind>(static_cast<int>(RelayKind::kConfirmAck) + 1);
+  EXPECT_FALSE(decode_frame(encode_frame(past)));
+  past.kind = static_cast<RelayKind>(255);
+  EXPECT_FALSE(decode_frame(encode_frame(past)));
+  // By hand: field 3 (relay) holding field 1 (kind) = 6, and = -1 (a ten-byte varint).
+  auto relay_frame = [](const std::string& inner) {
+    return std::string("\x1a", 1) + static_cast<char>(inner.size()) + inner;
+  };
+  EXPECT_TRUE(decode_frame(relay_frame(std::string("\x08\x05", 2))));  // kConfirmAck is fine
+  EXPECT_FALSE(decode_frame(relay_frame(std::string("\x08\x06", 2))));
+  EXPECT_FALSE(
+      decode_frame(relay_frame(std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11))));
 }
 
 }  // namespace
