@@ -9,6 +9,42 @@ namespace corral::server {
 using wire::ErrorCode;
 using wire::OpCode;
 
+namespace {
+
+// How long a handshake waits for this server to rejoin a quorum before it is closed.
+constexpr int64_t kParkMs = 1000;
+
+}  // namespace
+
+void ServerCore::resume_parked_handshakes(int64_t now_ms) {
+  auto parked = std::move(parked_);
+  parked_.clear();
+  for (auto& [id, p] : parked) {
+    ClientLink* link = link_of(id);
+    if (!link || link->closing) continue;
+    handshake(*link, p.payload, now_ms);
+    // Frames held behind the parked handshake now wait for the session it creates.
+    for (auto& f : link->held_frames)
+      f.after_writes = std::max(f.after_writes, link->writes_submitted);
+    ++link->writes_completed;
+    release_held(*link, now_ms);
+  }
+}
+
+void ServerCore::close_stale_parked(int64_t now_ms) {
+  std::vector<uint64_t> stale;
+  for (const auto& [id, p] : parked_)
+    if (now_ms - p.since_ms >= kParkMs) stale.push_back(id);
+  for (uint64_t id : stale) {
+    parked_.erase(id);
+    if (ClientLink* link = link_of(id)) {
+      detach(*link);
+      link->closing = true;
+      link->close();
+    }
+  }
+}
+
 void ServerCore::apply_committed(const tree::Txn& txn) {
   tree::ApplyResult result = apply(txn);
   auto it = pending_.find({txn.session_id, txn.cxid});
@@ -112,6 +148,7 @@ void ServerCore::stop_serving() {
   std::vector<ClientLink*> all;
   for (const auto& [id, link] : links_) all.push_back(link);
   for (ClientLink* link : all) {
+    if (parked_.count(link->id)) continue;  // still waiting for a quorum
     detach(*link);
     link->closing = true;
     link->close();

@@ -396,6 +396,7 @@ void QuorumPeer::role_changed() {
     confirmed_round_.clear();
     if (!serving) not_serving_since_ms_ = steady_ms();
   }
+  if (serving && !was_serving_) core_.resume_parked_handshakes(NetworkServer::now_ms());
   if (serving && state == PeerState::kLeading && !(was_serving_ && last_state_ == state))
     core_.restart_session_timeouts(NetworkServer::now_ms());
   was_serving_ = serving;

@@ -31,6 +31,7 @@ void ServerCore::attach(ClientLink& link, int64_t now_ms) {
 }
 
 void ServerCore::detach(ClientLink& link) {
+  parked_.erase(link.id);
   watches_.remove_watcher(link.id);
   links_.erase(link.id);
   auto it = session_links_.find(link.session_id);
@@ -154,9 +155,12 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
   if (replication_ && !replication_->serving()) {
     if (replication_->read_only() && req.read_only)
       return read_only_handshake(link, req, timeout, now_ms);
-    // Like ZooKeeper: a member outside a quorum takes no sessions; the client tries another.
-    link.closing = true;
-    link.close();
+    // A member outside a quorum takes no sessions. Unlike ZooKeeper, which closes the
+    // connection at once, it holds the handshake for a moment (see kParkMs): after a
+    // leader's crash the election is over before the client would have found a server.
+    // The parked handshake counts as a pending write so that later frames wait for it.
+    ++link.writes_submitted;
+    parked_[link.id] = {std::string(payload), now_ms};
     return;
   }
   if (req.last_zxid_seen > tree_.last_zxid()) {
@@ -371,6 +375,7 @@ void ServerCore::close_session(int64_t session_id, std::optional<int32_t> reply_
 
 void ServerCore::tick(int64_t now_ms) {
   last_now_ms_ = now_ms;
+  close_stale_parked(now_ms);
   // In an ensemble only the leader expires sessions and removes unused nodes.
   if (replication_ && !replication_->leads()) return;
   for (int64_t id : sessions_.expire(now_ms)) {

@@ -74,6 +74,8 @@ class ServerCore {
   /// Ensemble: this server stopped serving. Every client connection closes (clients
   /// move to another server with their sessions) and requests in flight are dropped.
   void stop_serving();
+  /// Ensemble: this server serves again; handshakes that arrived meanwhile proceed.
+  void resume_parked_handshakes(int64_t now_ms);
   /// Ensemble: replaces the tree and sessions (after the log was truncated or a
   /// snapshot installed); bumps state_generation().
   void replace_state(tree::DataTree tree, const std::vector<session::Session>& live,
@@ -151,6 +153,8 @@ class ServerCore {
   /// Runs `f` once the tree has applied `zxid`.
   void when_applied(int64_t zxid, std::function<void()> f);
   void close_session_link(int64_t session_id);
+  /// Closes parked handshakes older than kParkMs: the client tries another server.
+  void close_stale_parked(int64_t now_ms);
 
   /// Logs a prepared Txn, then applies it and runs `then` with the result.
   void commit(tree::Txn txn, std::function<void(const tree::ApplyResult&)> then);
@@ -183,6 +187,13 @@ class ServerCore {
   std::unordered_set<int64_t> touched_;
   /// Sessions created by this server in read-only mode (dropped when it rejoins a quorum).
   std::unordered_set<int64_t> local_sessions_;
+  /// Ensemble: handshakes that arrived while this server was outside a quorum (by link id),
+  /// held briefly: an election usually ends sooner than the client would find another server.
+  struct ParkedHandshake {
+    std::string payload;
+    int64_t since_ms = 0;
+  };
+  std::unordered_map<uint64_t, ParkedHandshake> parked_;
   uint64_t state_generation_ = 0;
   int64_t txns_since_snapshot_ = 0;
   tree::DataTree tree_;

@@ -829,32 +829,62 @@ TEST_F(EnsembleCoreTest, LeaderStopServingForgetsItsProposals) {
   EXPECT_EQ(leader_repl.proposed.back().zxid, zx(kEpoch + 1, 2));
 }
 
-TEST_F(EnsembleCoreTest, HandshakeWhileNotServingClosesTheLink) {
+TEST_F(EnsembleCoreTest, HandshakeWhileNotServingIsParkedThenClosedAfterASecond) {
   for (ServerCore* core : {&learner, &leader}) {
     FakeReplication& repl = core == &leader ? leader_repl : learner_repl;
     repl.is_serving = false;
     FakeLink& l = attach(*core);
     core->on_frame(l, connect_request(30000), now);
-    EXPECT_EQ(l.close_calls, 1);
-    EXPECT_TRUE(l.closing);
-    EXPECT_TRUE(l.frames.empty());
-    EXPECT_EQ(l.session_id, 0);
-    EXPECT_TRUE(repl.forwarded.empty());
-    EXPECT_TRUE(repl.proposed.empty());
-    EXPECT_TRUE(core->sessions().sessions().empty());
-    // In read-only mode too, for a client that does not allow a read-only server.
+    // A client that does not allow a read-only server waits too, in read-only mode.
     repl.is_read_only = true;
     FakeLink& rw = attach(*core);
     core->on_frame(rw, connect_request(30000), now);
-    EXPECT_EQ(rw.close_calls, 1);
-    EXPECT_TRUE(rw.frames.empty());
-    EXPECT_TRUE(core->sessions().sessions().empty());
     repl.is_read_only = false;
+    for (FakeLink* link : {&l, &rw}) {
+      EXPECT_EQ(link->close_calls, 0);
+      EXPECT_TRUE(link->frames.empty());
+      EXPECT_EQ(link->session_id, 0);
+    }
+    EXPECT_TRUE(repl.forwarded.empty());
+    EXPECT_TRUE(repl.proposed.empty());
+    core->tick(now + 999);
+    EXPECT_EQ(l.close_calls, 0);
+    core->tick(now + 1000);
+    for (FakeLink* link : {&l, &rw}) {
+      EXPECT_EQ(link->close_calls, 1);
+      EXPECT_TRUE(link->closing);
+      EXPECT_TRUE(link->frames.empty());
+    }
+    EXPECT_TRUE(core->sessions().sessions().empty());
     repl.is_serving = true;
+    core->resume_parked_handshakes(now + 1000);  // nothing parked any more
+    EXPECT_TRUE(repl.forwarded.empty());
+    EXPECT_TRUE(repl.proposed.empty());
   }
-  // Serving again, handshakes go through.
+  // Serving again, handshakes go through at once.
   FakeLink& l = connect_learner();
   EXPECT_EQ(l.close_calls, 0);
+}
+
+TEST_F(EnsembleCoreTest, ParkedHandshakeProceedsWhenTheServerServesAgain) {
+  learner_repl.is_serving = false;
+  FakeLink& l = attach(learner);
+  learner.on_frame(l, connect_request(30000), now);
+  // A request pipelined behind the handshake waits for the session, not taken as a handshake.
+  int32_t xid = send(learner, l, OpCode::kExists, path_body("/"));
+  EXPECT_TRUE(learner_repl.forwarded.empty());
+  learner_repl.is_serving = true;
+  learner.resume_parked_handshakes(now);
+  EXPECT_EQ(forwarded().type, static_cast<int32_t>(OpCode::kCreateSession));
+  EXPECT_TRUE(l.frames.empty()) << "the exists must wait for the session";
+  EXPECT_EQ(relay(), 1u);
+  EXPECT_EQ(commit(), 1u);
+  ASSERT_EQ(l.frames.size(), 2u);
+  EXPECT_NE(l.session_id, 0);
+  l.read = 1;
+  Reply rep = only_reply(l);
+  EXPECT_EQ(rep.xid(), xid);
+  EXPECT_EQ(rep.err(), wire::ErrorCode::kOk);
 }
 
 // --- closing sessions and expiry ---------------------------------------------------------------
