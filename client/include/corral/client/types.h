@@ -1,0 +1,113 @@
+// What the client's operations take and return, besides Result.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "wire/protocol.h"
+#include "wire/records.h"
+
+namespace corral::client {
+
+using Stat = wire::Stat;
+using Acl = wire::Acl;
+using AclList = std::vector<wire::Acl>;
+using Id = wire::Id;
+using EventType = wire::EventType;
+
+/// Standard ACLs (ZooDefs.Ids).
+AclList open_acl_unsafe();
+AclList read_acl_unsafe();
+AclList creator_all_acl();
+
+/// How a node is created.
+enum class CreateMode {
+  kPersistent,
+  kEphemeral,
+  kPersistentSequential,
+  kEphemeralSequential,
+  kContainer,
+  kPersistentWithTtl,
+  kPersistentSequentialWithTtl,
+};
+
+/// True for the sequential modes.
+bool is_sequential(CreateMode mode);
+/// True for the ephemeral modes.
+bool is_ephemeral(CreateMode mode);
+
+/// What the user can see of the connection to the ensemble.
+enum class ConnectionState {
+  kConnecting,   ///< no session yet
+  kConnected,    ///< first session established
+  kSuspended,    ///< connection lost; the session may still be alive
+  kReconnected,  ///< the same session on a new connection
+  kReadOnly,     ///< connected to a server outside a quorum (reads only)
+  kLost,         ///< the session expired (or was refused): ephemerals are gone
+  kClosed,       ///< closed by the user
+};
+
+/// "connected", "suspended", ...
+const char* state_name(ConnectionState state);
+
+/// A watch notification, with the path as the user named it (chroot removed).
+struct WatchEvent {
+  EventType type = EventType::kNone;
+  std::string path;
+};
+
+/// Called once per triggered one-shot watch, or per event of a persistent watch.
+using Watcher = std::function<void(const WatchEvent&)>;
+
+/// Persistent watch modes (addWatch).
+enum class AddWatchMode { kPersistent = 0, kPersistentRecursive = 1 };
+
+/// Which watches removeWatches removes.
+enum class WatcherType { kChildren = 1, kData = 2, kAny = 3 };
+
+/// How a client connects.
+struct Options {
+  /// "host:port,host:port[/chroot]"; hosts are tried in random order.
+  std::string connect_string;
+  /// Asked of the server; it may grant less or more.
+  std::chrono::milliseconds session_timeout{10000};
+  /// Accept a read-only server when no quorum is reachable.
+  bool can_be_read_only = false;
+  /// Connection state changes, delivered in order with watch events.
+  std::function<void(ConnectionState)> on_state;
+};
+
+/// getData's answer.
+struct DataResult {
+  std::string data;
+  Stat stat;
+};
+
+/// create's answer: the actual path (with its sequence suffix) and the new node's Stat.
+struct CreateResult {
+  std::string path;
+  Stat stat;
+};
+
+/// getChildren's answer.
+struct ChildrenResult {
+  std::vector<std::string> children;
+  Stat stat;
+};
+
+/// getACL's answer.
+struct AclResult {
+  AclList acl;
+  Stat stat;
+};
+
+/// whoAmI's answer: one identity of this session.
+struct Identity {
+  std::string scheme;
+  std::string id;
+};
+
+}  // namespace corral::client

@@ -1,0 +1,455 @@
+#include "client_impl.h"
+
+#include <asio/connect.hpp>
+#include <asio/post.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+#include <random>
+
+namespace corral::client {
+
+using wire::OpCode;
+
+namespace {
+
+// Special xids of ZooKeeper's protocol.
+constexpr int32_t kNotificationXid = -1;
+constexpr int32_t kPingXid = -2;
+constexpr int32_t kAuthXid = -4;
+constexpr int32_t kSetWatchesXid = -8;
+// Largest frame accepted from a server (ZooKeeper's default jute.maxbuffer is 1 MiB plus
+// some slack; a reply to getChildren of a huge node may be bigger).
+constexpr uint32_t kMaxFrame = 64u << 20;
+
+std::string frame_of(int32_t xid, OpCode type, const std::string& body) {
+  std::string f(4, '\0');
+  wire::JuteWriter w(f);
+  wire::RequestHeader{xid, static_cast<int32_t>(type)}.write(w);
+  f += body;
+  w.patch_int32(0, static_cast<int32_t>(f.size() - 4));
+  return f;
+}
+
+}  // namespace
+
+ClientImpl::ClientImpl(asio::any_io_executor executor, Options options)
+    : io_(asio::make_strand(executor)),
+      events_(asio::make_strand(executor)),
+      options_(std::move(options)),
+      connect_(parse_connect_string(options_.connect_string)),
+      resolver_(io_),
+      socket_(io_),
+      connect_timer_(io_),
+      ping_timer_(io_),
+      retry_timer_(io_) {
+  std::shuffle(connect_.hosts.begin(), connect_.hosts.end(), std::random_device{});
+}
+
+void ClientImpl::start() {
+  asio::post(io_, [self = shared_from_this()] { self->connect_next(); });
+}
+
+std::string ClientImpl::server() const {
+  std::lock_guard<std::mutex> lock(server_mu_);
+  return server_;
+}
+
+void ClientImpl::post_event(std::function<void()> f) { asio::post(events_, std::move(f)); }
+
+void ClientImpl::set_state(ConnectionState s) {
+  if (state_.load() == s) return;
+  state_ = s;
+  if (options_.on_state) post_event([cb = options_.on_state, s] { cb(s); });
+}
+
+std::chrono::milliseconds ClientImpl::connect_timeout() const {
+  // As ZooKeeper's Java client: the session timeout shared among the hosts, so a pass over
+  // all of them fits in one timeout.
+  auto per_host = options_.session_timeout / static_cast<int>(connect_.hosts.size());
+  return std::max(per_host, std::chrono::milliseconds(500));
+}
+
+// ------------------------------------------------------------------ connecting
+
+void ClientImpl::connect_next() {
+  if (closing_ || state_ == ConnectionState::kLost || state_ == ConnectionState::kClosed) return;
+  if (tried_in_pass_ >= connect_.hosts.size()) {
+    // Every server failed once: wait a little before the next pass.
+    tried_in_pass_ = 0;
+    retry_timer_.expires_after(std::chrono::milliseconds(100));
+    retry_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (!ec) self->connect_next();
+    });
+    return;
+  }
+  const HostPort& hp = connect_.hosts[next_host_];
+  next_host_ = (next_host_ + 1) % connect_.hosts.size();
+  ++tried_in_pass_;
+  uint64_t gen = ++gen_;
+  {
+    std::lock_guard<std::mutex> lock(server_mu_);
+    server_ = hp.host + ":" + hp.port;
+  }
+  connect_timer_.expires_after(connect_timeout());
+  connect_timer_.async_wait([self = shared_from_this(), gen](const asio::error_code& ec) {
+    if (!ec && gen == self->gen_ && !self->session_up_) self->drop_connection("connect timeout");
+  });
+  resolver_.async_resolve(
+      hp.host, hp.port,
+      [self = shared_from_this(), gen](const asio::error_code& ec,
+                                       asio::ip::tcp::resolver::results_type results) {
+        if (gen != self->gen_) return;
+        if (ec) return self->drop_connection("cannot resolve");
+        asio::async_connect(
+            self->socket_, results,
+            [self, gen](const asio::error_code& ec, const asio::ip::tcp::endpoint&) {
+              if (gen != self->gen_) return;
+              if (ec) return self->drop_connection("cannot connect");
+              self->on_connected(gen);
+            });
+      });
+}
+
+void ClientImpl::on_connected(uint64_t gen) {
+  connected_ = true;
+  asio::error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  last_recv_ = Clock::now();
+  send_handshake();
+  read_frame(gen);
+}
+
+void ClientImpl::send_handshake() {
+  wire::ConnectRequest req;
+  req.last_zxid_seen = last_zxid_;
+  req.timeout_ms = static_cast<int32_t>(options_.session_timeout.count());
+  // A session made by a read-only server is not known to the others (ZooKeeper's rule).
+  req.session_id = seen_rw_ ? session_id_.load() : 0;
+  req.passwd = seen_rw_ ? passwd_ : std::string(16, '\0');
+  req.read_only = options_.can_be_read_only;
+  std::string f(4, '\0');
+  wire::JuteWriter w(f);
+  req.write(w);
+  w.patch_int32(0, static_cast<int32_t>(f.size() - 4));
+  send_frame(std::move(f));
+}
+
+void ClientImpl::read_frame(uint64_t gen) {
+  read_len_.resize(4);
+  asio::async_read(socket_, asio::buffer(read_len_),
+                   [self = shared_from_this(), gen](const asio::error_code& ec, size_t) {
+                     if (gen != self->gen_) return;
+                     if (ec) return self->drop_connection("connection closed");
+                     uint32_t len =
+                         (uint8_t(self->read_len_[0]) << 24) | (uint8_t(self->read_len_[1]) << 16) |
+                         (uint8_t(self->read_len_[2]) << 8) | uint8_t(self->read_len_[3]);
+                     if (len > kMaxFrame) return self->drop_connection("frame too large");
+                     self->read_body_.resize(len);
+                     asio::async_read(self->socket_, asio::buffer(self->read_body_),
+                                      [self, gen](const asio::error_code& ec, size_t) {
+                                        if (gen != self->gen_) return;
+                                        if (ec) return self->drop_connection("connection closed");
+                                        self->last_recv_ = Clock::now();
+                                        std::string frame = std::move(self->read_body_);
+                                        self->on_frame(frame);
+                                        if (gen == self->gen_) self->read_frame(gen);
+                                      });
+                   });
+}
+
+void ClientImpl::on_frame(const std::string& frame) {
+  try {
+    if (!session_up_) return on_handshake(frame);
+    wire::JuteReader r(frame);
+    wire::ReplyHeader h = wire::ReplyHeader::read(r);
+    if (h.zxid > 0) last_zxid_ = std::max(last_zxid_, h.zxid);
+    switch (h.xid) {
+      case kNotificationXid:
+        return on_event(r);
+      case kPingXid:
+      case kSetWatchesXid:
+        return;
+      case kAuthXid: {
+        auto done = std::move(auth_waiting_.front());
+        auth_waiting_.pop_front();
+        if (done) done(static_cast<ErrorCode>(h.err));
+        return;
+      }
+      default:
+        return on_reply(r, h);
+    }
+  } catch (const wire::DecodeError&) {
+    drop_connection("malformed frame from the server");
+  }
+}
+
+void ClientImpl::on_handshake(const std::string& frame) {
+  wire::JuteReader r(frame);
+  wire::ConnectResponse rsp = wire::ConnectResponse::read(r);
+  connect_timer_.cancel();
+  if (rsp.timeout_ms <= 0) {
+    // The server does not know this session (any more): it expired.
+    return lose_session(ErrorCode::kSessionExpired);
+  }
+  bool new_session = rsp.session_id != session_id_.load();
+  session_id_ = rsp.session_id;
+  passwd_ = rsp.passwd;
+  negotiated_timeout_ms_ = rsp.timeout_ms;
+  if (!rsp.read_only) seen_rw_ = true;
+  if (new_session && ever_connected_ && !watches_.empty()) {
+    // A read-only session was replaced by a new one: its watches do not carry over.
+    watches_.clear();
+  }
+  session_up_ = true;
+  tried_in_pass_ = 0;
+  session_ready(rsp.read_only);
+}
+
+void ClientImpl::session_ready(bool read_only) {
+  // Identities and watches come first, then every request that waited.
+  for (const auto& [scheme, cred] : auth_) {
+    std::string body;
+    wire::JuteWriter w(body);
+    wire::AuthPacket{0, scheme, cred}.write(w);
+    auth_waiting_.push_back(nullptr);
+    send_frame(frame_of(kAuthXid, OpCode::kAuth, body));
+  }
+  if (!watches_.empty()) {
+    std::string body;
+    wire::JuteWriter w(body);
+    watches_.to_set_watches(last_zxid_).write(w, true);
+    send_frame(frame_of(kSetWatchesXid, OpCode::kSetWatches2, body));
+  }
+  auto waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& c : waiting) send_call(std::move(c));
+  if (read_only)
+    set_state(ConnectionState::kReadOnly);
+  else
+    set_state(ever_connected_ ? ConnectionState::kReconnected : ConnectionState::kConnected);
+  ever_connected_ = true;
+  schedule_ping(gen_);
+}
+
+// ------------------------------------------------------------------ requests
+
+void ClientImpl::submit(Call call) {
+  asio::post(io_, [self = shared_from_this(), call = std::move(call)]() mutable {
+    ConnectionState s = self->state_.load();
+    if (s == ConnectionState::kLost) {
+      wire::JuteReader none("");
+      return call.on_reply(ErrorCode::kSessionExpired, none);
+    }
+    if (s == ConnectionState::kClosed || self->closing_) {
+      wire::JuteReader none("");
+      return call.on_reply(ErrorCode::kClosing, none);
+    }
+    if (!self->session_up_) return self->waiting_.push_back(std::move(call));
+    self->send_call(std::move(call));
+  });
+}
+
+void ClientImpl::send_call(Call call) {
+  int32_t xid = next_xid_++;
+  if (next_xid_ <= 0) next_xid_ = 1;
+  send_frame(frame_of(xid, call.type, call.body));
+  in_flight_.push_back({xid, std::move(call)});
+}
+
+void ClientImpl::on_reply(wire::JuteReader& r, const wire::ReplyHeader& h) {
+  if (in_flight_.empty() || in_flight_.front().xid != h.xid) {
+    // Replies come in request order; anything else means the stream is broken.
+    return drop_connection("reply out of order");
+  }
+  InFlight f = std::move(in_flight_.front());
+  in_flight_.pop_front();
+  auto err = static_cast<ErrorCode>(h.err);
+  watches_.register_for_reply(f.call.watch, err);
+  f.call.on_reply(err, r);
+  if (f.call.type == OpCode::kCloseSession) {
+    closing_ = true;
+    ++gen_;
+    asio::error_code ignored;
+    socket_.close(ignored);
+    ping_timer_.cancel();
+    set_state(ConnectionState::kClosed);
+    fail_waiting(ErrorCode::kClosing);
+  }
+}
+
+void ClientImpl::on_event(wire::JuteReader& r) {
+  wire::WatcherEvent ev = wire::WatcherEvent::read(r);
+  auto type = static_cast<EventType>(ev.type);
+  std::vector<Watcher> ws = watches_.trigger(type, ev.path);
+  WatchEvent out{type, without_chroot(connect_.chroot, ev.path)};
+  for (auto& w : ws) post_event([w = std::move(w), out] { w(out); });
+}
+
+void ClientImpl::add_auth(std::string scheme, std::string credentials,
+                          std::function<void(ErrorCode)> done) {
+  asio::post(io_, [self = shared_from_this(), scheme = std::move(scheme),
+                   cred = std::move(credentials), done = std::move(done)]() mutable {
+    if (self->state_ == ConnectionState::kLost) return done(ErrorCode::kSessionExpired);
+    if (self->state_ == ConnectionState::kClosed || self->closing_)
+      return done(ErrorCode::kClosing);
+    self->auth_.emplace_back(scheme, cred);
+    if (!self->session_up_) return done(ErrorCode::kOk);  // sent with the handshake's followers
+    std::string body;
+    wire::JuteWriter w(body);
+    wire::AuthPacket{0, scheme, cred}.write(w);
+    self->auth_waiting_.push_back(std::move(done));
+    self->send_frame(frame_of(kAuthXid, OpCode::kAuth, body));
+  });
+}
+
+void ClientImpl::remove_local_watches(const std::string& path, WatcherType type) {
+  for (auto& [w, event] : watches_.remove(path, type)) {
+    WatchEvent out{event, without_chroot(connect_.chroot, path)};
+    post_event([w = std::move(w), out] { w(out); });
+  }
+}
+
+void ClientImpl::close(std::function<void(ErrorCode)> done) {
+  asio::post(io_, [self = shared_from_this(), done = std::move(done)]() mutable {
+    if (self->closing_ || self->state_ == ConnectionState::kClosed ||
+        self->state_ == ConnectionState::kLost)
+      return done(ErrorCode::kOk);
+    if (!self->session_up_) {
+      // No connection: the session (if any) expires on the servers by itself.
+      self->closing_ = true;
+      ++self->gen_;
+      asio::error_code ignored;
+      self->socket_.close(ignored);
+      self->connect_timer_.cancel();
+      self->retry_timer_.cancel();
+      self->set_state(ConnectionState::kClosed);
+      self->fail_waiting(ErrorCode::kClosing);
+      return done(ErrorCode::kOk);
+    }
+    Call c;
+    c.type = OpCode::kCloseSession;
+    c.on_reply = [done = std::move(done)](ErrorCode err, wire::JuteReader&) { done(err); };
+    self->send_call(std::move(c));
+  });
+}
+
+void ClientImpl::shutdown() {
+  asio::post(io_, [self = shared_from_this()] {
+    self->closing_ = true;
+    ++self->gen_;
+    asio::error_code ignored;
+    self->socket_.close(ignored);
+    self->connect_timer_.cancel();
+    self->ping_timer_.cancel();
+    self->retry_timer_.cancel();
+    self->fail_in_flight(ErrorCode::kClosing);
+    self->fail_waiting(ErrorCode::kClosing);
+  });
+}
+
+// ------------------------------------------------------------------ writing
+
+void ClientImpl::send_frame(std::string frame) {
+  out_ += frame;
+  last_send_ = Clock::now();
+  if (!writing_ && connected_) write_more(gen_);
+}
+
+void ClientImpl::write_more(uint64_t gen) {
+  if (out_.empty()) {
+    writing_ = false;
+    return;
+  }
+  writing_ = true;
+  auto buf = std::make_shared<std::string>(std::move(out_));
+  out_.clear();
+  asio::async_write(socket_, asio::buffer(*buf),
+                    [self = shared_from_this(), buf, gen](const asio::error_code& ec, size_t) {
+                      if (gen != self->gen_) return;
+                      if (ec) return self->drop_connection("write failed");
+                      self->write_more(gen);
+                    });
+}
+
+// ------------------------------------------------------------------ pings and loss
+
+void ClientImpl::schedule_ping(uint64_t gen) {
+  auto timeout = std::chrono::milliseconds(negotiated_timeout_ms_.load());
+  auto interval = timeout / 3;
+  ping_timer_.expires_after(std::min(interval, std::chrono::milliseconds(1000)));
+  ping_timer_.async_wait(
+      [self = shared_from_this(), gen, timeout, interval](const asio::error_code& ec) {
+        if (ec || gen != self->gen_ || !self->session_up_) return;
+        auto now = Clock::now();
+        // A server silent for two thirds of the timeout is presumed gone (ZooKeeper's readTimeout).
+        if (now - self->last_recv_ > timeout * 2 / 3) return self->drop_connection("server silent");
+        if (now - self->last_send_ >= interval)
+          self->send_frame(frame_of(kPingXid, OpCode::kPing, ""));
+        self->schedule_ping(gen);
+      });
+}
+
+void ClientImpl::fail_in_flight(ErrorCode err) {
+  auto in_flight = std::move(in_flight_);
+  in_flight_.clear();
+  for (auto& f : in_flight) {
+    wire::JuteReader none("");
+    f.call.on_reply(err, none);
+  }
+  auto auths = std::move(auth_waiting_);
+  auth_waiting_.clear();
+  for (auto& done : auths)
+    if (done) done(err);
+}
+
+void ClientImpl::fail_waiting(ErrorCode err) {
+  auto waiting = std::move(waiting_);
+  waiting_.clear();
+  for (auto& c : waiting) {
+    wire::JuteReader none("");
+    c.on_reply(err, none);
+  }
+}
+
+void ClientImpl::drop_connection(const char* why) {
+  (void)why;
+  ++gen_;
+  asio::error_code ignored;
+  socket_.close(ignored);
+  connect_timer_.cancel();
+  ping_timer_.cancel();
+  out_.clear();
+  writing_ = false;
+  connected_ = false;
+  bool had_session = session_up_;
+  session_up_ = false;
+  // Requests in flight may or may not have been applied: their callers must decide.
+  fail_in_flight(ErrorCode::kConnectionLoss);
+  if (closing_) return;
+  if (had_session) {
+    suspended_since_ = Clock::now();
+    set_state(ConnectionState::kSuspended);
+  } else if (ever_connected_ && state_ == ConnectionState::kSuspended &&
+             Clock::now() - suspended_since_ > session_timeout()) {
+    // No server heard from this session for longer than its timeout: it has expired.
+    return lose_session(ErrorCode::kSessionExpired);
+  }
+  connect_next();
+}
+
+void ClientImpl::lose_session(ErrorCode err) {
+  ++gen_;
+  asio::error_code ignored;
+  socket_.close(ignored);
+  connect_timer_.cancel();
+  ping_timer_.cancel();
+  retry_timer_.cancel();
+  session_up_ = false;
+  connected_ = false;
+  fail_in_flight(err);
+  fail_waiting(err);
+  watches_.clear();
+  set_state(ConnectionState::kLost);
+}
+
+}  // namespace corral::client

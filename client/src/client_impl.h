@@ -1,0 +1,148 @@
+// The client's protocol engine: one connection at a time to one of the
+// ensemble's servers, the session on top of it, pipelined requests, pings,
+// reconnection, and the client's side of watches. Everything here runs on one
+// strand; user callbacks are posted to a second strand (the event strand) in
+// the order things happened.
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/strand.hpp>
+#include <atomic>
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "corral/client/result.h"
+#include "corral/client/types.h"
+#include "host_list.h"
+#include "watch_table.h"
+#include "wire/jute.h"
+#include "wire/records.h"
+
+namespace corral::client {
+
+/// A request as the engine sends it.
+struct Call {
+  wire::OpCode type = wire::OpCode::kPing;
+  /// The jute-encoded request body (after the header), paths already chrooted.
+  std::string body;
+  /// Runs on the engine's strand with the reply's error and a reader over its body.
+  std::function<void(ErrorCode, wire::JuteReader&)> on_reply;
+  /// A watch to register when the reply says so (see WatchTable::register_for_reply).
+  PendingWatch watch;
+};
+
+/// The engine behind Client.
+class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
+ public:
+  ClientImpl(asio::any_io_executor executor, Options options);
+
+  /// Starts connecting.
+  void start();
+  /// Queues a request: sent now if connected, else once a session is (re)established.
+  void submit(Call call);
+  /// Queues an authentication (kept and sent again after reconnecting).
+  void add_auth(std::string scheme, std::string credentials, std::function<void(ErrorCode)> done);
+  /// Removes local watchers of `type` on `path` (server path) and reports them removed.
+  void remove_local_watches(const std::string& path, WatcherType type);
+  /// Registers a persistent watch locally (after the server accepted it).
+  /// Closes the session; `done` runs once the server answered (or at once when offline).
+  void close(std::function<void(ErrorCode)> done);
+  /// Drops the connection without closing the session (the destructor's path).
+  void shutdown();
+
+  /// Where user callbacks run, in order.
+  asio::any_io_executor event_executor() const { return events_; }
+  /// Posts `f` to the event strand.
+  void post_event(std::function<void()> f);
+
+  ConnectionState state() const { return state_.load(); }
+  int64_t session_id() const { return session_id_.load(); }
+  std::chrono::milliseconds session_timeout() const {
+    return std::chrono::milliseconds(negotiated_timeout_ms_.load());
+  }
+  std::string server() const;
+  const std::string& chroot() const { return connect_.chroot; }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct InFlight {
+    int32_t xid = 0;
+    Call call;
+  };
+
+  void connect_next();
+  void on_connected(uint64_t gen);
+  void send_handshake();
+  void read_frame(uint64_t gen);
+  void on_frame(const std::string& frame);
+  void on_handshake(const std::string& frame);
+  void on_reply(wire::JuteReader& r, const wire::ReplyHeader& h);
+  void on_event(wire::JuteReader& r);
+  void session_ready(bool read_only);
+  void send_call(Call call);
+  void send_frame(std::string frame);
+  void write_more(uint64_t gen);
+  void drop_connection(const char* why);
+  void lose_session(ErrorCode err);
+  void schedule_ping(uint64_t gen);
+  void set_state(ConnectionState s);
+  void fail_in_flight(ErrorCode err);
+  void fail_waiting(ErrorCode err);
+  std::chrono::milliseconds connect_timeout() const;
+
+  asio::strand<asio::any_io_executor> io_;
+  asio::strand<asio::any_io_executor> events_;
+  Options options_;
+  ConnectString connect_;
+  asio::ip::tcp::resolver resolver_;
+  asio::ip::tcp::socket socket_;
+  asio::steady_timer connect_timer_;
+  asio::steady_timer ping_timer_;
+  asio::steady_timer retry_timer_;
+
+  // Connection.
+  uint64_t gen_ = 0;  // bumps with every connection: stale completions compare it
+  size_t next_host_ = 0;
+  size_t tried_in_pass_ = 0;
+  bool connected_ = false;   // TCP up
+  bool session_up_ = false;  // handshake done
+  std::string out_;          // frames waiting for the current write
+  bool writing_ = false;
+  std::string read_len_;
+  std::string read_body_;
+  Clock::time_point last_send_;
+  Clock::time_point last_recv_;
+  Clock::time_point suspended_since_;
+  std::string server_;
+  mutable std::mutex server_mu_;
+
+  // Session.
+  std::atomic<int64_t> session_id_{0};
+  std::string passwd_ = std::string(16, '\0');
+  std::atomic<int32_t> negotiated_timeout_ms_{0};
+  int64_t last_zxid_ = 0;
+  bool seen_rw_ = false;
+  bool ever_connected_ = false;
+  bool closing_ = false;
+  std::atomic<ConnectionState> state_{ConnectionState::kConnecting};
+
+  // Requests.
+  int32_t next_xid_ = 1;
+  std::deque<Call> waiting_;
+  std::deque<InFlight> in_flight_;
+  std::vector<std::pair<std::string, std::string>> auth_;
+  std::deque<std::function<void(ErrorCode)>> auth_waiting_;
+  std::function<void(ErrorCode)> close_done_;
+
+  WatchTable watches_;
+};
+
+}  // namespace corral::client
