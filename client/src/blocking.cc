@@ -71,6 +71,13 @@ Result<CreateResult> BlockingClient::create(const std::string& path, const std::
       ->create(path, data, CreateOptions{mode, std::move(acl), ttl_ms}, asio::use_future)
       .get();
 }
+Result<CreateResult> BlockingClient::create_protected(const std::string& path,
+                                                      const std::string& data, CreateMode mode,
+                                                      AclList acl) {
+  return rt_->client
+      ->create_protected(path, data, CreateOptions{mode, std::move(acl), -1}, asio::use_future)
+      .get();
+}
 Result<void> BlockingClient::remove(const std::string& path, int32_t version) {
   return rt_->client->remove(path, version, asio::use_future).get();
 }

@@ -38,6 +38,9 @@ class BlockingClient {
   Result<CreateResult> create(const std::string& path, const std::string& data,
                               CreateMode mode = CreateMode::kPersistent,
                               AclList acl = open_acl_unsafe(), int64_t ttl_ms = -1);
+  /// See Client::create_protected.
+  Result<CreateResult> create_protected(const std::string& path, const std::string& data,
+                                        CreateMode mode, AclList acl = open_acl_unsafe());
   Result<void> remove(const std::string& path, int32_t version = -1);
   Result<Stat> exists(const std::string& path, Watcher watcher = nullptr);
   Result<DataResult> get(const std::string& path, Watcher watcher = nullptr);

@@ -70,6 +70,18 @@ class Client {
       create_impl(std::move(path), std::move(data), std::move(options), std::move(done));
     });
   }
+  /// create2 that survives a connection loss without creating twice (Curator's protected
+  /// mode): the last path component gets a unique prefix `_c_<16 hex>-`; if the create fails
+  /// with ZCONNECTIONLOSS, the client looks for a child of the parent with that prefix once
+  /// reconnected and answers with it, or creates again when there is none. For sequential
+  /// and ephemeral nodes, whose creation cannot simply be retried.
+  template <typename Token>
+  auto create_protected(std::string path, std::string data, CreateOptions options, Token&& token) {
+    return initiate<CreateResult>(token, [this, path = std::move(path), data = std::move(data),
+                                          options = std::move(options)](auto done) mutable {
+      create_protected_impl(std::move(path), std::move(data), std::move(options), std::move(done));
+    });
+  }
   /// delete; version -1 matches any.
   template <typename Token>
   auto remove(std::string path, int32_t version, Token&& token) {
@@ -215,6 +227,8 @@ class Client {
 
   void create_impl(std::string path, std::string data, CreateOptions options,
                    Done<CreateResult> done);
+  void create_protected_impl(std::string path, std::string data, CreateOptions options,
+                             Done<CreateResult> done);
   void remove_impl(std::string path, int32_t version, Done<void> done);
   void exists_impl(std::string path, Watcher watcher, Done<Stat> done);
   void get_impl(std::string path, Watcher watcher, Done<DataResult> done);
