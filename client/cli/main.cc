@@ -1,0 +1,119 @@
+// corral: ZooKeeper's command-line client, for Corral and Apache ZooKeeper alike.
+//
+//   corral -s HOSTS [--timeout MS] [--json] [--readonly] [-a SCHEME:AUTH] [COMMAND ARGS...]
+//
+// Runs one command and exits (0 ok, 1 ZooKeeper error, 2 bad usage, 3 no connection), or
+// without a command starts an interactive shell.
+#include <pthread.h>
+
+#include <csignal>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "client/cli/args.h"
+#include "client/cli/commands.h"
+#include "client/cli/context.h"
+#include "client/cli/shell.h"
+#include "corral/client/blocking.h"
+
+namespace corral::cli {
+namespace {
+
+// Options for the session: the client's state changes go to `events`.
+client::Options session_options(const GlobalOptions& g, EventQueue& events) {
+  client::Options o;
+  o.connect_string = g.hosts;
+  o.session_timeout = g.timeout;
+  o.can_be_read_only = g.read_only;
+  o.on_state = [&events](client::ConnectionState state) {
+    events.push(Event{state, client::EventType::kNone, ""});
+  };
+  return o;
+}
+
+// Starts the client with SIGINT and SIGTERM blocked, so that its thread inherits the mask
+// and the signals reach the main thread, which waits for them (and reads the terminal).
+std::unique_ptr<client::BlockingClient> start_client(client::Options options) {
+  sigset_t signals, old;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, &old);
+  auto c = std::make_unique<client::BlockingClient>(std::move(options));
+  pthread_sigmask(SIG_SETMASK, &old, nullptr);
+  return c;
+}
+
+// The --auth credentials, in order; false (after printing the error) if one is refused.
+bool add_auths(Context& ctx, const std::vector<std::string>& auths) {
+  for (const std::string& auth : auths) {
+    size_t colon = auth.find(':');
+    std::string scheme = auth.substr(0, colon);
+    auto r = ctx.client.add_auth(scheme, auth.substr(colon + 1));
+    if (!r) {
+      ctx.out.error("addauth " + scheme, "", r.error());
+      return false;
+    }
+  }
+  return true;
+}
+
+// The command on the command line, or nullopt (after printing why) if it is not valid.
+std::optional<Invocation> parse_command(const std::vector<std::string>& words) {
+  InvocationParse parsed = parse_invocation(words);
+  if (parsed.ok()) return parsed.invocation;
+  Printer err(std::cout, std::cerr, false);
+  err.usage_error(parsed.invocation.spec, words[0], parsed.error);
+  if (parsed.invocation.spec == nullptr) std::cerr << global_usage();
+  return std::nullopt;
+}
+
+int run(const GlobalOptions& g) {
+  std::optional<Invocation> inv;
+  if (!g.command.empty()) {
+    inv = parse_command(g.command);
+    if (!inv) return kExitUsage;
+  }
+  Printer out(std::cout, std::cerr, g.json);
+  EventQueue events;
+  // Commands that need no session.
+  if (inv && (inv->spec->id == CommandId::kHelp || inv->spec->id == CommandId::kQuit)) {
+    std::cout << (inv->spec->id == CommandId::kHelp ? global_usage() : "");
+    return kExitOk;
+  }
+  std::unique_ptr<client::BlockingClient> client = start_client(session_options(g, events));
+  if (!client->wait_connected(g.timeout)) {
+    std::string problem =
+        "cannot connect to " + g.hosts + " within " + std::to_string(g.timeout.count()) + " ms";
+    if (g.json) {
+      std::cout << json_line({{"error", "ZCONNECTIONLOSS"},
+                              {"code", static_cast<int32_t>(client::ErrorCode::kConnectionLoss)},
+                              {"message", problem}});
+    }
+    std::cerr << "corral: " << problem << std::endl;
+    return kExitNoConnection;
+  }
+  Context ctx{*client, out, events, /*interactive=*/!inv.has_value()};
+  if (!add_auths(ctx, g.auths)) return kExitZooKeeperError;
+  if (!inv) return run_shell(ctx, g.hosts);
+  return run_command(ctx, *inv);
+}
+
+}  // namespace
+}  // namespace corral::cli
+
+int main(int argc, char** argv) {
+  using namespace corral::cli;
+  GlobalParse parsed = parse_global_options(std::vector<std::string>(argv + 1, argv + argc));
+  if (!parsed.ok()) {
+    std::cerr << "corral: " << parsed.error << "\n" << global_usage();
+    return kExitUsage;
+  }
+  if (parsed.options.help) {
+    std::cout << global_usage();
+    return kExitOk;
+  }
+  return run(parsed.options);
+}
