@@ -55,7 +55,8 @@ std::string connections(const ServerCore& core, bool detailed) {
 
 // "standalone", or the ensemble role as ZooKeeper names it.
 std::string mode(const ServerCore& core) {
-  return core.replication() ? core.replication()->mode() : "standalone";
+  if (!core.replication()) return "standalone";
+  return core.replication()->read_only() ? "read-only" : core.replication()->mode();
 }
 
 std::string srvr(ServerCore& core, bool with_clients) {
@@ -169,7 +170,8 @@ std::string run_four_letter_word(std::string_view word, NetworkServer& server) {
   // Like ZooKeeper, a member outside a quorum says so instead of reporting stats.
   bool stats_word =
       word == "srvr" || word == "stat" || word == "mntr" || word == "cons" || word == "wchs";
-  if (stats_word && core.replication() && !core.replication()->serving())
+  if (stats_word && core.replication() && !core.replication()->serving() &&
+      !core.replication()->read_only())
     return "This ZooKeeper instance is not currently serving requests\n";
   if (word == "srvr") return srvr(core, false);
   if (word == "stat") return srvr(core, true);

@@ -190,9 +190,31 @@ bool PeerMesh::connected(int64_t to) const {
   return it != links_.end() && it->second.out && it->second.out->up;
 }
 
+void PeerMesh::reset(int64_t peer) {
+  auto it = links_.find(peer);
+  if (it == links_.end() || !running_) return;
+  Link& l = it->second;
+  if (l.in) l.in->close();
+  l.in.reset();
+  if (l.out) l.out->close();
+  l.out.reset();
+  ++l.timer_generation;
+  l.timer.cancel();
+  l.backoff = kMinBackoff;
+  connect(l);
+}
+
+void PeerMesh::reset_all() {
+  for (auto& [id, l] : links_) reset(id);
+}
+
 bool PeerMesh::send(int64_t to, std::string body) {
   auto it = links_.find(to);
-  if (it == links_.end() || !it->second.out || !it->second.out->up) return false;
+  if (it == links_.end()) return false;
+  if (!it->second.out || !it->second.out->up) {
+    if (keep_last_ && body.size() <= max_frame_bytes_) it->second.unsent = std::move(body);
+    return false;
+  }
   if (body.size() > max_frame_bytes_) {
     spdlog::warn("peer mesh {}: not sending a {}-byte frame to member {} (limit {})", my_id_,
                  body.size(), to, max_frame_bytes_);
@@ -310,6 +332,11 @@ void PeerMesh::outbound_up(const std::shared_ptr<Outbound>& c) {
   std::string hello(8, '\0');
   put_be64(hello.data(), static_cast<uint64_t>(my_id_));
   c->chunks.push_back(std::move(hello));
+  if (l.unsent) {
+    std::string frame = std::move(*l.unsent);
+    l.unsent.reset();
+    send(c->peer, std::move(frame));
+  }
   // The other side never writes on this connection: any completion means it is gone.
   asio::async_read(
       c->socket, asio::buffer(&c->probe, 1), [this, c](const asio::error_code& ec, size_t) {

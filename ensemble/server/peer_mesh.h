@@ -75,6 +75,15 @@ class PeerMesh {
   bool send(int64_t to, std::string body);
   /// True when the outbound connection to `to` is up.
   bool connected(int64_t to) const;
+  /// From now on, the newest frame sent to a member while its outbound connection is down
+  /// is kept (replacing an older one) and sent first once it is up. Right for messages that
+  /// each restate the sender's whole state, like election votes.
+  void keep_last_unsent() { keep_last_ = true; }
+  /// Closes both connections with `peer` without calling `disconnected` here, so that the
+  /// other side notices at once; the outbound connection is then made again.
+  void reset(int64_t peer);
+  /// reset() for every other member.
+  void reset_all();
 
  private:
   struct Outbound;
@@ -89,6 +98,7 @@ class PeerMesh {
     asio::steady_timer timer;                         // connect timeout, then retry backoff
     uint64_t timer_generation = 0;                    // stale timer completions are ignored
     std::chrono::milliseconds backoff{10};
+    std::optional<std::string> unsent;  // see keep_last_unsent()
   };
 
   void accept_next();
@@ -113,6 +123,7 @@ class PeerMesh {
   std::unordered_set<std::shared_ptr<Inbound>> pending_;
   // Shared with completion handlers that capture `this`: false (or gone) once stopped.
   std::shared_ptr<bool> running_;
+  bool keep_last_ = false;
 };
 
 }  // namespace corral::server

@@ -102,6 +102,9 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
 }
 
 void QuorumPeer::start() {
+  // A vote sent while a connection is still being made must not be lost: a server that
+  // misses a better vote may decide on its own and lead nobody until initLimit.
+  election_mesh_->keep_last_unsent();
   election_mesh_->start();
   quorum_mesh_->start();
   drive();
@@ -383,10 +386,21 @@ void QuorumPeer::send_all(std::vector<zab::Message> messages,
 void QuorumPeer::role_changed() {
   bool serving = peer_.serving();
   PeerState state = peer_.state();
-  if (serving == was_serving_ && state == last_state_) return;
+  bool role_moved = state != last_state_ || peer_.leader() != last_leader_;
+  if (serving == was_serving_ && !role_moved) return;
   spdlog::info("server {} is {}{} in epoch {} (leader {}, last zxid 0x{:x})", config_.my_id,
                state_name(state), serving ? " and serving" : "", peer_.current_epoch(),
                peer_.leader(), peer_.last_logged_zxid());
+  if (role_moved && last_state_ != PeerState::kLooking) {
+    // Closing the quorum connections tells the other side at once (as ZooKeeper's closed
+    // learner sockets do): a former leader's learners, or a learner's former leader, stop
+    // counting on this server now rather than after syncLimit ticks of silence.
+    if (last_state_ == PeerState::kLeading)
+      quorum_mesh_->reset_all();
+    else
+      quorum_mesh_->reset(last_leader_);
+  }
+  last_leader_ = peer_.leader();
   if (serving != was_serving_ || (was_serving_ && state != last_state_)) {
     // Every session moves elsewhere when the server leaves a quorum, and read-only
     // sessions end when it rejoins one.

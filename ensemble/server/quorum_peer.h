@@ -97,6 +97,7 @@ class QuorumPeer : public Replication {
   int barriers_ = 0;
   bool was_serving_ = false;
   zab::PeerState last_state_ = zab::PeerState::kLooking;
+  int64_t last_leader_ = 0;
   int64_t last_touch_report_ms_ = 0;
   /// When this server last stopped serving (or started), for read-only mode's grace period.
   int64_t not_serving_since_ms_ = 0;

@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
@@ -204,10 +205,11 @@ fs::path Ensemble::member_dir(int i) const { return dir_ / ("s" + std::to_string
 
 bool Ensemble::write_configs() {
   std::ostringstream servers;
+  const int first_observer = size() - std::clamp(options_.observers, 0, size());
   for (int i = 0; i < size(); ++i) {
     const Member& m = members_[static_cast<size_t>(i)];
     servers << "server." << i + 1 << "=127.0.0.1:" << m.quorum_port << ":" << m.election_port
-            << "\n";
+            << (i >= first_observer ? ":observer" : "") << "\n";
   }
   for (int i = 0; i < size(); ++i) {
     const fs::path d = member_dir(i);
@@ -228,6 +230,7 @@ bool Ensemble::write_configs() {
         << "maxClientCnxns=0\n"
         << "4lw.commands.whitelist=*\n";
     if (options_.impl == Impl::kZooKeeper) cfg << "admin.enableServer=false\n";
+    if (i >= first_observer) cfg << "peerType=observer\n";
     cfg << servers.str() << options_.extra_cfg;
     if (!cfg) {
       error_ = "cannot write " + (d / "zoo.cfg").string();
@@ -264,6 +267,7 @@ bool Ensemble::start(int i) {
     args.push_back("java");
     for (auto& w : split_words(env_or("ENSEMBLE_JVMFLAGS", kDefaultJvmFlags))) args.push_back(w);
     args.push_back("-Dzookeeper.admin.enableServer=false");
+    for (const auto& a : options_.jvm_args) args.push_back(a);
     args.push_back("-cp");
     args.push_back(env_or("ZK_CLASSPATH", kDefaultZkClasspath));
     args.push_back("org.apache.zookeeper.server.quorum.QuorumPeerMain");
@@ -339,7 +343,22 @@ bool Ensemble::kill9(int i) {
     waitpid(m.pid, &status, 0);
     m.pid = -1;
   }
+  m.paused = false;
   return was_running;
+}
+
+bool Ensemble::pause(int i) {
+  Member& m = members_[static_cast<size_t>(i)];
+  if (!running(i) || ::kill(m.pid, SIGSTOP) != 0) return false;
+  m.paused = true;
+  return true;
+}
+
+bool Ensemble::resume(int i) {
+  Member& m = members_[static_cast<size_t>(i)];
+  if (!running(i) || ::kill(m.pid, SIGCONT) != 0) return false;
+  m.paused = false;
+  return true;
 }
 
 bool Ensemble::restart(int i) {
@@ -348,8 +367,11 @@ bool Ensemble::restart(int i) {
 }
 
 void Ensemble::stop_all() {
-  for (auto& m : members_)
-    if (m.pid > 0) ::kill(m.pid, SIGTERM);
+  for (auto& m : members_) {
+    if (m.pid <= 0) continue;
+    ::kill(m.pid, SIGTERM);
+    if (m.paused) ::kill(m.pid, SIGCONT);  // a stopped process acts on SIGTERM only then
+  }
   const auto deadline = Clock::now() + 5s;
   for (int i = 0; i < size(); ++i) {
     while (running(i) && Clock::now() < deadline) std::this_thread::sleep_for(10ms);
@@ -363,11 +385,12 @@ bool Ensemble::running(int i) {
   int status = 0;
   if (waitpid(m.pid, &status, WNOHANG) == 0) return true;
   m.pid = -1;
+  m.paused = false;
   return false;
 }
 
 std::string Ensemble::mode(int i, std::chrono::milliseconds deadline) {
-  if (!running(i)) return "";
+  if (!running(i) || paused(i)) return "";
   return srvr_mode(client_port(i), deadline);
 }
 
@@ -410,7 +433,7 @@ int Ensemble::wait_for_quorum(Clock::time_point deadline) {
     int leaders = 0, leader_index = -1;
     bool all_serve = true;
     for (int i = 0; i < size(); ++i) {
-      if (!running(i)) continue;
+      if (!running(i) || paused(i)) continue;
       std::string m = mode(i);
       if (m == "leader") ++leaders, leader_index = i;
       if (m != "leader" && m != "follower" && m != "observer") all_serve = false;
@@ -436,7 +459,7 @@ std::string Ensemble::describe(size_t log_tail) {
   for (int i = 0; i < size(); ++i) {
     std::string m = mode(i);
     out << "  member " << i << " (server." << i + 1 << ") " << host_port(i) << " pid " << pid(i)
-        << " mode '" << m << "'\n";
+        << (paused(i) ? " paused" : "") << " mode '" << m << "'\n";
   }
   if (log_tail)
     for (int i = 0; i < size(); ++i)

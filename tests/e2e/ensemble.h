@@ -63,6 +63,12 @@ class Ensemble {
     int sync_limit = 5;
     /// More zoo.cfg lines (each ending in '\n') for every member.
     std::string extra_cfg;
+    /// The last `observers` members are observers: ":observer" on their server.N lines and
+    /// peerType=observer in their own zoo.cfg (ZooKeeper wants both).
+    int observers = 0;
+    /// More JVM arguments for ZooKeeper members, e.g. "-Dreadonlymode.enabled=true" (a Java
+    /// system property, not a zoo.cfg key, in ZooKeeper). Ignored for corral-server.
+    std::vector<std::string> jvm_args;
     /// corral-server's path; empty: $CORRAL_SERVER, else the build's CORRAL_SERVER_BIN.
     std::string corral_bin;
     /// Prefix of the temp directory's name.
@@ -114,11 +120,17 @@ class Ensemble {
   bool restart(int i);
   /// SIGTERM to every member, SIGKILL to those still there after 5 s; all reaped.
   void stop_all();
-  /// True while member i's process runs (reaped once it has exited).
+  /// True while member i's process runs (reaped once it has exited). A paused member runs.
   bool running(int i);
+  /// SIGSTOP to member i: a silent peer whose connections stay open. False if not running.
+  bool pause(int i);
+  /// SIGCONT to a paused member i. False if it is not running.
+  bool resume(int i);
+  /// True between pause(i) and resume(i) (or its kill).
+  bool paused(int i) const { return members_[static_cast<size_t>(i)].paused; }
 
   /// Member i's answer to `srvr`: "leader", "follower", "observer" ("standalone" for a
-  /// one-server config), or "" when it is not serving.
+  /// one-server config), or "" when it is not serving (or paused: it would not answer).
   std::string mode(int i, std::chrono::milliseconds deadline = std::chrono::milliseconds(1000));
   /// Every member's mode() (""s for those not running).
   std::vector<std::string> modes();
@@ -129,7 +141,8 @@ class Ensemble {
   /// Polls until member i serves as leader or follower (or observer); false at `deadline`
   /// or if its process exits.
   bool wait_serving(int i, Clock::time_point deadline);
-  /// Polls until every running member serves and exactly one leads; the leader or -1.
+  /// Polls until every running member (paused ones aside) serves and exactly one leads; the
+  /// leader or -1.
   int wait_for_quorum(Clock::time_point deadline);
 
   /// Member i's server.log (kept across restarts), or its last `tail` bytes if nonzero.
@@ -143,6 +156,7 @@ class Ensemble {
     uint16_t quorum_port = 0;
     uint16_t election_port = 0;
     pid_t pid = -1;
+    bool paused = false;
   };
 
   bool write_configs();
