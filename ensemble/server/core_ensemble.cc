@@ -80,12 +80,7 @@ void ServerCore::read_only_handshake(ClientLink& link, const wire::ConnectReques
                                      int32_t timeout, int64_t now_ms) {
   if (req.session_id != 0) {
     session::Session* s = sessions_.find(req.session_id);
-    if (!s || s->closing || s->passwd != req.passwd) {
-      finish_handshake(link, 0, 0, std::string(16, '\0'));
-      link.closing = true;
-      link.close();
-      return;
-    }
+    if (!s || s->closing || s->passwd != req.passwd) return refuse_session(link);
     sessions_.touch(req.session_id, now_ms);
     return finish_handshake(link, req.session_id, timeout, s->passwd, true);
   }

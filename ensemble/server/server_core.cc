@@ -172,13 +172,7 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
   }
   if (req.session_id != 0) {
     session::Session* s = sessions_.find(req.session_id);
-    if (!s || s->closing || s->passwd != req.passwd) {
-      // ZooKeeper answers an invalid reattach with timeout 0, which clients read as expiry.
-      finish_handshake(link, 0, 0, std::string(16, '\0'));
-      link.closing = true;
-      link.close();
-      return;
-    }
+    if (!s || s->closing || s->passwd != req.passwd) return refuse_session(link);
     if (auto old = session_links_.find(req.session_id); old != session_links_.end()) {
       ClientLink* previous = old->second;
       detach(*previous);
@@ -211,6 +205,13 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
   tree::Txn txn = prep_.prepare_create_session(ctx, timeout);
   txn.session_passwd = passwd;
   commit(std::move(txn), std::move(then));
+}
+
+void ServerCore::refuse_session(ClientLink& link) {
+  // ZooKeeper answers an invalid reattach with timeout 0, which clients read as expiry.
+  finish_handshake(link, 0, 0, std::string(16, '\0'));
+  link.closing = true;
+  link.close();
 }
 
 void ServerCore::finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,

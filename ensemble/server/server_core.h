@@ -124,6 +124,8 @@ class ServerCore {
   void handshake(ClientLink& link, std::string_view payload, int64_t now_ms);
   void finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,
                         const std::string& passwd, bool read_only = false);
+  /// Answers a reattach to an unknown session (or a wrong password) as expired, and closes.
+  void refuse_session(ClientLink& link);
   /// A server outside a quorum in read-only mode: a known session is reattached, a new
   /// one is local to this server (it is never replicated).
   void read_only_handshake(ClientLink& link, const wire::ConnectRequest& req, int32_t timeout,

@@ -260,14 +260,7 @@ void Database::replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>
   snap.bind(1, zxid).bind(2, zxid).bind(3, static_cast<int64_t>(nodes.size()));
   if (snap.step() != SQLITE_DONE) rollback_and_fail("cannot store the snapshot");
   int64_t id = sqlite3_last_insert_rowid(db_);
-  Statement s(db_,
-              "INSERT INTO snapshot_sessions (snapshot_id, session_id, timeout_ms, passwd) "
-              "VALUES (?, ?, ?, ?)");
-  for (const auto& row : sessions) {
-    s.bind(1, id).bind(2, row.id).bind(3, row.timeout_ms).bind(4, row.passwd, true);
-    if (s.step() != SQLITE_DONE) rollback_and_fail("cannot store a session in the snapshot");
-    s.reset();
-  }
+  insert_snapshot_sessions(id, sessions);
   Statement q(db_,
               "INSERT INTO snapshot_nodes (snapshot_id, seq, path, record) VALUES (?, ?, ?, ?)");
   int64_t seq = 0;
@@ -289,20 +282,25 @@ int64_t Database::first_logged_zxid() const {
   return q.step() == SQLITE_ROW ? q.int_at(0) : 0;
 }
 
+void Database::insert_snapshot_sessions(int64_t snapshot_id,
+                                        const std::vector<SessionRow>& sessions) {
+  Statement s(db_,
+              "INSERT INTO snapshot_sessions (snapshot_id, session_id, timeout_ms, passwd) "
+              "VALUES (?, ?, ?, ?)");
+  for (const auto& row : sessions) {
+    s.bind(1, snapshot_id).bind(2, row.id).bind(3, row.timeout_ms).bind(4, row.passwd, true);
+    if (s.step() != SQLITE_DONE) rollback_and_fail("cannot store a session in the snapshot");
+    s.reset();
+  }
+}
+
 int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRow>& sessions) {
   exec("BEGIN IMMEDIATE");
   Statement q(db_, "INSERT INTO snapshots (start_zxid) VALUES (?)");
   q.bind(1, start_zxid);
   if (q.step() != SQLITE_DONE) rollback_and_fail("cannot start a snapshot");
   int64_t id = sqlite3_last_insert_rowid(db_);
-  Statement s(db_,
-              "INSERT INTO snapshot_sessions (snapshot_id, session_id, timeout_ms, passwd) "
-              "VALUES (?, ?, ?, ?)");
-  for (const auto& row : sessions) {
-    s.bind(1, id).bind(2, row.id).bind(3, row.timeout_ms).bind(4, row.passwd, true);
-    if (s.step() != SQLITE_DONE) rollback_and_fail("cannot store a session in the snapshot");
-    s.reset();
-  }
+  insert_snapshot_sessions(id, sessions);
   exec("COMMIT");
   return id;
 }

@@ -102,6 +102,8 @@ class Database {
   [[noreturn]] void fail(const std::string& what) const;
   /// Ends the open SQLite transaction and throws, keeping SQLite's reason.
   [[noreturn]] void rollback_and_fail(const std::string& what);
+  /// Stores a snapshot's sessions (inside an open SQLite transaction).
+  void insert_snapshot_sessions(int64_t snapshot_id, const std::vector<SessionRow>& sessions);
 
   std::string path_;
   sqlite3* db_ = nullptr;
