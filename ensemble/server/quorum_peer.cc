@@ -319,10 +319,15 @@ void QuorumPeer::act(zab::Ready ready) {
     for (const auto& txn : committed) core_.apply_committed(txn);
   };
   if (barriers_ == 0) return rest();
-  // Sent only once the storage work before them is durable (and in order with it).
+  // Sent and applied only once the storage work before them is durable, in order with it.
+  // This deferred step is itself a barrier until it has run: a later Ready must not send
+  // or apply anything before it (its completion is a separate handler from the storage
+  // job's, and other events can run in between).
+  ++barriers_;
   storage_.run([](storage::Database&) {},
                [this, rest = std::make_shared<decltype(rest)>(std::move(rest))] {
                  (*rest)();
+                 --barriers_;
                  drive();
                });
 }

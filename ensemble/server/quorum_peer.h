@@ -93,7 +93,8 @@ class QuorumPeer : public Replication {
   asio::steady_timer timer_;
   bool stopped_ = false;
   bool driving_ = false;
-  /// Storage jobs (epochs, snapshot, truncation) whose effects later actions wait for.
+  /// Storage jobs (epochs, snapshot, truncation), and actions queued behind them, that
+  /// have not run yet: while there are any, every new action queues behind them too.
   int barriers_ = 0;
   bool was_serving_ = false;
   zab::PeerState last_state_ = zab::PeerState::kLooking;
