@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 #include <zookeeper/zookeeper.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cinttypes>
 #include <condition_variable>
@@ -310,6 +311,49 @@ class EnsembleTest : public ::testing::Test {
       ASSERT_EQ(create_op(zk, prefix + "/k" + std::to_string(k), "init"), ZOK);
   }
 
+  /// Every node under "/" but /zookeeper, as "path data stat" lines in path order, read
+  /// through `zh` (after a sync): equal strings mean equal trees.
+  static void walk(zhandle_t* zh, const std::string& path, std::string& out, int& nodes) {
+    char buf[1024];
+    int len = sizeof buf;
+    Stat st{};
+    int rc = zoo_get(zh, path.c_str(), 0, buf, &len, &st);
+    if (rc == ZNONODE) return;  // deleted while walking: the walk is repeated
+    ASSERT_EQ(rc, ZOK) << path << ": " << zerror(rc);
+    out += path + " " + std::string(buf, std::max(len, 0)) + " " + stat_text(st) + "\n";
+    ++nodes;
+    String_vector children{};
+    rc = zoo_get_children(zh, path.c_str(), 0, &children);
+    if (rc == ZNONODE) return;
+    ASSERT_EQ(rc, ZOK) << path << ": " << zerror(rc);
+    std::vector<std::string> names(children.data, children.data + children.count);
+    deallocate_String_vector(&children);
+    std::sort(names.begin(), names.end());
+    for (const auto& name : names) {
+      std::string child = (path == "/" ? "" : path) + "/" + name;
+      if (child != "/zookeeper") walk(zh, child, out, nodes);
+    }
+  }
+
+  /// The whole tree is the same on every server (no writer runs now).
+  void expect_same_tree() {
+    std::vector<std::string> digests;
+    int nodes = 0;
+    for (int i = 0; i < ens().size(); ++i) {
+      auto zk = connect_to(i);
+      ASSERT_EQ(sync_path(zk->zh(), "/"), ZOK) << "member " << i;
+      std::string digest;
+      nodes = 0;
+      walk(zk->zh(), "/", digest, nodes);
+      digests.push_back(std::move(digest));
+    }
+    for (int i = 1; i < ens().size(); ++i)
+      EXPECT_EQ(digests[i], digests[0]) << "member " << i << "'s tree differs from member 0's";
+    std::printf(
+        "  whole tree (%d nodes, %zu bytes of path/data/Stat) identical on all %d servers\n", nodes,
+        digests[0].size(), ens().size());
+  }
+
   /// (d): every server, after a sync, holds every acknowledged write under `prefix` (or a
   /// later one) with the same Stat as the others.
   void expect_everywhere(const std::string& prefix) {
@@ -339,6 +383,7 @@ class EnsembleTest : public ::testing::Test {
     for (size_t i = 0; i < v.size() && i < 20; ++i) ADD_FAILURE() << v[i];
     EXPECT_TRUE(v.empty()) << v.size() << " final-state violations";
     std::printf("  %zu paths identical on all %d servers\n", paths.size(), ens().size());
+    expect_same_tree();
   }
 
   /// (a)-(c) over everything recorded so far.
