@@ -87,6 +87,8 @@ asio::any_io_executor Client::event_executor() const { return impl_->event_execu
 
 void Client::create_impl(std::string path, std::string data, CreateOptions options,
                          Done<CreateResult> done) {
+  // As ZooKeeper's Java client: a TTL only goes with a TTL mode.
+  if (options.ttl_ms != -1 && !has_ttl(options.mode)) return done(ErrorCode::kBadArguments);
   const std::string& root = impl_->chroot();
   OpCode type = create_opcode(options.mode);
   std::string body = body_of([&](wire::JuteWriter& w) {
@@ -202,6 +204,9 @@ void Client::sync_impl(std::string path, Done<void> done) {
 }
 
 void Client::multi_impl(Multi ops, Done<std::vector<OpResult>> done) {
+  for (const MultiOp& op : ops.ops())
+    if (op.kind == MultiOp::Kind::kCreate && op.ttl_ms != -1 && !has_ttl(op.mode))
+      return done(ErrorCode::kBadArguments);
   const std::string& root = impl_->chroot();
   std::string body = body_of([&](wire::JuteWriter& w) {
     for (const MultiOp& op : ops.ops()) {

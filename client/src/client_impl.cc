@@ -20,6 +20,8 @@ constexpr int32_t kSetWatchesXid = -8;
 // Largest frame accepted from a server (ZooKeeper's default jute.maxbuffer is 1 MiB plus
 // some slack; a reply to getChildren of a huge node may be bigger).
 constexpr uint32_t kMaxFrame = 64u << 20;
+// Largest SetWatches2 frame sent when re-registering watches.
+constexpr size_t kSetWatchesBatchBytes = 128 * 1024;
 
 std::string frame_of(int32_t xid, OpCode type, const std::string& body) {
   std::string f(4, '\0');
@@ -54,6 +56,11 @@ std::string ClientImpl::server() const {
   return server_;
 }
 
+void ClientImpl::set_server(const std::string& s) {
+  std::lock_guard<std::mutex> lock(server_mu_);
+  server_ = s;
+}
+
 void ClientImpl::post_event(std::function<void()> f) { asio::post(events_, std::move(f)); }
 
 void ClientImpl::set_state(ConnectionState s) {
@@ -86,10 +93,7 @@ void ClientImpl::connect_next() {
   next_host_ = (next_host_ + 1) % connect_.hosts.size();
   ++tried_in_pass_;
   uint64_t gen = ++gen_;
-  {
-    std::lock_guard<std::mutex> lock(server_mu_);
-    server_ = hp.host + ":" + hp.port;
-  }
+  trying_ = hp.host + ":" + hp.port;
   connect_timer_.expires_after(connect_timeout());
   connect_timer_.async_wait([self = shared_from_this(), gen](const asio::error_code& ec) {
     if (!ec && gen == self->gen_ && !self->session_up_) self->drop_connection("connect timeout");
@@ -163,6 +167,13 @@ void ClientImpl::on_frame(const std::string& frame) {
     wire::JuteReader r(frame);
     wire::ReplyHeader h = wire::ReplyHeader::read(r);
     if (h.zxid > 0) last_zxid_ = std::max(last_zxid_, h.zxid);
+    if (!proven_) {
+      // The server answers on this connection: a new pass over the servers may start.
+      // (A connection that dies right after its handshake does not reset it, so such
+      // failures still back off.)
+      proven_ = true;
+      tried_in_pass_ = 0;
+    }
     switch (h.xid) {
       case kNotificationXid:
         return on_event(r);
@@ -201,7 +212,8 @@ void ClientImpl::on_handshake(const std::string& frame) {
     watches_.clear();
   }
   session_up_ = true;
-  tried_in_pass_ = 0;
+  proven_ = false;
+  set_server(trying_);
   session_ready(rsp.read_only);
 }
 
@@ -214,10 +226,12 @@ void ClientImpl::session_ready(bool read_only) {
     auth_waiting_.push_back(nullptr);
     send_frame(frame_of(kAuthXid, OpCode::kAuth, body));
   }
-  if (!watches_.empty()) {
+  // In frames of at most 128 KiB, as ZooKeeper's Java client (ZOOKEEPER-706): one frame
+  // over the server's jute.maxbuffer would close every new connection.
+  for (const auto& batch : watches_.to_set_watches(last_zxid_, kSetWatchesBatchBytes)) {
     std::string body;
     wire::JuteWriter w(body);
-    watches_.to_set_watches(last_zxid_).write(w, true);
+    batch.write(w, true);
     send_frame(frame_of(kSetWatchesXid, OpCode::kSetWatches2, body));
   }
   auto waiting = std::move(waiting_);
@@ -240,11 +254,12 @@ void ClientImpl::submit(Call call) {
       wire::JuteReader none("");
       return call.on_reply(ErrorCode::kSessionExpired, none);
     }
-    if (s == ConnectionState::kClosed || self->closing_) {
+    if (s == ConnectionState::kClosed) {
       wire::JuteReader none("");
       return call.on_reply(ErrorCode::kClosing, none);
     }
-    if (!self->session_up_) return self->waiting_.push_back(std::move(call));
+    // While closing, calls wait too: they fail with ZCLOSING after the close completes.
+    if (!self->session_up_ || self->closing_) return self->waiting_.push_back(std::move(call));
     self->send_call(std::move(call));
   });
 }
@@ -264,17 +279,36 @@ void ClientImpl::on_reply(wire::JuteReader& r, const wire::ReplyHeader& h) {
   InFlight f = std::move(in_flight_.front());
   in_flight_.pop_front();
   auto err = static_cast<ErrorCode>(h.err);
-  watches_.register_for_reply(f.call.watch, err);
-  f.call.on_reply(err, r);
-  if (f.call.type == OpCode::kCloseSession) {
-    closing_ = true;
-    ++gen_;
-    asio::error_code ignored;
-    socket_.close(ignored);
-    ping_timer_.cancel();
-    set_state(ConnectionState::kClosed);
-    fail_waiting(ErrorCode::kClosing);
+  if (f.call.type != OpCode::kCloseSession) {
+    watches_.register_for_reply(f.call.watch, err);
+    return f.call.on_reply(err, r);
   }
+  // The session is over before its closer hears so (state() says kClosed), and the calls
+  // made after close() complete after it, in order.
+  tear_down_closed();
+  f.call.on_reply(err, r);
+  fail_in_flight(ErrorCode::kClosing);
+  fail_waiting(ErrorCode::kClosing);
+}
+
+void ClientImpl::tear_down_closed() {
+  closing_ = true;
+  ++gen_;
+  asio::error_code ignored;
+  socket_.close(ignored);
+  connect_timer_.cancel();
+  ping_timer_.cancel();
+  retry_timer_.cancel();
+  session_up_ = false;
+  connected_ = false;
+  set_server("");
+  set_state(ConnectionState::kClosed);
+}
+
+void ClientImpl::finish_close() {
+  tear_down_closed();
+  fail_in_flight(ErrorCode::kClosing);
+  fail_waiting(ErrorCode::kClosing);
 }
 
 void ClientImpl::on_event(wire::JuteReader& r) {
@@ -311,39 +345,46 @@ void ClientImpl::remove_local_watches(const std::string& path, WatcherType type)
 
 void ClientImpl::close(std::function<void(ErrorCode)> done) {
   asio::post(io_, [self = shared_from_this(), done = std::move(done)]() mutable {
-    if (self->closing_ || self->state_ == ConnectionState::kClosed ||
-        self->state_ == ConnectionState::kLost)
+    if (self->state_ == ConnectionState::kClosed || self->state_ == ConnectionState::kLost)
       return done(ErrorCode::kOk);
+    if (self->closing_) {
+      // Already closing: this one completes (in order) once that close has.
+      Call again;
+      again.type = OpCode::kCloseSession;
+      again.on_reply = [done = std::move(done)](ErrorCode, wire::JuteReader&) {
+        done(ErrorCode::kOk);
+      };
+      return self->waiting_.push_back(std::move(again));
+    }
     if (!self->session_up_) {
       // No connection: the session (if any) expires on the servers by itself.
-      self->closing_ = true;
-      ++self->gen_;
-      asio::error_code ignored;
-      self->socket_.close(ignored);
-      self->connect_timer_.cancel();
-      self->retry_timer_.cancel();
-      self->set_state(ConnectionState::kClosed);
-      self->fail_waiting(ErrorCode::kClosing);
+      self->finish_close();
       return done(ErrorCode::kOk);
     }
-    Call c;
-    c.type = OpCode::kCloseSession;
-    c.on_reply = [done = std::move(done)](ErrorCode err, wire::JuteReader&) { done(err); };
-    self->send_call(std::move(c));
+    self->send_close(std::move(done));
   });
+}
+
+void ClientImpl::send_close(std::function<void(ErrorCode)> done) {
+  Call c;
+  c.type = OpCode::kCloseSession;
+  c.on_reply = [done = std::move(done)](ErrorCode err, wire::JuteReader&) {
+    // A connection lost before the answer leaves the session to expire by itself.
+    done(err == ErrorCode::kClosing ? ErrorCode::kOk : err);
+  };
+  send_call(std::move(c));
+  closing_ = true;  // later calls fail with ZCLOSING; this one is answered
 }
 
 void ClientImpl::shutdown() {
   asio::post(io_, [self = shared_from_this()] {
-    self->closing_ = true;
-    ++self->gen_;
-    asio::error_code ignored;
-    self->socket_.close(ignored);
-    self->connect_timer_.cancel();
-    self->ping_timer_.cancel();
-    self->retry_timer_.cancel();
-    self->fail_in_flight(ErrorCode::kClosing);
-    self->fail_waiting(ErrorCode::kClosing);
+    if (!self->session_up_ || self->closing_) return self->finish_close();
+    // Close the session so its ephemerals go now, but do not wait long for the answer.
+    self->send_close([](ErrorCode) {});
+    self->retry_timer_.expires_after(std::chrono::seconds(1));
+    self->retry_timer_.async_wait([self](const asio::error_code& ec) {
+      if (!ec && self->state_ != ConnectionState::kClosed) self->finish_close();
+    });
   });
 }
 
@@ -376,13 +417,17 @@ void ClientImpl::write_more(uint64_t gen) {
 void ClientImpl::schedule_ping(uint64_t gen) {
   auto timeout = std::chrono::milliseconds(negotiated_timeout_ms_.load());
   auto interval = timeout / 3;
-  ping_timer_.expires_after(std::min(interval, std::chrono::milliseconds(1000)));
+  // Wake for whichever comes first: the next ping due, or the moment the server has been
+  // silent for two thirds of the timeout (ZooKeeper's readTimeout): it is presumed gone.
+  auto silent_at = last_recv_ + timeout * 2 / 3;
+  auto wake = std::min(last_send_ + interval, silent_at);
+  ping_timer_.expires_at(std::max(wake, Clock::now() + std::chrono::milliseconds(1)));
   ping_timer_.async_wait(
       [self = shared_from_this(), gen, timeout, interval](const asio::error_code& ec) {
         if (ec || gen != self->gen_ || !self->session_up_) return;
         auto now = Clock::now();
-        // A server silent for two thirds of the timeout is presumed gone (ZooKeeper's readTimeout).
-        if (now - self->last_recv_ > timeout * 2 / 3) return self->drop_connection("server silent");
+        if (now >= self->last_recv_ + timeout * 2 / 3)
+          return self->drop_connection("server silent");
         if (now - self->last_send_ >= interval)
           self->send_frame(frame_of(kPingXid, OpCode::kPing, ""));
         self->schedule_ping(gen);
@@ -424,8 +469,9 @@ void ClientImpl::drop_connection(const char* why) {
   bool had_session = session_up_;
   session_up_ = false;
   // Requests in flight may or may not have been applied: their callers must decide.
+  set_server("");
+  if (closing_) return finish_close();
   fail_in_flight(ErrorCode::kConnectionLoss);
-  if (closing_) return;
   if (had_session) {
     suspended_since_ = Clock::now();
     set_state(ConnectionState::kSuspended);

@@ -92,6 +92,13 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   void write_more(uint64_t gen);
   void drop_connection(const char* why);
   void lose_session(ErrorCode err);
+  /// The session is closed (or given up): everything pending fails with ZCLOSING.
+  void finish_close();
+  /// The connection and timers of a closed session go; state() becomes kClosed.
+  void tear_down_closed();
+  /// Sends closeSession; later calls fail with ZCLOSING.
+  void send_close(std::function<void(ErrorCode)> done);
+  void set_server(const std::string& s);
   void schedule_ping(uint64_t gen);
   void set_state(ConnectionState s);
   void fail_in_flight(ErrorCode err);
@@ -121,7 +128,9 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   Clock::time_point last_send_;
   Clock::time_point last_recv_;
   Clock::time_point suspended_since_;
-  std::string server_;
+  std::string server_;   // connected to (empty when not)
+  std::string trying_;   // being connected to
+  bool proven_ = false;  // the server answered something after the handshake
   mutable std::mutex server_mu_;
 
   // Session.

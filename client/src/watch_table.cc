@@ -94,19 +94,30 @@ std::vector<std::pair<Watcher, EventType>> WatchTable::remove(const std::string&
   return out;
 }
 
-wire::SetWatchesRequest WatchTable::to_set_watches(int64_t relative_zxid) const {
-  wire::SetWatchesRequest req;
-  req.relative_zxid = relative_zxid;
-  auto keys = [](const Table& t, std::vector<std::string>& out) {
-    for (const auto& [path, ws] : t)
-      if (!ws.empty()) out.push_back(path);
+std::vector<wire::SetWatchesRequest> WatchTable::to_set_watches(int64_t relative_zxid,
+                                                                size_t max_bytes) const {
+  std::vector<wire::SetWatchesRequest> out(1);
+  out.back().relative_zxid = relative_zxid;
+  size_t bytes = 0;
+  auto add = [&](const Table& t, std::vector<std::string> wire::SetWatchesRequest::*list) {
+    for (const auto& [path, ws] : t) {
+      if (ws.empty()) continue;
+      if (bytes > 0 && bytes + path.size() + 4 > max_bytes) {
+        out.emplace_back();
+        out.back().relative_zxid = relative_zxid;
+        bytes = 0;
+      }
+      (out.back().*list).push_back(path);
+      bytes += path.size() + 4;
+    }
   };
-  keys(data_, req.data_watches);
-  keys(exist_, req.exist_watches);
-  keys(child_, req.child_watches);
-  keys(persistent_, req.persistent_watches);
-  keys(recursive_, req.persistent_recursive_watches);
-  return req;
+  add(data_, &wire::SetWatchesRequest::data_watches);
+  add(exist_, &wire::SetWatchesRequest::exist_watches);
+  add(child_, &wire::SetWatchesRequest::child_watches);
+  add(persistent_, &wire::SetWatchesRequest::persistent_watches);
+  add(recursive_, &wire::SetWatchesRequest::persistent_recursive_watches);
+  if (bytes == 0) out.pop_back();  // no watch at all
+  return out;
 }
 
 bool WatchTable::empty() const {

@@ -40,8 +40,10 @@ class WatchTable {
   std::vector<Watcher> trigger(EventType type, const std::string& path);
   /// Removes the watchers of `type` on `path`, each with the event it is told of.
   std::vector<std::pair<Watcher, EventType>> remove(const std::string& path, WatcherType type);
-  /// What to send in SetWatches2 to restore every watch after a reconnect.
-  wire::SetWatchesRequest to_set_watches(int64_t relative_zxid) const;
+  /// What to send in SetWatches2 to restore every watch after a reconnect, in requests of
+  /// at most about `max_bytes` of paths each.
+  std::vector<wire::SetWatchesRequest> to_set_watches(int64_t relative_zxid,
+                                                      size_t max_bytes) const;
   /// True when no watch is registered.
   bool empty() const;
   /// Forgets every watch (the session is gone).

@@ -17,7 +17,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
-#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -34,9 +34,16 @@ class ClientImpl;
 
 /// How create makes a node.
 struct CreateOptions {
+  // Constructors rather than an aggregate: g++ 12 destroys an aggregate temporary with
+  // default member initializers twice inside a co_await expression (GCC bug 100611).
+  CreateOptions() {}
+  CreateOptions(CreateMode m, AclList a = open_acl_unsafe(), int64_t ttl = -1)  // NOLINT
+      : mode(m), acl(std::move(a)), ttl_ms(ttl) {}
+
   CreateMode mode = CreateMode::kPersistent;
   AclList acl = open_acl_unsafe();
-  /// For the TTL modes: milliseconds without changes or children before the node goes.
+  /// For the TTL modes (only): milliseconds without changes or children before the node
+  /// goes. A TTL with another mode is refused with ZBADARGUMENTS.
   int64_t ttl_ms = -1;
 };
 
@@ -45,7 +52,8 @@ class Client {
  public:
   /// A client running on `executor` (an io_context's, possibly multi-threaded).
   Client(asio::any_io_executor executor, Options options);
-  /// Closes the session if still open (without waiting for the answer).
+  /// Closes the session if still open: closeSession is sent and the connection dropped
+  /// once answered (or after a second), without waiting here. Its ephemerals go at once.
   ~Client();
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
@@ -59,7 +67,7 @@ class Client {
   int64_t session_id() const;
   /// The session timeout the server granted (0 before the first session).
   std::chrono::milliseconds session_timeout() const;
-  /// "host:port" of the server connected to, or empty.
+  /// "host:port" of the server the session is connected to, or empty.
   std::string server() const;
 
   /// create2: the node's actual path and Stat.
@@ -198,7 +206,8 @@ class Client {
       add_auth_impl(std::move(scheme), std::move(credentials), std::move(done));
     });
   }
-  /// closeSession: ephemerals go at once. The client is unusable afterwards.
+  /// closeSession: ephemerals go at once. The state is kClosed when this completes; every
+  /// later call, and every call still waiting to be sent, fails with ZCLOSING.
   template <typename Token>
   auto close(Token&& token) {
     return initiate<void>(token, [this](auto done) mutable { close_impl(std::move(done)); });
@@ -217,7 +226,8 @@ class Client {
           auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
           auto ex = asio::get_associated_executor(*h, event_executor());
           start(Done<T>([h, ex](Result<T> r) mutable {
-            asio::dispatch(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+            // Posted, never run inline: user code does not run inside the client's engine.
+            asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
           }));
         },
         token, std::move(start));

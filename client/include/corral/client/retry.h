@@ -6,7 +6,7 @@
 #include <asio/any_io_executor.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
-#include <asio/dispatch.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <functional>
@@ -52,7 +52,7 @@ auto retry(asio::any_io_executor executor, RetryPolicy policy, Op op, Token&& to
         };
         auto h = std::make_shared<std::decay_t<decltype(handler)>>(std::move(handler));
         auto finish = [h, ex = asio::get_associated_executor(*h, executor)](Result<T> r) {
-          asio::dispatch(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
+          asio::post(ex, [h, r = std::move(r)]() mutable { (*h)(std::move(r)); });
         };
         auto state = std::make_shared<State>(State{std::move(op), std::move(finish),
                                                    asio::steady_timer(executor), policy, 0,
