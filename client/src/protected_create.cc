@@ -35,31 +35,46 @@ void Client::create_protected_impl(std::string path, std::string data, CreateOpt
   std::string named = path.substr(0, slash + 1) + prefix + path.substr(slash + 1);
 
   // One attempt: create; after a connection loss, look for the node among the parent's
-  // children (the request waits until a session is up again) before creating again.
+  // children (the requests wait until a session is up again) before creating again. The
+  // look starts with a sync: a create still in flight commits before it (or never), and
+  // the server answering the listing has applied everything committed by then.
   auto attempt = std::make_shared<std::function<void(int)>>();
-  *attempt = [this, attempt, parent, prefix, named, data, options, done](int tries) {
-    create_impl(named, data, options, [=, this](Result<CreateResult> created) {
-      if (created.error() != ErrorCode::kConnectionLoss || tries >= kMaxAttempts) {
-        *attempt = nullptr;
-        return done(std::move(created));
+  auto search = std::make_shared<std::function<void(int)>>();
+  auto finish = [attempt, search, done](auto result) {
+    *attempt = nullptr;  // break the cycles
+    *search = nullptr;
+    done(std::move(result));
+  };
+  *search = [this, attempt, search, finish, parent, prefix](int tries) {
+    sync_impl(parent, [=, this](Result<void> synced) {
+      if (!synced) {
+        if (synced.error() == ErrorCode::kConnectionLoss && tries < kMaxAttempts)
+          return (*search)(tries + 1);
+        return finish(Result<CreateResult>(synced.error()));
       }
       children_impl(parent, nullptr, [=, this](Result<ChildrenResult> listed) {
-        if (!listed && listed.error() != ErrorCode::kConnectionLoss) {
-          *attempt = nullptr;
-          return done(listed.error());
+        if (!listed) {
+          if (listed.error() == ErrorCode::kConnectionLoss && tries < kMaxAttempts)
+            return (*search)(tries + 1);
+          return finish(Result<CreateResult>(listed.error()));
         }
-        if (listed)
-          for (const auto& child : listed->children) {
-            if (child.compare(0, prefix.size(), prefix) != 0) continue;
-            std::string found = (parent == "/" ? "" : parent) + "/" + child;
-            return exists_impl(found, nullptr, [=](Result<Stat> stat) {
-              *attempt = nullptr;
-              if (!stat) return done(stat.error());
-              done(CreateResult{found, *stat});
-            });
-          }
-        (*attempt)(tries + 1);
+        for (const auto& child : listed->children) {
+          if (child.compare(0, prefix.size(), prefix) != 0) continue;
+          std::string found = (parent == "/" ? "" : parent) + "/" + child;
+          return exists_impl(found, nullptr, [=](Result<Stat> stat) {
+            if (!stat) return finish(Result<CreateResult>(stat.error()));
+            finish(Result<CreateResult>(CreateResult{found, *stat}));
+          });
+        }
+        (*attempt)(tries + 1);  // not there: it never happened
       });
+    });
+  };
+  *attempt = [this, search, finish, named, data, options](int tries) {
+    create_impl(named, data, options, [=](Result<CreateResult> created) {
+      if (created.error() != ErrorCode::kConnectionLoss || tries >= kMaxAttempts)
+        return finish(std::move(created));
+      (*search)(tries);
     });
   };
   (*attempt)(1);

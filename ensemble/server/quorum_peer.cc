@@ -168,6 +168,14 @@ void QuorumPeer::on_frame(int64_t from, const std::string& body) {
 
 void QuorumPeer::on_relay(const zab::Relay& r) {
   bool leading = leads();
+  bool to_leader = r.kind == zab::RelayKind::kRequest || r.kind == zab::RelayKind::kTouch ||
+                   r.kind == zab::RelayKind::kSyncRequest;
+  if (to_leader && !leading && peer_.state() == PeerState::kLeading) {
+    // Leading but not ready yet (the epoch's first commits are still being applied): a
+    // write prepared now would not see them.
+    early_relays_.push_back(r);
+    return;
+  }
   switch (r.kind) {
     case zab::RelayKind::kRequest:
       if (leading) core_.on_forwarded(r, NetworkServer::now_ms());
@@ -263,7 +271,7 @@ bool QuorumPeer::read_only() const {
   // ZooKeeper starts its read-only server only after max(2 s, tickTime) outside a
   // quorum, so a quick election does not bounce clients to read-only sessions.
   int64_t grace = std::max<int64_t>(2000, config_.tick_ms);
-  return core_.config().readonly_mode_enabled && !peer_.serving() &&
+  return core_.config().readonly_mode_enabled && !ready_to_serve() &&
          steady_ms() - not_serving_since_ms_ >= grace;
 }
 
@@ -293,10 +301,14 @@ void QuorumPeer::drive() {
     bool empty = !ready.accepted_epoch && !ready.current_epoch && !ready.install_snapshot &&
                  !ready.truncate_after && ready.to_log.empty() && ready.messages.empty() &&
                  ready.notifications.empty() && ready.committed.empty();
-    if (empty) break;
-    act(std::move(ready));
+    if (!empty) {
+      act(std::move(ready));
+      continue;
+    }
+    // A new role may take work at once (parked handshakes, early relays) that makes
+    // more to do: go round again until nothing changes.
+    if (!role_changed()) break;
   }
-  role_changed();
   driving_ = false;
 }
 
@@ -388,11 +400,11 @@ void QuorumPeer::send_all(std::vector<zab::Message> messages,
   for (const auto& m : messages) quorum_mesh_->send(m.to, zab::encode_frame(m));
 }
 
-void QuorumPeer::role_changed() {
-  bool serving = peer_.serving();
+bool QuorumPeer::role_changed() {
+  bool serving = ready_to_serve();
   PeerState state = peer_.state();
   bool role_moved = state != last_state_ || peer_.leader() != last_leader_;
-  if (serving == was_serving_ && !role_moved) return;
+  if (serving == was_serving_ && !role_moved) return false;
   spdlog::info("server {} is {}{} in epoch {} (leader {}, last zxid 0x{:x})", config_.my_id,
                state_name(state), serving ? " and serving" : "", peer_.current_epoch(),
                peer_.leader(), peer_.last_logged_zxid());
@@ -415,11 +427,20 @@ void QuorumPeer::role_changed() {
     confirmed_round_.clear();
     if (!serving) not_serving_since_ms_ = steady_ms();
   }
-  if (serving && !was_serving_) core_.resume_parked_handshakes(NetworkServer::now_ms());
+  bool started_serving = serving && !was_serving_;
   if (serving && state == PeerState::kLeading && !(was_serving_ && last_state_ == state))
     core_.restart_session_timeouts(NetworkServer::now_ms());
   was_serving_ = serving;
   last_state_ = state;
+  if (started_serving) core_.resume_parked_handshakes(NetworkServer::now_ms());
+  if (state != PeerState::kLeading) {
+    early_relays_.clear();  // their clients' connections to learners closed meanwhile
+  } else if (serving) {
+    auto early = std::move(early_relays_);
+    early_relays_.clear();
+    for (const auto& r : early) on_relay(r);
+  }
+  return true;
 }
 
 }  // namespace corral::server

@@ -40,9 +40,9 @@ class QuorumPeer : public Replication {
   /// Closes every peer connection and stops the timer.
   void stop();
 
-  bool serving() const override { return peer_.serving(); }
+  bool serving() const override { return ready_to_serve(); }
   bool leads() const override {
-    return peer_.serving() && peer_.state() == zab::PeerState::kLeading;
+    return ready_to_serve() && peer_.state() == zab::PeerState::kLeading;
   }
   int64_t next_zxid() const override { return peer_.next_zxid(); }
   void propose(tree::Txn txn) override;
@@ -69,6 +69,9 @@ class QuorumPeer : public Replication {
   /// Advances the protocol's timers (every 5 ms: election deadlines are tens of ms).
   void tick();
   void schedule_tick();
+  /// The ZAB core serves and every txn it committed so far is applied here (none waits
+  /// behind a storage barrier): only then may this server prepare writes or answer reads.
+  bool ready_to_serve() const { return peer_.serving() && barriers_ == 0; }
   void on_frame(int64_t from, const std::string& body);
   void on_relay(const zab::Relay& r);
   /// Takes the core's Ready and acts on it, until there is nothing left to do.
@@ -79,7 +82,8 @@ class QuorumPeer : public Replication {
   void send_all(std::vector<zab::Message> messages,
                 std::vector<std::pair<int64_t, zab::Notification>> notifications);
   void send_relay(int64_t to, zab::Relay r);
-  void role_changed();
+  /// Acts on a change of role or of serving; false when nothing changed.
+  bool role_changed();
   void check_leader_syncs();
   void start_leader_sync(std::function<void(int64_t)> done);
 
@@ -99,6 +103,8 @@ class QuorumPeer : public Replication {
   bool was_serving_ = false;
   zab::PeerState last_state_ = zab::PeerState::kLooking;
   int64_t last_leader_ = 0;
+  /// Relays that reached this leader before it was ready to serve, handled once it is.
+  std::vector<zab::Relay> early_relays_;
   int64_t last_touch_report_ms_ = 0;
   /// When this server last stopped serving (or started), for read-only mode's grace period.
   int64_t not_serving_since_ms_ = 0;
