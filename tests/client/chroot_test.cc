@@ -20,6 +20,8 @@ TEST(Chroot, PathsAreRelativeToTheChroot) {
   auto x = await(c->create("/x", "1", {}, use_future));
   ASSERT_TRUE(x.ok()) << text(x.error());
   EXPECT_EQ(x->path, "/x");
+  // Another session (perhaps on another server) reads after a sync.
+  ASSERT_TRUE(await(admin->sync(app, use_future)).ok());
   auto seen = await(admin->get(app + "/x", nullptr, use_future));
   ASSERT_TRUE(seen.ok()) << "not created under the chroot: " << text(seen.error());
   EXPECT_EQ(seen->data, "1");
@@ -28,6 +30,7 @@ TEST(Chroot, PathsAreRelativeToTheChroot) {
   auto seq = await(c->create("/s-", "", {CreateMode::kEphemeralSequential}, use_future));
   ASSERT_TRUE(seq.ok());
   EXPECT_EQ(seq->path, "/s-0000000001");
+  ASSERT_TRUE(await(admin->sync(app, use_future)).ok());
   EXPECT_TRUE(await(admin->exists(app + "/s-0000000001", nullptr, use_future)).ok());
 
   // "/" is the chroot itself.
@@ -77,6 +80,7 @@ TEST(Chroot, PathsAreRelativeToTheChroot) {
             describe(WatchEvent{EventType::kPersistentWatchRemoved, "/"}));
 
   EXPECT_TRUE(await(c->remove("/x", -1, use_future)).ok());
+  ASSERT_TRUE(await(admin->sync(app, use_future)).ok());
   EXPECT_EQ(await(admin->exists(app + "/x", nullptr, use_future)).error(), ErrorCode::kNoNode);
 }
 

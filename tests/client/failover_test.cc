@@ -305,7 +305,10 @@ TEST_F(Failover, ManyWatchesAreRestoredOnTheNewConnection) {
   std::printf("after the kill: %zu states (%zu suspensions), %zu events, %.0f ms\n", after.size(),
               suspensions, log.count(), ms_since(killed_at));
   EXPECT_TRUE(fired) << "the watches did not survive the reconnection";
-  EXPECT_EQ(suspensions, 1u) << "the connection keeps being lost after the reconnection";
+  // One suspension, or two when the killed member led: the client may reach a follower that
+  // has not yet noticed its leader is gone, and is dropped again when it does. Without
+  // batching, every reconnection would be lost at once (thousands in a few seconds).
+  EXPECT_LE(suspensions, 2u) << "the connection keeps being lost after the reconnection";
 }
 
 }  // namespace
