@@ -26,12 +26,13 @@ BlockingClient::BlockingClient(Options options) : rt_(std::make_unique<Runtime>(
   auto user = std::move(options.on_state);
   Runtime* rt = rt_.get();
   options.on_state = [rt, user](ConnectionState s) {
+    // The user's callback first: wait_connected() returns only after it has seen the state.
+    if (user) user(s);
     {
       std::lock_guard<std::mutex> lock(rt->mu);
       rt->last = s;
     }
     rt->cv.notify_all();
-    if (user) user(s);
   };
   rt_->client = std::make_unique<Client>(rt_->io.get_executor(), std::move(options));
   rt_->client->start();

@@ -291,8 +291,7 @@ void ClientImpl::on_reply(wire::JuteReader& r, const wire::ReplyHeader& h) {
   fail_waiting(ErrorCode::kClosing);
 }
 
-void ClientImpl::tear_down_closed() {
-  closing_ = true;
+void ClientImpl::stop_connecting() {
   ++gen_;
   asio::error_code ignored;
   socket_.close(ignored);
@@ -302,6 +301,11 @@ void ClientImpl::tear_down_closed() {
   session_up_ = false;
   connected_ = false;
   set_server("");
+}
+
+void ClientImpl::tear_down_closed() {
+  closing_ = true;
+  stop_connecting();
   set_state(ConnectionState::kClosed);
 }
 
@@ -484,14 +488,7 @@ void ClientImpl::drop_connection(const char* why) {
 }
 
 void ClientImpl::lose_session(ErrorCode err) {
-  ++gen_;
-  asio::error_code ignored;
-  socket_.close(ignored);
-  connect_timer_.cancel();
-  ping_timer_.cancel();
-  retry_timer_.cancel();
-  session_up_ = false;
-  connected_ = false;
+  stop_connecting();
   fail_in_flight(err);
   fail_waiting(err);
   watches_.clear();

@@ -94,6 +94,8 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   void lose_session(ErrorCode err);
   /// The session is closed (or given up): everything pending fails with ZCLOSING.
   void finish_close();
+  /// Closes the connection and stops every timer (no reconnecting).
+  void stop_connecting();
   /// The connection and timers of a closed session go; state() becomes kClosed.
   void tear_down_closed();
   /// Sends closeSession; later calls fail with ZCLOSING.
