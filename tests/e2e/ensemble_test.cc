@@ -312,27 +312,38 @@ class EnsembleTest : public ::testing::Test {
   }
 
   /// Every node under "/" but /zookeeper, as "path data stat" lines in path order, read
-  /// through `zh` (after a sync): equal strings mean equal trees.
-  static void walk(zhandle_t* zh, const std::string& path, std::string& out, int& nodes) {
+  /// through `zh` (after a sync): equal strings mean equal trees. The C client's error on a
+  /// failed read (a timeout on a loaded machine), or ZOK.
+  static int walk(zhandle_t* zh, const std::string& path, std::string& out, int& nodes) {
     char buf[1024];
     int len = sizeof buf;
     Stat st{};
     int rc = zoo_get(zh, path.c_str(), 0, buf, &len, &st);
-    if (rc == ZNONODE) return;  // deleted while walking: the walk is repeated
-    ASSERT_EQ(rc, ZOK) << path << ": " << zerror(rc);
+    if (rc != ZOK) return rc;
     out += path + " " + std::string(buf, std::max(len, 0)) + " " + stat_text(st) + "\n";
     ++nodes;
     String_vector children{};
     rc = zoo_get_children(zh, path.c_str(), 0, &children);
-    if (rc == ZNONODE) return;
-    ASSERT_EQ(rc, ZOK) << path << ": " << zerror(rc);
+    if (rc != ZOK) return rc;
     std::vector<std::string> names(children.data, children.data + children.count);
     deallocate_String_vector(&children);
     std::sort(names.begin(), names.end());
     for (const auto& name : names) {
       std::string child = (path == "/" ? "" : path) + "/" + name;
-      if (child != "/zookeeper") walk(zh, child, out, nodes);
+      if (child == "/zookeeper") continue;
+      if ((rc = walk(zh, child, out, nodes)) != ZOK) return rc;
     }
+    return ZOK;
+  }
+
+  /// The first line where two walks differ, for a readable failure.
+  static std::string first_difference(const std::string& a, const std::string& b) {
+    size_t i = 0;
+    while (i < a.size() && i < b.size() && a[i] == b[i]) ++i;
+    size_t line = a.rfind('\n', i == 0 ? 0 : i - 1);
+    line = line == std::string::npos ? 0 : line + 1;
+    return "'" + a.substr(line, a.find('\n', line) - line) + "' vs '" +
+           b.substr(line, b.find('\n', line) - line) + "'";
   }
 
   /// The whole tree is the same on every server (no writer runs now).
@@ -340,15 +351,23 @@ class EnsembleTest : public ::testing::Test {
     std::vector<std::string> digests;
     int nodes = 0;
     for (int i = 0; i < ens().size(); ++i) {
-      auto zk = connect_to(i);
-      ASSERT_EQ(sync_path(zk->zh(), "/"), ZOK) << "member " << i;
       std::string digest;
-      nodes = 0;
-      walk(zk->zh(), "/", digest, nodes);
+      int rc = ZOK;
+      // A read can time out on a loaded machine (ZooKeeper's JVM especially): walk again.
+      for (int attempt = 0; attempt < 3; ++attempt) {
+        auto zk = connect_to(i);
+        ASSERT_EQ(sync_path(zk->zh(), "/"), ZOK) << "member " << i;
+        digest.clear();
+        nodes = 0;
+        if ((rc = walk(zk->zh(), "/", digest, nodes)) == ZOK) break;
+      }
+      ASSERT_EQ(rc, ZOK) << "cannot walk member " << i << "'s tree: " << zerror(rc);
       digests.push_back(std::move(digest));
     }
     for (int i = 1; i < ens().size(); ++i)
-      EXPECT_EQ(digests[i], digests[0]) << "member " << i << "'s tree differs from member 0's";
+      EXPECT_TRUE(digests[i] == digests[0])
+          << "member " << i
+          << "'s tree differs from member 0's: " << first_difference(digests[0], digests[i]);
     std::printf(
         "  whole tree (%d nodes, %zu bytes of path/data/Stat) identical on all %d servers\n", nodes,
         digests[0].size(), ens().size());
