@@ -195,6 +195,7 @@ TEST(Session, EphemeralsListsThisSessionsEphemerals) {
   ASSERT_TRUE(await(c->create(root + "/p", "", {}, use_future)).ok());
   auto seq = await(c->create(root + "/p/e-", "", {CreateMode::kEphemeralSequential}, use_future));
   ASSERT_TRUE(seq.ok());
+  ASSERT_TRUE(await(other->sync(root, use_future)).ok());  // root is c's: maybe not there yet
   ASSERT_TRUE(
       await(other->create(root + "/theirs", "", {CreateMode::kEphemeral}, use_future)).ok());
 

@@ -18,6 +18,7 @@ TEST(Expiry, FrozenClientFindsItsSessionExpired) {
   const int64_t sid = a->session_id();
   std::string root = test_root(*b);
   std::string eph = root + "/eph";
+  ASSERT_TRUE(await(a->sync(root, use_future)).ok());  // root is b's: maybe not on a's server yet
   ASSERT_TRUE(await(a->create(eph, "", {CreateMode::kEphemeral}, use_future)).ok());
   ASSERT_TRUE(await(a->get(root, log.watcher(), use_future)).ok());
 

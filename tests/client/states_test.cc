@@ -50,6 +50,7 @@ TEST(States, IdleSessionIsKeptAliveByPings) {
   TestClient a({.timeout = 2000ms}), b;
   ASSERT_TRUE(a.connected() && b.connected());
   std::string root = test_root(*b);
+  ASSERT_TRUE(await(a->sync(root, use_future)).ok());  // root is b's: maybe not on a's server yet
   ASSERT_TRUE(await(a->create(root + "/eph", "", {CreateMode::kEphemeral}, use_future)).ok());
   // Three session timeouts without a request: nothing may happen to the connection.
   bool changed = wait_until(
@@ -65,6 +66,7 @@ TEST(States, CloseEndsTheSession) {
   TestClient a, b;
   ASSERT_TRUE(a.connected() && b.connected());
   std::string root = test_root(*b);
+  ASSERT_TRUE(await(a->sync(root, use_future)).ok());  // root is b's: maybe not on a's server yet
   ASSERT_TRUE(await(a->create(root + "/eph", "", {CreateMode::kEphemeral}, use_future)).ok());
   auto closed = await(a->close(use_future));
   ASSERT_TRUE(closed.ok()) << text(closed.error());
@@ -73,6 +75,7 @@ TEST(States, CloseEndsTheSession) {
   EXPECT_EQ(describe(a.states()),
             describe({ConnectionState::kConnected, ConnectionState::kClosed}));
   // Its ephemerals went with the close (not at a timeout).
+  ASSERT_TRUE(await(b->sync(root, use_future)).ok());
   EXPECT_EQ(await(b->exists(root + "/eph", nullptr, use_future)).error(), ErrorCode::kNoNode);
 
   // Calls after close: ZCLOSING (the client is unusable). Closing again is harmless.
@@ -134,6 +137,7 @@ TEST(States, DestroyingTheClientClosesItsSession) {
   TestClient a({.timeout = 10s}), b;
   ASSERT_TRUE(a.connected() && b.connected());
   std::string root = test_root(*b);
+  ASSERT_TRUE(await(a->sync(root, use_future)).ok());  // root is b's: maybe not on a's server yet
   ASSERT_TRUE(await(a->create(root + "/eph", "", {CreateMode::kEphemeral}, use_future)).ok());
   auto destroyed_at = Clock::now();
   a.destroy_client();  // the io_context keeps running

@@ -34,6 +34,8 @@ class Watches : public ::testing::Test {
     root = test_root(*c);
     ASSERT_TRUE(await(c->create(root + "/n", "0", {}, use_future)).ok());
     n = root + "/n";
+    // w may be on another server: it reads what c wrote only after a sync.
+    ASSERT_TRUE(await(w->sync(root, use_future)).ok());
   }
   // Logs first: they outlive the clients that call them.
   EventLog log, log2;
