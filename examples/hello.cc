@@ -1,12 +1,12 @@
 // hello HOSTS: connects, creates /hello-<pid> (ephemeral), reads it back with a watch,
 // changes it, and prints the watch event: the client library from a C++20 coroutine.
+#include <corral/client/client.h>
 #include <unistd.h>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
 #include <asio/use_awaitable.hpp>
-#include <corral/client/client.h>
 #include <cstdio>
 #include <string>
 

@@ -23,6 +23,7 @@
 #include "ensemble/tree/data_tree.h"
 #include "ensemble/tree/txn.h"
 #include "ensemble/tree/txn_prep.h"
+#include "tests/ensemble/storage_support.h"
 #include "wire/jute.h"
 
 namespace corral::storage {
@@ -49,104 +50,6 @@ const wire::AclList kLocalAcl{{perms::kAll & ~perms::kDelete, {"ip", "127.0.0.1"
 
 // ---- helpers ----------------------------------------------------------------------------------
 
-/// A temporary directory, removed with its contents.
-class TempDir {
- public:
-  TempDir() {
-    char tmpl[] = "/tmp/corral-state-image-test.XXXXXX";
-    path_ = mkdtemp(tmpl);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-/// The single integer a query returns (-1 when it returns nothing).
-int64_t raw_int(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* stmt = nullptr;
-  int64_t out = -1;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK &&
-      sqlite3_step(stmt) == SQLITE_ROW)
-    out = sqlite3_column_int64(stmt, 0);
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
-  return out;
-}
-
-/// An ACL list as text, for failure messages.
-std::string describe(const wire::AclList& acl) {
-  std::ostringstream s;
-  for (const auto& a : acl) s << a.id.scheme << ":" << a.id.id << "=" << a.perms << " ";
-  return s.str();
-}
-
-/// A Stat as text, for failure messages.
-std::string describe(const wire::Stat& st) {
-  std::ostringstream s;
-  s << std::hex << "czxid=" << st.czxid << " mzxid=" << st.mzxid << " pzxid=" << st.pzxid
-    << std::dec << " ctime=" << st.ctime << " mtime=" << st.mtime << " version=" << st.version
-    << " cversion=" << st.cversion << " aversion=" << st.aversion << " owner=" << st.ephemeral_owner
-    << " len=" << st.data_length << " children=" << st.num_children;
-  return s.str();
-}
-
-/// Every observable part of two trees is equal: paths, data, null flags, ACLs, every Stat
-/// field, the stored counters, children, the indexes of ephemerals, containers and TTL
-/// nodes, and the last zxid.
-::testing::AssertionResult same_tree(const DataTree& want, const DataTree& got) {
-  auto fail = [](const std::string& what) { return ::testing::AssertionFailure() << what; };
-  auto want_paths = want.paths();
-  auto got_paths = got.paths();
-  if (want_paths != got_paths) {
-    std::set<std::string> w(want_paths.begin(), want_paths.end());
-    std::set<std::string> g(got_paths.begin(), got_paths.end());
-    std::ostringstream s;
-    s << "paths differ;";
-    for (const auto& p : w)
-      if (!g.count(p)) s << " missing " << p << ";";
-    for (const auto& p : g)
-      if (!w.count(p)) s << " extra " << p << ";";
-    return fail(s.str());
-  }
-  for (const auto& p : want_paths) {
-    const tree::Node* a = want.find(p);
-    const tree::Node* b = got.find(p);
-    if (!a || !b) return fail("node vanished: " + p);
-    if (a->data != b->data) return fail("data differs at " + p);
-    if (a->data_null != b->data_null) return fail("null flag differs at " + p);
-    if (*a->acl != *b->acl)
-      return fail("ACL differs at " + p + ": want " + describe(*a->acl) + " got " +
-                  describe(*b->acl));
-    if (!(a->stat() == b->stat()))
-      return fail("Stat differs at " + p + ":\n want " + describe(a->stat()) + "\n  got " +
-                  describe(b->stat()));
-    if (a->cversion != b->cversion || a->ephemeral_owner != b->ephemeral_owner)
-      return fail("stored cversion/owner differs at " + p);
-    if (a->children != b->children) return fail("children differ at " + p);
-  }
-  if (want.containers() != got.containers()) return fail("containers() differs");
-  if (want.ttl_nodes() != got.ttl_nodes()) return fail("ttl_nodes() differs");
-  if (want.ephemeral_counts() != got.ephemeral_counts()) return fail("ephemeral_counts() differs");
-  for (const auto& [session, count] : want.ephemeral_counts())
-    if (want.ephemerals(session) != got.ephemerals(session))
-      return fail("ephemerals(" + std::to_string(session) + ") differs");
-  if (want.node_count() != got.node_count()) return fail("node_count() differs");
-  if (want.data_bytes() != got.data_bytes())
-    return fail("data_bytes() differs: want " + std::to_string(want.data_bytes()) + " got " +
-                std::to_string(got.data_bytes()));
-  if (want.last_zxid() != got.last_zxid())
-    return fail("last_zxid() differs: want " + zxid_text(want.last_zxid()) + " got " +
-                zxid_text(got.last_zxid()));
-  return ::testing::AssertionSuccess();
-}
-
 /// Session rows are equal, as sets keyed by id.
 ::testing::AssertionResult same_sessions(const std::vector<SessionRow>& want,
                                          const std::vector<SessionRow>& got) {
@@ -161,69 +64,6 @@ std::string describe(const wire::Stat& st) {
       return ::testing::AssertionFailure() << "session " << s.id << " differs";
   }
   return ::testing::AssertionSuccess();
-}
-
-/// Every field of two txns is equal.
-void expect_same_txn(const Txn& want, const Txn& got) {
-  EXPECT_EQ(want.session_id, got.session_id);
-  EXPECT_EQ(want.cxid, got.cxid);
-  EXPECT_EQ(want.zxid, got.zxid);
-  EXPECT_EQ(want.time_ms, got.time_ms);
-  EXPECT_EQ(want.type, got.type);
-  EXPECT_EQ(want.session_timeout_ms, got.session_timeout_ms);
-  EXPECT_EQ(want.session_passwd, got.session_passwd);
-  EXPECT_EQ(want.err, got.err);
-  ASSERT_EQ(want.ops.size(), got.ops.size());
-  for (size_t i = 0; i < want.ops.size(); ++i) {
-    EXPECT_EQ(want.ops[i].type, got.ops[i].type) << i;
-    EXPECT_EQ(want.ops[i].path, got.ops[i].path) << i;
-    EXPECT_EQ(want.ops[i].data, got.ops[i].data) << i;
-    EXPECT_EQ(want.ops[i].data_null, got.ops[i].data_null) << i;
-    EXPECT_EQ(want.ops[i].acl, got.ops[i].acl) << i;
-    EXPECT_EQ(want.ops[i].ephemeral_owner, got.ops[i].ephemeral_owner) << i;
-    EXPECT_EQ(want.ops[i].version, got.ops[i].version) << i;
-    EXPECT_EQ(want.ops[i].parent_cversion, got.ops[i].parent_cversion) << i;
-  }
-}
-
-/// Every logged txn after `after`, in zxid order.
-std::vector<Txn> read_all(const Database& db, int64_t after = 0) {
-  std::vector<Txn> out;
-  db.read_log(after, [&](Txn t) { out.push_back(std::move(t)); });
-  return out;
-}
-
-/// The zxids of `txns`, in their order.
-std::vector<int64_t> zxids_of(const std::vector<Txn>& txns) {
-  std::vector<int64_t> out;
-  for (const auto& t : txns) out.push_back(t.zxid);
-  return out;
-}
-
-/// A txn that changes nothing (an error txn) at `zxid`.
-Txn error_txn(int64_t zxid) {
-  Txn t;
-  t.zxid = zxid;
-  t.type = OpCode::kError;
-  t.err = ErrorCode::kNoNode;
-  t.session_id = 7;
-  return t;
-}
-
-/// Writes `tree` as a complete (not fuzzy) snapshot with `sessions`; returns its id.
-int64_t write_snapshot(Database& db, const DataTree& tree,
-                       const std::vector<SessionRow>& sessions) {
-  int64_t id = db.begin_snapshot(tree.last_zxid(), sessions);
-  SnapshotWalk walk;
-  int64_t count = 0;
-  while (!walk.done()) {
-    std::vector<SnapshotRow> rows;
-    walk.next(tree, 3, rows);
-    count += static_cast<int64_t>(rows.size());
-    if (!rows.empty()) db.add_snapshot_nodes(id, rows);
-  }
-  db.finish_snapshot(id, tree.last_zxid(), count);
-  return id;
 }
 
 /// A tree changed only through txns TxnPrep makes (as a leader would), keeping those txns
@@ -607,12 +447,12 @@ class StateDatabaseTest : public ::testing::Test {
     old.create("/old/eph", "", CreateMode::kEphemeral, kOpenAcl, 0x0900000000000001);
     Database& d = open();
     d.append(old.txns);
-    write_snapshot(d, old.tree, old.session_rows());
+    write_snapshot(d, old.tree, old.session_rows(), 3);
     size_t logged = old.txns.size();
     old.create("/old/more", "m");
     old.set_data("/old", "changed");
     d.append(std::vector<Txn>(old.txns.begin() + static_cast<long>(logged), old.txns.end()));
-    write_snapshot(d, old.tree, old.session_rows());
+    write_snapshot(d, old.tree, old.session_rows(), 3);
     old.create("/old/after", "");
     d.append({old.txns.back()});
     d.set_meta("acceptedEpoch", 6);
@@ -844,12 +684,12 @@ TEST_F(StateDatabaseTest, RecentTxnsAfterAPurgeStartAtTheLogsStart) {
   b.create("/b", "");
   Database& d = open();
   d.append(b.txns);
-  write_snapshot(d, b.tree, {});
+  write_snapshot(d, b.tree, {}, 3);
   size_t mark = b.txns.size();
   b.create("/c", "");
   b.create("/d", "");
   d.append(std::vector<Txn>(b.txns.begin() + static_cast<long>(mark), b.txns.end()));
-  write_snapshot(d, b.tree, {});
+  write_snapshot(d, b.tree, {}, 3);
   b.create("/e", "");
   d.append({b.txns.back()});
   d.purge(1);
