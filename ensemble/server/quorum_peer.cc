@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <asio/post.hpp>
 #include <chrono>
 #include <cstdlib>
 
@@ -387,16 +386,7 @@ void QuorumPeer::persist(const zab::Ready& ready) {
 
 void QuorumPeer::send_all(std::vector<zab::Message> messages,
                           std::vector<std::pair<int64_t, zab::Notification>> notifications) {
-  for (const auto& [to, n] : notifications) {
-    if (to == config_.my_id) {
-      asio::post(io_, [this, n = n] {
-        peer_.step_election(n, steady_ms());
-        drive();
-      });
-      continue;
-    }
-    election_mesh_->send(to, zab::encode_frame(n));
-  }
+  for (const auto& [to, n] : notifications) election_mesh_->send(to, zab::encode_frame(n));
   for (const auto& m : messages) quorum_mesh_->send(m.to, zab::encode_frame(m));
 }
 
