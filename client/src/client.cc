@@ -84,6 +84,11 @@ int64_t Client::session_id() const { return impl_->session_id(); }
 std::chrono::milliseconds Client::session_timeout() const { return impl_->session_timeout(); }
 std::string Client::server() const { return impl_->server(); }
 asio::any_io_executor Client::event_executor() const { return impl_->event_executor(); }
+asio::any_io_executor Client::executor() const { return impl_->executor(); }
+uint64_t Client::add_state_listener(std::function<void(ConnectionState)> listener) {
+  return impl_->add_state_listener(std::move(listener));
+}
+void Client::remove_state_listener(uint64_t id) { impl_->remove_state_listener(id); }
 
 void Client::create_impl(std::string path, std::string data, CreateOptions options,
                          Done<CreateResult> done) {

@@ -35,7 +35,8 @@ std::string frame_of(int32_t xid, OpCode type, const std::string& body) {
 }  // namespace
 
 ClientImpl::ClientImpl(asio::any_io_executor executor, Options options)
-    : io_(asio::make_strand(executor)),
+    : executor_(executor),
+      io_(asio::make_strand(executor)),
       events_(asio::make_strand(executor)),
       options_(std::move(options)),
       connect_(parse_connect_string(options_.connect_string)),
@@ -67,6 +68,27 @@ void ClientImpl::set_state(ConnectionState s) {
   if (state_.load() == s) return;
   state_ = s;
   if (options_.on_state) post_event([cb = options_.on_state, s] { cb(s); });
+  // Looked up when the event runs: a listener removed meanwhile is not called.
+  post_event([self = shared_from_this(), s] {
+    std::vector<std::function<void(ConnectionState)>> to_call;
+    {
+      std::lock_guard<std::mutex> lock(self->listeners_mu_);
+      for (auto& [id, listener] : self->listeners_) to_call.push_back(listener);
+    }
+    for (auto& listener : to_call) listener(s);
+  });
+}
+
+uint64_t ClientImpl::add_state_listener(std::function<void(ConnectionState)> listener) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  uint64_t id = next_listener_++;
+  listeners_.emplace(id, std::move(listener));
+  return id;
+}
+
+void ClientImpl::remove_state_listener(uint64_t id) {
+  std::lock_guard<std::mutex> lock(listeners_mu_);
+  listeners_.erase(id);
 }
 
 std::chrono::milliseconds ClientImpl::connect_timeout() const {

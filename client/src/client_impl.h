@@ -64,6 +64,12 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   void post_event(std::function<void()> f);
 
   ConnectionState state() const { return state_.load(); }
+  /// The executor the client was made with.
+  asio::any_io_executor executor() const { return executor_; }
+  /// See Client::add_state_listener.
+  uint64_t add_state_listener(std::function<void(ConnectionState)> listener);
+  /// See Client::remove_state_listener.
+  void remove_state_listener(uint64_t id);
   int64_t session_id() const { return session_id_.load(); }
   std::chrono::milliseconds session_timeout() const {
     return std::chrono::milliseconds(negotiated_timeout_ms_.load());
@@ -107,6 +113,7 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   void fail_waiting(ErrorCode err);
   std::chrono::milliseconds connect_timeout() const;
 
+  asio::any_io_executor executor_;
   asio::strand<asio::any_io_executor> io_;
   asio::strand<asio::any_io_executor> events_;
   Options options_;
@@ -154,6 +161,11 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   std::function<void(ErrorCode)> close_done_;
 
   WatchTable watches_;
+
+  // State listeners (recipes), called on the event strand.
+  mutable std::mutex listeners_mu_;
+  uint64_t next_listener_ = 1;
+  std::map<uint64_t, std::function<void(ConnectionState)>> listeners_;
 };
 
 }  // namespace corral::client

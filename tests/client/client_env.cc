@@ -1,5 +1,5 @@
-// client_test's ensemble (a global gtest Environment), its main(), and the helpers of
-// client_env.h.
+// client_test's ensemble (a global gtest Environment) and the helpers of client_env.h
+// (recipes_test uses them too).
 #include "tests/client/client_env.h"
 
 #include <cstdio>
@@ -25,7 +25,7 @@ e2e::Impl target_from_env() {
   return impl;
 }
 
-class EnsembleEnvironment : public ::testing::Environment {
+class EnsembleEnvironmentImpl : public ::testing::Environment {
  public:
   void SetUp() override {
     g_impl = target_from_env();
@@ -60,6 +60,8 @@ class EnsembleEnvironment : public ::testing::Environment {
 };
 
 }  // namespace
+
+::testing::Environment* make_ensemble_environment() { return new EnsembleEnvironmentImpl; }
 
 // ---------------------------------------------------------------- the ensemble
 
@@ -286,9 +288,3 @@ bool read_until(Client& c, const std::string& path, const std::string& data,
 }
 
 }  // namespace corral::client::test
-
-int main(int argc, char** argv) {
-  ::testing::InitGoogleTest(&argc, argv);
-  ::testing::AddGlobalTestEnvironment(new corral::client::test::EnsembleEnvironment);
-  return RUN_ALL_TESTS();
-}

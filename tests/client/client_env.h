@@ -32,6 +32,10 @@ using std::chrono::milliseconds;
 
 // ---------------------------------------------------------------- the ensemble
 
+/// The gtest Environment that starts the ensemble (CLIENT_TARGET picks the server); main()
+/// adds it with ::testing::AddGlobalTestEnvironment.
+::testing::Environment* make_ensemble_environment();
+
 /// The ensemble started for this run (by the global environment in client_env.cc).
 e2e::Ensemble& ensemble();
 /// True when CLIENT_TARGET=zookeeper.

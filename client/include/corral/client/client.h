@@ -69,6 +69,15 @@ class Client {
   std::chrono::milliseconds session_timeout() const;
   /// "host:port" of the server the session is connected to, or empty.
   std::string server() const;
+  /// The executor the client was made with (recipes run their timers on it).
+  asio::any_io_executor executor() const;
+
+  /// Calls `listener` with every later state change, on the event strand, in order with
+  /// watch events and Options::on_state (recipes use it to learn that a lock or a leadership
+  /// is no longer safe). Returns an id for remove_state_listener.
+  uint64_t add_state_listener(std::function<void(ConnectionState)> listener);
+  /// Stops calling the listener `id`; a change already posted may still reach it.
+  void remove_state_listener(uint64_t id);
 
   /// create2: the node's actual path and Stat.
   template <typename Token>

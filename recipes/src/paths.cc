@@ -1,0 +1,56 @@
+#include "paths.h"
+
+#include "corral/recipes/node_names.h"
+
+namespace corral::recipes::detail {
+
+using client::CreateMode;
+using client::CreateResult;
+
+awaitable<ErrorCode> ensure_path(Client& client, std::string path, bool container) {
+  if (path == "/") co_return ErrorCode::kOk;
+  auto there = co_await retrying([&] { return client.exists(path, nullptr, use_awaitable); });
+  if (there.ok()) co_return ErrorCode::kOk;
+  if (there.error() != ErrorCode::kNoNode) co_return there.error();
+  auto up = co_await ensure_path(client, parent_path(path), container);
+  if (up != ErrorCode::kOk) co_return up;
+  client::CreateOptions options(container ? CreateMode::kContainer : CreateMode::kPersistent);
+  auto made = co_await retrying([&] { return client.create(path, "", options, use_awaitable); });
+  if (made.error() == ErrorCode::kUnimplemented && container) {
+    client::CreateOptions plain(CreateMode::kPersistent);
+    made = co_await retrying([&] { return client.create(path, "", plain, use_awaitable); });
+  }
+  if (made.ok() || made.error() == ErrorCode::kNodeExists) co_return ErrorCode::kOk;
+  co_return made.error();
+}
+
+awaitable<Result<CreateResult>> create_with_parents(Client& client, std::string path,
+                                                    std::string data, CreateMode mode) {
+  client::CreateOptions options(mode);
+  bool idempotent = !client::is_sequential(mode) && !client::is_ephemeral(mode);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    auto made =
+        idempotent
+            ? co_await retrying([&] { return client.create(path, data, options, use_awaitable); })
+            : co_await client.create(path, data, options, use_awaitable);
+    if (made.error() != ErrorCode::kNoNode) co_return made;
+    auto up = co_await ensure_path(client, parent_path(path));
+    if (up != ErrorCode::kOk) co_return up;
+  }
+  // The parent is a container that was reaped between ensure_path and the create: once more.
+  co_return co_await client.create(path, data, options, use_awaitable);
+}
+
+awaitable<Result<CreateResult>> create_protected_with_parents(Client& client, std::string path,
+                                                              std::string data, CreateMode mode) {
+  client::CreateOptions options(mode);
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto made = co_await client.create_protected(path, data, options, use_awaitable);
+    if (made.error() != ErrorCode::kNoNode) co_return made;
+    auto up = co_await ensure_path(client, parent_path(path));
+    if (up != ErrorCode::kOk) co_return up;
+  }
+  co_return ErrorCode::kNoNode;
+}
+
+}  // namespace corral::recipes::detail

@@ -1,0 +1,28 @@
+// Creating a recipe's parent nodes (internal).
+#pragma once
+
+#include <string>
+
+#include "coro.h"
+
+namespace corral::recipes::detail {
+
+/// Makes sure `path` and its ancestors exist: missing ones are created as containers (the
+/// server removes them once empty, so recipes leave no litter), or as persistent nodes
+/// when the server has no containers. Retries connection losses. kOk when it exists.
+awaitable<ErrorCode> ensure_path(Client& client, std::string path, bool container = true);
+
+/// Creates `path` (mode, data) after making sure its parent exists; the Result of the create
+/// (ZNODEEXISTS passed through). Retries connection losses for non-sequential persistent
+/// nodes only (their create is idempotent: a lost reply shows up as ZNODEEXISTS).
+awaitable<Result<client::CreateResult>> create_with_parents(Client& client, std::string path,
+                                                            std::string data,
+                                                            client::CreateMode mode);
+
+/// create_protected (a lost reply is found, not duplicated) after making sure the parent exists.
+awaitable<Result<client::CreateResult>> create_protected_with_parents(Client& client,
+                                                                      std::string path,
+                                                                      std::string data,
+                                                                      client::CreateMode mode);
+
+}  // namespace corral::recipes::detail
