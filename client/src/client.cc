@@ -2,6 +2,8 @@
 // decodes its reply into a Result; ClientImpl does the rest.
 #include "corral/client/client.h"
 
+#include <utility>
+
 #include "client_impl.h"
 
 namespace corral::client {
@@ -85,10 +87,30 @@ std::chrono::milliseconds Client::session_timeout() const { return impl_->sessio
 std::string Client::server() const { return impl_->server(); }
 asio::any_io_executor Client::event_executor() const { return impl_->event_executor(); }
 asio::any_io_executor Client::executor() const { return impl_->executor(); }
-uint64_t Client::add_state_listener(std::function<void(ConnectionState)> listener) {
-  return impl_->add_state_listener(std::move(listener));
+StateSubscription Client::subscribe_state(std::function<void(ConnectionState)> listener) {
+  StateSubscription sub;
+  sub.impl_ = impl_;
+  sub.id_ = impl_->add_state_listener(std::move(listener));
+  return sub;
 }
-void Client::remove_state_listener(uint64_t id) { impl_->remove_state_listener(id); }
+
+StateSubscription::StateSubscription(StateSubscription&& other) noexcept
+    : impl_(std::move(other.impl_)), id_(std::exchange(other.id_, 0)) {}
+
+StateSubscription& StateSubscription::operator=(StateSubscription&& other) noexcept {
+  if (this != &other) {
+    reset();
+    impl_ = std::move(other.impl_);
+    id_ = std::exchange(other.id_, 0);
+  }
+  return *this;
+}
+
+void StateSubscription::reset() {
+  if (auto impl = impl_.lock(); impl && id_) impl->remove_state_listener(id_);
+  impl_.reset();
+  id_ = 0;
+}
 
 void Client::create_impl(std::string path, std::string data, CreateOptions options,
                          Done<CreateResult> done) {

@@ -103,6 +103,11 @@ auto retrying(Op op, client::RetryPolicy policy = {}) -> decltype(op()) {
   }
 }
 
+/// For cleanup that must happen while the session lives (removing a lock node): retried
+/// across connection losses until the session is back or gone.
+inline constexpr client::RetryPolicy kUntilSessionEnds{1 << 30, std::chrono::milliseconds(50),
+                                                       std::chrono::milliseconds(1000)};
+
 /// True for the errors after which the session is gone for good.
 inline bool session_gone(ErrorCode e) {
   return e == ErrorCode::kSessionExpired || e == ErrorCode::kClosing || e == ErrorCode::kAuthFailed;

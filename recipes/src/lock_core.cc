@@ -29,13 +29,9 @@ LockCore::LockCore(Client& client, Strand strand, std::string dir, std::string s
       rule_(std::move(rule)),
       wake_(std::make_shared<Signal>(strand_)) {}
 
-LockCore::~LockCore() {
-  if (listener_id_) client_.remove_state_listener(listener_id_);
-}
-
 void LockCore::start() {
   std::weak_ptr<LockCore> weak = shared_from_this();
-  listener_id_ = client_.add_state_listener([weak](ConnectionState s) {
+  subscription_ = client_.subscribe_state([weak](ConnectionState s) {
     if (auto self = weak.lock()) asio::post(self->strand_, [self, s] { self->on_state(s); });
   });
 }
@@ -151,7 +147,8 @@ awaitable<Result<Grant>> LockCore::contend(Clock::time_point deadline, uint64_t 
 awaitable<ErrorCode> LockCore::remove_node() {
   if (node_.empty()) co_return ErrorCode::kOk;
   std::string node = std::exchange(node_, "");
-  auto r = co_await retrying([&] { return client_.remove(node, -1, use_awaitable); });
+  auto r =
+      co_await retrying([&] { return client_.remove(node, -1, use_awaitable); }, kUntilSessionEnds);
   // ZNONODE after a retried delete: the first one went through.
   co_return r.error() == ErrorCode::kNoNode ? ErrorCode::kOk : r.error();
 }
@@ -184,22 +181,21 @@ void LockCore::cancel() {
 }
 
 void LockCore::close(Done<void> done) {
-  spawn<void>(
-      strand_,
-      [](std::shared_ptr<LockCore> self) -> awaitable<Result<void>> {
-        self->closed_ = true;
-        ++self->cancel_epoch_;
-        self->wake_->notify();
-        // A contend in progress removes its own node when it sees the cancel.
-        while (self->busy_) {
-          uint64_t seen = self->wake_->generation();
-          co_await self->wake_->wait(seen, Clock::time_point::max());
-        }
-        self->holds_ = 0;
-        if (self->lost_) co_return ErrorCode::kOk;
-        co_return co_await self->remove_node();
-      }(shared_from_this()),
-      std::move(done));
+  spawn<void>(strand_, holding(shared_from_this(), close_on_strand()), std::move(done));
+}
+
+awaitable<Result<void>> LockCore::close_on_strand() {
+  closed_ = true;
+  ++cancel_epoch_;
+  wake_->notify();
+  // A contend in progress removes its own node when it sees the cancel.
+  while (busy_) {
+    uint64_t seen = wake_->generation();
+    co_await wake_->wait(seen, Clock::time_point::max());
+  }
+  holds_ = 0;
+  if (lost_) co_return ErrorCode::kOk;
+  co_return co_await remove_node();
 }
 
 void LockCore::contenders(Done<std::vector<std::string>> done) {

@@ -41,7 +41,6 @@ class LockCore : public std::enable_shared_from_this<LockCore> {
   /// coroutines shares its strand with the lock).
   LockCore(Client& client, Strand strand, std::string dir, std::string stem, std::string data,
            QueueRule rule);
-  ~LockCore();
 
   /// Registers with the client's state changes; call once, after construction.
   void start();
@@ -68,6 +67,8 @@ class LockCore : public std::enable_shared_from_this<LockCore> {
   awaitable<Result<Grant>> acquire_on_strand(std::chrono::milliseconds timeout);
   /// The coroutine behind release (on the strand).
   awaitable<Result<void>> release_on_strand();
+  /// The coroutine behind close (on the strand).
+  awaitable<Result<void>> close_on_strand();
 
  private:
   awaitable<Result<Grant>> contend(Clock::time_point deadline, uint64_t cancel_epoch);
@@ -79,7 +80,7 @@ class LockCore : public std::enable_shared_from_this<LockCore> {
   Strand strand_;
   std::string dir_, stem_, data_;
   QueueRule rule_;
-  uint64_t listener_id_ = 0;
+  client::StateSubscription subscription_;
 
   // On the strand.
   std::string node_;

@@ -25,14 +25,10 @@ class SemaphoreCore : public std::enable_shared_from_this<SemaphoreCore> {
                                          QueueRule{{"-lock-"}, first_in_line})),
         wake_(std::make_shared<Signal>(strand_)) {}
 
-  ~SemaphoreCore() {
-    if (listener_id_) client_.remove_state_listener(listener_id_);
-  }
-
   void start() {
     lock_->start();
     std::weak_ptr<SemaphoreCore> weak = shared_from_this();
-    listener_id_ = client_.add_state_listener([weak](ConnectionState s) {
+    subscription_ = client_.subscribe_state([weak](ConnectionState s) {
       if (auto self = weak.lock()) asio::post(self->strand_, [self, s] { self->on_state(s); });
     });
   }
@@ -126,7 +122,8 @@ class SemaphoreCore : public std::enable_shared_from_this<SemaphoreCore> {
   }
 
   awaitable<ErrorCode> remove(std::string node) {
-    auto r = co_await retrying([&] { return client_.remove(node, -1, use_awaitable); });
+    auto r = co_await retrying([&] { return client_.remove(node, -1, use_awaitable); },
+                               kUntilSessionEnds);
     co_return r.error() == ErrorCode::kNoNode ? ErrorCode::kOk : r.error();
   }
 
@@ -152,7 +149,7 @@ class SemaphoreCore : public std::enable_shared_from_this<SemaphoreCore> {
   std::string id_;
   std::shared_ptr<LockCore> lock_;
   std::shared_ptr<Signal> wake_;
-  uint64_t listener_id_ = 0;
+  client::StateSubscription subscription_;
   // On the strand.
   std::set<std::string> held_;
   uint64_t cancel_epoch_ = 0;

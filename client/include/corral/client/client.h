@@ -47,6 +47,25 @@ struct CreateOptions {
   int64_t ttl_ms = -1;
 };
 
+/// Keeps a state listener (Client::subscribe_state) registered until it is destroyed or
+/// reset; safe to destroy after the Client itself.
+class StateSubscription {
+ public:
+  StateSubscription() = default;
+  ~StateSubscription() { reset(); }
+  StateSubscription(StateSubscription&& other) noexcept;
+  StateSubscription& operator=(StateSubscription&& other) noexcept;
+  StateSubscription(const StateSubscription&) = delete;
+  StateSubscription& operator=(const StateSubscription&) = delete;
+  /// Stops calling the listener; a change already posted may still reach it.
+  void reset();
+
+ private:
+  friend class Client;
+  std::weak_ptr<ClientImpl> impl_;
+  uint64_t id_ = 0;
+};
+
 /// One client session, spread over connections to the ensemble's servers.
 class Client {
  public:
@@ -74,10 +93,8 @@ class Client {
 
   /// Calls `listener` with every later state change, on the event strand, in order with
   /// watch events and Options::on_state (recipes use it to learn that a lock or a leadership
-  /// is no longer safe). Returns an id for remove_state_listener.
-  uint64_t add_state_listener(std::function<void(ConnectionState)> listener);
-  /// Stops calling the listener `id`; a change already posted may still reach it.
-  void remove_state_listener(uint64_t id);
+  /// is no longer safe), until the returned subscription is destroyed or reset.
+  StateSubscription subscribe_state(std::function<void(ConnectionState)> listener);
 
   /// create2: the node's actual path and Stat.
   template <typename Token>
