@@ -3,6 +3,8 @@
 #include <charconv>
 #include <limits>
 
+#include "client/cli/recipe_args.h"
+
 namespace corral::cli {
 namespace {
 
@@ -211,7 +213,7 @@ std::string global_usage() {
          "  -r, --readonly       accept a read-only server\n"
          "  -a, --auth S:A       addauth S A before the command (e.g. digest:user:password)\n"
          "Without a command, corral starts an interactive shell. Commands:\n" +
-         help_text();
+         help_text() + recipe_usage();
 }
 
 GlobalParse parse_global_options(const std::vector<std::string>& argv) {

@@ -15,6 +15,8 @@
 #include "client/cli/args.h"
 #include "client/cli/commands.h"
 #include "client/cli/context.h"
+#include "client/cli/recipe_args.h"
+#include "client/cli/recipe_commands.h"
 #include "client/cli/shell.h"
 #include "corral/client/blocking.h"
 
@@ -70,7 +72,28 @@ std::optional<Invocation> parse_command(const std::vector<std::string>& words) {
   return std::nullopt;
 }
 
+// A recipe command on a fresh session (one-shot only).
+int run_recipe(const GlobalOptions& g) {
+  RecipeParse parsed = parse_recipe_command(g.command);
+  if (!parsed.ok()) {
+    std::cerr << "corral: " << g.command[0] << ": " << parsed.error << "\n" << recipe_usage();
+    return kExitUsage;
+  }
+  Printer out(std::cout, std::cerr, g.json);
+  EventQueue events;
+  std::unique_ptr<client::BlockingClient> client = start_client(session_options(g, events));
+  if (!client->wait_connected(g.timeout)) {
+    std::cerr << "corral: cannot connect to " << g.hosts << " within " << g.timeout.count() << " ms"
+              << std::endl;
+    return kExitNoConnection;
+  }
+  Context ctx{*client, out, events, false};
+  if (!add_auths(ctx, g.auths)) return kExitZooKeeperError;
+  return run_recipe_command(*client, out, parsed.command);
+}
+
 int run(const GlobalOptions& g) {
+  if (!g.command.empty() && is_recipe_command(g.command[0])) return run_recipe(g);
   std::optional<Invocation> inv;
   if (!g.command.empty()) {
     inv = parse_command(g.command);

@@ -10,6 +10,7 @@
 #include "client/cli/events.h"
 #include "client/cli/format.h"
 #include "client/cli/printer.h"
+#include "client/cli/recipe_args.h"
 #include "wire/protocol.h"
 
 namespace corral::cli {
@@ -378,6 +379,60 @@ TEST(EventQueueTest, PopsInOrderAndTimesOut) {
   q.push(Event{});
   q.clear();
   EXPECT_FALSE(q.pop(std::chrono::milliseconds(1)).has_value());
+}
+
+// ---------------------------------------------------------------- recipe commands
+
+RecipeParse recipe(std::vector<std::string> words) { return parse_recipe_command(words); }
+
+TEST(RecipeArgs, LockTakesATimeoutInSecondsAndTheCommandAfterDashDash) {
+  auto r = recipe({"lock", "/locks/a", "--timeout", "2.5", "--", "make", "-j", "--timeout"});
+  ASSERT_TRUE(r.ok()) << r.error;
+  EXPECT_EQ(r.command.verb, RecipeVerb::kLock);
+  EXPECT_EQ(r.command.path, "/locks/a");
+  ASSERT_TRUE(r.command.timeout.has_value());
+  EXPECT_EQ(r.command.timeout->count(), 2500);
+  EXPECT_EQ(r.command.command, (std::vector<std::string>{"make", "-j", "--timeout"}));
+  EXPECT_FALSE(recipe({"lock", "/a", "--", "x"}).command.timeout.has_value());
+}
+
+TEST(RecipeArgs, BadInputIsRefusedWithAReason) {
+  EXPECT_EQ(recipe({"lock", "/a"}).error, "give the command to run after --");
+  EXPECT_NE(recipe({"lock", "a", "--", "x"}).error.find("path must start with /"),
+            std::string::npos);
+  EXPECT_NE(recipe({"lock", "/a", "--timeout", "-1", "--", "x"}).error.find("--timeout"),
+            std::string::npos);
+  EXPECT_NE(recipe({"lock", "/a", "--timeout", "x", "--", "x"}).error.find("--timeout"),
+            std::string::npos);
+  EXPECT_EQ(recipe({"lock", "/a", "--timeout"}).error, "--timeout needs a value");
+  EXPECT_EQ(recipe({"lock", "/a", "--bogus", "--", "x"}).error, "unknown option --bogus");
+  EXPECT_EQ(recipe({"barrier"}).error, "barrier needs a subcommand");
+  EXPECT_EQ(recipe({"barrier", "open", "/b"}).error, "unknown subcommand 'open' of barrier");
+  EXPECT_EQ(recipe({"counter", "add", "/c", "1x"}).error, "counter add needs an integer, got '1x'");
+  EXPECT_EQ(recipe({"group", "ls", "/g", "--", "x"}).error,
+            "this command runs nothing: drop the --");
+  EXPECT_EQ(recipe({"barrier", "wait", "/b", "--list"}).error, "--list is only for elect");
+  EXPECT_EQ(recipe({"group", "join", "/g"}).error, "expected 2 argument(s), got 1");
+}
+
+TEST(RecipeArgs, ElectGroupCounterAndBarrierForms) {
+  auto e = recipe({"elect", "/e", "--data", "node-1", "--", "run"});
+  ASSERT_TRUE(e.ok()) << e.error;
+  EXPECT_EQ(e.command.verb, RecipeVerb::kElect);
+  EXPECT_EQ(e.command.data, "node-1");
+  EXPECT_EQ(recipe({"elect", "--list", "/e"}).command.verb, RecipeVerb::kElectList);
+  auto g = recipe({"group", "join", "/g", "w1", "--data", "{}"});
+  ASSERT_TRUE(g.ok()) << g.error;
+  EXPECT_EQ(g.command.id, "w1");
+  EXPECT_EQ(g.command.data, "{}");
+  auto c = recipe({"counter", "add", "/c", "-5"});
+  ASSERT_TRUE(c.ok()) << c.error;
+  EXPECT_EQ(c.command.delta, -5);
+  EXPECT_EQ(recipe({"barrier", "wait", "/b", "--timeout", "0"}).command.verb,
+            RecipeVerb::kBarrierWait);
+  EXPECT_TRUE(is_recipe_command("lock"));
+  EXPECT_FALSE(is_recipe_command("ls"));
+  EXPECT_NE(global_usage().find("lock PATH [--timeout S] -- COMMAND..."), std::string::npos);
 }
 
 }  // namespace
