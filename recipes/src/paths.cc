@@ -29,10 +29,13 @@ awaitable<Result<CreateResult>> create_with_parents(Client& client, std::string 
   client::CreateOptions options(mode);
   bool idempotent = !client::is_sequential(mode) && !client::is_ephemeral(mode);
   for (int attempt = 0; attempt < 2; ++attempt) {
-    auto made =
-        idempotent
-            ? co_await retrying([&] { return client.create(path, data, options, use_awaitable); })
-            : co_await client.create(path, data, options, use_awaitable);
+    // Not `c ? co_await a : co_await b`: g++ 12 destroys that temporary twice (free(): invalid
+    // pointer), as with GCC bug 100611.
+    Result<CreateResult> made = ErrorCode::kSystemError;
+    if (idempotent)
+      made = co_await retrying([&] { return client.create(path, data, options, use_awaitable); });
+    else
+      made = co_await client.create(path, data, options, use_awaitable);
     if (made.error() != ErrorCode::kNoNode) co_return made;
     auto up = co_await ensure_path(client, parent_path(path));
     if (up != ErrorCode::kOk) co_return up;
