@@ -1,6 +1,7 @@
 #include "corral/recipes/barrier.h"
 
 #include "paths.h"
+#include "waiting_core.h"
 
 namespace corral::recipes {
 namespace detail {
@@ -10,32 +11,13 @@ using client::CreateMode;
 
 /// The barrier's state, on a strand of the client's executor; waiters sleep on `wake`,
 /// which the node's watch, cancel() and the loss of the session notify.
-class BarrierCore : public std::enable_shared_from_this<BarrierCore> {
+class BarrierCore : public WaitingCore, public std::enable_shared_from_this<BarrierCore> {
  public:
-  BarrierCore(Client& client, std::string path)
-      : client(client),
-        strand(asio::make_strand(client.executor())),
-        path(std::move(path)),
-        wake(std::make_shared<Signal>(strand)) {}
+  BarrierCore(Client& client, std::string path) : WaitingCore(client), path(std::move(path)) {}
 
-  void start() {
-    std::weak_ptr<BarrierCore> weak = shared_from_this();
-    subscription = client.subscribe_state([weak](ConnectionState s) {
-      auto self = weak.lock();
-      if (!self || (s != ConnectionState::kLost && s != ConnectionState::kClosed)) return;
-      asio::post(self->strand, [self] {
-        self->lost = true;
-        self->wake->notify();
-      });
-    });
-  }
+  void start() { watch_session(shared_from_this()); }
 
-  void cancel() {
-    asio::post(strand, [self = shared_from_this()] {
-      ++self->cancel_epoch;
-      self->wake->notify();
-    });
-  }
+  void cancel() { cancel_waits(shared_from_this()); }
 
   awaitable<Result<void>> wait(std::chrono::milliseconds timeout) {
     const auto deadline = timeout.count() < 0 ? Clock::time_point::max() : Clock::now() + timeout;
@@ -54,13 +36,7 @@ class BarrierCore : public std::enable_shared_from_this<BarrierCore> {
     }
   }
 
-  Client& client;
-  Strand strand;
   std::string path;
-  std::shared_ptr<Signal> wake;
-  client::StateSubscription subscription;
-  uint64_t cancel_epoch = 0;  // on the strand
-  bool lost = false;          // on the strand
 };
 
 }  // namespace detail

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "paths.h"
+#include "waiting_core.h"
 
 namespace corral::recipes {
 namespace detail {
@@ -15,25 +16,11 @@ using client::CreateMode;
 /// The watched value, on a strand of the client's executor. Every read (the watch's, and
 /// the answer to our own update) goes through apply(), which keeps only values newer than
 /// the newest seen: so listeners never see an old value after a newer one.
-class ConfigCore : public std::enable_shared_from_this<ConfigCore> {
+class ConfigCore : public WaitingCore, public std::enable_shared_from_this<ConfigCore> {
  public:
-  ConfigCore(Client& client, std::string path)
-      : client(client),
-        strand(asio::make_strand(client.executor())),
-        path(std::move(path)),
-        wake(std::make_shared<Signal>(strand)) {}
+  ConfigCore(Client& client, std::string path) : WaitingCore(client), path(std::move(path)) {}
 
-  void start_listening() {
-    std::weak_ptr<ConfigCore> weak = shared_from_this();
-    subscription = client.subscribe_state([weak](ConnectionState s) {
-      auto self = weak.lock();
-      if (!self || (s != ConnectionState::kLost && s != ConnectionState::kClosed)) return;
-      asio::post(self->strand, [self] {
-        self->lost = true;
-        self->wake->notify();
-      });
-    });
-  }
+  void start_listening() { watch_session(shared_from_this()); }
 
   void stop() {
     asio::post(strand, [self = shared_from_this()] {
@@ -140,11 +127,7 @@ class ConfigCore : public std::enable_shared_from_this<ConfigCore> {
     co_return v;
   }
 
-  Client& client;
-  Strand strand;
   const std::string path;
-  std::shared_ptr<Signal> wake;
-  client::StateSubscription subscription;
   mutable std::mutex mu;
   ConfigValue current;  // under mu
   // On the strand.

@@ -6,6 +6,7 @@
 
 #include "corral/recipes/node_names.h"
 #include "paths.h"
+#include "waiting_core.h"
 
 namespace corral::recipes {
 namespace detail {
@@ -42,32 +43,13 @@ std::string nonce() {
 
 /// A queue's takers' shared state, on a strand of the client's executor; takers sleep on
 /// `wake`, notified by the child watch, cancel() and the loss of the session.
-class QueueCore : public std::enable_shared_from_this<QueueCore> {
+class QueueCore : public WaitingCore, public std::enable_shared_from_this<QueueCore> {
  public:
-  QueueCore(Client& client, std::string path)
-      : client(client),
-        strand(asio::make_strand(client.executor())),
-        path(std::move(path)),
-        wake(std::make_shared<Signal>(strand)) {}
+  QueueCore(Client& client, std::string path) : WaitingCore(client), path(std::move(path)) {}
 
-  void start() {
-    std::weak_ptr<QueueCore> weak = shared_from_this();
-    subscription = client.subscribe_state([weak](ConnectionState s) {
-      auto self = weak.lock();
-      if (!self || (s != ConnectionState::kLost && s != ConnectionState::kClosed)) return;
-      asio::post(self->strand, [self] {
-        self->lost = true;
-        self->wake->notify();
-      });
-    });
-  }
+  void start() { watch_session(shared_from_this()); }
 
-  void cancel() {
-    asio::post(strand, [self = shared_from_this()] {
-      ++self->cancel_epoch;
-      self->wake->notify();
-    });
-  }
+  void cancel() { cancel_waits(shared_from_this()); }
 
   awaitable<Result<std::string>> put(std::string data, std::string stem) {
     auto made = co_await create_protected_with_parents(client, join_path(path, stem), data,
@@ -138,14 +120,8 @@ class QueueCore : public std::enable_shared_from_this<QueueCore> {
     co_return std::move(got->data);
   }
 
-  Client& client;
-  Strand strand;
   const std::string path;
-  std::shared_ptr<Signal> wake;
-  client::StateSubscription subscription;
   // On the strand.
-  uint64_t cancel_epoch = 0;
-  bool lost = false;
 };
 
 }  // namespace detail

@@ -5,6 +5,7 @@
 
 #include "corral/recipes/node_names.h"
 #include "paths.h"
+#include "waiting_core.h"
 
 namespace corral::recipes {
 namespace detail {
@@ -24,60 +25,19 @@ std::string random_id() {
   return out;
 }
 
-/// Creates the ephemeral node `path` (with its parents). The create is retried after a
-/// connection loss; a retry that finds the node owned by this session takes it as its own
-/// (a plain ephemeral name has no protected prefix to recognise it by).
-awaitable<ErrorCode> create_own_ephemeral(Client& client, const std::string& path) {
-  for (int attempt = 1;; ++attempt) {
-    auto made = co_await create_with_parents(client, path, "", CreateMode::kEphemeral);
-    if (made.ok()) co_return ErrorCode::kOk;
-    if (made.error() == ErrorCode::kNodeExists) {
-      auto there = co_await retrying([&] { return client.exists(path, nullptr, use_awaitable); });
-      if (there.ok()) {
-        co_return there->ephemeral_owner == client.session_id() ? ErrorCode::kOk
-                                                                : ErrorCode::kNodeExists;
-      }
-      if (there.error() != ErrorCode::kNoNode) co_return there.error();
-      continue;  // gone again meanwhile: create it once more
-    }
-    if (!client::retryable(made.error()) || attempt >= client::RetryPolicy{}.max_attempts)
-      co_return made.error();
-    co_await sleep_for(std::chrono::milliseconds(100 * attempt));
-  }
-}
-
 }  // namespace
 
 /// One member's state, on a strand of the client's executor. `wake` is notified by the
 /// watches (ready, lowest/highest member), cancel() and the loss of the session.
-class DoubleBarrierCore : public std::enable_shared_from_this<DoubleBarrierCore> {
+class DoubleBarrierCore : public WaitingCore,
+                          public std::enable_shared_from_this<DoubleBarrierCore> {
  public:
   DoubleBarrierCore(Client& client, std::string path, int member_count, std::string id)
-      : client(client),
-        strand(asio::make_strand(client.executor())),
-        path(std::move(path)),
-        id(std::move(id)),
-        member_count(member_count),
-        wake(std::make_shared<Signal>(strand)) {}
+      : WaitingCore(client), path(std::move(path)), id(std::move(id)), member_count(member_count) {}
 
-  void start() {
-    std::weak_ptr<DoubleBarrierCore> weak = shared_from_this();
-    subscription = client.subscribe_state([weak](ConnectionState s) {
-      auto self = weak.lock();
-      if (!self || (s != ConnectionState::kLost && s != ConnectionState::kClosed)) return;
-      asio::post(self->strand, [self] {
-        self->lost = true;
-        self->wake->notify();
-      });
-    });
-  }
+  void start() { watch_session(shared_from_this()); }
 
-  void cancel() {
-    asio::post(strand, [self = shared_from_this()] {
-      ++self->cancel_epoch;
-      self->wake->notify();
-    });
-  }
+  void cancel() { cancel_waits(shared_from_this()); }
 
   std::string ours() const { return join_path(path, id); }
   static Clock::time_point deadline_after(std::chrono::milliseconds timeout) {
@@ -100,7 +60,7 @@ class DoubleBarrierCore : public std::enable_shared_from_this<DoubleBarrierCore>
     auto ready = co_await retrying(
         [&] { return client.exists(ready_path, wake->watcher(), use_awaitable); });
     if (!ready && ready.error() != ErrorCode::kNoNode) co_return ready.error();
-    auto joined = co_await create_own_ephemeral(client, ours());
+    auto joined = co_await create_own_ephemeral(client, ours(), "");
     if (joined != ErrorCode::kOk) co_return joined;
     in_barrier = true;
     if (ready.ok()) co_return ErrorCode::kOk;
@@ -184,15 +144,9 @@ class DoubleBarrierCore : public std::enable_shared_from_this<DoubleBarrierCore>
     co_return result;
   }
 
-  Client& client;
-  Strand strand;
   const std::string path, id;
   const int member_count;
-  std::shared_ptr<Signal> wake;
-  client::StateSubscription subscription;
   // On the strand.
-  uint64_t cancel_epoch = 0;
-  bool lost = false;
   bool in_barrier = false;  // our node exists
 };
 

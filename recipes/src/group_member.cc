@@ -6,6 +6,7 @@
 
 #include "corral/recipes/node_names.h"
 #include "paths.h"
+#include "waiting_core.h"
 
 namespace corral::recipes {
 namespace detail {
@@ -14,28 +15,6 @@ using client::ConnectionState;
 using client::CreateMode;
 
 namespace {
-
-/// Creates the ephemeral node `path` (with its parents), retried after a connection loss;
-/// a retry that finds the node owned by this session takes it as its own.
-awaitable<ErrorCode> create_own_ephemeral(Client& client, const std::string& path,
-                                          const std::string& data) {
-  for (int attempt = 1;; ++attempt) {
-    auto made = co_await create_with_parents(client, path, data, CreateMode::kEphemeral);
-    if (made.ok()) co_return ErrorCode::kOk;
-    if (made.error() == ErrorCode::kNodeExists) {
-      auto there = co_await retrying([&] { return client.exists(path, nullptr, use_awaitable); });
-      if (there.ok()) {
-        co_return there->ephemeral_owner == client.session_id() ? ErrorCode::kOk
-                                                                : ErrorCode::kNodeExists;
-      }
-      if (there.error() != ErrorCode::kNoNode) co_return there.error();
-      continue;  // gone again meanwhile: create it once more
-    }
-    if (!client::retryable(made.error()) || attempt >= client::RetryPolicy{}.max_attempts)
-      co_return made.error();
-    co_await sleep_for(std::chrono::milliseconds(100 * attempt));
-  }
-}
 
 /// The data of each of `ids` under `path`, by id; members gone meanwhile are left out.
 awaitable<Result<std::vector<Member>>> read_members(Client& client, std::string path,
@@ -62,28 +41,17 @@ awaitable<Result<std::vector<Member>>> list_members(Client& client, std::string 
 }  // namespace
 
 /// The member's node and the watch loop, on a strand of the client's executor.
-class GroupCore : public std::enable_shared_from_this<GroupCore> {
+class GroupCore : public WaitingCore, public std::enable_shared_from_this<GroupCore> {
  public:
   GroupCore(Client& client, std::string path, std::string id, std::string data)
-      : client(client),
-        strand(asio::make_strand(client.executor())),
+      : WaitingCore(client),
         path(std::move(path)),
         node(join_path(this->path, id)),
-        data(std::move(data)),
-        wake(std::make_shared<Signal>(strand)) {}
+        data(std::move(data)) {}
 
-  void start() {
-    std::weak_ptr<GroupCore> weak = shared_from_this();
-    subscription = client.subscribe_state([weak](ConnectionState s) {
-      auto self = weak.lock();
-      if (!self || (s != ConnectionState::kLost && s != ConnectionState::kClosed)) return;
-      self->joined = false;  // the session's ephemerals are gone
-      asio::post(self->strand, [self] {
-        self->lost = true;
-        self->wake->notify();
-      });
-    });
-  }
+  void start() { watch_session(shared_from_this()); }
+
+  void on_session_lost() override { joined = false; }
 
   /// Stops the watch loop (its listener is not called again).
   void stop() {
@@ -156,15 +124,11 @@ class GroupCore : public std::enable_shared_from_this<GroupCore> {
     co_return change;
   }
 
-  Client& client;
-  Strand strand;
   const std::string path, node, data;
-  std::shared_ptr<Signal> wake;
-  client::StateSubscription subscription;
   std::atomic<bool> joined{false};
   // On the strand.
   GroupListener listener;
-  bool watching = false, stopped = false, lost = false;
+  bool watching = false, stopped = false;
 };
 
 }  // namespace detail

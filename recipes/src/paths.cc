@@ -56,4 +56,24 @@ awaitable<Result<CreateResult>> create_protected_with_parents(Client& client, st
   co_return ErrorCode::kNoNode;
 }
 
+awaitable<ErrorCode> create_own_ephemeral(Client& client, const std::string& path,
+                                          const std::string& data) {
+  for (int attempt = 1;; ++attempt) {
+    auto made = co_await create_with_parents(client, path, data, CreateMode::kEphemeral);
+    if (made.ok()) co_return ErrorCode::kOk;
+    if (made.error() == ErrorCode::kNodeExists) {
+      auto there = co_await retrying([&] { return client.exists(path, nullptr, use_awaitable); });
+      if (there.ok()) {
+        co_return there->ephemeral_owner == client.session_id() ? ErrorCode::kOk
+                                                                : ErrorCode::kNodeExists;
+      }
+      if (there.error() != ErrorCode::kNoNode) co_return there.error();
+      continue;  // gone again meanwhile: create it once more
+    }
+    if (!client::retryable(made.error()) || attempt >= client::RetryPolicy{}.max_attempts)
+      co_return made.error();
+    co_await sleep_for(std::chrono::milliseconds(100 * attempt));
+  }
+}
+
 }  // namespace corral::recipes::detail

@@ -25,4 +25,11 @@ awaitable<Result<client::CreateResult>> create_protected_with_parents(Client& cl
                                                                       std::string data,
                                                                       client::CreateMode mode);
 
+/// Creates the ephemeral node `path` with `data` (and its parents), retried after a
+/// connection loss; a retry that finds the node owned by this session takes it as its own (a
+/// plain ephemeral name has no protected prefix to recognise it by). ZNODEEXISTS when another
+/// session owns it.
+awaitable<ErrorCode> create_own_ephemeral(Client& client, const std::string& path,
+                                          const std::string& data);
+
 }  // namespace corral::recipes::detail
