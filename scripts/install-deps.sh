@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything Corral needs to build and test on Debian 12.
-# Apache ZooKeeper 3.8 is installed only as the oracle for compat tests.
+# Apache ZooKeeper 3.8 is installed only as the oracle for compat tests; python3-kazoo only for
+# the kazoo interop test (tests/recipes/kazoo_interop_test.py).
 set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config
@@ -8,7 +9,7 @@ packages=(
   libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libedit-dev
   clang libclang-rt-14-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev default-jre-headless
-  netcat-openbsd procps sqlite3 python3
+  netcat-openbsd procps sqlite3 python3 python3-kazoo
 )
 missing=()
 for p in "${packages[@]}"; do
