@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `cmake --install` of the build into a temporary prefix, then examples/ configured with
-# find_package(Corral) against that prefix, built, and run against a standalone corral-server.
+# find_package(Corral) against that prefix, built (hello on Corral::client, the recipe examples on
+# Corral::recipes), and run against a standalone corral-server.
 #   tests/install/install_test.sh BUILD_DIR
 set -euo pipefail
 build=$(cd "$1" && pwd)
@@ -15,7 +16,7 @@ trap cleanup EXIT
 
 cmake --install "$build" --prefix "$work/prefix" > "$work/install.log"
 for f in include/corral/client/client.h include/corral/wire/records.h \
-  lib/cmake/Corral/CorralConfig.cmake; do
+  include/corral/recipes/mutex.h lib/cmake/Corral/CorralConfig.cmake; do
   [[ -f $work/prefix/$f ]] || { echo "FAIL: $f not installed"; exit 1; }
 done
 cmake -S "$root/examples" -B "$work/examples" -G Ninja -DCMAKE_BUILD_TYPE=Release \
@@ -42,4 +43,18 @@ echo "$out"
 grep -q "= hello (version 0)" <<<"$out" || { echo "FAIL: hello did not read its node"; exit 1; }
 grep -q "watch: event 3 on /hello-" <<<"$out" || { echo "FAIL: no watch event"; exit 1; }
 grep -q "set: ZOK, version 1" <<<"$out" || { echo "FAIL: set did not succeed"; exit 1; }
-echo "PASS: installed Corral::client used by examples/"
+
+out=$(timeout 30 "$work/examples/lock" "127.0.0.1:$port") || { echo "FAIL: lock: $out"; exit 1; }
+echo "$out"
+grep -Eq "^first holds /examples/lock-[0-9]+/_c_[0-9a-f]{16}-lock-[0-9]{10}, fencing token [0-9]+$" \
+  <<<"$out" || { echo "FAIL: lock did not take the lock"; exit 1; }
+grep -q "^second tries: ZOPERATIONTIMEOUT$" <<<"$out" || { echo "FAIL: the lock was not exclusive"; exit 1; }
+grep -Eq "^second holds, fencing token [0-9]+ \(larger\)$" <<<"$out" ||
+  { echo "FAIL: no larger fencing token"; exit 1; }
+out=$(timeout 30 "$work/examples/counter" "127.0.0.1:$port") ||
+  { echo "FAIL: counter: $out"; exit 1; }
+echo "$out"
+grep -q "^counter: 3 at version 1$" <<<"$out" || { echo "FAIL: counter did not count"; exit 1; }
+grep -q "^compare_and_set at version 0: ZBADVERSION$" <<<"$out" ||
+  { echo "FAIL: a stale compare_and_set was not refused"; exit 1; }
+echo "PASS: installed Corral::client and Corral::recipes used by examples/"
