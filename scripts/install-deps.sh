@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Corral needs to build and test on Debian 12.
 # Apache ZooKeeper 3.8 is installed only as the oracle for compat tests; python3-kazoo only for
-# the kazoo interop test (tests/recipes/kazoo_interop_test.py).
+# the kazoo interop test (tests/recipes/kazoo_interop_test.py); chromium and Node.js (with
+# npm, for playwright-core) only for the dashboard's browser test (tests/web).
 set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config
@@ -10,6 +11,7 @@ packages=(
   clang libclang-rt-14-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev default-jre-headless
   netcat-openbsd procps sqlite3 python3 python3-kazoo
+  chromium fonts-dejavu-core nodejs
 )
 missing=()
 for p in "${packages[@]}"; do
@@ -20,4 +22,10 @@ if ((${#missing[@]})); then
   [[ $(id -u) -ne 0 ]] && SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}"
+fi
+# npm comes with NodeSource's nodejs; Debian's nodejs needs Debian's npm package beside it.
+if ! command -v npm >/dev/null; then
+  SUDO=""
+  [[ $(id -u) -ne 0 ]] && SUDO=sudo
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq npm
 fi

@@ -96,9 +96,7 @@ int run_elect(client::Client& c, Printer& out, const RecipeCommand& cmd) {
 }
 
 int list_election(client::Client& c, Printer& out, const RecipeCommand& cmd) {
-  std::promise<client::Result<std::vector<recipes::Participant>>> p;
-  recipes::LeaderLatch::list(c, cmd.path, [&p](auto r) { p.set_value(std::move(r)); });
-  auto all = p.get_future().get();
+  auto all = recipes::LeaderLatch::list(c, cmd.path, asio::use_future).get();
   if (!all) return fail(out, "elect --list", cmd.path, all.error());
   nlohmann::json rows = nlohmann::json::array();
   std::string text;

@@ -22,6 +22,10 @@ class BarrierCore : public WaitingCore, public std::enable_shared_from_this<Barr
   awaitable<Result<void>> wait(std::chrono::milliseconds timeout) {
     const auto deadline = timeout.count() < 0 ? Clock::time_point::max() : Clock::now() + timeout;
     const uint64_t epoch = cancel_epoch;
+    // Our server may not have applied a set() made through another one yet: catch up first,
+    // or a barrier set a moment ago would look open.
+    auto synced = co_await retrying([&] { return client.sync(path, use_awaitable); });
+    if (!synced) co_return synced.error();
     for (;;) {
       const uint64_t seen = wake->generation();
       if (epoch != cancel_epoch) co_return ErrorCode::kClosing;

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <vector>
 
+#include "listener_slot.h"
 #include "paths.h"
 #include "waiting_core.h"
 
@@ -22,10 +23,11 @@ class ConfigCore : public WaitingCore, public std::enable_shared_from_this<Confi
 
   void start_listening() { watch_session(shared_from_this()); }
 
+  /// Stops watching; once it returns no listener call is under way or will start.
   void stop() {
+    listeners.clear();
     asio::post(strand, [self = shared_from_this()] {
       self->stopped = true;
-      self->listeners.clear();
       self->wake->notify();
     });
   }
@@ -44,7 +46,7 @@ class ConfigCore : public WaitingCore, public std::enable_shared_from_this<Confi
       std::lock_guard lock(mu);
       current = v;
     }
-    for (auto& l : listeners) l(v);
+    listeners.call(v);
   }
 
   /// Reads the node, leaving a watch for its next change (or creation), and applies it.
@@ -70,6 +72,12 @@ class ConfigCore : public WaitingCore, public std::enable_shared_from_this<Confi
   awaitable<Result<ConfigValue>> start() {
     if (started) co_return value();
     started = true;  // a second start() meanwhile starts no second watch loop
+    // Start from the latest value, not from a lagging server's older one.
+    auto synced = co_await retrying([&] { return client.sync(path, use_awaitable); });
+    if (!synced) {
+      started = false;
+      co_return synced.error();
+    }
     uint64_t seen = wake->generation();
     auto loaded_now = co_await load();
     if (loaded_now != ErrorCode::kOk) {
@@ -131,9 +139,9 @@ class ConfigCore : public WaitingCore, public std::enable_shared_from_this<Confi
   mutable std::mutex mu;
   ConfigValue current;  // under mu
   // On the strand.
-  std::vector<ConfigListener> listeners;
+  ListenerSlot<const ConfigValue&> listeners;
   int64_t newest_mzxid = 0;
-  bool loaded = false, started = false, stopped = false, lost = false;
+  bool loaded = false, started = false, stopped = false;
 };
 
 }  // namespace detail
@@ -171,11 +179,7 @@ void ConfigNode::update_impl(int32_t expected_version, std::string data, Done<Co
       std::move(done));
 }
 
-void ConfigNode::on_change(ConfigListener listener) {
-  asio::post(core_->strand, [core = core_, l = std::move(listener)]() mutable {
-    core->listeners.push_back(std::move(l));
-  });
-}
+void ConfigNode::on_change(ConfigListener listener) { core_->listeners.add(std::move(listener)); }
 
 ConfigValue ConfigNode::current() const { return core_->value(); }
 

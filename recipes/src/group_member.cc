@@ -5,6 +5,7 @@
 #include <map>
 
 #include "corral/recipes/node_names.h"
+#include "listener_slot.h"
 #include "paths.h"
 #include "waiting_core.h"
 
@@ -53,11 +54,11 @@ class GroupCore : public WaitingCore, public std::enable_shared_from_this<GroupC
 
   void on_session_lost() override { joined = false; }
 
-  /// Stops the watch loop (its listener is not called again).
+  /// Stops the watch loop; once it returns no listener call is under way or will start.
   void stop() {
+    listener.clear();
     asio::post(strand, [self = shared_from_this()] {
       self->stopped = true;
-      self->listener = nullptr;
       self->wake->notify();
     });
   }
@@ -92,8 +93,8 @@ class GroupCore : public WaitingCore, public std::enable_shared_from_this<GroupC
       }
       auto change = co_await diff(known, listed->children);
       if (!change) continue;  // a read failed: list again
-      if (listener && !stopped && (first || !change->joined.empty() || !change->departed.empty()))
-        listener(*change);
+      if (!stopped && (first || !change->joined.empty() || !change->departed.empty()))
+        listener.call(*change);
       first = false;
       co_await wake->wait(seen, Clock::time_point::max());
     }
@@ -127,7 +128,7 @@ class GroupCore : public WaitingCore, public std::enable_shared_from_this<GroupC
   const std::string path, node, data;
   std::atomic<bool> joined{false};
   // On the strand.
-  GroupListener listener;
+  ListenerSlot<const GroupChange&> listener;
   bool watching = false, stopped = false;
 };
 
@@ -182,8 +183,8 @@ void GroupMember::members_impl(client::Client& client, std::string path,
 }
 
 void GroupMember::watch(GroupListener listener) {
-  asio::post(core_->strand, [core = core_, l = std::move(listener)]() mutable {
-    core->listener = std::move(l);
+  core_->listener.set(std::move(listener));
+  asio::post(core_->strand, [core = core_]() mutable {
     if (core->watching) return;
     core->watching = true;
     detail::spawn<void>(

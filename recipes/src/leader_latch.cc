@@ -53,9 +53,9 @@ class LatchCore : public std::enable_shared_from_this<LatchCore> {
 
   awaitable<Result<void>> close() {
     if (ended_ == ErrorCode::kOk) ended_ = ErrorCode::kClosing;
-    auto closed = co_await queue_->close_on_strand();
+    // Told before its node goes: the next in line may lead as soon as it is gone.
     set_leader(false);
-    co_return closed;
+    co_return co_await queue_->close_on_strand();
   }
 
   bool is_leader() const { return leader_flag_.load(); }
@@ -119,7 +119,7 @@ void LeaderLatch::await_impl(std::chrono::milliseconds timeout, Done<void> done)
 }
 
 void LeaderLatch::participants_impl(Done<std::vector<Participant>> done) {
-  list(core_->client(), core_->path(), std::move(done));
+  list_impl(core_->client(), core_->path(), std::move(done));
 }
 
 void LeaderLatch::leader_impl(Done<Participant> done) {
@@ -134,8 +134,8 @@ void LeaderLatch::close_impl(Done<void> done) {
   detail::spawn<void>(core_->strand(), detail::holding(core_, core_->close()), std::move(done));
 }
 
-void LeaderLatch::list(client::Client& client, std::string path,
-                       Done<std::vector<Participant>> done) {
+void LeaderLatch::list_impl(client::Client& client, std::string path,
+                            Done<std::vector<Participant>> done) {
   detail::spawn<std::vector<Participant>>(
       asio::make_strand(client.executor()),
       detail::read_participants(client, std::move(path), detail::kLatchMarkers), std::move(done));

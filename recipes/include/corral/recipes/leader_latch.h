@@ -85,7 +85,14 @@ class LeaderLatch {
   const std::string& id() const { return id_; }
 
   /// The contenders of the election at `path`, the leader first, without joining it.
-  static void list(client::Client& client, std::string path, Done<std::vector<Participant>> done);
+  template <typename Token>
+  static auto list(client::Client& client, std::string path, Token&& token) {
+    return detail::initiate<std::vector<Participant>>(
+        client.executor(), token,
+        [&client, path = std::move(path)](Done<std::vector<Participant>> done) mutable {
+          list_impl(client, std::move(path), std::move(done));
+        });
+  }
 
  private:
   asio::any_io_executor executor() const;
@@ -93,6 +100,8 @@ class LeaderLatch {
   void leader_impl(Done<Participant> done);
   void participants_impl(Done<std::vector<Participant>> done);
   void close_impl(Done<void> done);
+  static void list_impl(client::Client& client, std::string path,
+                        Done<std::vector<Participant>> done);
 
   std::string id_;
   std::shared_ptr<detail::LatchCore> core_;
