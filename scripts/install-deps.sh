@@ -10,7 +10,7 @@ packages=(
   libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libedit-dev
   clang libclang-rt-14-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev default-jre-headless
-  netcat-openbsd procps sqlite3 python3 python3-kazoo
+  netcat-openbsd procps sqlite3 curl python3 python3-kazoo
   chromium fonts-dejavu-core nodejs
 )
 missing=()

@@ -121,11 +121,13 @@ compat_server_launch() {
   ) </dev/null >/dev/null 2>&1 &
 }
 
-# True once server NAME is ready: `ruok` answers `imok`, or (for a server without four-letter
-# words yet) its log says "serving on".
+# True once server NAME is ready: `ruok` answers `imok` and `srvr` shows its Mode (ZooKeeper
+# answers `ruok` before it serves; a client connecting then loses its first requests), or (for
+# a server without four-letter words yet) its log says "serving on".
 compat_server_ready() {
   local name=$1 hostport=${COMPAT_HOSTPORT[$1]}
-  [[ $(compat_4lw "${hostport%:*}" "${hostport##*:}" ruok) == imok ]] && return 0
+  [[ $(compat_4lw "${hostport%:*}" "${hostport##*:}" ruok) == imok ]] &&
+    compat_4lw "${hostport%:*}" "${hostport##*:}" srvr | grep -q '^Mode: ' && return 0
   [[ ${COMPAT_KIND[$name]} != zookeeper ]] && grep -q "serving on" "${COMPAT_DIR[$name]}/server.log" 2>/dev/null &&
     (exec 3<>"/dev/tcp/${hostport%:*}/${hostport##*:}") 2>/dev/null
 }
