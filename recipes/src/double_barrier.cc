@@ -132,7 +132,10 @@ class DoubleBarrierCore : public WaitingCore,
         auto gone = co_await remove_ours();
         if (gone != ErrorCode::kOk) co_return gone;
       }
-      if (there.ok() && !co_await wake->wait(seen, deadline)) {
+      if (!there.ok()) continue;  // the watched member is gone: look again
+      // No co_await inside && (g++ 12 mishandles coroutine temporaries there).
+      const bool woken = co_await wake->wait(seen, deadline);
+      if (!woken) {
         result = ErrorCode::kOperationTimeout;
         break;
       }
