@@ -44,9 +44,16 @@ started_at=$SECONDS
 log() { printf '[%4ds] %s\n' $((SECONDS - started_at)) "$*"; }
 
 stop_all() {
-  local name
+  local name alive i
   for name in "${!pids[@]}"; do kill "${pids[$name]}" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  # They are disowned (no "Killed" lines): poll until they are gone, SIGKILL after 5 s.
+  for i in $(seq 50); do
+    alive=0
+    for name in "${!pids[@]}"; do kill -0 "${pids[$name]}" 2>/dev/null && alive=1; done
+    ((alive)) || return 0
+    sleep 0.1
+  done
+  for name in "${!pids[@]}"; do kill -9 "${pids[$name]}" 2>/dev/null || true; done
 }
 
 # json EXPR: evaluates the Python expression EXPR on the JSON read from stdin (as j).
@@ -82,6 +89,7 @@ start_server() {
   local i=$1 dir=$run_dir/s$1
   build/bin/corral-server "$dir/zoo.cfg" >>"$dir/server.log" 2>&1 &
   pids[server$i]=$!
+  disown  # killed on purpose: no "Killed" line from the shell
 }
 
 write_ensemble() {
@@ -106,11 +114,16 @@ CFG
   done
 }
 
+# What member PORT answers to the four-letter word `srvr` (nothing when it is down).
+srvr() {
+  timeout 1 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && printf srvr >&3 && cat <&3' "$1" 2>/dev/null
+}
+
 # The member (1-3) that says it leads, or nothing.
 ensemble_leader() {
   local i
   for i in 1 2 3; do
-    if echo srvr | nc -q1 127.0.0.1 $((base + i - 1)) 2>/dev/null | grep -q "Mode: leader"; then
+    if srvr $((base + i - 1)) | grep -q "Mode: leader"; then
       echo "$i"
       return
     fi
@@ -128,13 +141,17 @@ wait_for() {
 }
 
 start_master() {
-  "$bin/corral-mw" master --zk "$hosts" --id "master-$1" >>"$run_dir/master-$1.log" 2>&1 &
+  "$bin/corral-mw" master --zk "$hosts" --id "master-$1" --session-timeout-ms 4000 \
+    >>"$run_dir/master-$1.log" 2>&1 &
   pids[master-$1]=$!
+  disown
 }
 
 start_worker() {
-  "$bin/corral-mw" worker --zk "$hosts" --id "worker-$1" --slots 2 >>"$run_dir/worker-$1.log" 2>&1 &
+  "$bin/corral-mw" worker --zk "$hosts" --id "worker-$1" --slots 2 --session-timeout-ms 4000 \
+    >>"$run_dir/worker-$1.log" 2>&1 &
   pids[worker-$1]=$!
+  disown
 }
 
 active_master() { curl -sf "$api/master" | json 'j["active"] or ""' 2>/dev/null; }
@@ -145,6 +162,7 @@ master_changed() {
   [[ -n $a && $a != "$killed_master" ]]
 }
 has_leader() { [[ -n $(ensemble_leader) ]]; }
+worker_gone() { curl -sf "$api/workers" | json '"'"$1"'" not in [w["id"] for w in j]' | grep -q True; }
 
 # Submits a few tasks: mostly sleeps, some hashes, now and then one that fails.
 submit_some() {
@@ -176,7 +194,11 @@ kill_master() {
 kill_worker() {
   kill -9 "${pids[worker-2]}"
   log "chaos: kill -9 worker-2 (its tasks go to the others once its session expires)"
-  sleep 8
+  local t0=$SECONDS
+  if wait_for 30 worker_gone worker-2; then
+    failovers+=("worker: worker-2's session expired (its tasks go back to the queue) within $((SECONDS - t0 + 1)) s")
+    log "chaos: ${failovers[-1]}"
+  fi
   start_worker 2
   log "chaos: worker-2 restarted"
 }
