@@ -11,28 +11,6 @@ namespace {
 
 using asio::use_future;
 
-/// When each party's operation completed, and how.
-struct Releases {
-  explicit Releases(size_t n) : at(n), errors(n, ErrorCode::kSystemError) {}
-  /// A callback token recording party `i`.
-  auto record(size_t i) {
-    return [this, i](Result<void> r) {
-      std::lock_guard lock(mu);
-      at[i] = Clock::now();
-      errors[i] = r.error();
-      ++count;
-    };
-  }
-  size_t done() {
-    std::lock_guard lock(mu);
-    return count;
-  }
-  std::mutex mu;
-  std::vector<Clock::time_point> at;
-  std::vector<ErrorCode> errors;
-  size_t count = 0;
-};
-
 TEST(Barrier, TwentySessionsWaitUntilRemoved) {
   TestClient admin;
   ASSERT_TRUE(admin.connected());
@@ -46,7 +24,7 @@ TEST(Barrier, TwentySessionsWaitUntilRemoved) {
   constexpr int kParties = 20;
   std::vector<std::unique_ptr<TestClient>> clients;
   std::vector<std::unique_ptr<Barrier>> barriers;
-  Releases released(kParties);
+  Completions released(kParties);
   for (int i = 0; i < kParties; ++i) {
     clients.push_back(std::make_unique<TestClient>());
     ASSERT_TRUE(clients.back()->connected());

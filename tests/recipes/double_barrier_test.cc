@@ -12,28 +12,6 @@ namespace {
 
 using asio::use_future;
 
-/// When each party's operation completed, and how.
-struct Completions {
-  explicit Completions(size_t n) : at(n), errors(n, ErrorCode::kSystemError) {}
-  /// A callback token recording party `i`.
-  auto record(size_t i) {
-    return [this, i](Result<void> r) {
-      std::lock_guard lock(mu);
-      at[i] = Clock::now();
-      errors[i] = r.error();
-      ++count;
-    };
-  }
-  size_t done() {
-    std::lock_guard lock(mu);
-    return count;
-  }
-  std::mutex mu;
-  std::vector<Clock::time_point> at;
-  std::vector<ErrorCode> errors;
-  size_t count = 0;
-};
-
 /// The barrier's members (children but `ready`), or none when the node is gone.
 size_t members_of(Client& c, const std::string& path) {
   auto names = children_of(c, path);

@@ -19,22 +19,8 @@ struct RestoreEnsemble {
 using asio::use_future;
 
 /// Every event a NodeCache reported, thread-safe.
-class NodeEvents {
+class NodeEvents : public EventRecorder<NodeCacheEvent> {
  public:
-  NodeCacheListener listener() {
-    return [this](const NodeCacheEvent& e) {
-      std::lock_guard lock(mu_);
-      events_.push_back(e);
-    };
-  }
-  std::vector<NodeCacheEvent> events() const {
-    std::lock_guard lock(mu_);
-    return events_;
-  }
-  size_t count() const {
-    std::lock_guard lock(mu_);
-    return events_.size();
-  }
   /// "created v0 'a', updated v1 'b', deleted" for messages.
   std::string text() const {
     std::string out;
@@ -45,10 +31,6 @@ class NodeEvents {
     }
     return out;
   }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<NodeCacheEvent> events_;
 };
 
 /// True once the cache holds `data` at `path` (or, with nullopt, no node).

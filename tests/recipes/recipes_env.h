@@ -17,6 +17,8 @@ using namespace corral::client::test;  // NOLINT: the client tests' helpers
 using client::Client;
 using client::ConnectionState;
 using client::CreateMode;
+using client::ErrorCode;
+using client::Result;
 
 /// Records who holds a resource; remembers the most holders ever seen at once and every
 /// fencing token in the order they were granted.
@@ -48,6 +50,54 @@ class Ledger {
  public:
   /// How many may hold at once without it being an overlap (1: exclusive).
   void set_limit(int limit) { limit_ = limit; }
+};
+
+/// When each of n parties' operations completed, and how (barrier tests).
+struct Completions {
+  explicit Completions(size_t n) : at(n), errors(n, ErrorCode::kSystemError) {}
+  /// A callback token recording party `i`.
+  auto record(size_t i) {
+    return [this, i](Result<void> r) {
+      std::lock_guard lock(mu);
+      at[i] = Clock::now();
+      errors[i] = r.error();
+      ++count;
+    };
+  }
+  /// How many completed so far.
+  size_t done() {
+    std::lock_guard lock(mu);
+    return count;
+  }
+  std::mutex mu;
+  std::vector<Clock::time_point> at;
+  std::vector<ErrorCode> errors;
+  size_t count = 0;
+};
+
+/// Every event a recipe's listener reported, thread-safe (caches' tests).
+template <typename Event>
+class EventRecorder {
+ public:
+  /// A listener appending to this recorder (which must outlive the recipe's use of it).
+  std::function<void(const Event&)> listener() {
+    return [this](const Event& e) {
+      std::lock_guard lock(mu_);
+      events_.push_back(e);
+    };
+  }
+  std::vector<Event> events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+  size_t count() const {
+    std::lock_guard lock(mu_);
+    return events_.size();
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<Event> events_;
 };
 
 /// Runs `body(i)` for i in [0, n) on n threads at once and waits for all.

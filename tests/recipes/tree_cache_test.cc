@@ -22,22 +22,8 @@ struct RestoreEnsemble {
 };
 
 /// Every event a TreeCache reported, thread-safe.
-class TreeEvents {
+class TreeEvents : public EventRecorder<TreeCacheEvent> {
  public:
-  TreeCacheListener listener() {
-    return [this](const TreeCacheEvent& e) {
-      std::lock_guard lock(mu_);
-      events_.push_back(e);
-    };
-  }
-  std::vector<TreeCacheEvent> events() const {
-    std::lock_guard lock(mu_);
-    return events_;
-  }
-  size_t count() const {
-    std::lock_guard lock(mu_);
-    return events_.size();
-  }
   /// The events about paths under `prefix`, as "added /p 'data'" lines.
   std::vector<std::string> lines(const std::string& prefix = "") const {
     std::vector<std::string> out;
@@ -67,10 +53,6 @@ class TreeEvents {
     }
     return t;
   }
-
- private:
-  mutable std::mutex mu_;
-  std::vector<TreeCacheEvent> events_;
 };
 
 /// The cache's contents as path -> data.
