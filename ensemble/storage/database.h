@@ -112,9 +112,4 @@ class Database {
 /// "0x1a2b": how zxids are written in messages.
 std::string zxid_text(int64_t zxid);
 
-/// Encodes a Txn as its Protocol Buffers record.
-std::string encode_txn(const tree::Txn& txn);
-/// Decodes a Txn record; throws StorageError on a malformed record.
-tree::Txn decode_txn(const std::string& bytes);
-
 }  // namespace corral::storage

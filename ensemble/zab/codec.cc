@@ -1,6 +1,6 @@
 #include "ensemble/zab/codec.h"
 
-#include "ensemble/storage/database.h"
+#include "ensemble/txn/txn_codec.h"
 #include "ensemble/zab/wire.pb.h"
 
 namespace corral::zab {
@@ -38,7 +38,7 @@ std::string encode_message(const Message& m) {
     p->mutable_snapshot()->set_zxid(m.snapshot->zxid);
     p->mutable_snapshot()->set_bytes(m.snapshot->bytes);
   }
-  for (const auto& t : m.txns) p->add_txns(storage::encode_txn(t));
+  for (const auto& t : m.txns) p->add_txns(txn::encode_txn(t));
   return f.SerializeAsString();
 }
 
@@ -56,7 +56,7 @@ Message decode_message(const pb::ZabMessage& p) {
   if (p.has_snapshot())
     m.snapshot =
         std::make_shared<SnapshotData>(SnapshotData{p.snapshot().zxid(), p.snapshot().bytes()});
-  for (const auto& t : p.txns()) m.txns.push_back(storage::decode_txn(t));
+  for (const auto& t : p.txns()) m.txns.push_back(txn::decode_txn(t));
   return m;
 }
 
@@ -132,7 +132,7 @@ std::optional<PeerFrame> decode_frame(const std::string& bytes) {
   if (f.has_relay()) return decode_relay(f.relay());
   try {
     return decode_message(f.message());
-  } catch (const storage::StorageError&) {
+  } catch (const txn::DecodeError&) {
     return std::nullopt;  // a txn record that does not decode
   }
 }

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "ensemble/storage/database.h"
+#include "ensemble/txn/txn_codec.h"
 #include "ensemble/storage/recovery.h"
 #include "ensemble/storage/snapshot_codec.h"
 #include "ensemble/storage/snapshot_walk.h"
@@ -543,9 +544,9 @@ TEST_F(StorageTest, ZxidText) {
 }
 
 TEST_F(StorageTest, MalformedTxnRecordIsRejected) {
-  EXPECT_THROW(decode_txn(std::string("\xff\xff\xff", 3)), StorageError);
+  EXPECT_THROW(txn::decode_txn(std::string("\xff\xff\xff", 3)), txn::DecodeError);
   Txn t = error_txn(zx(1, 1));
-  EXPECT_EQ(decode_txn(encode_txn(t)).zxid, zx(1, 1));
+  EXPECT_EQ(txn::decode_txn(txn::encode_txn(t)).zxid, zx(1, 1));
 }
 
 // ---- the storage thread ----------------------------------------------------------------------

@@ -1,0 +1,24 @@
+// Txns as bytes (the Protocol Buffers record of txn.proto): the txn log (ensemble/storage)
+// and the quorum protocol (ensemble/zab) both store and carry txns this way, so neither
+// depends on the other for it.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+#include "ensemble/tree/txn.h"
+
+namespace corral::txn {
+
+/// A txn record that does not decode.
+class DecodeError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Encodes a Txn as its record.
+std::string encode_txn(const tree::Txn& txn);
+/// Decodes a Txn record; throws DecodeError on a malformed record.
+tree::Txn decode_txn(const std::string& bytes);
+
+}  // namespace corral::txn
