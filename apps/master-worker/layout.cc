@@ -159,13 +159,19 @@ json to_json(const Run& r) {
 json to_json(const TaskStatus& s) {
   json runs = json::array();
   for (const Run& r : s.runs) runs.push_back(to_json(r));
-  return {{"state", task_state_name(s.state)},
-          {"worker", s.worker},
-          {"attempt", s.attempt},
-          {"result", s.result},
-          {"started_ms", s.started_ms},
-          {"finished_ms", s.finished_ms},
-          {"runs", std::move(runs)}};
+  json j = {{"state", task_state_name(s.state)},
+            {"worker", s.worker},
+            {"attempt", s.attempt},
+            {"result", s.result},
+            {"started_ms", s.started_ms},
+            {"finished_ms", s.finished_ms},
+            {"runs", std::move(runs)}};
+  if (!s.kind.empty()) {  // optional: a status without them stays as it was
+    j["kind"] = s.kind;
+    j["arg"] = s.arg;
+    j["submitted_ms"] = s.submitted_ms;
+  }
+  return j;
 }
 
 namespace {
@@ -298,6 +304,9 @@ std::optional<TaskStatus> task_status_from_json(const json& j, std::string* erro
   f.text("result", s.result);
   f.integer("started_ms", s.started_ms, 0);
   f.integer("finished_ms", s.finished_ms, 0);
+  f.text("kind", s.kind, false);
+  f.text("arg", s.arg, false);
+  f.integer("submitted_ms", s.submitted_ms, 0, false);
   const json* runs = f.find("runs", true);
   if (runs && !runs->is_array()) f.fail("\"runs\" is not an array");
   if (!f.ok()) return std::nullopt;

@@ -131,6 +131,12 @@ struct TaskStatus {
   int64_t finished_ms = 0;
   /// Every run, oldest first. More than one: the task ran more than once ("ran twice").
   std::vector<Run> runs;
+  /// The task's kind, arg and submission time, copied by the worker from its assignment so
+  /// that the status describes the task on its own (the dashboard reads them once /tasks and
+  /// /assign are gone). Optional: written only when `kind` is set, read when present.
+  std::string kind;
+  std::string arg;
+  int64_t submitted_ms = 0;
 
   /// True when state is done or failed.
   bool finished() const { return state != TaskState::kRunning; }

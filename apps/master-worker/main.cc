@@ -4,16 +4,25 @@
 //   corral-mw worker    --zk HOSTS [--id ID] [--slots N] [--allow-shell] [--session-timeout-ms N]
 //   corral-mw submit    --zk HOSTS --kind K --arg A [--count N] [--wait] [--timeout S]
 //   corral-mw dashboard --zk HOSTS [--port 8080] [--history PATH.db] [--web DIR]
+//                       [--bind ADDRESS] [--allow-shell] [--session-timeout-ms N]
+//
+// Test-only options, accepted but left out of the usage on purpose:
+//   master --test-assign-delay-ms N   holds each decided assignment N ms before its multi,
+//                                     without looking at leadership again (the fencing test)
 //
 // Logs go to stderr, one line per event. Bad arguments: usage on stderr, exit 2. SIGINT and
-// SIGTERM stop a master or worker cleanly (its session is closed, so its ephemerals go at once).
+// SIGTERM stop a master or worker cleanly (its session is closed, so its ephemerals go at once);
+// when the ensemble does not answer within kCloseWait, it exits anyway (exit 0) and leaves the
+// session to expire.
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <charconv>
+#include <chrono>
 #include <cstdio>
 #include <map>
 #include <optional>
@@ -38,7 +47,25 @@ constexpr const char* kUsage =
     "  corral-mw submit    --zk HOSTS --kind sleep|hash|fail|shell --arg A [--count N]\n"
     "                      [--wait] [--timeout S]\n"
     "  corral-mw dashboard --zk HOSTS [--port 8080] [--history PATH.db] [--web DIR]\n"
-    "                      [--allow-shell]\n";
+    "                      [--bind ADDRESS] [--allow-shell] [--session-timeout-ms N]\n"
+    "\n"
+    "  --zk HOSTS              the ensemble: host:port[,host:port...]\n"
+    "  --id ID                 master/worker id (default ROLE-HOST-PID)\n"
+    "  --session-timeout-ms N  the session timeout asked of the ensemble (default 10000)\n"
+    "  --slots N               tasks a worker runs at once (default 1)\n"
+    "  --allow-shell           worker: run shell tasks; dashboard: accept them in POST\n"
+    "  --count N               submit: how many tasks (default 1)\n"
+    "  --wait                  submit: a progress bar until they are all finished\n"
+    "  --timeout S             submit --wait: give up after S seconds (default 0: never)\n"
+    "  --port P                dashboard: the HTTP port (default 8080)\n"
+    "  --bind ADDRESS          dashboard: the address to listen on (default 127.0.0.1)\n"
+    "  --history PATH.db       dashboard: SQLite history of finished tasks\n"
+    "                          (default mw-history.db)\n"
+    "  --web DIR               dashboard: the page's files (default: web/ of the source tree)\n";
+
+/// How long a stopping master or worker waits for the ensemble to answer (resigning,
+/// closing the session) before it exits anyway.
+constexpr std::chrono::milliseconds kCloseWait{1000};
 
 int usage(const std::string& why) {
   std::fprintf(stderr, "corral-mw: %s\n%s", why.c_str(), kUsage);
@@ -97,17 +124,32 @@ void setup_logging(const std::string& name) {
   spdlog::set_default_logger(logger);
 }
 
-/// Runs `process` (a Master or Worker) on this thread until SIGINT/SIGTERM, then stops it.
+/// Runs `process` (a Master or Worker) on this thread until SIGINT/SIGTERM, then stops it:
+/// at most kCloseWait for the ensemble (an unreachable one would keep the session's close
+/// waiting until it expires, or forever), then the process exits anyway.
 template <typename Process, typename Options>
 int run_until_signal(Options options) {
   asio::io_context io;
   Process process(io, std::move(options));
   asio::signal_set signals(io, SIGINT, SIGTERM);
+  asio::steady_timer deadline(io);
   signals.async_wait([&](const std::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("signal {}: shutting down", sig);
     signals.async_wait([](const std::error_code&, int) {});  // a second signal: still clean
-    process.stop([&io] { io.stop(); });
+    deadline.expires_after(kCloseWait);
+    deadline.async_wait([&io](const std::error_code& ec) {
+      if (ec) return;
+      spdlog::warn(
+          "the ensemble did not answer within {} ms: exiting without closing the session "
+          "(it expires by itself)",
+          kCloseWait.count());
+      io.stop();
+    });
+    process.stop([&io, &deadline] {
+      deadline.cancel();
+      io.stop();
+    });
   });
   process.start();
   io.run();

@@ -108,8 +108,8 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
         continue;
       }
       // Watches wake it; a rescan every 5 s guards against anything missed.
-      if (!co_await s->sleep(5s)) continue;
-      s->dirty = true;
+      bool expired = co_await s->sleep(5s);  // (named first: no co_await in a condition)
+      if (expired) s->dirty = true;
     }
   }
 
@@ -188,7 +188,8 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
     std::vector<WorkerLoad> loads;
     for (const auto& w : ar->children) {
       if (!s.workers.count(w)) {
-        if (!co_await retire_worker(s, w)) co_return false;
+        bool retired = co_await retire_worker(s, w);
+        if (!retired) co_return false;
         continue;
       }
       auto kids = co_await call(
@@ -211,7 +212,8 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
       if (valid_task_id(t) && !s.malformed.count(task_path(t))) pending.push_back(t);
     for (const auto& a : plan_assignments(std::move(pending), std::move(loads))) {
       if (!s.acting()) co_return true;
-      if (!co_await assign(s, a.task, a.worker)) co_return false;
+      bool assigned = co_await assign(s, a.task, a.worker);
+      if (!assigned) co_return false;
     }
     co_return true;
   }

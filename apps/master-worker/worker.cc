@@ -192,7 +192,10 @@ class WorkerImpl : public std::enable_shared_from_this<WorkerImpl> {
                                   std::function<bool(std::optional<TaskStatus>&)> edit) {
     auto& c = *s.client;
     for (int tries = 0; !s.ended; ++tries) {
-      if (tries > 0) co_await pause(tries < 5 ? 20ms : 200ms);
+      if (tries > 0) {
+        const auto backoff = tries < 5 ? 20ms : 200ms;  // not `?:` inside a co_await (g++ 12)
+        co_await pause(backoff);
+      }
       auto r = co_await call([&] { return c.get(status_path(t), nullptr, use_awaitable); });
       if (!r && r.error() != ErrorCode::kNoNode) {
         if (client::retryable(r.error())) continue;
@@ -257,6 +260,10 @@ class WorkerImpl : public std::enable_shared_from_this<WorkerImpl> {
       next.started_ms = started;
       next.finished_ms = 0;
       next.runs.push_back({o_.id, attempt, started, 0, TaskState::kRunning});
+      // The task itself, so the status describes it once /tasks and /assign are gone.
+      next.kind = task->kind;
+      next.arg = task->arg;
+      next.submitted_ms = task->submitted_ms;
       st = std::move(next);
       return true;
     };

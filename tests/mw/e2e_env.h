@@ -30,6 +30,8 @@ class World {
   client::BlockingClient& zk() { return *zk_; }
   /// Where processes log: dir/<name>.log.
   std::string log_path(const std::string& name) const;
+  /// The directory of the logs (and of the dashboard's history database).
+  const std::string& dir() const { return dir_; }
 
   /// A master (started) with `extra` arguments.
   std::unique_ptr<Process> master(const std::string& id, std::vector<std::string> extra = {});

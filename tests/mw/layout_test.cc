@@ -131,6 +131,29 @@ TEST(Layout, StatusRoundTripWithRuns) {
   EXPECT_EQ(serialize(*back), serialize(s));
 }
 
+TEST(Layout, StatusCarriesTheTaskWhenGiven) {
+  TaskStatus s;
+  s.worker = "w1";
+  s.attempt = 1;
+  auto bare = nlohmann::json::parse(serialize(s));
+  EXPECT_FALSE(bare.contains("kind"));  // optional: absent unless a worker copied them
+  EXPECT_FALSE(bare.contains("submitted_ms"));
+  s.kind = "hash";
+  s.arg = "1000";
+  s.submitted_ms = 42;
+  auto back = parse_task_status(serialize(s));
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->kind, "hash");
+  EXPECT_EQ(back->arg, "1000");
+  EXPECT_EQ(back->submitted_ms, 42);
+  auto old = parse_task_status(
+      R"({"state":"done","worker":"w","attempt":1,"result":"","started_ms":1,"finished_ms":2,"runs":[]})");
+  ASSERT_TRUE(old);
+  EXPECT_EQ(old->kind, "");
+  EXPECT_FALSE(parse_task_status(
+      R"({"state":"done","worker":"w","attempt":1,"result":"","started_ms":1,"finished_ms":2,"runs":[],"kind":7})"));
+}
+
 TEST(Layout, UnknownFieldsIgnored) {
   auto t = parse_task(R"({"kind":"sleep","arg":"5","submitted_ms":1,"attempt":0,"x":[1]})", false);
   ASSERT_TRUE(t);
