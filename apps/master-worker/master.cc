@@ -48,11 +48,7 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
  private:
   /// A new session: a new Client and LeaderLatch, and the loop that acts while leading.
   void join() {
-    client::Options co;
-    co.connect_string = o_.zk;
-    co.session_timeout = o_.session_timeout;
-    auto s = std::make_shared<MasterSession>(
-        io_, std::make_unique<client::Client>(io_.get_executor(), std::move(co)));
+    auto s = std::make_shared<MasterSession>(io_, o_.zk, o_.session_timeout);
     s_ = s;
     std::weak_ptr<MasterImpl> weak = shared_from_this();
     std::weak_ptr<MasterSession> ws = s;

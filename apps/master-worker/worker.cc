@@ -54,11 +54,7 @@ class WorkerImpl : public std::enable_shared_from_this<WorkerImpl> {
 
  private:
   void join() {
-    client::Options co;
-    co.connect_string = o_.zk;
-    co.session_timeout = o_.session_timeout;
-    auto s = std::make_shared<WorkerSession>(
-        io_, std::make_unique<client::Client>(io_.get_executor(), std::move(co)));
+    auto s = std::make_shared<WorkerSession>(io_, o_.zk, o_.session_timeout);
     s_ = s;
     std::weak_ptr<WorkerImpl> weak = shared_from_this();
     std::weak_ptr<WorkerSession> ws = s;

@@ -22,7 +22,6 @@
 #include <vector>
 
 #include "ensemble/storage/database.h"
-#include "ensemble/txn/txn_codec.h"
 #include "ensemble/storage/recovery.h"
 #include "ensemble/storage/snapshot_codec.h"
 #include "ensemble/storage/snapshot_walk.h"
@@ -30,6 +29,7 @@
 #include "ensemble/tree/data_tree.h"
 #include "ensemble/tree/txn.h"
 #include "ensemble/tree/txn_prep.h"
+#include "ensemble/txn/txn_codec.h"
 #include "tests/ensemble/storage_support.h"
 #include "wire/path.h"
 

@@ -9,7 +9,7 @@
 
 #include "apps/master-worker/dashboard/model_impl.h"
 #include "apps/master-worker/layout.h"
-#include "corral/recipes/leader_latch.h"
+#include "corral/recipes/node_names.h"
 
 namespace corral::mw {
 namespace {
@@ -228,32 +228,24 @@ void Model::Impl::on_cache_event(const std::shared_ptr<Session>& s, size_t which
       return;
     default:
       apply(s->raw, which, e);
-      if (which == kMaster && s->initialized == std::size(kRoots)) list_masters(s);
+      if (which == kMaster) list_masters(s);
   }
   schedule_recompute();
 }
 
 void Model::Impl::list_masters(const std::shared_ptr<Session>& s) {
-  std::weak_ptr<Session> weak = s;
-  recipes::LeaderLatch::list(*s->client, std::string(kMasterPath),
-                             [this, weak](client::Result<std::vector<recipes::Participant>> r) {
-                               asio::post(io, [this, weak, r = std::move(r)] {
-                                 auto s = weak.lock();
-                                 if (!s || s != session) return;
-                                 if (!r.ok() && r.error() != ErrorCode::kNoNode)
-                                   return;  // read again at the next change
-                                 s->raw.masters.clear();
-                                 s->raw.leader_ctime_ms = 0;
-                                 for (const auto& p : r.value()) s->raw.masters.push_back(p.id);
-                                 if (!r.value().empty()) {
-                                   auto node = s->caches[kMaster]->get(
-                                       std::string(kMasterPath) + "/" + r.value().front().node);
-                                   if (node) s->raw.leader_ctime_ms = node->stat.ctime;
-                                 }
-                                 s->masters_listed = true;
-                                 schedule_recompute();
-                               });
-                             });
+  // The latch's contenders are in the /master cache already (ids as data): ordered by their
+  // sequence numbers as LeaderLatch orders them, the first leads. No read of the server.
+  const recipes::TreeCache& cache = *s->caches[kMaster];
+  s->raw.masters.clear();
+  s->raw.leader_ctime_ms = 0;
+  for (const auto& name :
+       recipes::ordered_by_sequence(cache.children(std::string(kMasterPath)), {"-latch-"})) {
+    auto node = cache.get(std::string(kMasterPath) + "/" + name);
+    if (!node) continue;
+    if (s->raw.masters.empty()) s->raw.leader_ctime_ms = node->stat.ctime;
+    s->raw.masters.push_back(node->data);
+  }
 }
 
 void Model::Impl::schedule_recompute() {
@@ -267,7 +259,7 @@ void Model::Impl::schedule_recompute() {
 
 void Model::Impl::recompute() {
   auto s = session;
-  if (!s || s->initialized < std::size(kRoots) || !s->masters_listed || stopping) return;
+  if (!s || s->initialized < std::size(kRoots) || stopping) return;
   std::vector<std::string> skipped;
   auto next = std::make_shared<View>(build_view(s->raw, origins, &skipped));
   for (const auto& why : skipped) spdlog::debug("malformed node skipped: {}", why);

@@ -28,8 +28,6 @@ struct ModelSession {
   std::vector<std::unique_ptr<recipes::TreeCache>> caches;
   /// Caches whose first load is complete.
   size_t initialized = 0;
-  /// True once /master's contenders were listed.
-  bool masters_listed = false;
   bool reconnecting = false;
   RawTree raw;
 };
@@ -50,6 +48,7 @@ struct Model::Impl {
   void schedule_reconnect(const std::shared_ptr<Session>& from, std::chrono::milliseconds delay);
   void on_cache_event(const std::shared_ptr<Session>& s, size_t which,
                       const recipes::TreeCacheEvent& event);
+  /// The masters (active first) and the leader's start, from the /master cache.
   void list_masters(const std::shared_ptr<Session>& s);
   void schedule_recompute();
   void recompute();
