@@ -67,8 +67,7 @@ void Snapshotter::finish() {
                    : 0;
   storage_.run(
       [id = snapshot_id_, end_zxid, count, retain](storage::Database& db) {
-        db.finish_snapshot(*id, end_zxid, count);
-        if (retain > 0) db.purge(retain);
+        db.finish_snapshot(*id, end_zxid, count, retain);
       },
       [this, count, end_zxid] {
         running_ = false;

@@ -253,10 +253,17 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
   exec("COMMIT");
 }
 
-void Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count) {
-  Statement q(db_, "UPDATE snapshots SET complete = 1, end_zxid = ?, node_count = ? WHERE id = ?");
-  q.bind(1, end_zxid).bind(2, node_count).bind(3, snapshot_id);
-  if (q.step() != SQLITE_DONE) fail("cannot finish snapshot");
+void Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count,
+                               int retain) {
+  exec("BEGIN IMMEDIATE");
+  {
+    Statement q(db_,
+                "UPDATE snapshots SET complete = 1, end_zxid = ?, node_count = ? WHERE id = ?");
+    q.bind(1, end_zxid).bind(2, node_count).bind(3, snapshot_id);
+    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot finish snapshot");
+  }
+  purge_in_transaction(retain);
+  exec("COMMIT");
 }
 
 std::vector<SnapshotInfo> Database::snapshots() const {
@@ -301,10 +308,15 @@ void Database::drop_incomplete_snapshots() {
 }
 
 void Database::purge(int retain) {
+  exec("BEGIN IMMEDIATE");
+  purge_in_transaction(retain);
+  exec("COMMIT");
+}
+
+void Database::purge_in_transaction(int retain) {
   auto all = snapshots();
   if (static_cast<int>(all.size()) <= retain || retain < 1) return;
   const SnapshotInfo& oldest_kept = all[static_cast<size_t>(retain) - 1];
-  exec("BEGIN IMMEDIATE");
   for (size_t i = static_cast<size_t>(retain); i < all.size(); ++i) {
     for (const char* sql : {"DELETE FROM snapshot_nodes WHERE snapshot_id = ?",
                             "DELETE FROM snapshot_sessions WHERE snapshot_id = ?",
@@ -318,7 +330,6 @@ void Database::purge(int retain) {
   Statement q(db_, "DELETE FROM txn_log WHERE zxid <= ?");
   q.bind(1, oldest_kept.start_zxid);
   q.step();
-  exec("COMMIT");
 }
 
 int64_t Database::meta(const std::string& key, int64_t fallback) const {

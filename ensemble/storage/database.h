@@ -79,8 +79,10 @@ class Database {
   int64_t begin_snapshot(int64_t start_zxid, const std::vector<SessionRow>& sessions);
   /// Adds nodes to a snapshot being written (one SQLite transaction).
   void add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows);
-  /// Marks a snapshot complete: from now on recovery may use it.
-  void finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count);
+  /// Marks a snapshot complete: from now on recovery may use it. With `retain` > 0, purges
+  /// as `purge(retain)` does in the same transaction, so no crash leaves more than `retain`.
+  void finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count,
+                       int retain = 0);
   /// Complete snapshots, newest first.
   std::vector<SnapshotInfo> snapshots() const;
   /// Calls `each` for every node of a snapshot, parents before children.
@@ -98,6 +100,8 @@ class Database {
   void set_meta(const std::string& key, int64_t value);
 
  private:
+  /// The body of `purge`, inside the caller's transaction.
+  void purge_in_transaction(int retain);
   void exec(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
   /// Ends the open SQLite transaction and throws, keeping SQLite's reason.

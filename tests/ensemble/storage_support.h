@@ -198,7 +198,8 @@ inline const wire::AclList kOpenAcl{{wire::perms::kAll, {"world", "anyone"}}};
 
 /// Writes `tree` as a complete snapshot (no changes while walking) with chunks of `chunk` nodes.
 inline int64_t write_snapshot(Database& db, const DataTree& tree,
-                              const std::vector<SessionRow>& sessions, size_t chunk = 2000) {
+                              const std::vector<SessionRow>& sessions, size_t chunk = 2000,
+                              int retain = 0) {
   int64_t id = db.begin_snapshot(tree.last_zxid(), sessions);
   SnapshotWalk walk;
   int64_t count = 0;
@@ -208,7 +209,7 @@ inline int64_t write_snapshot(Database& db, const DataTree& tree,
     count += static_cast<int64_t>(rows.size());
     if (!rows.empty()) db.add_snapshot_nodes(id, rows);
   }
-  db.finish_snapshot(id, tree.last_zxid(), count);
+  db.finish_snapshot(id, tree.last_zxid(), count, retain);
   return id;
 }
 
