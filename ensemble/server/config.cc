@@ -171,6 +171,11 @@ const std::map<std::string_view, Setter>& setters() {
        [](ServerConfig& c, const Line& l) {
          c.readonly_mode_enabled = boolean(l, "true", "false");
        }},
+      // -- authorization (watch ACLs, exists READ) --
+      // -- SASL (client port) --
+      // -- TLS (client port, x509) --
+      // -- quorum security (sslQuorum, quorum SASL) --
+      // -- limits and overload --
   };
   return table;
 }

@@ -56,6 +56,11 @@ struct ServerConfig {
   int autopurge_purge_interval_hours = 0;      ///< autopurge.purgeInterval; 0 = never.
   bool readonly_mode_enabled = false;          ///< readonlymode.enabled.
   int64_t my_id = 0;                           ///< Content of dataDir/myid; 0 if absent.
+  // -- authorization (watch ACLs, exists READ) --
+  // -- SASL (client port) --
+  // -- TLS (client port, x509) --
+  // -- quorum security (sslQuorum, quorum SASL) --
+  // -- limits and overload --
   std::vector<PeerSpec> servers;               ///< server.N lines, in file order.
   std::vector<std::string> ignored_keys;       ///< Keys Corral does not use (logged).
 
