@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything Corral needs to build and test on Debian 12.
 # Apache ZooKeeper 3.8 is installed only as the oracle for compat tests; python3-kazoo only for
-# the kazoo interop test (tests/recipes/kazoo_interop_test.py); chromium and Node.js (with
+# the kazoo interop test (tests/recipes/kazoo_interop_test.py) and, with python3-pure-sasl, the
+# SASL test (tests/sasl); iproute2 and iptables only for
+# the fault-injection tests (tests/nemesis, network namespaces); chromium and Node.js (with
 # npm, for playwright-core) only for the dashboard's browser test (tests/web).
 set -euo pipefail
 packages=(
@@ -10,7 +12,8 @@ packages=(
   libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libedit-dev
   clang libclang-rt-14-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev default-jre-headless
-  netcat-openbsd procps sqlite3 curl python3 python3-kazoo
+  netcat-openbsd procps sqlite3 curl python3 python3-kazoo python3-pure-sasl
+  iproute2 iptables
   chromium fonts-dejavu-core nodejs
 )
 missing=()

@@ -206,12 +206,22 @@ InvocationParse parse_invocation(const std::vector<std::string>& words) {
 
 std::string global_usage() {
   return "usage: corral [-s HOSTS] [--timeout MS] [--json] [--readonly] [-a SCHEME:AUTH]... "
-         "[COMMAND [ARGS...]]\n"
+         "[--sasl USER:PASS | --jaas FILE] [--tls] [--tls-ca FILE] [--tls-cert FILE] "
+         "[--tls-key FILE] [COMMAND [ARGS...]]\n"
          "  -s, --server HOSTS   host:port[,host:port...][/chroot] (default 127.0.0.1:2181)\n"
          "  --timeout MS         wait this long for a session (default 10000)\n"
          "  --json               print results and errors as JSON, one object a line\n"
          "  -r, --readonly       accept a read-only server\n"
          "  -a, --auth S:A       addauth S A before the command (e.g. digest:user:password)\n"
+         "  --sasl USER:PASS     log in with SASL DIGEST-MD5 (users of the server's JAAS file)\n"
+         "  --jaas FILE          the same, with username/password of the file's Client section\n"
+         "  --tls                connect with TLS (to the servers' secureClientPort)\n"
+         "  --tls-ca FILE        PEM CA certificates the servers' certificates must chain to\n"
+         "                       (default: the system's CAs); implies --tls\n"
+         "  --tls-cert FILE      PEM client certificate (and its key, unless --tls-key), for\n"
+         "                       ssl.clientAuth=need servers and x509 ACLs; implies --tls\n"
+         "  --tls-key FILE       PEM private key of --tls-cert; implies --tls\n"
+         "  --tls-no-verify-host accept a server certificate that does not name the host\n"
          "Without a command, corral starts an interactive shell. Commands:\n" +
          help_text() + recipe_usage();
 }
@@ -248,6 +258,19 @@ GlobalParse parse_global_options(const std::vector<std::string>& argv) {
       if (!take_value()) break;
       if (value.find(':') == std::string::npos) result.error = "--auth needs SCHEME:AUTH";
       o.auths.push_back(value);
+    } else if (word == "--sasl") {
+      if (take_value()) o.sasl = value;
+    } else if (word == "--jaas") {
+      if (take_value()) o.jaas_file = value;
+    } else if (word == "--tls") {
+      o.tls = true;
+    } else if (word == "--tls-ca" || word == "--tls-cert" || word == "--tls-key") {
+      if (!take_value()) break;
+      o.tls = true;
+      (word == "--tls-ca" ? o.tls_ca : word == "--tls-cert" ? o.tls_cert : o.tls_key) = value;
+    } else if (word == "--tls-no-verify-host") {
+      o.tls = true;
+      o.tls_verify_host = false;
     } else if (word == "--json") {
       o.json = true;
     } else if (word == "-r" || word == "--readonly") {

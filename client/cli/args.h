@@ -108,6 +108,20 @@ struct GlobalOptions {
   bool read_only = false;
   /// "scheme:credentials" to addauth before the command, in order.
   std::vector<std::string> auths;
+  /// --sasl USER:PASSWORD: log in with SASL DIGEST-MD5 (empty when not given).
+  std::string sasl;
+  /// --jaas FILE: take the SASL login from the `Client` section of a JAAS file.
+  std::string jaas_file;
+  /// --tls: connect with TLS (to a secureClientPort); any --tls-* option implies it.
+  bool tls = false;
+  /// --tls-ca FILE: PEM CAs that sign the servers' certificates (default: the system's).
+  std::string tls_ca;
+  /// --tls-cert FILE: PEM client certificate (with its key, unless --tls-key is given).
+  std::string tls_cert;
+  /// --tls-key FILE: PEM private key of --tls-cert.
+  std::string tls_key;
+  /// --tls-no-verify-host: accept a server certificate that does not name the host.
+  bool tls_verify_host = true;
   /// The command and its arguments; empty for the interactive shell.
   std::vector<std::string> command;
   /// --help was given.

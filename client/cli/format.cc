@@ -156,6 +156,8 @@ std::string_view keeper_state_name(ConnectionState state) {
       return "Expired";
     case ConnectionState::kClosed:
       return "Closed";
+    case ConnectionState::kAuthFailed:
+      return "AuthFailed";
   }
   return "Unknown";
 }

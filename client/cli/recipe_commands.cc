@@ -49,7 +49,8 @@ class SessionGuard {
         suspended_at_ = Clock::now().time_since_epoch().count();
       if (s == client::ConnectionState::kReconnected || s == client::ConnectionState::kConnected)
         suspended_at_ = 0;
-      if (s == client::ConnectionState::kLost || s == client::ConnectionState::kClosed)
+      if (s == client::ConnectionState::kLost || s == client::ConnectionState::kClosed ||
+          s == client::ConnectionState::kAuthFailed)
         lost_ = true;
     });
   }

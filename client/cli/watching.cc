@@ -14,7 +14,8 @@ using client::EventType;
 constexpr std::chrono::milliseconds kPollInterval{100};
 
 bool is_lost(ConnectionState state) {
-  return state == ConnectionState::kLost || state == ConnectionState::kClosed;
+  return state == ConnectionState::kLost || state == ConnectionState::kClosed ||
+         state == ConnectionState::kAuthFailed;
 }
 
 Event watch_event(const client::WatchEvent& e) {

@@ -41,7 +41,8 @@ BlockingClient::BlockingClient(Options options) : rt_(std::make_unique<Runtime>(
 
 BlockingClient::~BlockingClient() {
   ConnectionState s = state();
-  if (s != ConnectionState::kClosed && s != ConnectionState::kLost) {
+  if (s != ConnectionState::kClosed && s != ConnectionState::kLost &&
+      s != ConnectionState::kAuthFailed) {
     auto f = rt_->client->close(asio::use_future);
     f.wait_for(std::chrono::seconds(1));
   }
@@ -56,7 +57,7 @@ bool BlockingClient::wait_connected(std::chrono::milliseconds timeout) {
   auto up = [&] {
     return rt_->last == ConnectionState::kConnected || rt_->last == ConnectionState::kReconnected ||
            rt_->last == ConnectionState::kReadOnly || rt_->last == ConnectionState::kLost ||
-           rt_->last == ConnectionState::kClosed;
+           rt_->last == ConnectionState::kClosed || rt_->last == ConnectionState::kAuthFailed;
   };
   rt_->cv.wait_for(lock, timeout, up);
   return rt_->last == ConnectionState::kConnected || rt_->last == ConnectionState::kReconnected ||

@@ -6,6 +6,8 @@
 #include <asio/write.hpp>
 #include <random>
 
+#include "tls.h"
+
 namespace corral::client {
 
 using wire::OpCode;
@@ -46,6 +48,8 @@ ClientImpl::ClientImpl(asio::any_io_executor executor, Options options)
       ping_timer_(io_),
       retry_timer_(io_) {
   std::shuffle(connect_.hosts.begin(), connect_.hosts.end(), std::random_device{});
+  if (options_.tls)
+    tls_context_ = std::make_unique<asio::ssl::context>(make_tls_context(*options_.tls));
 }
 
 void ClientImpl::start() {
@@ -116,6 +120,7 @@ void ClientImpl::connect_next() {
   ++tried_in_pass_;
   uint64_t gen = ++gen_;
   trying_ = hp.host + ":" + hp.port;
+  trying_host_ = hp.host;
   connect_timer_.expires_after(connect_timeout());
   connect_timer_.async_wait([self = shared_from_this(), gen](const asio::error_code& ec) {
     if (!ec && gen == self->gen_ && !self->session_up_) self->drop_connection("connect timeout");
@@ -137,9 +142,21 @@ void ClientImpl::connect_next() {
 }
 
 void ClientImpl::on_connected(uint64_t gen) {
-  connected_ = true;
   asio::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (!tls_context_) return on_stream_ready(gen);
+  tls_ = std::make_shared<TlsStream>(socket_, *tls_context_);
+  set_tls_peer_host(tls_->native_handle(), trying_host_, options_.tls->verify_hostname);
+  tls_->async_handshake(TlsStream::client,
+                        [self = shared_from_this(), gen, keep = tls_](const asio::error_code& ec) {
+                          if (gen != self->gen_) return;
+                          if (ec) return self->drop_connection("TLS handshake failed");
+                          self->on_stream_ready(gen);
+                        });
+}
+
+void ClientImpl::on_stream_ready(uint64_t gen) {
+  connected_ = true;
   last_recv_ = Clock::now();
   send_handshake();
   read_frame(gen);
@@ -160,27 +177,42 @@ void ClientImpl::send_handshake() {
   send_frame(std::move(f));
 }
 
+template <typename Handler>
+void ClientImpl::read_exact(asio::mutable_buffer buffer, Handler handler) {
+  if (!tls_) return asio::async_read(socket_, buffer, std::move(handler));
+  asio::async_read(*tls_, buffer,
+                   [keep = tls_, handler = std::move(handler)](
+                       const asio::error_code& ec, size_t n) mutable { handler(ec, n); });
+}
+
+template <typename Handler>
+void ClientImpl::write_all(asio::const_buffer buffer, Handler handler) {
+  if (!tls_) return asio::async_write(socket_, buffer, std::move(handler));
+  asio::async_write(*tls_, buffer,
+                    [keep = tls_, handler = std::move(handler)](
+                        const asio::error_code& ec, size_t n) mutable { handler(ec, n); });
+}
+
 void ClientImpl::read_frame(uint64_t gen) {
   read_len_.resize(4);
-  asio::async_read(socket_, asio::buffer(read_len_),
-                   [self = shared_from_this(), gen](const asio::error_code& ec, size_t) {
-                     if (gen != self->gen_) return;
-                     if (ec) return self->drop_connection("connection closed");
-                     uint32_t len =
-                         (uint8_t(self->read_len_[0]) << 24) | (uint8_t(self->read_len_[1]) << 16) |
-                         (uint8_t(self->read_len_[2]) << 8) | uint8_t(self->read_len_[3]);
-                     if (len > kMaxFrame) return self->drop_connection("frame too large");
-                     self->read_body_.resize(len);
-                     asio::async_read(self->socket_, asio::buffer(self->read_body_),
-                                      [self, gen](const asio::error_code& ec, size_t) {
-                                        if (gen != self->gen_) return;
-                                        if (ec) return self->drop_connection("connection closed");
-                                        self->last_recv_ = Clock::now();
-                                        std::string frame = std::move(self->read_body_);
-                                        self->on_frame(frame);
-                                        if (gen == self->gen_) self->read_frame(gen);
-                                      });
-                   });
+  read_exact(asio::buffer(read_len_), [self = shared_from_this(), gen](const asio::error_code& ec,
+                                                                       size_t) {
+    if (gen != self->gen_) return;
+    if (ec) return self->drop_connection("connection closed");
+    uint32_t len = (uint8_t(self->read_len_[0]) << 24) | (uint8_t(self->read_len_[1]) << 16) |
+                   (uint8_t(self->read_len_[2]) << 8) | uint8_t(self->read_len_[3]);
+    if (len > kMaxFrame) return self->drop_connection("frame too large");
+    self->read_body_.resize(len);
+    self->read_exact(asio::buffer(self->read_body_),
+                     [self, gen](const asio::error_code& ec, size_t) {
+                       if (gen != self->gen_) return;
+                       if (ec) return self->drop_connection("connection closed");
+                       self->last_recv_ = Clock::now();
+                       std::string frame = std::move(self->read_body_);
+                       self->on_frame(frame);
+                       if (gen == self->gen_) self->read_frame(gen);
+                     });
+  });
 }
 
 void ClientImpl::on_frame(const std::string& frame) {
@@ -236,7 +268,49 @@ void ClientImpl::on_handshake(const std::string& frame) {
   session_up_ = true;
   proven_ = false;
   set_server(trying_);
+  if (options_.sasl) return start_sasl(rsp.read_only);
   session_ready(rsp.read_only);
+}
+
+void ClientImpl::start_sasl(bool read_only) {
+  sasl_ = std::make_unique<sasl::DigestMd5Client>(std::string(sasl::kZooKeeperService),
+                                                  std::string(sasl::kZooKeeperHost),
+                                                  options_.sasl->username, options_.sasl->password);
+  sasl_read_only_ = read_only;
+  send_sasl(sasl_->initial_response());
+}
+
+void ClientImpl::send_sasl(std::string token) {
+  Call c;
+  c.type = OpCode::kSasl;
+  wire::JuteWriter w(c.body);
+  w.buffer(token);
+  // The call lives in in_flight_, which this object owns: `this` outlives it.
+  c.on_reply = [this](ErrorCode err, wire::JuteReader& r) { on_sasl_reply(err, r); };
+  send_call(std::move(c));
+}
+
+void ClientImpl::on_sasl_reply(ErrorCode err, wire::JuteReader& r) {
+  if (err == ErrorCode::kConnectionLoss || err == ErrorCode::kClosing ||
+      err == ErrorCode::kSessionExpired) {
+    sasl_.reset();  // the connection is gone; the next one logs in again
+    return;
+  }
+  if (err != ErrorCode::kOk) return sasl_failed("the server refused the SASL login");
+  sasl::SaslStep step = sasl_->step(r.buffer());
+  if (step.status == sasl::SaslStep::Status::kFailed) return sasl_failed(step.error);
+  if (step.status == sasl::SaslStep::Status::kContinue) return send_sasl(std::move(step.token));
+  sasl_.reset();
+  session_ready(sasl_read_only_);
+}
+
+void ClientImpl::sasl_failed(const std::string& why) {
+  (void)why;
+  sasl_.reset();
+  stop_connecting();
+  fail_in_flight(ErrorCode::kAuthFailed);
+  fail_waiting(ErrorCode::kAuthFailed);
+  set_state(ConnectionState::kAuthFailed);
 }
 
 void ClientImpl::session_ready(bool read_only) {
@@ -280,8 +354,14 @@ void ClientImpl::submit(Call call) {
       wire::JuteReader none("");
       return call.on_reply(ErrorCode::kClosing, none);
     }
-    // While closing, calls wait too: they fail with ZCLOSING after the close completes.
-    if (!self->session_up_ || self->closing_) return self->waiting_.push_back(std::move(call));
+    if (s == ConnectionState::kAuthFailed) {
+      wire::JuteReader none("");
+      return call.on_reply(ErrorCode::kAuthFailed, none);
+    }
+    // While closing, calls wait too: they fail with ZCLOSING after the close completes. While
+    // a SASL login runs they wait for it.
+    if (!self->session_up_ || self->closing_ || self->sasl_)
+      return self->waiting_.push_back(std::move(call));
     self->send_call(std::move(call));
   });
 }
@@ -317,6 +397,7 @@ void ClientImpl::stop_connecting() {
   ++gen_;
   asio::error_code ignored;
   socket_.close(ignored);
+  tls_.reset();
   connect_timer_.cancel();
   ping_timer_.cancel();
   retry_timer_.cancel();
@@ -350,6 +431,7 @@ void ClientImpl::add_auth(std::string scheme, std::string credentials,
   asio::post(io_, [self = shared_from_this(), scheme = std::move(scheme),
                    cred = std::move(credentials), done = std::move(done)]() mutable {
     if (self->state_ == ConnectionState::kLost) return done(ErrorCode::kSessionExpired);
+    if (self->state_ == ConnectionState::kAuthFailed) return done(ErrorCode::kAuthFailed);
     if (self->state_ == ConnectionState::kClosed || self->closing_)
       return done(ErrorCode::kClosing);
     self->auth_.emplace_back(scheme, cred);
@@ -371,7 +453,8 @@ void ClientImpl::remove_local_watches(const std::string& path, WatcherType type)
 
 void ClientImpl::close(std::function<void(ErrorCode)> done) {
   asio::post(io_, [self = shared_from_this(), done = std::move(done)]() mutable {
-    if (self->state_ == ConnectionState::kClosed || self->state_ == ConnectionState::kLost)
+    if (self->state_ == ConnectionState::kClosed || self->state_ == ConnectionState::kLost ||
+        self->state_ == ConnectionState::kAuthFailed)
       return done(ErrorCode::kOk);
     if (self->closing_) {
       // Already closing: this one completes (in order) once that close has.
@@ -430,12 +513,12 @@ void ClientImpl::write_more(uint64_t gen) {
   writing_ = true;
   auto buf = std::make_shared<std::string>(std::move(out_));
   out_.clear();
-  asio::async_write(socket_, asio::buffer(*buf),
-                    [self = shared_from_this(), buf, gen](const asio::error_code& ec, size_t) {
-                      if (gen != self->gen_) return;
-                      if (ec) return self->drop_connection("write failed");
-                      self->write_more(gen);
-                    });
+  write_all(asio::buffer(*buf),
+            [self = shared_from_this(), buf, gen](const asio::error_code& ec, size_t) {
+              if (gen != self->gen_) return;
+              if (ec) return self->drop_connection("write failed");
+              self->write_more(gen);
+            });
 }
 
 // ------------------------------------------------------------------ pings and loss
@@ -487,6 +570,7 @@ void ClientImpl::drop_connection(const char* why) {
   ++gen_;
   asio::error_code ignored;
   socket_.close(ignored);
+  tls_.reset();
   connect_timer_.cancel();
   ping_timer_.cancel();
   out_.clear();

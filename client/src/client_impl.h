@@ -7,6 +7,8 @@
 
 #include <asio/any_io_executor.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/strand.hpp>
 #include <atomic>
@@ -25,6 +27,7 @@
 #include "watch_table.h"
 #include "wire/jute.h"
 #include "wire/records.h"
+#include "wire/sasl/digest_md5_client.h"
 
 namespace corral::client {
 
@@ -86,6 +89,14 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
 
   void connect_next();
   void on_connected(uint64_t gen);
+  /// The byte stream is up (after the TLS handshake with TlsOptions): the session starts.
+  void on_stream_ready(uint64_t gen);
+  /// Reads exactly `buffer`'s size from the connection, over TLS when it is on.
+  template <typename Handler>
+  void read_exact(asio::mutable_buffer buffer, Handler handler);
+  /// Writes all of `buffer` to the connection, over TLS when it is on.
+  template <typename Handler>
+  void write_all(asio::const_buffer buffer, Handler handler);
   void send_handshake();
   void read_frame(uint64_t gen);
   void on_frame(const std::string& frame);
@@ -93,6 +104,12 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   void on_reply(wire::JuteReader& r, const wire::ReplyHeader& h);
   void on_event(wire::JuteReader& r);
   void session_ready(bool read_only);
+  /// Options::sasl: logs in on the new connection before session_ready(read_only).
+  void start_sasl(bool read_only);
+  void send_sasl(std::string token);
+  void on_sasl_reply(ErrorCode err, wire::JuteReader& r);
+  /// The server refused the login (or could not prove it knows the password): stop.
+  void sasl_failed(const std::string& why);
   void send_call(Call call);
   void send_frame(std::string frame);
   void write_more(uint64_t gen);
@@ -120,6 +137,14 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   ConnectString connect_;
   asio::ip::tcp::resolver resolver_;
   asio::ip::tcp::socket socket_;
+  using TlsStream = asio::ssl::stream<asio::ip::tcp::socket&>;
+  /// From Options::tls; none for plain connections.
+  std::unique_ptr<asio::ssl::context> tls_context_;
+  /// TLS over socket_ for the current connection. Shared with its pending operations, which
+  /// may finish after the connection was dropped and the next one made its own.
+  std::shared_ptr<TlsStream> tls_;
+  /// The host of the connection being made, for the certificate's name check.
+  std::string trying_host_;
   asio::steady_timer connect_timer_;
   asio::steady_timer ping_timer_;
   asio::steady_timer retry_timer_;
@@ -159,6 +184,10 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   std::vector<std::pair<std::string, std::string>> auth_;
   std::deque<std::function<void(ErrorCode)>> auth_waiting_;
   std::function<void(ErrorCode)> close_done_;
+
+  // SASL login of the current connection (Options::sasl); requests wait until it is done.
+  std::unique_ptr<sasl::DigestMd5Client> sasl_;
+  bool sasl_read_only_ = false;
 
   WatchTable watches_;
 

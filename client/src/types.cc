@@ -36,6 +36,8 @@ const char* state_name(ConnectionState state) {
       return "lost";
     case ConnectionState::kClosed:
       return "closed";
+    case ConnectionState::kAuthFailed:
+      return "auth-failed";
   }
   return "unknown";
 }

@@ -5,45 +5,99 @@
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 #include <cstring>
+#include <type_traits>
 
 #include "ensemble/server/four_letter_words.h"
 #include "ensemble/server/network_server.h"
+#include "ensemble/server/tls_context.h"
 #include "wire/jute.h"
 
 namespace corral::server {
 namespace {
 
 constexpr size_t kReadChunk = 64 * 1024;
-// Past this much queued output the connection stops reading requests.
-constexpr size_t kMaxQueuedOutput = 4 * 1024 * 1024;
 
 int32_t read_length(const char* p) { return wire::JuteReader(std::string_view(p, 4)).int32(); }
 
 }  // namespace
 
 ClientConnection::ClientConnection(asio::ip::tcp::socket socket, NetworkServer& server, uint64_t id)
-    : socket_(std::move(socket)), server_(server), in_(kReadChunk) {
+    : stream_(std::move(socket)), server_(server), in_(kReadChunk) {
   this->id = id;
-  asio::error_code ec;
-  auto ep = socket_.remote_endpoint(ec);
-  address = ec ? "unknown" : ep.address().to_string();
-  endpoint = address + ":" + (ec ? "0" : std::to_string(ep.port()));
-  socket_.set_option(asio::ip::tcp::no_delay(true), ec);
+  describe_peer();
 }
 
-void ClientConnection::start() { read_more(); }
+ClientConnection::ClientConnection(asio::ip::tcp::socket socket, asio::ssl::context& tls,
+                                   NetworkServer& server, uint64_t id)
+    : stream_(std::in_place_type<TlsStream>, std::move(socket), tls),
+      server_(server),
+      in_(kReadChunk) {
+  this->id = id;
+  describe_peer();
+}
+
+asio::ip::tcp::socket& ClientConnection::socket() {
+  return with_stream([](auto& stream) -> asio::ip::tcp::socket& {
+    if constexpr (std::is_same_v<std::decay_t<decltype(stream)>, TlsStream>) {
+      return stream.next_layer();
+    } else {
+      return stream;
+    }
+  });
+}
+
+void ClientConnection::describe_peer() {
+  asio::error_code ec;
+  auto ep = socket().remote_endpoint(ec);
+  address = ec ? "unknown" : ep.address().to_string();
+  endpoint = address + ":" + (ec ? "0" : std::to_string(ep.port()));
+  socket().set_option(asio::ip::tcp::no_delay(true), ec);
+}
+
+void ClientConnection::start() {
+  auto* tls = std::get_if<TlsStream>(&stream_);
+  if (!tls) return read_more();
+  handshaking_ = true;
+  auto self = shared_from_this();
+  tls->async_handshake(TlsStream::server, [self, tls](const asio::error_code& ec) {
+    self->handshaking_ = false;
+    if (ec) {
+      // As ZooKeeper, a refused certificate (or none, with clientAuth=need) closes the
+      // connection before any request is read.
+      spdlog::warn("closing {}: TLS handshake failed: {}", self->endpoint, ec.message());
+      return self->shutdown();
+    }
+    self->on_tls_handshake(*tls);
+    self->read_more();
+  });
+}
+
+// ZooKeeper's X509AuthenticationProvider: the verified certificate's subject is the id.
+void ClientConnection::on_tls_handshake(TlsStream& tls) {
+  std::string subject = tls_peer_subject(tls.native_handle());
+  if (subject.empty()) return;
+  // ZooKeeper lists these before the "ip" id (whoami shows them in this order).
+  auth.insert(auth.begin(), {"x509", subject});
+  if (subject == server_.core().config().x509_super_user)
+    auth.insert(auth.begin(), {"super", subject});
+  spdlog::info("{}: authenticated x509 id '{}'", endpoint, subject);
+}
 
 void ClientConnection::read_more() {
-  if (reading_ || closed_ || closing || output_full() || !server_.core().accepts(*this)) return;
+  if (reading_ || handshaking_ || closed_ || closing || output_full() ||
+      !server_.core().accepts(*this))
+    return;
   if (in_.size() - in_used_ < kReadChunk / 2) in_.resize(in_used_ + kReadChunk);
   reading_ = true;
   auto self = shared_from_this();
-  socket_.async_read_some(asio::buffer(in_.data() + in_used_, in_.size() - in_used_),
-                          [self](const asio::error_code& ec, size_t n) {
-                            self->reading_ = false;
-                            if (ec) return self->shutdown();
-                            self->on_read(n);
-                          });
+  auto buffer = asio::buffer(in_.data() + in_used_, in_.size() - in_used_);
+  with_stream([&](auto& stream) {
+    stream.async_read_some(buffer, [self](const asio::error_code& ec, size_t n) {
+      self->reading_ = false;
+      if (ec) return self->shutdown();
+      self->on_read(n);
+    });
+  });
 }
 
 void ClientConnection::on_read(size_t n) {
@@ -94,13 +148,31 @@ bool ClientConnection::consume_frames() {
 }
 
 void ClientConnection::send(std::string frame) {
-  if (closed_) return;
+  if (closed_ || !socket().is_open()) return;
+  // A client that does not read its replies and events must not grow the server without
+  // bound: past corral.connectionOutputLimitBytes it is dropped. A lone frame always goes.
+  size_t limit = server_.core().config().connection_output_limit_bytes;
+  if (out_bytes_ > 0 && out_bytes_ + frame.size() > limit) {
+    spdlog::warn(
+        "closing {}: it does not read; {} bytes queued (corral.connectionOutputLimitBytes={})",
+        endpoint, out_bytes_ + frame.size(), limit);
+    closing = true;
+    // With output queued a write is in flight: it fails now and its handler shuts down.
+    asio::error_code ec;
+    socket().close(ec);
+    return;
+  }
   out_bytes_ += frame.size();
   out_.push_back(std::move(frame));
   write_more();
 }
 
-bool ClientConnection::output_full() const { return out_bytes_ > kMaxQueuedOutput; }
+// Reading stops at half the limit, so that a client that pipelines reads and reads the
+// replies slows down instead of reaching the limit.
+bool ClientConnection::output_full() const {
+  return out_bytes_ >
+         static_cast<size_t>(server_.core().config().connection_output_limit_bytes) / 2;
+}
 
 void ClientConnection::write_more() {
   if (writing_ || closed_) return;
@@ -112,17 +184,19 @@ void ClientConnection::write_more() {
   for (size_t i = 0; i < out_.size() && i < 64; ++i) buffers.push_back(asio::buffer(out_[i]));
   writing_ = true;
   auto self = shared_from_this();
-  asio::async_write(socket_, buffers,
-                    [self, count = buffers.size()](const asio::error_code& ec, size_t) {
-                      self->writing_ = false;
-                      if (ec) return self->shutdown();
-                      for (size_t i = 0; i < count; ++i) {
-                        self->out_bytes_ -= self->out_.front().size();
-                        self->out_.pop_front();
-                      }
-                      self->write_more();
-                      self->read_more();
-                    });
+  with_stream([&](auto& stream) {
+    asio::async_write(stream, buffers,
+                      [self, count = buffers.size()](const asio::error_code& ec, size_t) {
+                        self->writing_ = false;
+                        if (ec) return self->shutdown();
+                        for (size_t i = 0; i < count; ++i) {
+                          self->out_bytes_ -= self->out_.front().size();
+                          self->out_.pop_front();
+                        }
+                        self->write_more();
+                        self->read_more();
+                      });
+  });
 }
 
 void ClientConnection::close() {
@@ -136,8 +210,10 @@ void ClientConnection::shutdown() {
   closed_ = true;
   closing = true;
   asio::error_code ec;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ec);
-  socket_.close(ec);
+  // A TLS connection is closed without close_notify, as a plain one without FIN handshakes:
+  // the frames the client needed are already written.
+  socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
+  socket().close(ec);
   server_.connection_closed(*this);
 }
 

@@ -1,14 +1,17 @@
-// One client TCP connection: reads length-prefixed frames (bounded by
-// jute.maxbuffer), hands them to the core, and writes queued frames with
+// One client TCP connection, plain or TLS (secureClientPort): reads length-prefixed frames
+// (bounded by jute.maxbuffer), hands them to the core, and writes queued frames with
 // gathered writes. Stops reading while too much output is queued, so a slow
 // client slows down instead of growing the server's memory.
 #pragma once
 
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
+#include <asio/ssl/stream.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "ensemble/server/client_link.h"
@@ -20,14 +23,30 @@ class NetworkServer;
 /// A client connection driven by Asio on the core's thread.
 class ClientConnection : public ClientLink, public std::enable_shared_from_this<ClientConnection> {
  public:
+  /// A plain connection on clientPort.
   ClientConnection(asio::ip::tcp::socket socket, NetworkServer& server, uint64_t id);
-  /// Starts reading.
+  /// A TLS connection on secureClientPort; start() runs the handshake before reading.
+  ClientConnection(asio::ip::tcp::socket socket, asio::ssl::context& tls, NetworkServer& server,
+                   uint64_t id);
+  /// Starts reading (after the TLS handshake, on the secure port).
   void start();
   void send(std::string frame) override;
   void close() override;
   void wake() override { read_more(); }
 
  private:
+  using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
+
+  /// Runs `f` with the connection's stream, whichever kind it is.
+  template <typename F>
+  decltype(auto) with_stream(F&& f) {
+    return std::visit(std::forward<F>(f), stream_);
+  }
+  /// The TCP socket under the stream.
+  asio::ip::tcp::socket& socket();
+  void describe_peer();
+  /// After a successful handshake: the client certificate's subject becomes an x509 id.
+  void on_tls_handshake(TlsStream& tls);
   void read_more();
   void on_read(size_t n);
   /// Handles complete frames in the input buffer; false once the connection must close.
@@ -37,7 +56,7 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   void shutdown();
   bool output_full() const;
 
-  asio::ip::tcp::socket socket_;
+  std::variant<asio::ip::tcp::socket, TlsStream> stream_;
   NetworkServer& server_;
   std::vector<char> in_;
   size_t in_used_ = 0;
@@ -45,6 +64,7 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   size_t out_bytes_ = 0;
   bool writing_ = false;
   bool reading_ = false;
+  bool handshaking_ = false;
   bool first_bytes_ = true;
   bool close_after_write_ = false;
   bool closed_ = false;

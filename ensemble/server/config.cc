@@ -172,10 +172,137 @@ const std::map<std::string_view, Setter>& setters() {
          c.readonly_mode_enabled = boolean(l, "true", "false");
        }},
       // -- authorization (watch ACLs, exists READ) --
+      {"corral.exists.checkReadAcl",
+       [](ServerConfig& c, const Line& l) { c.exists_checks_read = boolean(l, "true", "false"); }},
       // -- SASL (client port) --
+      {"java.security.auth.login.config",
+       [](ServerConfig& c, const Line& l) { c.jaas_config_path = l.value; }},
+      {"sasl.serverconfig", [](ServerConfig& c, const Line& l) { c.sasl_login_section = l.value; }},
+      {"superUser", [](ServerConfig& c, const Line& l) { c.sasl_super_user = l.value; }},
+      {"kerberos.removeHostFromPrincipal",
+       [](ServerConfig& c, const Line& l) { c.kerberos_remove_host = boolean(l, "true", "false"); }},
+      {"kerberos.removeRealmFromPrincipal",
+       [](ServerConfig& c, const Line& l) {
+         c.kerberos_remove_realm = boolean(l, "true", "false");
+       }},
       // -- TLS (client port, x509) --
+      {"secureClientPort",
+       [](ServerConfig& c, const Line& l) {
+         c.secure_client_port = int_value(l, 0, 65535, "a port number (0-65535)");
+       }},
+      {"secureClientPortAddress",
+       [](ServerConfig& c, const Line& l) { c.secure_client_port_address = l.value; }},
+      // ZooKeeper needs NettyServerCnxnFactory for TLS; Corral's one network layer does both.
+      {"serverCnxnFactory", [](ServerConfig&, const Line&) {}},
+      {"sslQuorum", [](ServerConfig& c, const Line& l) { c.ssl_quorum = boolean(l, "true", "false"); }},
+      // ZooKeeper enables its x509 provider itself when secureClientPort is set; naming it
+      // again is allowed, naming another class is not something Corral can load.
+      {"authProvider.x509",
+       [](ServerConfig&, const Line& l) {
+         if (l.value != "org.apache.zookeeper.server.auth.X509AuthenticationProvider") {
+           fail(l, "only org.apache.zookeeper.server.auth.X509AuthenticationProvider is built in");
+         }
+       }},
+      {"ssl.authProvider",
+       [](ServerConfig&, const Line& l) {
+         if (l.value != "x509") fail(l, fmt::format("only x509 is built in, got '{}'", l.value));
+       }},
+      {"X509AuthenticationProvider.superUser",
+       [](ServerConfig& c, const Line& l) { c.x509_super_user = l.value; }},
+      {"ssl.keyStore.location", [](ServerConfig& c, const Line& l) { c.client_tls.keystore_location = l.value; }},
+      {"ssl.keyStore.password", [](ServerConfig& c, const Line& l) { c.client_tls.keystore_password = l.value; }},
+      {"ssl.keyStore.passwordPath", [](ServerConfig& c, const Line& l) { c.client_tls.keystore_password_path = l.value; }},
+      {"ssl.keyStore.type", [](ServerConfig& c, const Line& l) { c.client_tls.keystore_type = l.value; }},
+      {"ssl.trustStore.location", [](ServerConfig& c, const Line& l) { c.client_tls.truststore_location = l.value; }},
+      {"ssl.trustStore.password", [](ServerConfig& c, const Line& l) { c.client_tls.truststore_password = l.value; }},
+      {"ssl.trustStore.passwordPath", [](ServerConfig& c, const Line& l) { c.client_tls.truststore_password_path = l.value; }},
+      {"ssl.trustStore.type", [](ServerConfig& c, const Line& l) { c.client_tls.truststore_type = l.value; }},
+      {"ssl.clientAuth",
+       [](ServerConfig& c, const Line& l) {
+         auto auth = parse_tls_client_auth(l.value);
+         if (!auth) fail(l, fmt::format("expected need, want or none, got '{}'", l.value));
+         c.client_tls.client_auth = *auth;
+       }},
+      {"ssl.protocol",
+       [](ServerConfig& c, const Line& l) {
+         if (!tls_protocol_known(l.value)) fail(l, fmt::format("unknown TLS protocol '{}'", l.value));
+         c.client_tls.protocol = l.value;
+       }},
+      {"ssl.enabledProtocols",
+       [](ServerConfig& c, const Line& l) {
+         c.client_tls.enabled_protocols = parse_tls_list(l.value);
+         for (const std::string& name : c.client_tls.enabled_protocols) {
+           if (!tls_protocol_known(name)) fail(l, fmt::format("unknown TLS protocol '{}'", name));
+         }
+       }},
+      {"ssl.ciphersuites",
+       [](ServerConfig& c, const Line& l) { c.client_tls.ciphersuites = parse_tls_list(l.value); }},
+      {"ssl.hostnameVerification",
+       [](ServerConfig& c, const Line& l) {
+         c.client_tls.hostname_verification = boolean(l, "true", "false");
+       }},
+      {"ssl.quorum.keyStore.location", [](ServerConfig& c, const Line& l) { c.quorum_tls.keystore_location = l.value; }},
+      {"ssl.quorum.keyStore.password", [](ServerConfig& c, const Line& l) { c.quorum_tls.keystore_password = l.value; }},
+      {"ssl.quorum.keyStore.passwordPath", [](ServerConfig& c, const Line& l) { c.quorum_tls.keystore_password_path = l.value; }},
+      {"ssl.quorum.keyStore.type", [](ServerConfig& c, const Line& l) { c.quorum_tls.keystore_type = l.value; }},
+      {"ssl.quorum.trustStore.location", [](ServerConfig& c, const Line& l) { c.quorum_tls.truststore_location = l.value; }},
+      {"ssl.quorum.trustStore.password", [](ServerConfig& c, const Line& l) { c.quorum_tls.truststore_password = l.value; }},
+      {"ssl.quorum.trustStore.passwordPath", [](ServerConfig& c, const Line& l) { c.quorum_tls.truststore_password_path = l.value; }},
+      {"ssl.quorum.trustStore.type", [](ServerConfig& c, const Line& l) { c.quorum_tls.truststore_type = l.value; }},
+      {"ssl.quorum.clientAuth",
+       [](ServerConfig& c, const Line& l) {
+         auto auth = parse_tls_client_auth(l.value);
+         if (!auth) fail(l, fmt::format("expected need, want or none, got '{}'", l.value));
+         c.quorum_tls.client_auth = *auth;
+       }},
+      {"ssl.quorum.protocol",
+       [](ServerConfig& c, const Line& l) {
+         if (!tls_protocol_known(l.value)) fail(l, fmt::format("unknown TLS protocol '{}'", l.value));
+         c.quorum_tls.protocol = l.value;
+       }},
+      {"ssl.quorum.enabledProtocols",
+       [](ServerConfig& c, const Line& l) {
+         c.quorum_tls.enabled_protocols = parse_tls_list(l.value);
+         for (const std::string& name : c.quorum_tls.enabled_protocols) {
+           if (!tls_protocol_known(name)) fail(l, fmt::format("unknown TLS protocol '{}'", name));
+         }
+       }},
+      {"ssl.quorum.ciphersuites",
+       [](ServerConfig& c, const Line& l) { c.quorum_tls.ciphersuites = parse_tls_list(l.value); }},
+      {"ssl.quorum.hostnameVerification",
+       [](ServerConfig& c, const Line& l) {
+         c.quorum_tls.hostname_verification = boolean(l, "true", "false");
+       }},
       // -- quorum security (sslQuorum, quorum SASL) --
+      {"quorum.auth.enableSasl",
+       [](ServerConfig& c, const Line& l) {
+         c.quorum_auth_enable_sasl = boolean(l, "true", "false");
+       }},
+      {"quorum.auth.learnerRequireSasl",
+       [](ServerConfig& c, const Line& l) {
+         c.quorum_auth_learner_require_sasl = boolean(l, "true", "false");
+       }},
+      {"quorum.auth.serverRequireSasl",
+       [](ServerConfig& c, const Line& l) {
+         c.quorum_auth_server_require_sasl = boolean(l, "true", "false");
+       }},
+      {"quorum.auth.learner.saslLoginContext",
+       [](ServerConfig& c, const Line& l) { c.quorum_learner_login_context = l.value; }},
+      {"quorum.auth.server.saslLoginContext",
+       [](ServerConfig& c, const Line& l) { c.quorum_server_login_context = l.value; }},
+      {"corral.quorum.sendQueueMaxBytes",
+       [](ServerConfig& c, const Line& l) {
+         c.quorum_send_queue_max_bytes = int_value(l, 1, kIdMax, "a positive number of bytes");
+       }},
       // -- limits and overload --
+      {"globalOutstandingLimit",
+       [](ServerConfig& c, const Line& l) { c.global_outstanding_limit = positive(l); }},
+      {"corral.connectionOutstandingLimit",
+       [](ServerConfig& c, const Line& l) { c.connection_outstanding_limit = positive(l); }},
+      {"corral.connectionOutputLimitBytes",
+       [](ServerConfig& c, const Line& l) {
+         c.connection_output_limit_bytes = int_value(l, 65536, kIntMax, "at least 65536 bytes");
+       }},
   };
   return table;
 }

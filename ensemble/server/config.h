@@ -2,10 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "ensemble/server/tls_settings.h"
 
 namespace corral::server {
 
@@ -57,12 +60,59 @@ struct ServerConfig {
   bool readonly_mode_enabled = false;          ///< readonlymode.enabled.
   int64_t my_id = 0;                           ///< Content of dataDir/myid; 0 if absent.
   // -- authorization (watch ACLs, exists READ) --
+  /// corral.exists.checkReadAcl: exists answers ZNOAUTH, and sets no watch, when the node
+  /// exists and the client lacks READ, as ZooKeeper 3.9.2/3.8.4 do unconditionally
+  /// (ZOOKEEPER-2590). Off by default, as in Debian's 3.8.0. Corral's own key: ZooKeeper has
+  /// no switch for it.
+  bool exists_checks_read = false;
   // -- SASL (client port) --
+  /// java.security.auth.login.config: the JAAS file whose login section lists the DIGEST-MD5
+  /// users (`user_NAME="password"`); empty = SASL logins fail. ZooKeeper reads it only from
+  /// `-Djava.security.auth.login.config=` in SERVER_JVMFLAGS, which Corral also reads
+  /// (see sasl_settings.h); Corral takes it from zoo.cfg too, and zoo.cfg wins.
+  std::string jaas_config_path;
+  std::string sasl_login_section = "Server";  ///< sasl.serverconfig: the JAAS section.
+  /// superUser (zookeeper.superUser): the SASL authorization id that is super.
+  std::string sasl_super_user;
+  bool kerberos_remove_host = false;   ///< kerberos.removeHostFromPrincipal.
+  bool kerberos_remove_realm = false;  ///< kerberos.removeRealmFromPrincipal.
+  /// The DIGEST-MD5 users (name -> password), loaded from the JAAS file by load_sasl_users().
+  std::map<std::string, std::string> sasl_users;
   // -- TLS (client port, x509) --
+  int secure_client_port = 0;  ///< secureClientPort: the TLS client port; 0 when not set.
+  /// secureClientPortAddress: its bind address.
+  std::string secure_client_port_address = "0.0.0.0";
+  TlsSettings client_tls;  ///< ssl.*: the secure client port's TLS settings.
+  /// ssl.quorum.*: TLS between members (with sslQuorum).
+  TlsSettings quorum_tls = TlsSettings::with_prefix("ssl.quorum.");
+  bool ssl_quorum = false;  ///< sslQuorum: TLS on the quorum and election ports.
+  /// X509AuthenticationProvider.superUser: the certificate subject that is super.
+  std::string x509_super_user;
   // -- quorum security (sslQuorum, quorum SASL) --
+  bool quorum_auth_enable_sasl = false;           ///< quorum.auth.enableSasl.
+  bool quorum_auth_learner_require_sasl = false;  ///< quorum.auth.learnerRequireSasl.
+  bool quorum_auth_server_require_sasl = false;   ///< quorum.auth.serverRequireSasl.
+  /// quorum.auth.learner.saslLoginContext: the JAAS section with this server's account.
+  std::string quorum_learner_login_context = "QuorumLearner";
+  /// quorum.auth.server.saslLoginContext: the JAAS section listing the members' accounts.
+  std::string quorum_server_login_context = "QuorumServer";
+  /// corral.quorum.sendQueueMaxBytes: bytes waiting for one member beyond which it is cut
+  /// off and resynced later (Corral's own key; ZooKeeper's queues are unbounded).
+  int64_t quorum_send_queue_max_bytes = int64_t{64} << 20;
   // -- limits and overload --
-  std::vector<PeerSpec> servers;               ///< server.N lines, in file order.
-  std::vector<std::string> ignored_keys;       ///< Keys Corral does not use (logged).
+  /// globalOutstandingLimit: requests held or in flight on this server (summed over its
+  /// connections) past which every connection with a request of its own outstanding stops
+  /// reading, as ZooKeeper's ServerCnxn throttle does; connections with none still read.
+  int global_outstanding_limit = 1000;
+  /// corral.connectionOutstandingLimit (Corral's own key): requests one connection may have
+  /// held or in flight before it stops reading; ZooKeeper bounds one only by the global limit.
+  int connection_outstanding_limit = 1000;
+  /// corral.connectionOutputLimitBytes (Corral's own key): replies and watch events queued for
+  /// a client that does not read them. Its requests stop being read at half; past the whole,
+  /// the connection is closed (logged). ZooKeeper queues without bound. Default 8 MiB.
+  int connection_output_limit_bytes = 8 * 1024 * 1024;
+  std::vector<PeerSpec> servers;          ///< server.N lines, in file order.
+  std::vector<std::string> ignored_keys;  ///< Keys Corral does not use (logged).
 
   /// The smallest session timeout granted to a client.
   int effective_min_session_timeout_ms() const;

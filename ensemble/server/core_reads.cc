@@ -48,6 +48,11 @@ void ServerCore::handle_read(ClientLink& link, const wire::RequestHeader& h, wir
       if (req.path.find('\0') != std::string::npos)
         return reply_error(link, h.xid, ErrorCode::kBadArguments);
       const tree::Node* n = tree_.find(req.path);
+      // ZOOKEEPER-2590, when switched on: READ is checked only on a node that exists, and
+      // before the watch is set, so a refused exists leaves none; a missing node still gets
+      // its watch for the create.
+      if (n && config_.exists_checks_read && readable(n, wire::perms::kRead) != ErrorCode::kOk)
+        return reply_error(link, h.xid, ErrorCode::kNoAuth);
       if (req.watch && wire::validate_path(req.path).empty())
         watches_.add_data_watch(req.path, link.id);
       if (!n) return reply_error(link, h.xid, ErrorCode::kNoNode);

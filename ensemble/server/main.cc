@@ -7,12 +7,14 @@
 #include <asio/signal_set.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <memory>
 
 #include "ensemble/server/config.h"
 #include "ensemble/server/network_server.h"
 #include "ensemble/server/quorum_peer.h"
+#include "ensemble/server/sasl_settings.h"
 #include "ensemble/server/server_core.h"
 #include "ensemble/server/snapshotter.h"
 #include "ensemble/storage/database.h"
@@ -94,12 +96,15 @@ int main(int argc, char** argv) {
   ServerConfig config;
   try {
     config = load_config(argv[1]);
+    if (const char* flags = std::getenv("SERVER_JVMFLAGS")) apply_jvm_flags(config, flags);
+    load_sasl_users(config);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "corral-server: %s\n", e.what());
     return 2;
   }
-  if (config.client_port == 0) {
-    std::fprintf(stderr, "corral-server: %s: clientPort: missing (required)\n", argv[1]);
+  if (config.client_port == 0 && config.secure_client_port == 0) {
+    std::fprintf(stderr, "corral-server: %s: clientPort: missing (required, or secureClientPort)\n",
+                 argv[1]);
     return 2;
   }
   bool ensemble = !config.servers.empty();
@@ -140,6 +145,9 @@ int main(int argc, char** argv) {
   server.on_tick([&] { snapshotter.maybe_start(); });
   try {
     if (quorum) quorum->start();
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "corral-server: %s\n", e.what());
+    return 2;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "corral-server: cannot listen on the quorum or election port: %s\n",
                  e.what());
@@ -147,13 +155,24 @@ int main(int argc, char** argv) {
   }
   try {
     server.start();
+  } catch (const ConfigError& e) {
+    std::fprintf(stderr, "corral-server: %s: %s\n", argv[1], e.what());
+    return 2;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "corral-server: cannot listen on %s:%d: %s\n",
-                 config.client_port_address.c_str(), config.client_port, e.what());
+    std::fprintf(stderr, "corral-server: cannot listen on %s:%d or %s:%d (TLS): %s\n",
+                 config.client_port_address.c_str(), config.client_port,
+                 config.secure_client_port_address.c_str(), config.secure_client_port, e.what());
     return 1;
   }
-  spdlog::info("corral-server serving on {}:{} ({}, log in {})", config.client_port_address,
-               server.port(), ensemble ? "ensemble member" : "standalone", db->path());
+  if (server.port() != 0) {
+    spdlog::info("corral-server serving on {}:{} ({}, log in {})", config.client_port_address,
+                 server.port(), ensemble ? "ensemble member" : "standalone", db->path());
+  }
+  if (server.secure_port() != 0) {
+    spdlog::info("corral-server serving TLS on {}:{} (clientAuth={})",
+                 config.secure_client_port_address, server.secure_port(),
+                 tls_client_auth_name(config.client_tls.client_auth));
+  }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);

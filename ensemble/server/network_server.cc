@@ -5,6 +5,7 @@
 #include <chrono>
 
 #include "ensemble/server/client_connection.h"
+#include "ensemble/server/tls_context.h"
 
 namespace corral::server {
 namespace {
@@ -16,7 +17,7 @@ constexpr auto kTickInterval = std::chrono::milliseconds(20);
 }  // namespace
 
 NetworkServer::NetworkServer(asio::io_context& io, ServerCore& core)
-    : io_(io), core_(core), acceptor_(io), tick_timer_(io) {}
+    : io_(io), core_(core), acceptor_(io), secure_acceptor_(io), tick_timer_(io) {}
 
 int64_t NetworkServer::now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -26,44 +27,69 @@ int64_t NetworkServer::now_ms() {
 
 void NetworkServer::start() {
   const auto& cfg = core_.config();
-  asio::ip::tcp::endpoint ep(asio::ip::make_address(cfg.client_port_address),
-                             static_cast<uint16_t>(cfg.client_port));
-  acceptor_.open(ep.protocol());
-  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
-  acceptor_.bind(ep);
-  acceptor_.listen(asio::socket_base::max_listen_connections);
-  accept_next();
+  if (cfg.secure_client_port != 0) tls_.emplace(make_tls_server_context(cfg.client_tls));
+  if (cfg.client_port != 0) listen(acceptor_, cfg.client_port_address, cfg.client_port);
+  if (cfg.secure_client_port != 0) {
+    listen(secure_acceptor_, cfg.secure_client_port_address, cfg.secure_client_port);
+  }
   schedule_tick();
+}
+
+void NetworkServer::listen(asio::ip::tcp::acceptor& acceptor, const std::string& address,
+                           int port) {
+  asio::ip::tcp::endpoint ep(asio::ip::make_address(address), static_cast<uint16_t>(port));
+  acceptor.open(ep.protocol());
+  acceptor.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  acceptor.bind(ep);
+  acceptor.listen(asio::socket_base::max_listen_connections);
+  accept_next(acceptor);
+}
+
+uint16_t NetworkServer::port() const {
+  return acceptor_.is_open() ? acceptor_.local_endpoint().port() : 0;
+}
+
+uint16_t NetworkServer::secure_port() const {
+  return secure_acceptor_.is_open() ? secure_acceptor_.local_endpoint().port() : 0;
 }
 
 void NetworkServer::stop() {
   asio::error_code ec;
   acceptor_.close(ec);
+  secure_acceptor_.close(ec);
   tick_timer_.cancel();
   auto all = connections_;
   for (auto& [id, c] : all) c->close();
 }
 
-void NetworkServer::accept_next() {
-  acceptor_.async_accept([this](const asio::error_code& ec, asio::ip::tcp::socket socket) {
-    if (ec) {
-      if (ec != asio::error::operation_aborted) accept_next();
-      return;
-    }
-    auto c = std::make_shared<ClientConnection>(std::move(socket), *this, next_id_++);
-    int limit = core_.config().max_client_cnxns;
-    if (limit > 0 && per_ip_[c->address] >= limit) {
-      spdlog::warn("too many connections from {} (max {}): closing", c->address, limit);
-      ++core_.stats().connections_rejected;
-      // Dropping the connection here closes its socket; the client sees the end.
-    } else {
-      ++per_ip_[c->address];
-      connections_[c->id] = c;
-      core_.attach(*c, now_ms());
-      c->start();
-    }
-    accept_next();
-  });
+void NetworkServer::accept_next(asio::ip::tcp::acceptor& acceptor) {
+  acceptor.async_accept(
+      [this, &acceptor](const asio::error_code& ec, asio::ip::tcp::socket socket) {
+        if (ec) {
+          if (ec != asio::error::operation_aborted) accept_next(acceptor);
+          return;
+        }
+        if (&acceptor == &secure_acceptor_) {
+          admit(std::make_shared<ClientConnection>(std::move(socket), *tls_, *this, next_id_++));
+        } else {
+          admit(std::make_shared<ClientConnection>(std::move(socket), *this, next_id_++));
+        }
+        accept_next(acceptor);
+      });
+}
+
+void NetworkServer::admit(std::shared_ptr<ClientConnection> c) {
+  int limit = core_.config().max_client_cnxns;
+  if (limit > 0 && per_ip_[c->address] >= limit) {
+    spdlog::warn("too many connections from {} (max {}): closing", c->address, limit);
+    ++core_.stats().connections_rejected;
+    // Dropping the connection here closes its socket; the client sees the end.
+    return;
+  }
+  ++per_ip_[c->address];
+  connections_[c->id] = c;
+  core_.attach(*c, now_ms());
+  c->start();
 }
 
 void NetworkServer::connection_closed(ClientConnection& c) {

@@ -1,14 +1,17 @@
-// The client port: accepts connections (bounded per IP by maxClientCnxns),
-// drives the core's timers, and owns the connections.
+// The client ports: accepts plain (clientPort) and TLS (secureClientPort) connections,
+// bounded per IP by maxClientCnxns over both, drives the core's timers, and owns the
+// connections.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 
@@ -22,10 +25,13 @@ class ClientConnection;
 class NetworkServer {
  public:
   NetworkServer(asio::io_context& io, ServerCore& core);
-  /// Binds clientPortAddress:clientPort and starts accepting; throws on bind failure.
+  /// Binds clientPortAddress:clientPort and secureClientPortAddress:secureClientPort (those
+  /// set) and starts accepting; throws on bind failure, ConfigError on unusable ssl.* keys.
   void start();
-  /// The port actually bound (useful when clientPort is 0).
-  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  /// The plain port bound; 0 without clientPort.
+  uint16_t port() const;
+  /// The TLS port bound; 0 without secureClientPort.
+  uint16_t secure_port() const;
   /// Stops accepting and closes every connection.
   void stop();
 
@@ -40,12 +46,16 @@ class NetworkServer {
   void reset_connection_stats();
 
  private:
-  void accept_next();
+  void listen(asio::ip::tcp::acceptor& acceptor, const std::string& address, int port);
+  void accept_next(asio::ip::tcp::acceptor& acceptor);
+  void admit(std::shared_ptr<ClientConnection> c);
   void schedule_tick();
 
   asio::io_context& io_;
   ServerCore& core_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::acceptor secure_acceptor_;
+  std::optional<asio::ssl::context> tls_;  ///< From ssl.*, with secureClientPort.
   asio::steady_timer tick_timer_;
   std::unordered_map<uint64_t, std::shared_ptr<ClientConnection>> connections_;
   std::map<std::string, int> per_ip_;

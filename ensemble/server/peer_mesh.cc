@@ -13,10 +13,13 @@
 #include <system_error>
 #include <utility>
 
+#include "ensemble/server/peer_mesh_connections.h"
+
 namespace corral::server {
 namespace {
 
 using asio::ip::tcp;
+using namespace mesh_bytes;
 
 constexpr auto kMinBackoff = std::chrono::milliseconds(10);
 constexpr auto kMaxBackoff = std::chrono::milliseconds(200);
@@ -24,32 +27,12 @@ constexpr auto kMaxBackoff = std::chrono::milliseconds(200);
 constexpr auto kConnectTimeout = std::chrono::seconds(5);
 // After a failed accept (e.g. out of descriptors) accepting resumes after this long.
 constexpr auto kAcceptRetry = std::chrono::milliseconds(100);
-constexpr size_t kReadChunk = 64 * 1024;
+constexpr size_t kReadChunk = kMeshReadChunk;
 // Frames with smaller bodies are copied together into shared chunks of about this size;
 // larger bodies are written straight from their own string.
 constexpr size_t kCoalesceBytes = 64 * 1024;
 // Chunks handed to one async_write (one writev).
 constexpr size_t kMaxGather = 64;
-
-void put_be32(char* p, uint32_t v) {
-  for (int i = 3; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
-}
-
-void put_be64(char* p, uint64_t v) {
-  for (int i = 7; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v & 0xff);
-}
-
-uint32_t get_be32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
-
-uint64_t get_be64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<unsigned char>(p[i]);
-  return v;
-}
 
 std::optional<asio::ip::address> literal_address(const std::string& host) {
   asio::error_code ec;
@@ -59,51 +42,6 @@ std::optional<asio::ip::address> literal_address(const std::string& host) {
 }
 
 }  // namespace
-
-// One outbound connection (or attempt). A new object per attempt, so completions of an
-// older socket can never be mistaken for the current one's.
-struct PeerMesh::Outbound {
-  Outbound(asio::io_context& io, int64_t peer) : socket(io), resolver(io), peer(peer) {}
-  void close() {
-    closed = true;
-    up = false;
-    resolver.cancel();
-    asio::error_code ec;
-    socket.close(ec);
-  }
-
-  tcp::socket socket;
-  tcp::resolver resolver;
-  const int64_t peer;
-  bool up = false;
-  bool closed = false;             // once set, completion handlers return without touching the mesh
-  std::deque<std::string> chunks;  // encoded frames (the id first), several per chunk
-  size_t in_flight = 0;            // chunks at the front handed to the current async_write
-  bool writing = false;
-  char probe = 0;  // target of the 1-byte read that notices the other side closing
-};
-
-// One accepted connection; identified once its 8-byte id has arrived.
-struct PeerMesh::Inbound {
-  explicit Inbound(tcp::socket s) : socket(std::move(s)), in(kReadChunk) {
-    asio::error_code ec;
-    auto ep = socket.remote_endpoint(ec);
-    remote = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());
-  }
-  void close() {
-    closed = true;
-    asio::error_code ec;
-    socket.close(ec);
-  }
-
-  tcp::socket socket;
-  std::string remote;
-  std::vector<char> in;
-  size_t used = 0;
-  int64_t peer = 0;
-  bool identified = false;
-  bool closed = false;  // once set, completion handlers return without touching the mesh
-};
 
 PeerMesh::PeerMesh(asio::io_context& io, int64_t my_id, std::vector<MeshPeer> peers,
                    Handlers handlers, size_t max_frame_bytes)
@@ -221,6 +159,12 @@ bool PeerMesh::send(int64_t to, std::string body) {
     return false;
   }
   const std::shared_ptr<Outbound>& c = it->second.out;
+  if (c->cut) return false;
+  if (c->queued_bytes > max_queue_bytes_) {
+    cut_off(c);
+    return false;
+  }
+  c->queued_bytes += 4 + body.size();
   char header[4];
   put_be32(header, static_cast<uint32_t>(body.size()));
   // The back chunk may take more bytes unless it is being written or is already full
@@ -262,7 +206,16 @@ void PeerMesh::accept_next() {
     socket.set_option(tcp::no_delay(true), opt_ec);
     auto c = std::make_shared<Inbound>(std::move(socket));
     pending_.insert(c);
-    read_inbound(c);
+    // A connection that does not finish its handshake in time is dropped, so idle
+    // strangers cannot pile up.
+    c->deadline.expires_after(kConnectTimeout);
+    c->deadline.async_wait([this, c, token](const asio::error_code& ec) {
+      if (ec || !*token || c->closed || c->identified) return;
+      spdlog::warn("peer mesh {} ({}): closing connection from {}: no handshake within {} s",
+                   my_id_, purpose_, c->remote, kConnectTimeout.count());
+      inbound_lost(c);
+    });
+    inbound_accepted(c);
     accept_next();
   });
 }
@@ -294,10 +247,10 @@ void PeerMesh::connect(Link& l) {
       spdlog::trace("peer mesh {}: connect to member {} failed: {}", my_id_, c->peer, ec.message());
       return outbound_lost(c);
     }
-    outbound_up(c);
+    outbound_connected(c);
   };
   if (l.endpoint) {
-    c->socket.async_connect(*l.endpoint, on_connect);
+    c->stream.socket().async_connect(*l.endpoint, on_connect);
     return;
   }
   c->resolver.async_resolve(
@@ -310,44 +263,55 @@ void PeerMesh::connect(Link& l) {
           return outbound_lost(c);
         }
         asio::async_connect(
-            c->socket, results,
+            c->stream.socket(), results,
             [on_connect](const asio::error_code& ec, const tcp::endpoint&) { on_connect(ec); });
       });
 }
 
 void PeerMesh::outbound_up(const std::shared_ptr<Outbound>& c) {
   Link& l = links_.at(c->peer);
-  asio::error_code local_ec, remote_ec;
-  auto local = c->socket.local_endpoint(local_ec);
-  auto remote = c->socket.remote_endpoint(remote_ec);
-  // Connecting to a local port nobody listens on can, rarely, connect the socket to
-  // itself (TCP simultaneous open); that is no member.
-  if (local_ec || remote_ec || local == remote) return outbound_lost(c);
-  asio::error_code ec;
-  c->socket.set_option(tcp::no_delay(true), ec);
   c->up = true;
   l.backoff = kMinBackoff;
+  l.auth_warned = false;
   ++l.timer_generation;
   l.timer.cancel();
-  std::string hello(8, '\0');
-  put_be64(hello.data(), static_cast<uint64_t>(my_id_));
-  c->chunks.push_back(std::move(hello));
+  if (c->nonce.empty()) {  // an authenticated connection named itself in its hello
+    std::string hello(8, '\0');
+    put_be64(hello.data(), static_cast<uint64_t>(my_id_));
+    c->queued_bytes += hello.size();
+    c->chunks.push_back(std::move(hello));
+  }
   if (l.unsent) {
     std::string frame = std::move(*l.unsent);
     l.unsent.reset();
     send(c->peer, std::move(frame));
   }
   // The other side never writes on this connection: any completion means it is gone.
-  asio::async_read(
-      c->socket, asio::buffer(&c->probe, 1), [this, c](const asio::error_code& ec, size_t) {
-        if (c->closed) return;
-        if (!ec)
-          spdlog::warn("peer mesh {}: member {} wrote on our outbound connection", my_id_, c->peer);
-        outbound_lost(c);
-      });
+  c->stream.async_read(asio::buffer(&c->probe, 1), [this, c](const asio::error_code& ec, size_t) {
+    if (c->closed) return;
+    if (!ec)
+      spdlog::warn("peer mesh {}: member {} wrote on our outbound connection", my_id_, c->peer);
+    outbound_lost(c);
+  });
   write_more(c);
-  spdlog::debug("peer mesh {}: connected to member {} at {}:{}", my_id_, c->peer,
-                remote.address().to_string(), remote.port());
+  spdlog::debug("peer mesh {} ({}): connected to member {} at {}:{}{}{}", my_id_, purpose_, c->peer,
+                l.peer.host, l.peer.port, c->stream.tls() ? " over TLS" : "",
+                c->nonce.empty() ? "" : ", authenticated");
+}
+
+void PeerMesh::cut_off(const std::shared_ptr<Outbound>& c) {
+  if (c->cut) return;
+  c->cut = true;
+  ++cut_offs_;
+  spdlog::warn(
+      "peer mesh {} ({}): cutting off member {}: {} bytes wait to be sent to it (limit {}); it "
+      "is dialled again and resyncs",
+      my_id_, purpose_, c->peer, c->queued_bytes, max_queue_bytes_);
+  // Not closed here: send() runs inside the protocol's handlers, which must not see a
+  // disconnection in the middle of sending.
+  asio::post(io_, [this, c, token = running_] {
+    if (*token && !c->closed) outbound_lost(c);
+  });
 }
 
 void PeerMesh::outbound_lost(const std::shared_ptr<Outbound>& c) {
@@ -369,10 +333,13 @@ void PeerMesh::write_more(const std::shared_ptr<Outbound>& c) {
   const size_t n = std::min(c->chunks.size(), kMaxGather);
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(n);
-  for (size_t i = 0; i < n; ++i) buffers.push_back(asio::buffer(c->chunks[i]));
+  for (size_t i = 0; i < n; ++i) {
+    buffers.push_back(asio::buffer(c->chunks[i]));
+    c->queued_bytes -= c->chunks[i].size();
+  }
   c->in_flight = n;
   c->writing = true;
-  asio::async_write(c->socket, buffers, [this, c](const asio::error_code& ec, size_t) {
+  c->stream.async_write(buffers, [this, c](const asio::error_code& ec, size_t) {
     c->writing = false;
     if (c->closed) return;
     if (ec) {
@@ -389,7 +356,7 @@ void PeerMesh::read_inbound(const std::shared_ptr<Inbound>& c) {
   // Keep at least half a chunk free; a partial frame bigger than that doubles the buffer.
   if (c->in.size() - c->used < kReadChunk / 2)
     c->in.resize(std::max(c->in.size() * 2, c->used + kReadChunk));
-  c->socket.async_read_some(asio::buffer(c->in.data() + c->used, c->in.size() - c->used),
+  c->stream.async_read_some(asio::buffer(c->in.data() + c->used, c->in.size() - c->used),
                             [this, c](const asio::error_code& ec, size_t n) {
                               if (c->closed) return;
                               if (ec) return inbound_lost(c);
@@ -400,30 +367,14 @@ void PeerMesh::read_inbound(const std::shared_ptr<Inbound>& c) {
 void PeerMesh::on_inbound_data(const std::shared_ptr<Inbound>& c, size_t n) {
   c->used += n;
   size_t pos = 0;
-  if (!c->identified) {
-    if (c->used < 8) return read_inbound(c);
-    const auto id = static_cast<int64_t>(get_be64(c->in.data()));
-    pos = 8;
-    auto it = links_.find(id);
-    if (it == links_.end()) {
-      spdlog::warn("peer mesh {}: closing connection from {}: unknown member id {}", my_id_,
-                   c->remote, id);
-      return inbound_lost(c);
-    }
-    pending_.erase(c);
-    c->identified = true;
-    c->peer = id;
-    auto old = std::exchange(it->second.in, c);
-    spdlog::debug("peer mesh {}: inbound connection from member {} ({})", my_id_, id, c->remote);
-    if (old) {
-      spdlog::debug("peer mesh {}: replacing the older inbound connection from member {}", my_id_,
-                    id);
-      old->close();
-      if (handlers_.disconnected) handlers_.disconnected(id);
-      if (c->closed) return;  // the handler stopped the mesh
-    }
+  // The id, or the hello and proof of an authenticating connector, come first.
+  while (!c->identified) {
+    const size_t took = c->hello ? inbound_proof(c, pos) : inbound_hello(c, pos);
+    if (c->closed) return;
+    if (took == 0) break;
+    pos += took;
   }
-  while (c->used - pos >= 4) {
+  while (c->identified && c->used - pos >= 4) {
     const uint32_t len = get_be32(c->in.data() + pos);
     if (len > max_frame_bytes_) {
       spdlog::warn(
@@ -450,6 +401,10 @@ void PeerMesh::on_inbound_data(const std::shared_ptr<Inbound>& c, size_t n) {
 void PeerMesh::inbound_lost(const std::shared_ptr<Inbound>& c) {
   c->close();
   if (!c->identified) {
+    if (c->hello && pending_.contains(c))
+      spdlog::warn(
+          "peer mesh {} ({}): '{}' claiming member id {} from {} left during authentication",
+          my_id_, purpose_, c->hello->username, c->hello->id, c->remote);
     pending_.erase(c);
     return;
   }

@@ -7,22 +7,33 @@
 // runs on the io_context given to the constructor.
 //
 // Wire format: a connector first writes its own id as an 8-byte big-endian int64,
-// then frames, each a 4-byte big-endian length followed by that many bytes.
+// then frames, each a 4-byte big-endian length followed by that many bytes. With
+// authentication (authenticate()) a connector that authenticates sends a hello instead
+// of its id, and frames flow only once both sides proved they know the secret
+// (peer_auth.h); with TLS (use_tls()) all of it runs over mutual TLS.
+//
+// Each outbound connection's queue is bounded (limit_queue()): a member that does not
+// read (stopped, or slower than the traffic) is cut off rather than let the queue grow
+// without end; the protocol above then resyncs it when it is back.
 #pragma once
 
 #include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <limits>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <unordered_set>
 #include <vector>
+
+#include "ensemble/server/peer_auth.h"
 
 namespace corral::server {
 
@@ -79,6 +90,19 @@ class PeerMesh {
   /// is kept (replacing an older one) and sent first once it is up. Right for messages that
   /// each restate the sender's whole state, like election votes.
   void keep_last_unsent() { keep_last_ = true; }
+  /// Before start(): authenticate members as `auth` says; `purpose` ("election",
+  /// "quorum") goes into every proof so one port's handshake cannot serve on the other.
+  void authenticate(PeerAuthSettings auth, std::string purpose);
+  /// Before start(): every connection runs over TLS, accepted ones with `server`, dialled
+  /// ones with `client` (both must outlive the mesh). When `verify_host`, a member's
+  /// certificate must name the host its server.N line gives, both ways.
+  void use_tls(asio::ssl::context& server, asio::ssl::context& client, bool verify_host);
+  /// Bounds each outbound queue: a frame sent while more than `bytes` wait behind the write
+  /// in progress cuts that member off (its connection is closed, `disconnected` called, and
+  /// it is dialled again). Default: unbounded.
+  void limit_queue(size_t bytes) { max_queue_bytes_ = bytes; }
+  /// Members cut off by limit_queue() since start (for tests and metrics).
+  uint64_t cut_offs() const { return cut_offs_; }
   /// Closes both connections with `peer` without calling `disconnected` here, so that the
   /// other side notices at once; the outbound connection is then made again.
   void reset(int64_t peer);
@@ -99,12 +123,29 @@ class PeerMesh {
     uint64_t timer_generation = 0;                    // stale timer completions are ignored
     std::chrono::milliseconds backoff{10};
     std::optional<std::string> unsent;  // see keep_last_unsent()
+    bool auth_warned = false;           // a failed handshake was logged since the last success
   };
 
   void accept_next();
   void connect(Link& l);
   void arm_timer(Link& l, std::chrono::steady_clock::duration after, std::function<void()> f);
+  // Handshakes (peer_mesh_handshake.cc): TLS, then the hello or authentication.
+  void outbound_connected(const std::shared_ptr<Outbound>& c);
+  void outbound_authenticate(const std::shared_ptr<Outbound>& c);
+  void outbound_prove(const std::shared_ptr<Outbound>& c);
+  void inbound_accepted(const std::shared_ptr<Inbound>& c);
+  /// Reads the id or hello at `pos` in `c`'s buffer; returns the bytes it used, or 0 when
+  /// it needs more or closed `c`.
+  size_t inbound_hello(const std::shared_ptr<Inbound>& c, size_t pos);
+  /// Checks the connector's proof at `pos`; returns as inbound_hello() does.
+  size_t inbound_proof(const std::shared_ptr<Inbound>& c, size_t pos);
+  /// Queues `bytes` (none: just continue) to be written on `c`.
+  void inbound_write(const std::shared_ptr<Inbound>& c, std::string bytes);
+  /// Makes `c` the connection from `id`: false if it was refused (and closed).
+  bool identify(const std::shared_ptr<Inbound>& c, int64_t id, bool authenticated);
+  void refuse(const std::shared_ptr<Inbound>& c, const std::string& why);
   void outbound_up(const std::shared_ptr<Outbound>& c);
+  void cut_off(const std::shared_ptr<Outbound>& c);
   void outbound_lost(const std::shared_ptr<Outbound>& c);
   void write_more(const std::shared_ptr<Outbound>& c);
   void read_inbound(const std::shared_ptr<Inbound>& c);
@@ -124,6 +165,13 @@ class PeerMesh {
   // Shared with completion handlers that capture `this`: false (or gone) once stopped.
   std::shared_ptr<bool> running_;
   bool keep_last_ = false;
+  PeerAuthSettings auth_;
+  std::string purpose_ = "peers";  // names the mesh in logs and proofs
+  asio::ssl::context* tls_server_ = nullptr;
+  asio::ssl::context* tls_client_ = nullptr;
+  bool tls_verify_host_ = false;
+  size_t max_queue_bytes_ = std::numeric_limits<size_t>::max();
+  uint64_t cut_offs_ = 0;
 };
 
 }  // namespace corral::server

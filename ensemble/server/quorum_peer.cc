@@ -6,6 +6,8 @@
 #include <cstdlib>
 
 #include "ensemble/server/network_server.h"
+#include "ensemble/server/quorum_security.h"
+#include "ensemble/server/tls_context.h"
 #include "ensemble/storage/recovery.h"
 #include "ensemble/storage/state_image.h"
 
@@ -101,6 +103,7 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
 }
 
 void QuorumPeer::start() {
+  secure_meshes();
   // A vote sent while a connection is still being made must not be lost: a server that
   // misses a better vote may decide on its own and lead nobody until initLimit.
   election_mesh_->keep_last_unsent();
@@ -108,6 +111,26 @@ void QuorumPeer::start() {
   quorum_mesh_->start();
   drive();
   schedule_tick();
+}
+
+void QuorumPeer::secure_meshes() {
+  const ServerConfig& config = core_.config();
+  // Every vote and ZAB message arrives over these meshes: with authentication or TLS on,
+  // nothing from a connection counts before its handshake proved it is a member.
+  PeerAuthSettings auth = quorum_auth_settings(config);
+  election_mesh_->authenticate(auth, "election");
+  quorum_mesh_->authenticate(std::move(auth), "quorum");
+  if (config.ssl_quorum) {
+    tls_server_.emplace(make_tls_server_context(config.quorum_tls));
+    tls_client_.emplace(make_tls_client_context(config.quorum_tls));
+    for (PeerMesh* mesh : {election_mesh_.get(), quorum_mesh_.get()})
+      mesh->use_tls(*tls_server_, *tls_client_, config.quorum_tls.hostname_verification);
+    spdlog::info("sslQuorum: quorum and election connections use TLS (trust store {})",
+                 config.quorum_tls.truststore_location);
+  }
+  const auto limit = static_cast<size_t>(config.quorum_send_queue_max_bytes);
+  election_mesh_->limit_queue(limit);
+  quorum_mesh_->limit_queue(limit);
 }
 
 void QuorumPeer::stop() {
@@ -168,7 +191,7 @@ void QuorumPeer::on_frame(int64_t from, const std::string& body) {
 void QuorumPeer::on_relay(const zab::Relay& r) {
   bool leading = leads();
   bool to_leader = r.kind == zab::RelayKind::kRequest || r.kind == zab::RelayKind::kTouch ||
-                   r.kind == zab::RelayKind::kSyncRequest;
+                   r.kind == zab::RelayKind::kSyncRequest || r.kind == zab::RelayKind::kRevalidate;
   if (to_leader && !leading && peer_.state() == PeerState::kLeading) {
     // Leading but not ready yet (the epoch's first commits are still being applied): a
     // write prepared now would not see them.
@@ -212,7 +235,30 @@ void QuorumPeer::on_relay(const zab::Relay& r) {
       confirmed_round_[r.from] = std::max(confirmed_round_[r.from], r.id);
       check_leader_syncs();
       return;
+    case zab::RelayKind::kRevalidate:
+      if (leading) answer_revalidate(r);
+      return;
+    case zab::RelayKind::kRevalidateReply:
+      if (auto it = learner_revalidations_.find(r.id); it != learner_revalidations_.end()) {
+        auto done = std::move(it->second);
+        learner_revalidations_.erase(it);
+        done(r.valid, r.zxid);
+      }
+      return;
   }
+}
+
+void QuorumPeer::answer_revalidate(const zab::Relay& r) {
+  zab::Relay reply;
+  reply.kind = zab::RelayKind::kRevalidateReply;
+  reply.id = r.id;
+  reply.valid = core_.revalidate_session(r.session_id, r.passwd, NetworkServer::now_ms());
+  // Every txn up to here was applied, so its COMMIT or INFORM went out to the learner before
+  // this reply on the same connection.
+  reply.zxid = core_.last_zxid();
+  spdlog::info("session 0x{:x} revalidated for server {}: {}", r.session_id, r.from,
+               reply.valid ? "valid" : "invalid");
+  send_relay(r.from, std::move(reply));
 }
 
 void QuorumPeer::propose(tree::Txn txn) {
@@ -231,6 +277,18 @@ void QuorumPeer::sync(std::function<void(int64_t zxid)> done) {
   request.kind = zab::RelayKind::kSyncRequest;
   request.id = id;
   send_relay(peer_.leader(), std::move(request));
+}
+
+bool QuorumPeer::revalidate(int64_t session_id, std::string passwd,
+                            std::function<void(bool valid, int64_t zxid)> done) {
+  zab::Relay request;
+  request.kind = zab::RelayKind::kRevalidate;
+  request.id = ++next_revalidation_id_;
+  request.session_id = session_id;
+  request.passwd = std::move(passwd);
+  if (!send_relay(peer_.leader(), std::move(request))) return false;
+  learner_revalidations_[next_revalidation_id_] = std::move(done);
+  return true;
 }
 
 void QuorumPeer::start_leader_sync(std::function<void(int64_t)> done) {
@@ -287,9 +345,9 @@ std::string QuorumPeer::mode() const {
   }
 }
 
-void QuorumPeer::send_relay(int64_t to, zab::Relay r) {
+bool QuorumPeer::send_relay(int64_t to, zab::Relay r) {
   r.from = config_.my_id;
-  quorum_mesh_->send(to, zab::encode_frame(r));
+  return quorum_mesh_->send(to, zab::encode_frame(r));
 }
 
 void QuorumPeer::drive() {
@@ -414,6 +472,7 @@ bool QuorumPeer::role_changed() {
     core_.stop_serving();
     leader_syncs_.clear();
     learner_syncs_.clear();
+    learner_revalidations_.clear();
     confirmed_round_.clear();
     if (!serving) not_serving_since_ms_ = steady_ms();
   }

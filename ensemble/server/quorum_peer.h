@@ -6,12 +6,14 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <asio/ssl/context.hpp>
 #include <asio/steady_timer.hpp>
 #include <cstdint>
 #include <deque>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "ensemble/server/peer_mesh.h"
@@ -35,7 +37,9 @@ class QuorumPeer : public Replication {
   QuorumPeer(const QuorumPeer&) = delete;
   QuorumPeer& operator=(const QuorumPeer&) = delete;
 
-  /// Binds the quorum and election ports and starts electing; throws std::system_error.
+  /// Sets up the quorum's security (ConfigError when it cannot: a JAAS file or certificate
+  /// that cannot be used), binds the quorum and election ports (std::system_error) and
+  /// starts electing.
   void start();
   /// Closes every peer connection and stops the timer.
   void stop();
@@ -48,6 +52,8 @@ class QuorumPeer : public Replication {
   void propose(tree::Txn txn) override;
   void forward(zab::Relay request) override;
   void sync(std::function<void(int64_t zxid)> done) override;
+  bool revalidate(int64_t session_id, std::string passwd,
+                  std::function<void(bool valid, int64_t zxid)> done) override;
   std::string mode() const override;
   int synced_followers() const override {
     return static_cast<int>(peer_.synced_followers().size());
@@ -69,6 +75,8 @@ class QuorumPeer : public Replication {
   /// Advances the protocol's timers (every 5 ms: election deadlines are tens of ms).
   void tick();
   void schedule_tick();
+  /// Authentication (quorum.auth.*), TLS (sslQuorum) and queue bounds for both meshes.
+  void secure_meshes();
   /// The ZAB core serves and every txn it committed so far is applied here (none waits
   /// behind a storage barrier): only then may this server prepare writes or answer reads.
   bool ready_to_serve() const { return peer_.serving() && barriers_ == 0; }
@@ -81,7 +89,10 @@ class QuorumPeer : public Replication {
   void persist(const zab::Ready& ready);
   void send_all(std::vector<zab::Message> messages,
                 std::vector<std::pair<int64_t, zab::Notification>> notifications);
-  void send_relay(int64_t to, zab::Relay r);
+  /// False when the connection to `to` is down (the relay is dropped).
+  bool send_relay(int64_t to, zab::Relay r);
+  /// Leader: answers a learner's kRevalidate with its verdict on the session.
+  void answer_revalidate(const zab::Relay& r);
   /// Acts on a change of role or of serving; false when nothing changed.
   bool role_changed();
   void check_leader_syncs();
@@ -92,6 +103,10 @@ class QuorumPeer : public Replication {
   storage::StorageThread& storage_;
   zab::PeerConfig config_;
   zab::Peer peer_;
+  // sslQuorum: contexts for accepted and dialled member connections (before the meshes,
+  // which use them, so they outlive them).
+  std::optional<asio::ssl::context> tls_server_;
+  std::optional<asio::ssl::context> tls_client_;
   std::unique_ptr<PeerMesh> election_mesh_;
   std::unique_ptr<PeerMesh> quorum_mesh_;
   asio::steady_timer timer_;
@@ -116,6 +131,9 @@ class QuorumPeer : public Replication {
   // Learner: syncs sent to the leader, by request number.
   int64_t next_sync_id_ = 0;
   std::map<int64_t, std::function<void(int64_t)>> learner_syncs_;
+  // Learner: session revalidations sent to the leader, by request number.
+  int64_t next_revalidation_id_ = 0;
+  std::map<int64_t, std::function<void(bool, int64_t)>> learner_revalidations_;
 };
 
 }  // namespace corral::server

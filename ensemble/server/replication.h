@@ -29,6 +29,13 @@ class Replication {
   virtual void propose(tree::Txn txn) = 0;
   /// Learner: sends a client's write (a kRequest relay) to the leader.
   virtual void forward(zab::Relay request) = 0;
+  /// Learner: asks the leader whether session `session_id` is live and `passwd` is its
+  /// password (the leader touches it if so), for a client reattaching to a session this
+  /// server has not applied. False when the leader cannot be reached now. Otherwise `done`
+  /// gets the verdict and the leader's last applied zxid, or never runs if this server
+  /// stops serving first (its client connections close then).
+  virtual bool revalidate(int64_t session_id, std::string passwd,
+                          std::function<void(bool valid, int64_t zxid)> done) = 0;
   /// Confirms this server's leader with a quorum, then calls `done` with a zxid: every txn
   /// committed before the sync was asked for is at or below it.
   virtual void sync(std::function<void(int64_t zxid)> done) = 0;

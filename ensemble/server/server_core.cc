@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "ensemble/tree/acl.h"
+
 namespace corral::server {
 
 using wire::ErrorCode;
@@ -32,6 +34,12 @@ void ServerCore::attach(ClientLink& link, int64_t now_ms) {
 
 void ServerCore::detach(ClientLink& link) {
   parked_.erase(link.id);
+  sasl_exchanges_.erase(link.id);
+  throttled_.erase(link.id);
+  // Nothing releases a detached link's held frames: they stop counting now.
+  held_total_ -= link.held_frames.size();
+  link.held_frames.clear();
+  link.held_barriers = 0;
   watches_.remove_watcher(link.id);
   links_.erase(link.id);
   auto it = session_links_.find(link.session_id);
@@ -39,10 +47,6 @@ void ServerCore::detach(ClientLink& link) {
 }
 
 namespace {
-
-// Requests a link may have outstanding (held, or written and not yet
-// answered) before its connection stops reading: ZooKeeper's per-connection bound.
-constexpr uint64_t kMaxOutstanding = 1000;
 
 bool is_write(int32_t type) { return wire::is_write(static_cast<OpCode>(type)); }
 
@@ -71,8 +75,11 @@ void ServerCore::on_frame(ClientLink& link, std::string_view payload, int64_t no
   // pass held reads, which are answered before any later write is applied.
   bool may_pass = !handshaking && is_write(type) && link.held_barriers == 0;
   if (!may_pass && (writes_pending || !link.held_frames.empty())) {
-    bool barrier = handshaking || static_cast<OpCode>(type) == OpCode::kAuth;
+    // setAuth and SASL change the identities the requests after them are checked with.
+    bool barrier = handshaking || static_cast<OpCode>(type) == OpCode::kAuth ||
+                   static_cast<OpCode>(type) == OpCode::kSasl;
     link.held_frames.push_back({std::string(payload), link.writes_submitted, barrier});
+    ++held_total_;
     if (barrier) ++link.held_barriers;
     return;
   }
@@ -91,9 +98,28 @@ void ServerCore::process(ClientLink& link, std::string_view payload, int64_t now
   dispatch(link, h, r, now_ms);
 }
 
-bool ServerCore::accepts(const ClientLink& link) const {
-  uint64_t unanswered = link.writes_submitted - link.writes_completed;
-  return link.held_frames.size() + unanswered < kMaxOutstanding;
+uint64_t ServerCore::outstanding_of(const ClientLink& link) {
+  return link.held_frames.size() + (link.writes_submitted - link.writes_completed);
+}
+
+bool ServerCore::accepts(const ClientLink& link) {
+  uint64_t own = outstanding_of(link);
+  // Under its own limit the link's answers wake it (write_done).
+  if (own >= static_cast<uint64_t>(config_.connection_outstanding_limit)) return false;
+  if (own == 0 || global_outstanding() < static_cast<uint64_t>(config_.global_outstanding_limit))
+    return true;
+  throttled_.insert(link.id);
+  return false;
+}
+
+void ServerCore::wake_throttled() {
+  if (throttled_.empty() ||
+      global_outstanding() >= static_cast<uint64_t>(config_.global_outstanding_limit))
+    return;
+  std::unordered_set<uint64_t> woken;
+  woken.swap(throttled_);
+  for (uint64_t id : woken)
+    if (ClientLink* link = link_of(id); link && !link->closing) link->wake();
 }
 
 void ServerCore::release_held(ClientLink& link, int64_t now_ms) {
@@ -104,6 +130,7 @@ void ServerCore::release_held(ClientLink& link, int64_t now_ms) {
     if (!pipelines && next.after_writes > link.writes_completed) break;
     ClientLink::HeldFrame held = std::move(next);
     link.held_frames.pop_front();
+    --held_total_;
     if (held.barrier) --link.held_barriers;
     uint64_t submitted = link.writes_submitted;
     try {
@@ -134,11 +161,13 @@ ClientLink* ServerCore::link_of(uint64_t id) {
 void ServerCore::write_done(uint64_t link_id, const std::function<void(ClientLink&)>& respond) {
   ClientLink* link = link_of(link_id);
   if (!link) return;
-  bool was_full = !accepts(*link);
+  bool was_full =
+      outstanding_of(*link) >= static_cast<uint64_t>(config_.connection_outstanding_limit);
   ++link->writes_completed;
   respond(*link);
   release_held(*link, last_now_ms_);
   if (was_full && accepts(*link)) link->wake();
+  wake_throttled();
 }
 
 void ServerCore::restore(int64_t last_zxid, const std::vector<session::Session>& live,
@@ -170,20 +199,7 @@ void ServerCore::handshake(ClientLink& link, std::string_view payload, int64_t n
     link.close();
     return;
   }
-  if (req.session_id != 0) {
-    session::Session* s = sessions_.find(req.session_id);
-    if (!s || s->closing || s->passwd != req.passwd) return refuse_session(link);
-    if (auto old = session_links_.find(req.session_id); old != session_links_.end()) {
-      ClientLink* previous = old->second;
-      detach(*previous);
-      previous->closing = true;
-      previous->close();
-    }
-    s->timeout_ms = timeout;
-    sessions_.touch(req.session_id, now_ms);
-    finish_handshake(link, req.session_id, timeout, s->passwd);
-    return;
-  }
+  if (req.session_id != 0) return reattach(link, req, timeout, now_ms);
   int64_t id = sessions_.next_session_id();
   std::string passwd = session::SessionTracker::new_password();
   ++link.writes_submitted;
@@ -263,6 +279,9 @@ void ServerCore::dispatch(ClientLink& link, const wire::RequestHeader& h, wire::
       link.last_op = "SETA";
       handle_auth(link, r);
       return;
+    case OpCode::kSasl:
+      handle_sasl(link, h, r);
+      return;
     case OpCode::kSetWatches:
     case OpCode::kSetWatches2:
       link.last_op = "SETW";
@@ -298,7 +317,12 @@ void ServerCore::commit(tree::Txn txn, std::function<void(const tree::ApplyResul
     return;
   }
   auto shared = std::make_shared<tree::Txn>(std::move(txn));
-  log_->append(*shared, [this, shared, then = std::move(then)] { then(apply(*shared)); });
+  ++log_in_flight_;
+  log_->append(*shared, [this, shared, then = std::move(then)] {
+    --log_in_flight_;
+    then(apply(*shared));
+    wake_throttled();
+  });
 }
 
 tree::ApplyResult ServerCore::apply(const tree::Txn& txn) {
@@ -309,13 +333,19 @@ tree::ApplyResult ServerCore::apply(const tree::Txn& txn) {
     sessions_.add(txn.session_id, txn.session_timeout_ms, txn.session_passwd, txn.time_ms);
   if (txn.type == OpCode::kCloseSession) sessions_.remove(txn.session_id);
   for (const auto& t : result.triggers)
-    for (const auto& d : watches_.trigger(t.path, t.type)) notify(d.watcher, d.type, d.path);
+    for (const auto& d : watches_.trigger(t.path, t.type))
+      notify(d.watcher, d.type, d.path, t.acl.get());
   return result;
 }
 
-void ServerCore::notify(uint64_t link_id, wire::EventType type, const std::string& path) {
+void ServerCore::notify(uint64_t link_id, wire::EventType type, const std::string& path,
+                        const wire::AclList* acl) {
   auto it = links_.find(link_id);
   if (it == links_.end()) return;
+  // CVE-2024-23944: as ZooKeeper 3.8.4/3.9.2, an event reaches a watcher only if it may READ
+  // under `acl` at the moment the event fires, whatever it could read when it set the watch.
+  // The watch that fired is spent either way (trigger() has removed a one-shot one).
+  if (acl && !tree::acl_allows(*acl, wire::perms::kRead, it->second->auth)) return;
   std::string frame = start_frame();
   wire::JuteWriter w(frame);
   wire::ReplyHeader{wire::kNotificationXid, -1, 0}.write(w);

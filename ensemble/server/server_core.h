@@ -24,6 +24,7 @@
 #include "ensemble/watch/watch_manager.h"
 #include "wire/jute.h"
 #include "wire/records.h"
+#include "wire/sasl/digest_md5_server.h"
 
 namespace corral::server {
 
@@ -68,6 +69,9 @@ class ServerCore {
   void touch_sessions(const std::vector<int64_t>& ids, int64_t now_ms);
   /// Ensemble learner: sessions active here since the last call, for the leader.
   std::vector<int64_t> take_touched_sessions();
+  /// Ensemble leader: a learner asks whether session `id` is live and `passwd` is its
+  /// password, for a client reattaching there; touches the session if so.
+  bool revalidate_session(int64_t id, const std::string& passwd, int64_t now_ms);
   /// Ensemble: this server starts leading; every session's timeout restarts now
   /// (only the leader expires sessions).
   void restart_session_timeouts(int64_t now_ms);
@@ -93,9 +97,15 @@ class ServerCore {
   /// A snapshot has begun: count from zero again.
   void snapshot_started() { txns_since_snapshot_ = 0; }
 
-  /// False while a link holds too many frames behind pending writes; its
-  /// connection stops reading until wake().
-  bool accepts(const ClientLink& link) const;
+  /// False while `link` must not be read: it has corral.connectionOutstandingLimit requests
+  /// held or in flight, or it has any while the server has globalOutstandingLimit (ZooKeeper's
+  /// shouldThrottle: a connection with nothing outstanding is still read, so a new client is
+  /// served). Its connection stops reading; the core calls wake() once it may read again.
+  bool accepts(const ClientLink& link);
+  /// Requests held or in flight server-wide, as globalOutstandingLimit counts them: frames held
+  /// behind writes, txns in the log and not applied, writes proposed or forwarded for a client
+  /// of this server and not committed.
+  uint64_t global_outstanding() const { return held_total_ + log_in_flight_ + pending_.size(); }
 
   /// A new connection; its "ip" identity is set from its address.
   void attach(ClientLink& link, int64_t now_ms);
@@ -124,6 +134,14 @@ class ServerCore {
   void handshake(ClientLink& link, std::string_view payload, int64_t now_ms);
   void finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,
                         const std::string& passwd, bool read_only = false);
+  /// A client reattaches to session `req.session_id`: resumed if it is live here and the
+  /// password matches, asked of the leader when a learner does not know it, else expired.
+  void reattach(ClientLink& link, const wire::ConnectRequest& req, int32_t timeout, int64_t now_ms);
+  /// Ensemble learner: the leader decides on a session this server has not applied (it may
+  /// have been created or reattached through another server moments ago).
+  void revalidate(ClientLink& link, const wire::ConnectRequest& req, int32_t timeout);
+  /// Moves live session `s` to `link` (closing its previous connection) and answers.
+  void resume_session(ClientLink& link, session::Session& s, int32_t timeout, int64_t now_ms);
   /// Answers a reattach to an unknown session (or a wrong password) as expired, and closes.
   void refuse_session(ClientLink& link);
   /// A server outside a quorum in read-only mode: a known session is reattached, a new
@@ -138,6 +156,8 @@ class ServerCore {
   void handle_write(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r,
                     int64_t now_ms);
   void handle_auth(ClientLink& link, wire::JuteReader& r);
+  /// One SASL token of a DIGEST-MD5 login (see core_sasl.cc).
+  void handle_sasl(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
   void handle_set_watches(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
   void handle_multi_read(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
   /// Closes a session; answers `reply_xid` on its link when the client asked.
@@ -167,6 +187,10 @@ class ServerCore {
   void write_done(uint64_t link_id, const std::function<void(ClientLink&)>& respond);
   void process(ClientLink& link, std::string_view payload, int64_t now_ms);
   void release_held(ClientLink& link, int64_t now_ms);
+  /// Requests of `link` held or written and not yet answered.
+  static uint64_t outstanding_of(const ClientLink& link);
+  /// Wakes the links accepts() throttled for the global limit once the server is under it.
+  void wake_throttled();
   ClientLink* link_of(uint64_t id);
   tree::PrepContext context(ClientLink& link, int32_t cxid, int64_t now_ms);
 
@@ -176,7 +200,10 @@ class ServerCore {
   void reply_error(ClientLink& link, int32_t xid, wire::ErrorCode err);
   /// Accounts the time since the oldest unanswered request of `link` arrived.
   void record_latency(ClientLink& link);
-  void notify(uint64_t link_id, wire::EventType type, const std::string& path);
+  /// Sends a watch event to a link, unless `acl` is given and the link may not READ under it.
+  /// setWatches replays missed events with no ACL, unchecked, as ZooKeeper does.
+  void notify(uint64_t link_id, wire::EventType type, const std::string& path,
+              const wire::AclList* acl = nullptr);
 
   ServerConfig config_;
   TxnLog* log_ = nullptr;
@@ -204,7 +231,16 @@ class ServerCore {
   session::SessionTracker sessions_;
   std::unordered_map<uint64_t, ClientLink*> links_;
   std::unordered_map<int64_t, ClientLink*> session_links_;
+  /// SASL logins by link id, from the first token until the link goes (a finished one
+  /// refuses further tokens).
+  std::unordered_map<uint64_t, sasl::DigestMd5Server> sasl_exchanges_;
   ServerStats stats_;
+  /// Frames in every link's held_frames.
+  uint64_t held_total_ = 0;
+  /// Standalone with a log: txns appended and not yet applied.
+  uint64_t log_in_flight_ = 0;
+  /// Links accepts() refused for the global limit alone, to wake when under it.
+  std::unordered_set<uint64_t> throttled_;
   int64_t zxid_ = 0;
   int64_t last_now_ms_ = 0;
   int64_t started_ms_;

@@ -91,23 +91,29 @@ std::string zxid_text(int64_t zxid) {
 }
 
 Database::Database(const std::string& path, bool force_sync) : path_(path) {
-  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
-      SQLITE_OK)
-    fail("cannot open");
-  sqlite3_busy_timeout(db_, 5000);
-  exec("PRAGMA journal_mode=WAL");
-  exec(force_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
-  Statement check(db_, "PRAGMA quick_check");
-  if (!check.ok() || check.step() != SQLITE_ROW) fail("integrity check failed");
-  std::string verdict = check.bytes_at(0);
-  if (verdict != "ok") {
-    // A few of SQLite's findings, on one line ("*** in database main ***\nPage 14: ...").
-    for (int rows = 0; rows < 5 && check.step() == SQLITE_ROW; ++rows)
-      verdict += "\n" + check.bytes_at(0);
-    std::replace(verdict.begin(), verdict.end(), '\n', ';');
-    throw StorageError(path_ + ": database is corrupt: " + verdict);
+  // A constructor that throws runs no destructor: the handle is closed here instead.
+  try {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK)
+      fail("cannot open");
+    sqlite3_busy_timeout(db_, 5000);
+    exec("PRAGMA journal_mode=WAL");
+    exec(force_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
+    Statement check(db_, "PRAGMA quick_check");
+    if (!check.ok() || check.step() != SQLITE_ROW) fail("integrity check failed");
+    std::string verdict = check.bytes_at(0);
+    if (verdict != "ok") {
+      // A few of SQLite's findings, on one line ("*** in database main ***\nPage 14: ...").
+      for (int rows = 0; rows < 5 && check.step() == SQLITE_ROW; ++rows)
+        verdict += "\n" + check.bytes_at(0);
+      std::replace(verdict.begin(), verdict.end(), '\n', ';');
+      throw StorageError(path_ + ": database is corrupt: " + verdict);
+    }
+    exec(kSchema);
+  } catch (...) {
+    sqlite3_close(db_);
+    throw;
   }
-  exec(kSchema);
 }
 
 Database::~Database() { sqlite3_close(db_); }

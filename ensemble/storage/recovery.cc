@@ -1,8 +1,12 @@
 #include "ensemble/storage/recovery.h"
 
 #include <map>
+#include <set>
+#include <string>
 
 #include "ensemble/storage/snapshot_codec.h"
+#include "ensemble/storage/txn_fit.h"
+#include "wire/path.h"
 
 namespace corral::storage {
 namespace {
@@ -14,11 +18,29 @@ int64_t counter_of(int64_t zxid) { return zxid & 0xffffffffll; }
 bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
                    std::string& problem) {
   int64_t loaded = 0;
+  std::set<std::string> seen;
   db.read_snapshot(snap.id, [&](SnapshotRow row) {
     if (!problem.empty()) return;
     tree::Node node;
     if (!decode_node(row.record, tree, node)) {
       problem = "snapshot node " + row.path + " does not decode";
+      return;
+    }
+    // DataTree::load_node trusts its input: a bad path, a second copy of a node, or an owner
+    // on the root or a system node (which it replaces in place) would break its indexes.
+    if (row.path != "/") {
+      // Not quoted: the path may hold a NUL, which would cut the message short.
+      if (std::string why = wire::validate_path(row.path); !why.empty()) {
+        problem = "a snapshot node's path is invalid (" + why + ")";
+        return;
+      }
+    }
+    if (!seen.insert(row.path).second) {
+      problem = "snapshot node " + row.path + " appears twice";
+      return;
+    }
+    if (tree.find(row.path) && node.ephemeral_owner != 0) {
+      problem = "snapshot node " + row.path + " cannot have an owner";
       return;
     }
     if (!tree.load_node(row.path, std::move(node))) {
@@ -71,6 +93,10 @@ Recovered recover(Database& db, tree::DataTree& tree) {
     if (!zxid_follows(out.last_zxid, txn.zxid))
       throw StorageError(db.path() + ": gap in the txn log between zxid " +
                          zxid_text(out.last_zxid) + " and " + zxid_text(txn.zxid));
+    std::string misfit = txn.zxid <= fuzzy_end ? replay_misfit(txn) : apply_misfit(tree, txn);
+    if (!misfit.empty())
+      throw StorageError(db.path() + ": txn_log row " + zxid_text(txn.zxid) +
+                         " does not fit the data before it: " + misfit);
     if (txn.zxid <= fuzzy_end)
       tree.replay(txn);
     else
@@ -88,6 +114,12 @@ Recovered recover(Database& db, tree::DataTree& tree) {
                        ") was taken while txns up to zxid " + zxid_text(fuzzy_end) +
                        " were applied, but the txn log ends at zxid " + zxid_text(out.last_zxid) +
                        ": txns in between are missing");
+  // A fuzzy snapshot may hold a child under an ephemeral for a while, until replay ends;
+  // after it, one means damage.
+  for (const auto& [owner, count] : tree.ephemeral_counts())
+    for (const auto& path : tree.ephemerals(owner))
+      if (!tree.find(path)->children.empty())
+        throw StorageError(db.path() + ": ephemeral node " + path + " has children");
   for (auto& [id, s] : sessions) out.sessions.push_back(s);
   return out;
 }

@@ -9,6 +9,8 @@
 #include <cstring>
 #include <optional>
 
+#include "ensemble/auth/kerberos_name.h"
+
 namespace corral::tree {
 namespace {
 
@@ -43,9 +45,31 @@ std::optional<IpRule> parse_rule(std::string_view id) {
   return IpRule{*address, bits};
 }
 
+// Whether `dn` reads as an RFC 2253 name as Java's X500Principal takes it: empty, or
+// comma-separated attribute=value pairs (',' and '+' escaped with '\\' inside values).
+bool x509_id_valid(std::string_view dn) {
+  size_t start = 0;
+  for (size_t i = 0; i <= dn.size(); ++i) {
+    if (i < dn.size() && dn[i] == '\\') {
+      ++i;
+      continue;
+    }
+    if (i < dn.size() && dn[i] != ',' && dn[i] != '+') continue;
+    std::string_view part = dn.substr(start, i - start);
+    size_t eq = part.find('=');
+    if (!dn.empty() && (eq == std::string_view::npos || part.find_first_not_of(' ') == eq)) {
+      return false;
+    }
+    start = i + 1;
+  }
+  return true;
+}
+
 bool matches_id(const wire::Id& acl_id, const wire::Id& auth_id) {
   if (acl_id.scheme != auth_id.scheme) return false;
   if (acl_id.scheme == "ip") return ip_matches(acl_id.id, auth_id.id);
+  // SASLAuthenticationProvider.matches: a SASL login as "super" passes every sasl entry.
+  if (acl_id.scheme == "sasl") return auth_id.id == acl_id.id || auth_id.id == "super";
   return acl_id.id == auth_id.id;
 }
 
@@ -91,7 +115,7 @@ wire::ErrorCode fixup_acl(const wire::AclList& in, const AuthIds& ids, wire::Acl
       // Only identities proved by a secret count; an ip identity is not "authenticated".
       bool any = false;
       for (const auto& id : ids) {
-        if (id.scheme != "digest") continue;
+        if (id.scheme != "digest" && id.scheme != "sasl" && id.scheme != "x509") continue;
         out.push_back({a.perms, id});
         any = true;
       }
@@ -100,6 +124,14 @@ wire::ErrorCode fixup_acl(const wire::AclList& in, const AuthIds& ids, wire::Acl
       // Java's id.split(":") must give two parts: "u:h" and ":h" pass, "u:" does not.
       if (std::count(a.id.id.begin(), a.id.id.end(), ':') != 1 || a.id.id.back() == ':')
         return wire::ErrorCode::kInvalidAcl;
+      out.push_back(a);
+    } else if (a.id.scheme == "sasl") {
+      // SASLAuthenticationProvider.isValid: the id must read as a Kerberos principal.
+      if (!auth::parse_kerberos_name(a.id.id)) return wire::ErrorCode::kInvalidAcl;
+      out.push_back(a);
+    } else if (a.id.scheme == "x509") {
+      // X509AuthenticationProvider.isValid: the id must read as an X.500 name.
+      if (!x509_id_valid(a.id.id)) return wire::ErrorCode::kInvalidAcl;
       out.push_back(a);
     } else if (a.id.scheme == "ip") {
       if (!ip_id_valid(a.id.id)) return wire::ErrorCode::kInvalidAcl;

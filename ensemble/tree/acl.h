@@ -1,4 +1,4 @@
-// ZooKeeper's access control: schemes world, auth, digest, ip and super.
+// ZooKeeper's access control: schemes world, auth, digest, ip, sasl, x509 and super.
 #pragma once
 
 #include <string>

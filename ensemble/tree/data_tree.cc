@@ -140,8 +140,8 @@ OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   parent.pzxid = txn.zxid;
   data_bytes_ += static_cast<int64_t>(op.data.size());
   index(op.path, op.ephemeral_owner);
-  triggers.push_back({op.path, EventType::kNodeCreated});
-  triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged});
+  triggers.push_back({op.path, EventType::kNodeCreated, n.acl});
+  triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged, parent.acl});
   return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
 }
 
@@ -150,6 +150,7 @@ OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   if (it == nodes_.end()) invariant_broken("delete of a missing node", op.path);
   if (!it->second.children.empty()) invariant_broken("delete of a node with children", op.path);
   int64_t owner = it->second.ephemeral_owner;
+  std::shared_ptr<const wire::AclList> acl = std::move(it->second.acl);
   data_bytes_ -= static_cast<int64_t>(it->second.data.size());
   nodes_.erase(it);
   std::string_view parent_path = wire::parent_path(op.path);
@@ -157,8 +158,8 @@ OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   parent.children.erase(parent.children.find(wire::base_name(op.path)));
   if (txn.zxid > parent.pzxid) parent.pzxid = txn.zxid;
   unindex(op.path, owner);
-  triggers.push_back({op.path, EventType::kNodeDeleted});
-  triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged});
+  triggers.push_back({op.path, EventType::kNodeDeleted, std::move(acl)});
+  triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged, parent.acl});
   return OpResult{op.type, ErrorCode::kOk, op.path, {}};
 }
 
@@ -170,7 +171,7 @@ OpResult DataTree::set_data(const Txn& txn, const TxnOp& op, std::vector<WatchTr
   n.version = op.version;
   n.mzxid = txn.zxid;
   n.mtime = txn.time_ms;
-  triggers.push_back({op.path, EventType::kNodeDataChanged});
+  triggers.push_back({op.path, EventType::kNodeDataChanged, n.acl});
   return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
 }
 

@@ -46,6 +46,10 @@ struct Node {
 struct WatchTrigger {
   std::string path;
   wire::EventType type;
+  /// The ACL a watcher needs READ in to be told (CVE-2024-23944), as it was when the change
+  /// happened: the node's own for created, changed and deleted, the parent's for children
+  /// changed. Kept here because a deleted node's ACL is gone once apply() returns.
+  std::shared_ptr<const wire::AclList> acl;
 };
 
 /// The outcome of one TxnOp.

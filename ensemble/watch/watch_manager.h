@@ -37,7 +37,9 @@ class WatchManager {
   void add_persistent(const std::string& path, WatcherId w, bool recursive);
 
   /// The deliveries for a change at `path`; one-shot watches that fire are removed.
-  /// A watcher gets at most one event per call.
+  /// A watcher gets at most one event per call. Nothing here knows identities: the caller
+  /// drops deliveries whose watcher may not READ the change (CVE-2024-23944), after the
+  /// one-shot watches are spent, as ZooKeeper does.
   std::vector<Delivery> trigger(const std::string& path, wire::EventType type);
 
   /// checkWatches: whether `w` watches `path` with `type` (children, data, any).

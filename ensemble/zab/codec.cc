@@ -79,6 +79,7 @@ std::string encode_relay(const Relay& r) {
   for (int64_t s : r.sessions) p->add_sessions(s);
   p->set_id(r.id);
   p->set_zxid(r.zxid);
+  p->set_valid(r.valid);
   return f.SerializeAsString();
 }
 
@@ -96,12 +97,14 @@ Relay decode_relay(const pb::Relay& p) {
   r.sessions.assign(p.sessions().begin(), p.sessions().end());
   r.id = p.id();
   r.zxid = p.zxid();
+  r.valid = p.valid();
   return r;
 }
 
 bool valid_enums(const pb::PeerFrame& f) {
   if (f.has_relay())
-    return f.relay().kind() >= 0 && f.relay().kind() <= static_cast<int>(RelayKind::kConfirmAck);
+    return f.relay().kind() >= 0 &&
+           f.relay().kind() <= static_cast<int>(RelayKind::kRevalidateReply);
   if (f.has_notification()) {
     int s = f.notification().state();
     return s >= 0 && s <= static_cast<int>(PeerState::kObserving);

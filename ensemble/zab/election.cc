@@ -4,6 +4,12 @@
 #include <limits>
 
 namespace corral::zab {
+namespace {
+
+/// Election rounds from here on are refused (see Election::receive).
+constexpr int64_t kMaxElectionEpoch = int64_t{1} << 62;
+
+}  // namespace
 
 bool vote_beats(const Vote& a, const Vote& b) {
   if (a.peer_epoch != b.peer_epoch) return a.peer_epoch > b.peer_epoch;
@@ -46,6 +52,9 @@ void Election::reset() {
 
 void Election::receive(const Notification& n, int64_t now_ms) {
   if (n.from == my_id_) return;
+  // A round no ensemble reaches (one per election) or a negative one is a corrupt peer's:
+  // taking it as the logical clock would overflow the next start().
+  if (n.election_epoch < 0 || n.election_epoch >= kMaxElectionEpoch) return;
   last_activity_ms_ = now_ms;
   if (!looking_) {
     // Decided (or idle): tell a looking peer who leads, so it can join.
@@ -61,6 +70,10 @@ void Election::receive(const Notification& n, int64_t now_ms) {
       send(n.from, PeerState::kLooking, proposal_);
     return;
   }
+  // Only a voter can lead: a vote for an observer or a stranger (a corrupt or malicious
+  // peer's) would have this server follow nobody until initLimit, again and again. As
+  // ZooKeeper's FastLeaderElection (validVoter(n.leader)), ignore it.
+  if (!is_voter(n.vote.leader)) return;
   if (n.state == PeerState::kLooking)
     on_looking(n, now_ms);
   else if (n.state != PeerState::kObserving)

@@ -6,6 +6,22 @@
 namespace corral::zab {
 namespace {
 
+/// Epochs are the high 32 bits of a zxid, which stays positive: a FOLLOWERINFO or
+/// LEADERINFO with an epoch from here on is malformed.
+constexpr int64_t kMaxEpoch = int64_t{1} << 31;
+
+/// True when `m` could come from a leader of `epoch`: its txns and snapshot are of that
+/// epoch or older, and a SNAP carries its state. A leader that breaks this could have the
+/// learner log a zxid twice (once leading that epoch itself: the txn log's insert fails and
+/// the server stops) or install nothing.
+bool lawful(const Message& m, int64_t epoch) {
+  auto of_epoch = [&](int64_t zxid) { return zxid >= 0 && (zxid >> 32) <= epoch; };
+  for (const auto& t : m.txns)
+    if (!of_epoch(t.zxid)) return false;
+  if (m.type != MessageType::kSync || m.sync_mode != SyncMode::kSnap) return true;
+  return m.snapshot && of_epoch(m.snapshot->zxid);
+}
+
 Message message(MessageType type, int64_t to, int64_t epoch = 0, int64_t zxid = 0) {
   Message m;
   m.type = type;
@@ -226,6 +242,8 @@ void Peer::leader_step(const Message& m, int64_t now_ms) {
     // earlier acks no longer vouch for anything until it acks again.
     for (auto& [zxid, p] : outstanding_) p.acks.erase(m.from);
     newleader_acks_.erase(m.from);
+    // An epoch past the zxid's 32 bits cannot be followed by a new one (nor overflow).
+    if (m.epoch < 0 || m.epoch >= kMaxEpoch) return;
     LearnerState& l = learners_[m.from];
     l = LearnerState{};
     l.observer = m.observer || !is_voter(m.from);
@@ -452,10 +470,11 @@ void Peer::learner_step(const Message& m, int64_t now_ms) {
       m.type == MessageType::kAckNewLeader || m.type == MessageType::kAck)
     return;
   last_heard_leader_ms_ = now_ms;
+  if (!lawful(m, accepted_epoch_)) return look(now_ms);
   switch (m.type) {
     case MessageType::kLeaderInfo:
       got_leader_info_ = true;
-      if (m.epoch < accepted_epoch_) return look(now_ms);
+      if (m.epoch < accepted_epoch_ || m.epoch >= kMaxEpoch) return look(now_ms);
       if (m.epoch > accepted_epoch_) {
         accepted_epoch_ = m.epoch;
         ready_.accepted_epoch = m.epoch;
@@ -468,6 +487,10 @@ void Peer::learner_step(const Message& m, int64_t now_ms) {
       // The new epoch becomes current only once the sync stream is durable (see
       // ack_newleader): with the epoch but not the txns, this peer could win
       // the next election with a short log and truncate committed txns away.
+      // It is the epoch this peer accepted from LEADERINFO: a leader that names another
+      // (or none) breaks the protocol, and taking it would move currentEpoch past
+      // acceptedEpoch, or back. ZooKeeper's Learner also uses the LEADERINFO epoch.
+      if (!got_leader_info_ || m.epoch != accepted_epoch_) return look(now_ms);
       pending_newleader_epoch_ = m.epoch;
       if (last_logged_ >= last_appended_) ack_newleader();
       return;
@@ -481,6 +504,9 @@ void Peer::learner_step(const Message& m, int64_t now_ms) {
       return;
     case MessageType::kProposal:
       for (const auto& t : m.txns) {
+        // The log only grows in zxid order: a repeated or older zxid (a confused or
+        // malicious leader) would fail the txn log's insert and stop this server.
+        if (t.zxid <= last_appended_) continue;
         append_history(t);
         ready_.to_log.push_back(t);
       }

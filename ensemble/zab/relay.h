@@ -1,6 +1,7 @@
 // Server traffic that rides the quorum port next to ZAB's own messages: client
-// writes a learner forwards to the leader, session touches, and the sync round
-// that confirms leadership before a `sync` is answered. The ZAB core never
+// writes a learner forwards to the leader, session touches, the sync round
+// that confirms leadership before a `sync` is answered, and the revalidation of a
+// session a client reattaches to on a learner that has not applied it yet. The ZAB core never
 // sees these; the server's ensemble driver handles them.
 #pragma once
 
@@ -20,6 +21,10 @@ enum class RelayKind : uint8_t {
   kSyncReply,    ///< leader -> learner: the sync is answered once `zxid` is applied
   kConfirm,      ///< leader -> follower: still my follower? (round `id`)
   kConfirmAck,   ///< follower -> leader: yes, for round `id`
+  /// learner -> leader: is session `session_id` with `passwd` live? (ZooKeeper's REVALIDATE)
+  kRevalidate,
+  /// leader -> learner: the verdict on revalidation `id`, and the zxid it was made at
+  kRevalidateReply,
 };
 
 /// One relay message. Fields not used by a kind stay at their defaults.
@@ -34,15 +39,20 @@ struct Relay {
   std::string body;
   /// kRequest: the identities the client authenticated as on the learner.
   std::vector<wire::Id> auth;
-  /// kRequest createSession: the negotiated timeout and the new session's password.
+  /// kRequest createSession: the negotiated timeout and the new session's password;
+  /// kRevalidate: the password the client presented.
   int32_t timeout_ms = 0;
   std::string passwd;
   /// kTouch: session ids.
   std::vector<int64_t> sessions;
-  /// kSyncRequest/kSyncReply: the learner's request number; kConfirm/kConfirmAck: the round.
+  /// kSyncRequest/kSyncReply and kRevalidate/kRevalidateReply: the learner's request
+  /// number; kConfirm/kConfirmAck: the round.
   int64_t id = 0;
-  /// kSyncReply: the zxid to apply before answering.
+  /// kSyncReply: the zxid to apply before answering; kRevalidateReply: the leader's last
+  /// applied zxid when it gave its verdict.
   int64_t zxid = 0;
+  /// kRevalidateReply: the session is live and the password is its own.
+  bool valid = false;
 };
 
 }  // namespace corral::zab

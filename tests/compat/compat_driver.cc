@@ -31,6 +31,7 @@ const std::map<std::string, ScenarioFn>& scenarios() {
       {"container", scenario_container},
       {"ttl", scenario_ttl},
       {"random", scenario_random},
+      {"watch_acl", scenario_watch_acl},
   };
   return all;
 }

@@ -40,6 +40,9 @@ void scenario_ephemeral(Driver& d, const ScenarioArgs& a);
 void scenario_container(Driver& d, const ScenarioArgs& a);
 /// TTL nodes: createTTL argument checks and expiry.
 void scenario_ttl(Driver& d, const ScenarioArgs& a);
+/// Watch events checked against READ when they fire (CVE-2024-23944): one-shot, child,
+/// persistent and recursive watches after setACL removes READ, with controls that keep it.
+void scenario_watch_acl(Driver& d, const ScenarioArgs& a);
 /// A seeded random mix of a few hundred operations over /r/{a,b,c}/{x,y} by two sessions.
 void scenario_random(Driver& d, const ScenarioArgs& a);
 

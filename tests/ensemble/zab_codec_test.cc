@@ -114,12 +114,14 @@ Relay full_relay(RelayKind kind) {
   r.sessions = {1, INT64_MAX, -5, 0x0100000000000001};
   r.id = INT64_MIN;
   r.zxid = 0x700000009;
+  r.valid = true;
   return r;
 }
 
 TEST(ZabCodec, RelayRoundTripOfEveryKind) {
   for (RelayKind kind : {RelayKind::kRequest, RelayKind::kTouch, RelayKind::kSyncRequest,
-                         RelayKind::kSyncReply, RelayKind::kConfirm, RelayKind::kConfirmAck}) {
+                         RelayKind::kSyncReply, RelayKind::kConfirm, RelayKind::kConfirmAck,
+                         RelayKind::kRevalidate, RelayKind::kRevalidateReply}) {
     SCOPED_TRACE("kind " + std::to_string(static_cast<int>(kind)));
     Relay r = full_relay(kind);
     auto back = decode_frame(encode_frame(r));
@@ -138,6 +140,7 @@ TEST(ZabCodec, RelayRoundTripOfEveryKind) {
     EXPECT_EQ(got.sessions, r.sessions);
     EXPECT_EQ(got.id, r.id);
     EXPECT_EQ(got.zxid, r.zxid);
+    EXPECT_EQ(got.valid, r.valid);
   }
 }
 
@@ -155,21 +158,22 @@ TEST(ZabCodec, RelayWithDefaultFieldsRoundTrips) {
   EXPECT_TRUE(got.sessions.empty());
   EXPECT_EQ(got.id, 0);
   EXPECT_EQ(got.zxid, 0);
+  EXPECT_FALSE(got.valid);
 }
 
 TEST(ZabCodec, RelayWithAnOutOfRangeKindIsRejected) {
   // One past the last kind, as the encoder writes it.
-  Relay past = full_relay(RelayKind::kConfirmAck);
-  past.kind = static_cast<RelayKind>(static_cast<int>(RelayKind::kConfirmAck) + 1);
+  Relay past = full_relay(RelayKind::kRevalidateReply);
+  past.kind = static_cast<RelayKind>(static_cast<int>(RelayKind::kRevalidateReply) + 1);
   EXPECT_FALSE(decode_frame(encode_frame(past)));
   past.kind = static_cast<RelayKind>(255);
   EXPECT_FALSE(decode_frame(encode_frame(past)));
-  // By hand: field 3 (relay) holding field 1 (kind) = 6, and = -1 (a ten-byte varint).
+  // By hand: field 3 (relay) holding field 1 (kind) = 8, and = -1 (a ten-byte varint).
   auto relay_frame = [](const std::string& inner) {
     return std::string("\x1a", 1) + static_cast<char>(inner.size()) + inner;
   };
-  EXPECT_TRUE(decode_frame(relay_frame(std::string("\x08\x05", 2))));  // kConfirmAck is fine
-  EXPECT_FALSE(decode_frame(relay_frame(std::string("\x08\x06", 2))));
+  EXPECT_TRUE(decode_frame(relay_frame(std::string("\x08\x07", 2))));  // kRevalidateReply
+  EXPECT_FALSE(decode_frame(relay_frame(std::string("\x08\x08", 2))));
   EXPECT_FALSE(
       decode_frame(relay_frame(std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11))));
 }

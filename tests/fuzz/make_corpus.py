@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Writes frame_fuzzer's seed corpus into tests/fuzz/corpus/.
+"""Writes frame_fuzzer's seed corpus into tests/fuzz/corpus/frame_fuzzer/ (make_seeds.py writes
+the other fuzzers').
 
 Each seed is a sequence of steps in frame_fuzzer's input format (see the top of
 frame_fuzzer.cc): control byte, big-endian int32 length, payload. The payloads are
@@ -208,7 +209,7 @@ def seeds():
 
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
-    target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus")
+    target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(here, "corpus", "frame_fuzzer")
     os.makedirs(target, exist_ok=True)
     for name, data in seeds().items():
         with open(os.path.join(target, name), "wb") as f:

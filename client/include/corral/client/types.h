@@ -4,9 +4,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "corral/client/tls.h"
 #include "wire/protocol.h"
 #include "wire/records.h"
 
@@ -48,6 +50,8 @@ enum class ConnectionState {
   kReadOnly,     ///< connected to a server outside a quorum (reads only)
   kLost,         ///< the session expired (or was refused): ephemerals are gone
   kClosed,       ///< closed by the user
+  kAuthFailed,   ///< the server refused the SASL login (ZooKeeper's AuthFailed): the client
+                 ///< stops, and every call fails with ZAUTHFAILED
 };
 
 /// "connected", "suspended", ...
@@ -68,6 +72,13 @@ enum class AddWatchMode { kPersistent = 0, kPersistentRecursive = 1 };
 /// Which watches removeWatches removes.
 enum class WatcherType { kChildren = 1, kData = 2, kAny = 3 };
 
+/// A SASL DIGEST-MD5 login: the user and password of the server's JAAS `Server` section
+/// (`user_NAME="password"`). The session gets the identity ("sasl", NAME) that `sasl` ACLs name.
+struct SaslCredentials {
+  std::string username;
+  std::string password;
+};
+
 /// How a client connects.
 struct Options {
   /// "host:port,host:port[/chroot]"; hosts are tried in random order.
@@ -78,6 +89,12 @@ struct Options {
   bool can_be_read_only = false;
   /// Connection state changes, delivered in order with watch events.
   std::function<void(ConnectionState)> on_state;
+  /// When set, every connection logs in with SASL DIGEST-MD5 (service "zookeeper", server name
+  /// "zk-sasl-md5", as ZooKeeper's clients) before any other request, and the state becomes
+  /// kConnected only once the server accepted it. A refusal ends in kAuthFailed.
+  std::optional<SaslCredentials> sasl;
+  /// When set, every connection speaks TLS (to a secureClientPort); see TlsOptions.
+  std::optional<TlsOptions> tls;
 };
 
 /// getData's answer.

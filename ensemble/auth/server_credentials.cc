@@ -1,0 +1,28 @@
+#include "ensemble/auth/server_credentials.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "wire/sasl/jaas_config.h"
+
+namespace corral::auth {
+
+SaslUsers load_server_users(const std::string& path, const std::string& section) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) throw sasl::JaasError(path + ": cannot read: " + std::strerror(errno));
+  std::ostringstream text;
+  text << file.rdbuf();
+  sasl::JaasConfig config = sasl::parse_jaas(text.str(), path);
+  const sasl::JaasSection* found = config.section(section);
+  if (!found) throw sasl::JaasError(path + ": no '" + section + "' section (the server's login)");
+  constexpr std::string_view kPrefix = "user_";
+  SaslUsers users;
+  for (const auto& module : found->modules)
+    for (const auto& [key, value] : module.options)
+      if (key.starts_with(kPrefix)) users[key.substr(kPrefix.size())] = value;
+  return users;
+}
+
+}  // namespace corral::auth

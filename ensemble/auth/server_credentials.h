@@ -1,0 +1,18 @@
+// The DIGEST-MD5 users of a ZooKeeper server, from its JAAS configuration file: each
+// `user_NAME="password"` option of the login section (by default `Server`).
+#pragma once
+
+#include <map>
+#include <string>
+
+namespace corral::auth {
+
+/// User name -> password.
+using SaslUsers = std::map<std::string, std::string>;
+
+/// Reads the JAAS file at `path` and collects the `user_*` options of every login module in
+/// section `section`. Throws sasl::JaasError naming the file (and line) when the file cannot
+/// be read or parsed, or has no such section.
+SaslUsers load_server_users(const std::string& path, const std::string& section);
+
+}  // namespace corral::auth

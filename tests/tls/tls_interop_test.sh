@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# TLS on the client port, the same zoo.cfg text for Apache ZooKeeper 3.8 and Corral:
+#   - kazoo (python3-kazoo) over TLS: CRUD with a certificate from the CA; no certificate and a
+#     certificate from another CA refused with ssl.clientAuth=need; x509 ACLs
+#     (tls_kazoo_check.py); a client without a certificate accepted with clientAuth=none;
+#   - Corral's CLI over TLS (--tls-ca, --tls-cert), its x509 identity, and a refused CA;
+#   - zkCli.sh in TLS mode (ClientCnxnSocketNetty) against Corral's secure port;
+#   - Corral with secureClientPort only.
+#   tests/tls/tls_interop_test.sh CORRAL_SERVER CORRAL_CLI
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+corral_server=$1
+cli=$2
+python=/usr/bin/python3  # Debian's python3-kazoo lives there
+# shellcheck source=../compat/zk_server.sh
+source "$here/../compat/zk_server.sh"
+# Debian's zookeeper.jar manifest leaves out two jars Netty's TLS handler needs.
+netty_jars=/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar
+ZK_CLASSPATH=$ZK_CLASSPATH:$netty_jars
+
+certs=$(mktemp -d "${TMPDIR:-/tmp}/corral-tls-certs.XXXXXX")
+trap 'compat_servers_stop; rm -rf "$certs"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+"$here/make_certs.sh" "$certs"
+
+failures=0
+check() {  # check DESCRIPTION COMMAND...: runs the command, reports ok/FAIL.
+  local what=$1
+  shift
+  if "$@"; then echo "ok    $what"; else
+    echo "FAIL  $what"
+    failures=$((failures + 1))
+  fi
+}
+
+# The zoo.cfg both servers get: DATADIR PORT SECURE_PORT (PORT 0: no plain port).
+CLIENT_AUTH=need
+tls_cfg() {
+  cat <<EOF
+tickTime=2000
+dataDir=$1
+secureClientPort=$3
+secureClientPortAddress=127.0.0.1
+serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory
+authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider
+ssl.keyStore.location=$certs/server.pem
+ssl.keyStore.type=PEM
+ssl.trustStore.location=$certs/ca.crt
+ssl.trustStore.type=PEM
+ssl.clientAuth=$CLIENT_AUTH
+ssl.protocol=TLSv1.2
+ssl.hostnameVerification=true
+4lw.commands.whitelist=*
+admin.enableServer=false
+EOF
+  [[ $2 == 0 ]] || printf 'clientPort=%s\nclientPortAddress=127.0.0.1\n' "$2"
+}
+# zk_server.sh writes every server's zoo.cfg with this function: TLS keys for both kinds.
+PLAIN_PORT=yes
+compat_write_cfg() {
+  local dir=$1 port=$2 secure
+  secure=$(compat_free_port)
+  echo "$secure" >"$dir/secure_port"
+  mkdir -p "$dir/data"
+  [[ $PLAIN_PORT == yes ]] || port=0
+  tls_cfg "$dir/data" "$port" "$secure" >"$dir/zoo.cfg"
+}
+
+secure_port() { cat "${COMPAT_DIR[$1]}/secure_port"; }
+
+# Corral's CLI against NAME's secure port, trusting the test CA.
+corral_cli() {
+  local name=$1
+  shift
+  "$cli" -s "127.0.0.1:$(secure_port "$name")" --timeout 4000 --tls-ca "$certs/ca.crt" "$@"
+}
+
+cli_create_get() {
+  corral_cli "$1" --tls-cert "$certs/client.pem" create /cli hello >/dev/null &&
+    [[ $(corral_cli "$1" --tls-cert "$certs/client.pem" get /cli) == hello ]]
+}
+
+cli_has_x509_id() {
+  corral_cli "$1" --tls-cert "$certs/client.crt" --tls-key "$certs/client.key" whoami |
+    grep -qxF "x509: CN=client,OU=Clients,O=Corral,C=US"
+}
+
+cli_refuses_rogue_ca() {
+  ! "$cli" -s "127.0.0.1:$(secure_port "$1")" --timeout 1500 --tls-ca "$certs/rogue-ca.crt" \
+    --tls-cert "$certs/client.pem" get /cli 2>/dev/null
+}
+
+cli_checks() {
+  check "$1: corral CLI over TLS creates and reads" cli_create_get "$1"
+  check "$1: corral CLI's session has the x509 id" cli_has_x509_id "$1"
+  check "$1: corral CLI refuses a server its CA did not sign" cli_refuses_rogue_ca "$1"
+}
+
+zkcli_checks() {
+  local name=$1 out
+  out=$(printf 'create /zk hello\nget /zk\nls /\nquit\n' |
+    CLIENT_JVMFLAGS="-cp /etc/zookeeper/conf:/usr/share/java/zookeeper.jar:$netty_jars \
+      -Dzookeeper.client.secure=true \
+      -Dzookeeper.clientCnxnSocket=org.apache.zookeeper.ClientCnxnSocketNetty \
+      -Dzookeeper.ssl.keyStore.location=$certs/client.pem -Dzookeeper.ssl.keyStore.type=PEM \
+      -Dzookeeper.ssl.trustStore.location=$certs/ca.crt -Dzookeeper.ssl.trustStore.type=PEM" \
+      timeout 60 /usr/share/zookeeper/bin/zkCli.sh -server "127.0.0.1:$(secure_port "$name")" 2>&1)
+  check "$name: zkCli.sh over TLS: create" grep -qx "Created /zk" <<<"$out"
+  check "$name: zkCli.sh over TLS: get" grep -qx "hello" <<<"$out"
+  check "$name: zkCli.sh over TLS: ls" grep -q "^\[.*zk.*\]$" <<<"$out"
+}
+
+run_server() {  # run_server KIND NAME CLIENT_AUTH
+  local kind=$1 name=$2
+  CLIENT_AUTH=$3
+  compat_server_start "$kind" "$name"
+  echo "--- $name: $(grep -c . "${COMPAT_DIR[$name]}/zoo.cfg") zoo.cfg lines, TLS on $(secure_port "$name")"
+}
+
+for kind in zookeeper corral; do
+  command=$kind
+  [[ $kind == zookeeper ]] || command=$corral_server
+  run_server "$command" "$kind" need
+  check "$kind: kazoo, clientAuth=need" \
+    timeout 60 "$python" "$here/tls_kazoo_check.py" "$(secure_port "$kind")" "$certs" need
+  cli_checks "$kind"
+  [[ $kind == zookeeper ]] || zkcli_checks "$kind"
+  compat_server_stop "$kind"
+
+  run_server "$command" "$kind-none" none
+  check "$kind: kazoo, clientAuth=none" \
+    timeout 30 "$python" "$here/tls_kazoo_check.py" "$(secure_port "$kind-none")" "$certs" none
+  compat_server_stop "$kind-none"
+done
+
+# secureClientPort without clientPort: zk_server.sh's readiness check needs the plain port,
+# so this waits for the TLS port to accept a kazoo session instead.
+PLAIN_PORT=no
+CLIENT_AUTH=need
+compat_server_launch "$corral_server" secure-only
+# shellcheck disable=SC2016  # $0 is expanded by the inner bash
+check "corral secureClientPort only: no plain port in its zoo.cfg" \
+  bash -c '! grep -q "^clientPort" "$0"' "${COMPAT_DIR[secure-only]}/zoo.cfg"
+deadline=$((SECONDS + 20))
+until grep -q "serving TLS on" "${COMPAT_DIR[secure-only]}/server.log" 2>/dev/null; do
+  ((SECONDS < deadline)) || break
+  sleep 0.1
+done
+check "corral secureClientPort only: kazoo, clientAuth=need" \
+  timeout 60 "$python" "$here/tls_kazoo_check.py" "$(secure_port secure-only)" "$certs" need
+compat_server_stop secure-only
+
+if ((failures > 0)); then
+  echo "$failures check(s) failed"
+  exit 1
+fi
+echo "all TLS interop checks passed"
