@@ -9,13 +9,14 @@
 
 namespace corral::auth {
 
-SaslUsers load_server_users(const std::string& path, const std::string& section) {
+SaslUsers load_server_users(const std::string& path, const std::string& section, bool required) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw sasl::JaasError(path + ": cannot read: " + std::strerror(errno));
   std::ostringstream text;
   text << file.rdbuf();
   sasl::JaasConfig config = sasl::parse_jaas(text.str(), path);
   const sasl::JaasSection* found = config.section(section);
+  if (!found && !required) return {};
   if (!found) throw sasl::JaasError(path + ": no '" + section + "' section (the server's login)");
   constexpr std::string_view kPrefix = "user_";
   SaslUsers users;

@@ -12,7 +12,8 @@ using SaslUsers = std::map<std::string, std::string>;
 
 /// Reads the JAAS file at `path` and collects the `user_*` options of every login module in
 /// section `section`. Throws sasl::JaasError naming the file (and line) when the file cannot
-/// be read or parsed, or has no such section.
-SaslUsers load_server_users(const std::string& path, const std::string& section);
+/// be read or parsed, or has no such section while `required` (else: no users).
+SaslUsers load_server_users(const std::string& path, const std::string& section,
+                            bool required = true);
 
 }  // namespace corral::auth

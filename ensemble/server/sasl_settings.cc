@@ -41,7 +41,9 @@ void apply_jvm_flags(ServerConfig& config, std::string_view jvm_flags) {
 void load_sasl_users(ServerConfig& config) {
   if (config.jaas_config_path.empty()) return;
   try {
-    config.sasl_users = auth::load_server_users(config.jaas_config_path, config.sasl_login_section);
+    // A file with only the quorum's sections is fine, as in ZooKeeper: no client logins.
+    config.sasl_users =
+        auth::load_server_users(config.jaas_config_path, config.sasl_login_section, false);
   } catch (const sasl::JaasError& e) {
     throw ConfigError(e.what());
   }

@@ -131,8 +131,8 @@ std::vector<std::string> check_sequence_final(const std::vector<SeqCreate>& ops,
     }
     if (s > 0 && servers[s] != servers[0])
       out.push_back("servers 0 and " + std::to_string(s) + " hold different sequential children (" +
-                    std::to_string(servers[0].size()) + " vs " +
-                    std::to_string(servers[s].size()) + ")");
+                    std::to_string(servers[0].size()) + " vs " + std::to_string(servers[s].size()) +
+                    ")");
   }
   return out;
 }

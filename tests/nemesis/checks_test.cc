@@ -1,10 +1,11 @@
 // The nemesis checkers must be able to fail: hand-made histories with a known stale read,
 // lost write, lost update, duplicate or reordered sequence number and lingering ephemeral are
 // rejected, and their clean twins pass. Needs no root.
+#include "tests/nemesis/checks.h"
+
 #include <gtest/gtest.h>
 
 #include "tests/e2e/history.h"
-#include "tests/nemesis/checks.h"
 
 namespace corral::nemesis {
 namespace {
@@ -68,8 +69,12 @@ TEST(NemesisChecks, LostUpdateIsRejected) {
 }
 
 SeqCreate create(const std::string& name, int64_t czxid, int start_ms, int end_ms) {
-  return {1, t0 + std::chrono::milliseconds(start_ms), t0 + std::chrono::milliseconds(end_ms),
-          Outcome::kOk, name, czxid};
+  return {1,
+          t0 + std::chrono::milliseconds(start_ms),
+          t0 + std::chrono::milliseconds(end_ms),
+          Outcome::kOk,
+          name,
+          czxid};
 }
 
 TEST(NemesisChecks, DuplicateOrReorderedSequenceIsRejected) {

@@ -155,8 +155,7 @@ bool EphemeralChurn::start_survivor(const std::string& connect_string) {
                                              std::vector<std::string>{base + "-a", base + "-b"});
   EphemeralSession s;
   int granted = 4000;
-  if (survivor_->pid() <= 0 || !survivor_->wait_ready(Clock::now() + 15s, s, granted))
-    return false;
+  if (survivor_->pid() <= 0 || !survivor_->wait_ready(Clock::now() + 15s, s, granted)) return false;
   s.alive = true;
   record(s, 0);
   return true;

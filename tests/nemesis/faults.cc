@@ -17,17 +17,28 @@ constexpr FaultKind kAllKinds[] = {
 
 const char* kind_name(FaultKind k) {
   switch (k) {
-    case FaultKind::kIsolateLeader: return "isolate-leader";
-    case FaultKind::kMinoritySplit: return "minority-split";
-    case FaultKind::kSplitAll: return "split-all";
-    case FaultKind::kBridge: return "bridge";
-    case FaultKind::kOneWay: return "one-way";
-    case FaultKind::kPauseLeader: return "pause-leader";
-    case FaultKind::kPauseMember: return "pause-member";
-    case FaultKind::kKillLeader: return "kill-leader";
-    case FaultKind::kKillFollower: return "kill-follower";
-    case FaultKind::kKillMajority: return "kill-majority";
-    case FaultKind::kCrashRestart: return "crash-restart";
+    case FaultKind::kIsolateLeader:
+      return "isolate-leader";
+    case FaultKind::kMinoritySplit:
+      return "minority-split";
+    case FaultKind::kSplitAll:
+      return "split-all";
+    case FaultKind::kBridge:
+      return "bridge";
+    case FaultKind::kOneWay:
+      return "one-way";
+    case FaultKind::kPauseLeader:
+      return "pause-leader";
+    case FaultKind::kPauseMember:
+      return "pause-member";
+    case FaultKind::kKillLeader:
+      return "kill-leader";
+    case FaultKind::kKillFollower:
+      return "kill-follower";
+    case FaultKind::kKillMajority:
+      return "kill-majority";
+    case FaultKind::kCrashRestart:
+      return "crash-restart";
   }
   return "?";
 }
@@ -52,8 +63,8 @@ std::vector<Fault> make_schedule(uint64_t seed, std::chrono::milliseconds durati
   std::shuffle(order.begin(), order.end(), rng);
   while (total < duration) {
     Fault f;
-    f.kind = out.size() < order.size() ? order[out.size()]
-                                       : kAllKinds[rng() % std::size(kAllKinds)];
+    f.kind =
+        out.size() < order.size() ? order[out.size()] : kAllKinds[rng() % std::size(kAllKinds)];
     for (auto& p : f.pick) p = static_cast<uint32_t>(rng());
     f.duration = std::chrono::milliseconds(600 + rng() % 1900);
     f.calm = std::chrono::milliseconds(200 + rng() % 600);
@@ -114,9 +125,9 @@ std::string Nemesis::apply(const Fault& f) {
       return split(groups);
     }
     case FaultKind::kBridge:
-      return net_.cut(order[0], order[1]) ? "bridge: " + name(order[0]) + " and " +
-                                                name(order[1]) + " cannot talk"
-                                          : "failed: " + net_.error();
+      return net_.cut(order[0], order[1])
+                 ? "bridge: " + name(order[0]) + " and " + name(order[1]) + " cannot talk"
+                 : "failed: " + net_.error();
     case FaultKind::kOneWay: {
       int l = leader_or(f.pick[0]), follower = other(l, f.pick[2] / 3);
       bool ok = true;

@@ -68,8 +68,7 @@ Topology::Topology(int members) : members_(members) {
   }
   const std::string hub = prefix_ + "-hub", root_if = prefix_ + "r";
   ok_ = !subnet_.empty() && sh("ip netns add " + hub) && sh("ip -n " + hub + " link set lo up") &&
-        sh("ip -n " + hub + " link add br0 type bridge") &&
-        sh("ip -n " + hub + " link set br0 up");
+        sh("ip -n " + hub + " link add br0 type bridge") && sh("ip -n " + hub + " link set br0 up");
   for (int i = 0; ok_ && i < members; ++i) {
     const std::string n = ns(i), port = "v" + std::to_string(i + 1);
     ok_ = sh("ip netns add " + n) && sh("ip -n " + n + " link set lo up") &&

@@ -123,15 +123,14 @@ bool read_ephemerals(Cluster& cluster, std::vector<EphemeralView>& views) {
 
 // The ephemerals on each server, polled until they pass the check or the deadline passes.
 // Past the deadline, polling goes on a while only to tell a late expiry from none at all.
-void check_final_ephemerals(Cluster& cluster, const EphemeralChurn& churn,
-                            Clock::time_point healed, std::ostringstream& log,
-                            RunReport& report) {
+void check_final_ephemerals(Cluster& cluster, const EphemeralChurn& churn, Clock::time_point healed,
+                            std::ostringstream& log, RunReport& report) {
   const auto sessions = churn.sessions();
   Clock::time_point deadline = healed;
   for (const auto& s : sessions)
     if (!s.alive)
-      deadline = std::max(deadline, std::max(s.ended, healed) +
-                                        std::chrono::milliseconds(churn.max_timeout_ms()));
+      deadline = std::max(
+          deadline, std::max(s.ended, healed) + std::chrono::milliseconds(churn.max_timeout_ms()));
   deadline += kExpiryBound;
   std::vector<EphemeralView> views;
   std::vector<std::string> violations, at_deadline;
@@ -150,16 +149,15 @@ void check_final_ephemerals(Cluster& cluster, const EphemeralChurn& churn,
       << " closed, the others' owners killed); ephemerals settled " << settled
       << "s after heal (bound " << seconds(deadline - healed) << "s)\n";
   if (at_deadline.empty()) return;
-  const std::string late =
-      violations.empty() ? "gone " + std::to_string(settled) + "s after heal, past the bound"
-                         : "still there 10s past the bound";
+  const std::string late = violations.empty()
+                               ? "gone " + std::to_string(settled) + "s after heal, past the bound"
+                               : "still there 10s past the bound";
   for (const auto& v : at_deadline) report.violations.push_back(v + " (" + late + ")");
   for (const auto& s : sessions)
     for (const auto& [path, owner] : views.empty() ? EphemeralView{} : views[0])
       if (owner == s.session_id && !s.alive)
-        log << "  lingering " << path << ": session ended "
-            << seconds(s.ended - healed) << "s after heal, "
-            << (s.closed ? "closed" : "owner killed") << "\n";
+        log << "  lingering " << path << ": session ended " << seconds(s.ended - healed)
+            << "s after heal, " << (s.closed ? "closed" : "owner killed") << "\n";
 }
 
 void check_final(Cluster& cluster, Recorder& rec, EphemeralChurn& churn, Clock::time_point healed,
@@ -173,8 +171,8 @@ void check_final(Cluster& cluster, Recorder& rec, EphemeralChurn& churn, Clock::
     });
   };
   auto registers = converged<e2e::ServerState>(
-      n, [&](int i, e2e::ServerState& s) { return read_registers(cluster, i, s); },
-      same_registers, deadline);
+      n, [&](int i, e2e::ServerState& s) { return read_registers(cluster, i, s); }, same_registers,
+      deadline);
   auto czxid = [](const client::Stat& st) { return st.czxid; };
   auto children = converged<SeqChildren>(
       n, [&](int i, SeqChildren& s) { return read_children(cluster, i, kSequenceRoot, czxid, s); },
@@ -200,9 +198,9 @@ void check_final(Cluster& cluster, Recorder& rec, EphemeralChurn& churn, Clock::
   for (const auto& c : cas) cas_ok += c.outcome == Outcome::kOk;
   for (const auto& c : creates) seq_ok += c.outcome == Outcome::kOk;
   log << "  register ops " << st.ops << ": CAS writes " << st.writes_ok << " ok, "
-      << st.writes_failed << " failed, " << st.writes_unknown << " unknown ("
-      << st.unknown_applied << " seen applied); reads " << st.reads_ok << " ok ("
-      << st.reads_synced << " after sync), " << st.reads_failed << " unanswered\n"
+      << st.writes_failed << " failed, " << st.writes_unknown << " unknown (" << st.unknown_applied
+      << " seen applied); reads " << st.reads_ok << " ok (" << st.reads_synced << " after sync), "
+      << st.reads_failed << " unanswered\n"
       << "  sequential creates " << creates.size() << " (" << seq_ok << " acknowledged), "
       << "children on server 0: " << children[0].size() << "; clients (sessions) "
       << rec.clients.load() << "; CAS acked " << cas_ok << "\n";
@@ -226,7 +224,8 @@ RunReport run_nemesis(const RunConfig& cfg) {
     report.cluster_state = cluster.describe();
     return report;
   }
-  log << "  " << cfg.members << " members up " << seconds(Clock::now() - start) << "s after start\n";
+  log << "  " << cfg.members << " members up " << seconds(Clock::now() - start)
+      << "s after start\n";
   Recorder rec;
   std::string error;
   if (!Workload::setup(cluster.connect_string(), rec, &error)) {

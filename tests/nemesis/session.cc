@@ -55,8 +55,7 @@ std::optional<Result<client::Stat>> Session::set(const std::string& path, const 
 std::optional<Result<client::CreateResult>> Session::create(const std::string& path,
                                                             const std::string& data,
                                                             client::CreateMode mode) {
-  return wait(
-      client_.async().create(path, data, client::CreateOptions{mode}, asio::use_future));
+  return wait(client_.async().create(path, data, client::CreateOptions{mode}, asio::use_future));
 }
 
 std::optional<Result<void>> Session::sync(const std::string& path) {

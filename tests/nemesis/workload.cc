@@ -59,7 +59,8 @@ bool Workload::setup(const std::string& connect_string, Recorder& rec, std::stri
 Workload::Workload(std::string connect_string, Recorder& rec, uint64_t seed, int register_clients)
     : connect_(std::move(connect_string)), rec_(rec) {
   for (int i = 0; i < register_clients; ++i)
-    threads_.emplace_back([this, seed, i] { register_loop(seed * 1000 + static_cast<uint64_t>(i)); });
+    threads_.emplace_back(
+        [this, seed, i] { register_loop(seed * 1000 + static_cast<uint64_t>(i)); });
   threads_.emplace_back([this, seed] { sequence_loop(seed * 1000 + 999); });
 }
 
@@ -108,8 +109,7 @@ void Workload::register_loop(uint64_t seed) {
         rec_.history.complete_read(id, Outcome::kUnknown, r ? int(r->error()) : -7);
         continue;
       }
-      rec_.history.complete_read(id, Outcome::kOk, 0, true, r->value().data,
-                                 r->value().stat.mzxid);
+      rec_.history.complete_read(id, Outcome::kOk, 0, true, r->value().data, r->value().stat.mzxid);
       const int32_t version = r->value().stat.version;
       const std::string value = "c" + std::to_string(client) + "-" + std::to_string(++n);
       size_t wid = rec_.history.invoke(client, OpKind::kSet, path, value);
