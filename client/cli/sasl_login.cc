@@ -22,12 +22,8 @@ SaslLogin sasl_from_jaas_file(const std::string& path) {
     sasl::JaasConfig config = sasl::parse_jaas(text.str(), path);
     const sasl::JaasSection* section = config.section("Client");
     if (!section) return path + ": no 'Client' section";
-    for (const auto& module : section->modules) {
-      auto user = module.options.find("username");
-      auto password = module.options.find("password");
-      if (user != module.options.end() && password != module.options.end())
-        return client::SaslCredentials{user->second, password->second};
-    }
+    if (auto account = section->account())
+      return client::SaslCredentials{account->username, account->password};
     return path + ": the 'Client' section has no module with username and password";
   } catch (const sasl::JaasError& e) {
     return std::string(e.what());

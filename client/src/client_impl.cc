@@ -1,9 +1,6 @@
 #include "client_impl.h"
 
-#include <asio/connect.hpp>
 #include <asio/post.hpp>
-#include <asio/read.hpp>
-#include <asio/write.hpp>
 #include <random>
 
 #include "tls.h"
@@ -19,9 +16,6 @@ constexpr int32_t kNotificationXid = -1;
 constexpr int32_t kPingXid = -2;
 constexpr int32_t kAuthXid = -4;
 constexpr int32_t kSetWatchesXid = -8;
-// Largest frame accepted from a server (ZooKeeper's default jute.maxbuffer is 1 MiB plus
-// some slack; a reply to getChildren of a huge node may be bigger).
-constexpr uint32_t kMaxFrame = 64u << 20;
 // Largest SetWatches2 frame sent when re-registering watches.
 constexpr size_t kSetWatchesBatchBytes = 128 * 1024;
 
@@ -102,65 +96,7 @@ std::chrono::milliseconds ClientImpl::connect_timeout() const {
   return std::max(per_host, std::chrono::milliseconds(500));
 }
 
-// ------------------------------------------------------------------ connecting
-
-void ClientImpl::connect_next() {
-  if (closing_ || state_ == ConnectionState::kLost || state_ == ConnectionState::kClosed) return;
-  if (tried_in_pass_ >= connect_.hosts.size()) {
-    // Every server failed once: wait a little before the next pass.
-    tried_in_pass_ = 0;
-    retry_timer_.expires_after(std::chrono::milliseconds(100));
-    retry_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
-      if (!ec) self->connect_next();
-    });
-    return;
-  }
-  const HostPort& hp = connect_.hosts[next_host_];
-  next_host_ = (next_host_ + 1) % connect_.hosts.size();
-  ++tried_in_pass_;
-  uint64_t gen = ++gen_;
-  trying_ = hp.host + ":" + hp.port;
-  trying_host_ = hp.host;
-  connect_timer_.expires_after(connect_timeout());
-  connect_timer_.async_wait([self = shared_from_this(), gen](const asio::error_code& ec) {
-    if (!ec && gen == self->gen_ && !self->session_up_) self->drop_connection("connect timeout");
-  });
-  resolver_.async_resolve(
-      hp.host, hp.port,
-      [self = shared_from_this(), gen](const asio::error_code& ec,
-                                       asio::ip::tcp::resolver::results_type results) {
-        if (gen != self->gen_) return;
-        if (ec) return self->drop_connection("cannot resolve");
-        asio::async_connect(
-            self->socket_, results,
-            [self, gen](const asio::error_code& ec, const asio::ip::tcp::endpoint&) {
-              if (gen != self->gen_) return;
-              if (ec) return self->drop_connection("cannot connect");
-              self->on_connected(gen);
-            });
-      });
-}
-
-void ClientImpl::on_connected(uint64_t gen) {
-  asio::error_code ignored;
-  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  if (!tls_context_) return on_stream_ready(gen);
-  tls_ = std::make_shared<TlsStream>(socket_, *tls_context_);
-  set_tls_peer_host(tls_->native_handle(), trying_host_, options_.tls->verify_hostname);
-  tls_->async_handshake(TlsStream::client,
-                        [self = shared_from_this(), gen, keep = tls_](const asio::error_code& ec) {
-                          if (gen != self->gen_) return;
-                          if (ec) return self->drop_connection("TLS handshake failed");
-                          self->on_stream_ready(gen);
-                        });
-}
-
-void ClientImpl::on_stream_ready(uint64_t gen) {
-  connected_ = true;
-  last_recv_ = Clock::now();
-  send_handshake();
-  read_frame(gen);
-}
+// ------------------------------------------------------------------ handshake
 
 void ClientImpl::send_handshake() {
   wire::ConnectRequest req;
@@ -175,44 +111,6 @@ void ClientImpl::send_handshake() {
   req.write(w);
   w.patch_int32(0, static_cast<int32_t>(f.size() - 4));
   send_frame(std::move(f));
-}
-
-template <typename Handler>
-void ClientImpl::read_exact(asio::mutable_buffer buffer, Handler handler) {
-  if (!tls_) return asio::async_read(socket_, buffer, std::move(handler));
-  asio::async_read(*tls_, buffer,
-                   [keep = tls_, handler = std::move(handler)](
-                       const asio::error_code& ec, size_t n) mutable { handler(ec, n); });
-}
-
-template <typename Handler>
-void ClientImpl::write_all(asio::const_buffer buffer, Handler handler) {
-  if (!tls_) return asio::async_write(socket_, buffer, std::move(handler));
-  asio::async_write(*tls_, buffer,
-                    [keep = tls_, handler = std::move(handler)](
-                        const asio::error_code& ec, size_t n) mutable { handler(ec, n); });
-}
-
-void ClientImpl::read_frame(uint64_t gen) {
-  read_len_.resize(4);
-  read_exact(asio::buffer(read_len_), [self = shared_from_this(), gen](const asio::error_code& ec,
-                                                                       size_t) {
-    if (gen != self->gen_) return;
-    if (ec) return self->drop_connection("connection closed");
-    uint32_t len = (uint8_t(self->read_len_[0]) << 24) | (uint8_t(self->read_len_[1]) << 16) |
-                   (uint8_t(self->read_len_[2]) << 8) | uint8_t(self->read_len_[3]);
-    if (len > kMaxFrame) return self->drop_connection("frame too large");
-    self->read_body_.resize(len);
-    self->read_exact(asio::buffer(self->read_body_),
-                     [self, gen](const asio::error_code& ec, size_t) {
-                       if (gen != self->gen_) return;
-                       if (ec) return self->drop_connection("connection closed");
-                       self->last_recv_ = Clock::now();
-                       std::string frame = std::move(self->read_body_);
-                       self->on_frame(frame);
-                       if (gen == self->gen_) self->read_frame(gen);
-                     });
-  });
 }
 
 void ClientImpl::on_frame(const std::string& frame) {
@@ -270,47 +168,6 @@ void ClientImpl::on_handshake(const std::string& frame) {
   set_server(trying_);
   if (options_.sasl) return start_sasl(rsp.read_only);
   session_ready(rsp.read_only);
-}
-
-void ClientImpl::start_sasl(bool read_only) {
-  sasl_ = std::make_unique<sasl::DigestMd5Client>(std::string(sasl::kZooKeeperService),
-                                                  std::string(sasl::kZooKeeperHost),
-                                                  options_.sasl->username, options_.sasl->password);
-  sasl_read_only_ = read_only;
-  send_sasl(sasl_->initial_response());
-}
-
-void ClientImpl::send_sasl(std::string token) {
-  Call c;
-  c.type = OpCode::kSasl;
-  wire::JuteWriter w(c.body);
-  w.buffer(token);
-  // The call lives in in_flight_, which this object owns: `this` outlives it.
-  c.on_reply = [this](ErrorCode err, wire::JuteReader& r) { on_sasl_reply(err, r); };
-  send_call(std::move(c));
-}
-
-void ClientImpl::on_sasl_reply(ErrorCode err, wire::JuteReader& r) {
-  if (err == ErrorCode::kConnectionLoss || err == ErrorCode::kClosing ||
-      err == ErrorCode::kSessionExpired) {
-    sasl_.reset();  // the connection is gone; the next one logs in again
-    return;
-  }
-  if (err != ErrorCode::kOk) return sasl_failed("the server refused the SASL login");
-  sasl::SaslStep step = sasl_->step(r.buffer());
-  if (step.status == sasl::SaslStep::Status::kFailed) return sasl_failed(step.error);
-  if (step.status == sasl::SaslStep::Status::kContinue) return send_sasl(std::move(step.token));
-  sasl_.reset();
-  session_ready(sasl_read_only_);
-}
-
-void ClientImpl::sasl_failed(const std::string& why) {
-  (void)why;
-  sasl_.reset();
-  stop_connecting();
-  fail_in_flight(ErrorCode::kAuthFailed);
-  fail_waiting(ErrorCode::kAuthFailed);
-  set_state(ConnectionState::kAuthFailed);
 }
 
 void ClientImpl::session_ready(bool read_only) {
@@ -495,30 +352,6 @@ void ClientImpl::shutdown() {
       if (!ec && self->state_ != ConnectionState::kClosed) self->finish_close();
     });
   });
-}
-
-// ------------------------------------------------------------------ writing
-
-void ClientImpl::send_frame(std::string frame) {
-  out_ += frame;
-  last_send_ = Clock::now();
-  if (!writing_ && connected_) write_more(gen_);
-}
-
-void ClientImpl::write_more(uint64_t gen) {
-  if (out_.empty()) {
-    writing_ = false;
-    return;
-  }
-  writing_ = true;
-  auto buf = std::make_shared<std::string>(std::move(out_));
-  out_.clear();
-  write_all(asio::buffer(*buf),
-            [self = shared_from_this(), buf, gen](const asio::error_code& ec, size_t) {
-              if (gen != self->gen_) return;
-              if (ec) return self->drop_connection("write failed");
-              self->write_more(gen);
-            });
 }
 
 // ------------------------------------------------------------------ pings and loss

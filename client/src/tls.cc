@@ -2,7 +2,6 @@
 
 #include <openssl/err.h>
 #include <openssl/ssl.h>
-#include <openssl/x509v3.h>
 
 #include <array>
 #include <stdexcept>
@@ -56,19 +55,6 @@ asio::ssl::context make_tls_context(const TlsOptions& options) {
   }
   if (SSL_CTX_check_private_key(ctx) != 1) fail("the key does not match the certificate in", key);
   return context;
-}
-
-void set_tls_peer_host(SSL* ssl, const std::string& host, bool verify) {
-  ASN1_OCTET_STRING* ip = a2i_IPADDRESS(host.c_str());
-  bool is_ip = ip != nullptr;
-  ASN1_OCTET_STRING_free(ip);
-  if (!is_ip) SSL_set_tlsext_host_name(ssl, host.c_str());
-  if (!verify) return;
-  if (is_ip) {
-    X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), host.c_str());
-  } else {
-    SSL_set1_host(ssl, host.c_str());
-  }
 }
 
 std::string set_zookeeper_client_property(Options& options, std::string_view name,

@@ -15,8 +15,4 @@ namespace corral::client {
 /// the file that cannot be used.
 asio::ssl::context make_tls_context(const TlsOptions& options);
 
-/// Before a handshake: sends `host` as SNI (unless it is an IP address) and, when `verify`,
-/// makes the handshake fail unless the server's certificate names `host`.
-void set_tls_peer_host(SSL* ssl, const std::string& host, bool verify);
-
 }  // namespace corral::client

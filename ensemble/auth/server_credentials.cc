@@ -5,16 +5,18 @@
 #include <fstream>
 #include <sstream>
 
-#include "wire/sasl/jaas_config.h"
-
 namespace corral::auth {
 
-SaslUsers load_server_users(const std::string& path, const std::string& section, bool required) {
+sasl::JaasConfig read_jaas_file(const std::string& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) throw sasl::JaasError(path + ": cannot read: " + std::strerror(errno));
   std::ostringstream text;
   text << file.rdbuf();
-  sasl::JaasConfig config = sasl::parse_jaas(text.str(), path);
+  return sasl::parse_jaas(text.str(), path);
+}
+
+SaslUsers load_server_users(const std::string& path, const std::string& section, bool required) {
+  sasl::JaasConfig config = read_jaas_file(path);
   const sasl::JaasSection* found = config.section(section);
   if (!found && !required) return {};
   if (!found) throw sasl::JaasError(path + ": no '" + section + "' section (the server's login)");

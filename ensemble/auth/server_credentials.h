@@ -5,10 +5,16 @@
 #include <map>
 #include <string>
 
+#include "wire/sasl/jaas_config.h"
+
 namespace corral::auth {
 
 /// User name -> password.
 using SaslUsers = std::map<std::string, std::string>;
+
+/// Reads and parses the JAAS file at `path`. Throws sasl::JaasError naming the file (and line)
+/// when it cannot be read or parsed.
+sasl::JaasConfig read_jaas_file(const std::string& path);
 
 /// Reads the JAAS file at `path` and collects the `user_*` options of every login module in
 /// section `section`. Throws sasl::JaasError naming the file (and line) when the file cannot

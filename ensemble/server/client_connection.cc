@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <chrono>
 #include <cstring>
 #include <type_traits>
 
@@ -20,13 +21,20 @@ namespace {
 // with 64 KiB each) and doubles while reads fill it, up to reads of kReadChunk.
 constexpr size_t kInitialBuffer = 4 * 1024;
 constexpr size_t kReadChunk = 64 * 1024;
+// A peer that connects to the secure port and never finishes the TLS handshake would hold
+// its connection (and a maxClientCnxns slot) forever; it gets as long as Netty's SslHandler,
+// which ZooKeeper's secure port runs on, gives by default.
+constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
 
 int32_t read_length(const char* p) { return wire::JuteReader(std::string_view(p, 4)).int32(); }
 
 }  // namespace
 
 ClientConnection::ClientConnection(asio::ip::tcp::socket socket, NetworkServer& server, uint64_t id)
-    : stream_(std::move(socket)), server_(server), in_(kInitialBuffer) {
+    : stream_(std::move(socket)),
+      handshake_deadline_(this->socket().get_executor()),
+      server_(server),
+      in_(kInitialBuffer) {
   this->id = id;
   describe_peer();
 }
@@ -34,6 +42,7 @@ ClientConnection::ClientConnection(asio::ip::tcp::socket socket, NetworkServer& 
 ClientConnection::ClientConnection(asio::ip::tcp::socket socket, asio::ssl::context& tls,
                                    NetworkServer& server, uint64_t id)
     : stream_(std::in_place_type<TlsStream>, std::move(socket), tls),
+      handshake_deadline_(this->socket().get_executor()),
       server_(server),
       in_(kInitialBuffer) {
   this->id = id;
@@ -62,9 +71,19 @@ void ClientConnection::start() {
   auto* tls = std::get_if<TlsStream>(&stream_);
   if (!tls) return read_more();
   handshaking_ = true;
+  handshake_deadline_.expires_after(kTlsHandshakeTimeout);
+  handshake_deadline_.async_wait([weak = weak_from_this()](const asio::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || !self->handshaking_) return;
+    spdlog::warn("closing {}: no TLS handshake within {} s", self->endpoint,
+                 kTlsHandshakeTimeout.count());
+    self->shutdown();
+  });
   auto self = shared_from_this();
   tls->async_handshake(TlsStream::server, [self, tls](const asio::error_code& ec) {
     self->handshaking_ = false;
+    self->handshake_deadline_.cancel();
+    if (self->closed_) return;  // timed out, or the server is stopping
     if (ec) {
       // As ZooKeeper, a refused certificate (or none, with clientAuth=need) closes the
       // connection before any request is read.

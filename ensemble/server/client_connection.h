@@ -7,6 +7,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ssl/stream.hpp>
+#include <asio/steady_timer.hpp>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -57,6 +58,8 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   bool output_full() const;
 
   std::variant<asio::ip::tcp::socket, TlsStream> stream_;
+  /// Closes a TLS connection whose handshake takes too long.
+  asio::steady_timer handshake_deadline_;
   NetworkServer& server_;
   std::vector<char> in_;
   size_t in_used_ = 0;

@@ -124,6 +124,65 @@ PeerType peer_type(const Line& line) {
 }
 
 using Setter = void (*)(ServerConfig&, const Line&);
+using TlsSetter = void (*)(TlsSettings&, const Line&);
+
+// The keys of one TLS settings group, after its prefix: "ssl." sets the secure client port's,
+// "ssl.quorum." the quorum's (see assign_tls).
+const std::map<std::string_view, TlsSetter>& tls_setters() {
+  static const std::map<std::string_view, TlsSetter> table = {
+      {"keyStore.location", [](TlsSettings& t, const Line& l) { t.keystore_location = l.value; }},
+      {"keyStore.password", [](TlsSettings& t, const Line& l) { t.keystore_password = l.value; }},
+      {"keyStore.passwordPath",
+       [](TlsSettings& t, const Line& l) { t.keystore_password_path = l.value; }},
+      {"keyStore.type", [](TlsSettings& t, const Line& l) { t.keystore_type = l.value; }},
+      {"trustStore.location",
+       [](TlsSettings& t, const Line& l) { t.truststore_location = l.value; }},
+      {"trustStore.password",
+       [](TlsSettings& t, const Line& l) { t.truststore_password = l.value; }},
+      {"trustStore.passwordPath",
+       [](TlsSettings& t, const Line& l) { t.truststore_password_path = l.value; }},
+      {"trustStore.type", [](TlsSettings& t, const Line& l) { t.truststore_type = l.value; }},
+      {"clientAuth",
+       [](TlsSettings& t, const Line& l) {
+         auto auth = parse_tls_client_auth(l.value);
+         if (!auth) fail(l, fmt::format("expected need, want or none, got '{}'", l.value));
+         t.client_auth = *auth;
+       }},
+      {"protocol",
+       [](TlsSettings& t, const Line& l) {
+         if (!tls_protocol_known(l.value))
+           fail(l, fmt::format("unknown TLS protocol '{}'", l.value));
+         t.protocol = l.value;
+       }},
+      {"enabledProtocols",
+       [](TlsSettings& t, const Line& l) {
+         t.enabled_protocols = parse_tls_list(l.value);
+         for (const std::string& name : t.enabled_protocols) {
+           if (!tls_protocol_known(name)) fail(l, fmt::format("unknown TLS protocol '{}'", name));
+         }
+       }},
+      {"ciphersuites",
+       [](TlsSettings& t, const Line& l) { t.ciphersuites = parse_tls_list(l.value); }},
+      {"hostnameVerification",
+       [](TlsSettings& t, const Line& l) {
+         t.hostname_verification = boolean(l, "true", "false");
+       }},
+  };
+  return table;
+}
+
+// Sets an ssl.quorum.* or ssl.* key of tls_setters(); false for any other key.
+bool assign_tls(ServerConfig& c, const Line& l) {
+  for (auto [prefix, settings] : {std::pair{std::string_view("ssl.quorum."), &c.quorum_tls},
+                                  std::pair{std::string_view("ssl."), &c.client_tls}}) {
+    if (!l.key.starts_with(prefix)) continue;
+    auto setter = tls_setters().find(l.key.substr(prefix.size()));
+    if (setter == tls_setters().end()) return false;
+    setter->second(*settings, l);
+    return true;
+  }
+  return false;
+}
 
 // The keys Corral uses, other than server.N.
 const std::map<std::string_view, Setter>& setters() {
@@ -180,7 +239,9 @@ const std::map<std::string_view, Setter>& setters() {
       {"sasl.serverconfig", [](ServerConfig& c, const Line& l) { c.sasl_login_section = l.value; }},
       {"superUser", [](ServerConfig& c, const Line& l) { c.sasl_super_user = l.value; }},
       {"kerberos.removeHostFromPrincipal",
-       [](ServerConfig& c, const Line& l) { c.kerberos_remove_host = boolean(l, "true", "false"); }},
+       [](ServerConfig& c, const Line& l) {
+         c.kerberos_remove_host = boolean(l, "true", "false");
+       }},
       {"kerberos.removeRealmFromPrincipal",
        [](ServerConfig& c, const Line& l) {
          c.kerberos_remove_realm = boolean(l, "true", "false");
@@ -194,7 +255,8 @@ const std::map<std::string_view, Setter>& setters() {
        [](ServerConfig& c, const Line& l) { c.secure_client_port_address = l.value; }},
       // ZooKeeper needs NettyServerCnxnFactory for TLS; Corral's one network layer does both.
       {"serverCnxnFactory", [](ServerConfig&, const Line&) {}},
-      {"sslQuorum", [](ServerConfig& c, const Line& l) { c.ssl_quorum = boolean(l, "true", "false"); }},
+      {"sslQuorum",
+       [](ServerConfig& c, const Line& l) { c.ssl_quorum = boolean(l, "true", "false"); }},
       // ZooKeeper enables its x509 provider itself when secureClientPort is set; naming it
       // again is allowed, naming another class is not something Corral can load.
       {"authProvider.x509",
@@ -209,70 +271,7 @@ const std::map<std::string_view, Setter>& setters() {
        }},
       {"X509AuthenticationProvider.superUser",
        [](ServerConfig& c, const Line& l) { c.x509_super_user = l.value; }},
-      {"ssl.keyStore.location", [](ServerConfig& c, const Line& l) { c.client_tls.keystore_location = l.value; }},
-      {"ssl.keyStore.password", [](ServerConfig& c, const Line& l) { c.client_tls.keystore_password = l.value; }},
-      {"ssl.keyStore.passwordPath", [](ServerConfig& c, const Line& l) { c.client_tls.keystore_password_path = l.value; }},
-      {"ssl.keyStore.type", [](ServerConfig& c, const Line& l) { c.client_tls.keystore_type = l.value; }},
-      {"ssl.trustStore.location", [](ServerConfig& c, const Line& l) { c.client_tls.truststore_location = l.value; }},
-      {"ssl.trustStore.password", [](ServerConfig& c, const Line& l) { c.client_tls.truststore_password = l.value; }},
-      {"ssl.trustStore.passwordPath", [](ServerConfig& c, const Line& l) { c.client_tls.truststore_password_path = l.value; }},
-      {"ssl.trustStore.type", [](ServerConfig& c, const Line& l) { c.client_tls.truststore_type = l.value; }},
-      {"ssl.clientAuth",
-       [](ServerConfig& c, const Line& l) {
-         auto auth = parse_tls_client_auth(l.value);
-         if (!auth) fail(l, fmt::format("expected need, want or none, got '{}'", l.value));
-         c.client_tls.client_auth = *auth;
-       }},
-      {"ssl.protocol",
-       [](ServerConfig& c, const Line& l) {
-         if (!tls_protocol_known(l.value)) fail(l, fmt::format("unknown TLS protocol '{}'", l.value));
-         c.client_tls.protocol = l.value;
-       }},
-      {"ssl.enabledProtocols",
-       [](ServerConfig& c, const Line& l) {
-         c.client_tls.enabled_protocols = parse_tls_list(l.value);
-         for (const std::string& name : c.client_tls.enabled_protocols) {
-           if (!tls_protocol_known(name)) fail(l, fmt::format("unknown TLS protocol '{}'", name));
-         }
-       }},
-      {"ssl.ciphersuites",
-       [](ServerConfig& c, const Line& l) { c.client_tls.ciphersuites = parse_tls_list(l.value); }},
-      {"ssl.hostnameVerification",
-       [](ServerConfig& c, const Line& l) {
-         c.client_tls.hostname_verification = boolean(l, "true", "false");
-       }},
-      {"ssl.quorum.keyStore.location", [](ServerConfig& c, const Line& l) { c.quorum_tls.keystore_location = l.value; }},
-      {"ssl.quorum.keyStore.password", [](ServerConfig& c, const Line& l) { c.quorum_tls.keystore_password = l.value; }},
-      {"ssl.quorum.keyStore.passwordPath", [](ServerConfig& c, const Line& l) { c.quorum_tls.keystore_password_path = l.value; }},
-      {"ssl.quorum.keyStore.type", [](ServerConfig& c, const Line& l) { c.quorum_tls.keystore_type = l.value; }},
-      {"ssl.quorum.trustStore.location", [](ServerConfig& c, const Line& l) { c.quorum_tls.truststore_location = l.value; }},
-      {"ssl.quorum.trustStore.password", [](ServerConfig& c, const Line& l) { c.quorum_tls.truststore_password = l.value; }},
-      {"ssl.quorum.trustStore.passwordPath", [](ServerConfig& c, const Line& l) { c.quorum_tls.truststore_password_path = l.value; }},
-      {"ssl.quorum.trustStore.type", [](ServerConfig& c, const Line& l) { c.quorum_tls.truststore_type = l.value; }},
-      {"ssl.quorum.clientAuth",
-       [](ServerConfig& c, const Line& l) {
-         auto auth = parse_tls_client_auth(l.value);
-         if (!auth) fail(l, fmt::format("expected need, want or none, got '{}'", l.value));
-         c.quorum_tls.client_auth = *auth;
-       }},
-      {"ssl.quorum.protocol",
-       [](ServerConfig& c, const Line& l) {
-         if (!tls_protocol_known(l.value)) fail(l, fmt::format("unknown TLS protocol '{}'", l.value));
-         c.quorum_tls.protocol = l.value;
-       }},
-      {"ssl.quorum.enabledProtocols",
-       [](ServerConfig& c, const Line& l) {
-         c.quorum_tls.enabled_protocols = parse_tls_list(l.value);
-         for (const std::string& name : c.quorum_tls.enabled_protocols) {
-           if (!tls_protocol_known(name)) fail(l, fmt::format("unknown TLS protocol '{}'", name));
-         }
-       }},
-      {"ssl.quorum.ciphersuites",
-       [](ServerConfig& c, const Line& l) { c.quorum_tls.ciphersuites = parse_tls_list(l.value); }},
-      {"ssl.quorum.hostnameVerification",
-       [](ServerConfig& c, const Line& l) {
-         c.quorum_tls.hostname_verification = boolean(l, "true", "false");
-       }},
+      // ssl.* and ssl.quorum.*: see tls_setters().
       // -- quorum security (sslQuorum, quorum SASL) --
       {"quorum.auth.enableSasl",
        [](ServerConfig& c, const Line& l) {
@@ -409,6 +408,7 @@ class Parser {
     if (line.key.starts_with("server.")) return add_server(line);
     auto setter = setters().find(line.key);
     if (setter != setters().end()) return setter->second(config_, line);
+    if (assign_tls(config_, line)) return;
     spdlog::warn("{}:{}: ignoring '{}' (not used by Corral)", source_, line.number, line.key);
     config_.ignored_keys.emplace_back(line.key);
   }

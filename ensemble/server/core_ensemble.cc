@@ -79,8 +79,8 @@ bool ServerCore::refused_when_read_only(OpCode type) {
 void ServerCore::read_only_handshake(ClientLink& link, const wire::ConnectRequest& req,
                                      int32_t timeout, int64_t now_ms) {
   if (req.session_id != 0) {
-    session::Session* s = sessions_.find(req.session_id);
-    if (!s || s->closing || s->passwd != req.passwd) return refuse_session(link);
+    session::Session* s = session_with_password(req.session_id, req.passwd);
+    if (!s) return refuse_session(link);
     sessions_.touch(req.session_id, now_ms);
     return finish_handshake(link, req.session_id, timeout, s->passwd, true);
   }

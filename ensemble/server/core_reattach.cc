@@ -4,15 +4,24 @@
 #include <spdlog/spdlog.h>
 
 #include "ensemble/server/server_core.h"
+#include "wire/sasl/digest_md5.h"
 
 namespace corral::server {
 
+session::Session* ServerCore::session_with_password(int64_t id, std::string_view passwd) {
+  session::Session* s = sessions_.find(id);
+  // The password is the session's only secret: compared in constant time, so that a client
+  // cannot learn it a byte at a time from how fast a wrong one is refused.
+  if (!s || s->closing || !sasl::equal_secrets(s->passwd, passwd)) return nullptr;
+  return s;
+}
+
 void ServerCore::reattach(ClientLink& link, const wire::ConnectRequest& req, int32_t timeout,
                           int64_t now_ms) {
-  session::Session* s = sessions_.find(req.session_id);
   // Only the leader knows every live session: a learner may not have applied its creation.
-  if (!s && forwards()) return revalidate(link, req, timeout);
-  if (!s || s->closing || s->passwd != req.passwd) return refuse_session(link);
+  if (!sessions_.find(req.session_id) && forwards()) return revalidate(link, req, timeout);
+  session::Session* s = session_with_password(req.session_id, req.passwd);
+  if (!s) return refuse_session(link);
   resume_session(link, *s, timeout, now_ms);
 }
 
@@ -39,8 +48,8 @@ void ServerCore::revalidate(ClientLink& link, const wire::ConnectRequest& req, i
     // tracker holds the session too, unless a later txn closed it meanwhile.
     when_applied(zxid, [this, link_id, id, passwd, timeout] {
       write_done(link_id, [&](ClientLink& l) {
-        session::Session* s = sessions_.find(id);
-        if (!s || s->closing || s->passwd != passwd) return refuse_session(l);
+        session::Session* s = session_with_password(id, passwd);
+        if (!s) return refuse_session(l);
         resume_session(l, *s, timeout, last_now_ms_);
       });
     });
@@ -55,9 +64,7 @@ void ServerCore::revalidate(ClientLink& link, const wire::ConnectRequest& req, i
 }
 
 bool ServerCore::revalidate_session(int64_t id, const std::string& passwd, int64_t now_ms) {
-  session::Session* s = sessions_.find(id);
-  if (!s || s->passwd != passwd) return false;
-  return sessions_.touch(id, now_ms);  // false while it is closing
+  return session_with_password(id, passwd) && sessions_.touch(id, now_ms);
 }
 
 }  // namespace corral::server

@@ -1,6 +1,5 @@
 #include "ensemble/server/peer_auth.h"
 
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <openssl/rand.h>
@@ -83,13 +82,15 @@ std::string proof(Role role, std::string_view purpose, std::string_view password
   put_be64(msg, static_cast<uint64_t>(acceptor_id));
   unsigned char mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
-  HMAC(EVP_sha256(), password.data(), static_cast<int>(password.size()),
-       reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &mac_len);
+  if (!HMAC(EVP_sha256(), password.data(), static_cast<int>(password.size()),
+            reinterpret_cast<const unsigned char*>(msg.data()), msg.size(), mac, &mac_len) ||
+      mac_len != kProofBytes) {
+    // An empty or short proof would be no proof at all: better to stop than to run a quorum
+    // whose members are not authenticated.
+    std::fprintf(stderr, "corral-server: HMAC-SHA256 failed: no proof for quorum authentication\n");
+    std::abort();
+  }
   return std::string(reinterpret_cast<const char*>(mac), mac_len);
-}
-
-bool proofs_equal(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
 std::optional<int64_t> bound_id(std::string_view username) {

@@ -93,13 +93,11 @@ Decode decode_hello(std::string_view data, Hello& out, size_t& consumed);
 /// unpredictable nonces is not authenticated).
 std::string make_nonce();
 
-/// The HMAC-SHA256 proof `role` sends (see the file comment).
+/// The HMAC-SHA256 proof `role` sends (see the file comment); aborts if OpenSSL cannot
+/// compute it. Compare proofs with sasl::equal_secrets (constant time).
 std::string proof(Role role, std::string_view purpose, std::string_view password,
                   int64_t connector_id, int64_t acceptor_id, std::string_view username,
                   std::string_view connector_nonce, std::string_view acceptor_nonce);
-
-/// Constant-time comparison of two proofs.
-bool proofs_equal(std::string_view a, std::string_view b);
 
 /// N when `username` is "server.N" (an account bound to myid N), else nullopt.
 std::optional<int64_t> bound_id(std::string_view username);

@@ -354,7 +354,8 @@ void PeerMesh::write_more(const std::shared_ptr<Outbound>& c) {
 
 void PeerMesh::read_inbound(const std::shared_ptr<Inbound>& c) {
   // Keep at least half a chunk free; a partial frame bigger than that doubles the buffer.
-  if (c->in.size() - c->used < kReadChunk / 2)
+  // Before the connection is identified its small handshake buffer is enough.
+  if (c->identified && c->in.size() - c->used < kReadChunk / 2)
     c->in.resize(std::max(c->in.size() * 2, c->used + kReadChunk));
   c->stream.async_read_some(asio::buffer(c->in.data() + c->used, c->in.size() - c->used),
                             [this, c](const asio::error_code& ec, size_t n) {

@@ -42,6 +42,11 @@ inline uint64_t get_be64(const char* p) {
 
 /// Bytes read per read_some on an inbound connection.
 inline constexpr size_t kMeshReadChunk = 64 * 1024;
+/// An inbound connection's buffer until it is identified: room for the longest hello and the
+/// proof after it, so that strangers holding connections open cost little memory.
+inline constexpr size_t kMeshHandshakeBuffer = 512;
+static_assert(kMeshHandshakeBuffer >= 8 + 1 + 8 + peer_auth::kNonceBytes + 2 +
+                                          peer_auth::kMaxUsernameBytes + peer_auth::kProofBytes);
 
 // One outbound connection (or attempt). A new object per attempt, so completions of an
 // older socket can never be mistaken for the current one's.
@@ -75,7 +80,7 @@ struct PeerMesh::Outbound {
 struct PeerMesh::Inbound {
   Inbound(asio::ip::tcp::socket s)
       : stream(std::move(s)), deadline(stream.socket().get_executor()) {
-    in.resize(kMeshReadChunk);
+    in.resize(kMeshHandshakeBuffer);
     asio::error_code ec;
     auto ep = stream.socket().remote_endpoint(ec);
     remote = ec ? "unknown" : ep.address().to_string() + ":" + std::to_string(ep.port());

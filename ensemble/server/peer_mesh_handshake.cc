@@ -8,6 +8,7 @@
 #include "ensemble/server/peer_mesh.h"
 #include "ensemble/server/peer_mesh_connections.h"
 #include "ensemble/server/tls_context.h"
+#include "wire/sasl/digest_md5.h"
 
 namespace corral::server {
 
@@ -38,7 +39,7 @@ void PeerMesh::outbound_connected(const std::shared_ptr<Outbound>& c) {
   c->stream.socket().set_option(tcp::no_delay(true), ec);
   if (tls_client_) {
     c->stream.use_tls(*tls_client_);
-    set_tls_peer_host(c->stream.ssl(), l.peer.host, tls_verify_host_);
+    tls::set_peer_host(c->stream.ssl(), l.peer.host, tls_verify_host_);
   }
   c->stream.handshake(false, [this, c](const asio::error_code& ec) {
     if (c->closed) return;
@@ -82,7 +83,7 @@ void PeerMesh::outbound_prove(const std::shared_ptr<Outbound>& c) {
   const std::string expected = pa::proof(pa::Role::kAcceptor, purpose_, auth_.password, my_id_,
                                          c->peer, auth_.username, c->nonce, acceptor_nonce);
   if (challenge[0] != pa::kAccepted ||
-      !pa::proofs_equal(expected, challenge.substr(1 + pa::kNonceBytes))) {
+      !sasl::equal_secrets(expected, challenge.substr(1 + pa::kNonceBytes))) {
     // Whoever listens there does not know our password: it gets no frame from us.
     Link& l = links_.at(c->peer);
     if (!std::exchange(l.auth_warned, true))
@@ -178,7 +179,7 @@ size_t PeerMesh::inbound_proof(const std::shared_ptr<Inbound>& c, size_t pos) {
   const std::string expected =
       pa::proof(pa::Role::kConnector, purpose_, auth_.users.find(hello.username)->second, hello.id,
                 my_id_, hello.username, hello.nonce, c->nonce);
-  if (!pa::proofs_equal(expected, std::string_view(c->in.data() + pos, pa::kProofBytes))) {
+  if (!sasl::equal_secrets(expected, std::string_view(c->in.data() + pos, pa::kProofBytes))) {
     refuse(c, "'" + hello.username + "' claiming member id " + std::to_string(hello.id) +
                   ": wrong proof (wrong password)");
     return 0;

@@ -3,9 +3,6 @@
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 
-#include <fstream>
-#include <sstream>
-
 #include "ensemble/auth/server_credentials.h"
 #include "wire/sasl/jaas_config.h"
 
@@ -27,25 +24,18 @@ void check_flags(const ServerConfig& c) {
         "be true");
 }
 
-// username and password of the first login module in `section` that has both.
+// This server's own account: the username and password of section `section`.
 void load_learner_account(const std::string& path, const std::string& section,
                           PeerAuthSettings& auth) {
-  std::ifstream file(path);
-  if (!file) throw ConfigError(path + ": cannot read");
-  std::stringstream text;
-  text << file.rdbuf();
-  const sasl::JaasConfig jaas = sasl::parse_jaas(text.str(), path);
+  const sasl::JaasConfig jaas = auth::read_jaas_file(path);
   const sasl::JaasSection* found = jaas.section(section);
   if (!found)
     throw ConfigError(fmt::format(
         "{}: no '{}' section (quorum.auth.learner.saslLoginContext: this server's account)", path,
         section));
-  for (const auto& module : found->modules) {
-    auto user = module.options.find("username");
-    auto password = module.options.find("password");
-    if (user == module.options.end() || password == module.options.end()) continue;
-    auth.username = user->second;
-    auth.password = password->second;
+  if (auto account = found->account()) {
+    auth.username = account->username;
+    auth.password = account->password;
     return;
   }
   throw ConfigError(

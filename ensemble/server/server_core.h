@@ -142,6 +142,8 @@ class ServerCore {
   void revalidate(ClientLink& link, const wire::ConnectRequest& req, int32_t timeout);
   /// Moves live session `s` to `link` (closing its previous connection) and answers.
   void resume_session(ClientLink& link, session::Session& s, int32_t timeout, int64_t now_ms);
+  /// Session `id` if it is live (not closing) and `passwd` is its password; else null.
+  session::Session* session_with_password(int64_t id, std::string_view passwd);
   /// Answers a reattach to an unknown session (or a wrong password) as expired, and closes.
   void refuse_session(ClientLink& link);
   /// A server outside a quorum in read-only mode: a known session is reattached, a new

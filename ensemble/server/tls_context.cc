@@ -324,6 +324,15 @@ std::string attribute_value(const X509_NAME_ENTRY* entry, bool known) {
   return escape_dn_value(text);
 }
 
+// The peer's certificate, only if it passed verification against the trust store. The
+// handshake already fails for an untrusted one (SSL_VERIFY_PEER without a callback); this
+// keeps an unverified certificate from ever becoming an identity should that change.
+X509* verified_peer_certificate(const SSL* ssl) {
+  X509* cert = SSL_get0_peer_certificate(ssl);
+  if (!cert || SSL_get_verify_result(ssl) != X509_V_OK) return nullptr;
+  return cert;
+}
+
 }  // namespace
 
 asio::ssl::context make_tls_server_context(const TlsSettings& settings) {
@@ -350,29 +359,15 @@ asio::ssl::context make_tls_client_context(const TlsSettings& settings) {
   return context;
 }
 
-void set_tls_peer_host(SSL* ssl, const std::string& host, bool verify) {
-  ASN1_OCTET_STRING* ip = a2i_IPADDRESS(host.c_str());
-  bool is_ip = ip != nullptr;
-  ASN1_OCTET_STRING_free(ip);
-  if (!is_ip) SSL_set_tlsext_host_name(ssl, host.c_str());
-  if (!verify) return;
-  X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-  if (is_ip) {
-    X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
-  } else {
-    SSL_set1_host(ssl, host.c_str());
-  }
-}
-
 bool tls_peer_matches_host(const SSL* ssl, const std::string& host) {
-  X509* cert = SSL_get0_peer_certificate(ssl);
+  X509* cert = verified_peer_certificate(ssl);
   if (!cert) return false;
   if (X509_check_ip_asc(cert, host.c_str(), 0) == 1) return true;
   return X509_check_host(cert, host.c_str(), host.size(), 0, nullptr) == 1;
 }
 
 std::string tls_peer_subject(const SSL* ssl) {
-  X509* cert = SSL_get0_peer_certificate(ssl);
+  X509* cert = verified_peer_certificate(ssl);
   if (!cert) return "";
   const X509_NAME* name = X509_get_subject_name(cert);
   std::string dn;

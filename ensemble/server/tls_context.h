@@ -9,6 +9,7 @@
 #include <string>
 
 #include "ensemble/server/tls_settings.h"
+#include "wire/tls_peer.h"
 
 namespace corral::server {
 
@@ -18,22 +19,17 @@ namespace corral::server {
 asio::ssl::context make_tls_server_context(const TlsSettings& settings);
 
 /// A context for dialling out: checks the server's certificate against trustStore and, when
-/// keyStore is set, presents it. Call set_tls_peer_host on each connection to check the
+/// keyStore is set, presents it. Call tls::set_peer_host on each connection to check the
 /// server's name. Throws ConfigError naming the key and file that cannot be used.
 asio::ssl::context make_tls_client_context(const TlsSettings& settings);
 
-/// Before a client handshake: sends `host` as SNI (unless it is an IP address) and, when
-/// `verify` (hostnameVerification), makes the handshake fail unless the server's certificate
-/// names `host` (a DNS name or an IP address, as in its subjectAltName or CN).
-void set_tls_peer_host(SSL* ssl, const std::string& host, bool verify);
-
 /// Whether the certificate the peer presented names `host` (DNS name or IP address); for a
-/// server checking a connecting ensemble member. False without a certificate.
+/// server checking a connecting ensemble member. False without a verified certificate.
 bool tls_peer_matches_host(const SSL* ssl, const std::string& host);
 
 /// The subject of the peer's certificate as Java's X500Principal.getName() writes it (RFC
 /// 2253, most specific first: "CN=client,OU=ops,O=Example,C=US"); this is the id of the `x509`
-/// ACL scheme. Empty when the peer presented no certificate.
+/// ACL scheme. Empty when the peer presented no certificate, or one that failed verification.
 std::string tls_peer_subject(const SSL* ssl);
 
 }  // namespace corral::server

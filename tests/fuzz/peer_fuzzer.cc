@@ -176,7 +176,7 @@ class Driver {
   std::deque<int64_t> batches_;
   int64_t election_epoch_ = 0;
 
-  int64_t last_key() const { return log_.empty() ? 0 : log_.rbegin()->first; }
+  int64_t last_key() const { return log_.empty() ? INT64_MIN : log_.rbegin()->first; }
 };
 
 /// One peer, its driver and a clock, stepped by the input.

@@ -34,6 +34,7 @@ class OwnerProcess {
   OwnerProcess(const OwnerProcess&) = delete;
   OwnerProcess& operator=(const OwnerProcess&) = delete;
 
+  /// The process, or -1 if it could not start or was killed.
   pid_t pid() const { return pid_; }
   /// Reads its report up to "ready" (or "noconnect", or the deadline); fills the session.
   /// True when it got to "ready".
@@ -54,7 +55,9 @@ class OwnerProcess {
 /// One thread of owners, one after another, until stop().
 class EphemeralChurn {
  public:
+  /// Starts the thread: owners on `connect_string`, hold times and endings drawn from `seed`.
   EphemeralChurn(std::string connect_string, uint64_t seed);
+  /// Stops the thread.
   ~EphemeralChurn();
   EphemeralChurn(const EphemeralChurn&) = delete;
   EphemeralChurn& operator=(const EphemeralChurn&) = delete;
@@ -63,8 +66,9 @@ class EphemeralChurn {
   void stop();
   /// Starts an owner that stays alive (for the final check); false if it did not get ready.
   bool start_survivor(const std::string& connect_string);
-  /// Every session so far; the longest session timeout granted.
+  /// Every session so far.
   std::vector<EphemeralSession> sessions() const;
+  /// The longest session timeout the servers granted a churned owner.
   int max_timeout_ms() const { return max_timeout_ms_; }
 
  private:

@@ -37,8 +37,11 @@ class Cluster {
   Cluster(const Cluster&) = delete;
   Cluster& operator=(const Cluster&) = delete;
 
+  /// True when every member's directory and zoo.cfg were written.
   bool ok() const { return ok_; }
+  /// Why not ok().
   const std::string& error() const { return error_; }
+  /// The number of members.
   int size() const { return static_cast<int>(pids_.size()); }
   /// "10.a.b.c:2181" of member i.
   std::string host_port(int i) const;
@@ -51,10 +54,13 @@ class Cluster {
   bool start(int i);
   /// SIGKILL and reap member i; true if it was running.
   bool kill9(int i);
-  /// SIGSTOP / SIGCONT; false if it does not run.
+  /// SIGSTOP: a silent member whose connections stay open. False if it does not run.
   bool pause(int i);
+  /// SIGCONT to a paused member. False if it does not run.
   bool resume(int i);
+  /// True while member i's process runs (reaped once it has exited); a paused one runs.
   bool running(int i);
+  /// True between pause(i) and resume(i) (or its kill).
   bool paused(int i) const { return paused_[static_cast<size_t>(i)]; }
 
   /// Member i's srvr mode, "" if down, paused or not serving.

@@ -82,7 +82,9 @@ std::string describe(const Fault& f) {
 int Nemesis::leader_or(uint32_t pick) {
   // A busy member may miss one srvr deadline: give the ensemble a moment to answer.
   int l = cluster_.wait_for_quorum(Clock::now() + std::chrono::seconds(2));
-  return l >= 0 ? l : static_cast<int>(pick % static_cast<uint32_t>(cluster_.size()));
+  if (l >= 0) return l;
+  note_ = " (no single leader within 2 s: member picked at random)";
+  return static_cast<int>(pick % static_cast<uint32_t>(cluster_.size()));
 }
 
 int Nemesis::other(int not_this, uint32_t pick) const {
@@ -100,6 +102,12 @@ std::string Nemesis::split(const std::vector<std::vector<int>>& groups) {
 }
 
 std::string Nemesis::apply(const Fault& f) {
+  note_.clear();
+  std::string what = inflict(f);
+  return what + note_;
+}
+
+std::string Nemesis::inflict(const Fault& f) {
   const int n = cluster_.size();
   std::vector<int> order = shuffled(n, f.pick[1]);
   switch (f.kind) {

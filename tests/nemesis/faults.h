@@ -59,7 +59,9 @@ class Nemesis {
 
  private:
   using Clock = Cluster::Clock;
-  /// The leader now, or a member chosen by `pick` when none leads.
+  /// apply() without the note.
+  std::string inflict(const Fault& f);
+  /// The leader now, or a member chosen by `pick` when none leads (noted in note_).
   int leader_or(uint32_t pick);
   /// A member other than `not_this`, chosen by `pick`.
   int other(int not_this, uint32_t pick) const;
@@ -68,6 +70,7 @@ class Nemesis {
 
   Topology& net_;
   Cluster& cluster_;
+  std::string note_;  // said after apply()'s description
 };
 
 }  // namespace corral::nemesis

@@ -1,4 +1,4 @@
-// One nemesis run: a ensemble in network namespaces, the clients of workload.h and churn.h,
+// One nemesis run: an ensemble in network namespaces, the clients of workload.h and churn.h,
 // the seeded faults of faults.h, then every member healed and the checks of history.h and
 // checks.h run over what the clients saw and what each server holds at the end.
 #pragma once

@@ -36,15 +36,20 @@ class Session {
   /// True after a call missed its deadline or the session expired: stop using it.
   bool broken() const { return broken_; }
 
-  /// The call's result, or nullopt when it missed its deadline.
+  /// Each call's result, or nullopt when it missed its deadline (the session is then broken).
   std::optional<Result<client::DataResult>> get(const std::string& path);
+  /// exists without a watch.
   std::optional<Result<client::Stat>> exists(const std::string& path);
+  /// setData from `version` (-1: any).
   std::optional<Result<client::Stat>> set(const std::string& path, const std::string& data,
                                           int32_t version);
+  /// create with open ACLs.
   std::optional<Result<client::CreateResult>> create(const std::string& path,
                                                      const std::string& data,
                                                      client::CreateMode mode);
+  /// sync: the server catches up with the leader before the session's next read.
   std::optional<Result<void>> sync(const std::string& path);
+  /// getChildren without a watch.
   std::optional<Result<client::ChildrenResult>> children(const std::string& path);
 
  private:

@@ -176,7 +176,7 @@ Handshake handshake(asio::ssl::context& server_ctx, asio::ssl::context& client_c
   SSL_set_bio(h.client.get(), client_bio, client_bio);
   SSL_set_accept_state(h.server.get());
   SSL_set_connect_state(h.client.get());
-  set_tls_peer_host(h.client.get(), host, true);
+  tls::set_peer_host(h.client.get(), host, true);
   for (int round = 0; round < 20; ++round) {
     int c = SSL_do_handshake(h.client.get());
     int s = SSL_do_handshake(h.server.get());

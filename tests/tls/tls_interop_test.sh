@@ -5,7 +5,7 @@
 #     (tls_kazoo_check.py); a client without a certificate accepted with clientAuth=none;
 #   - Corral's CLI over TLS (--tls-ca, --tls-cert), its x509 identity, and a refused CA;
 #   - zkCli.sh in TLS mode (ClientCnxnSocketNetty) against Corral's secure port;
-#   - Corral with secureClientPort only.
+#   - Corral with secureClientPort only, and its handshake timeout.
 #   tests/tls/tls_interop_test.sh CORRAL_SERVER CORRAL_CLI
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -147,8 +147,21 @@ until grep -q "serving TLS on" "${COMPAT_DIR[secure-only]}/server.log" 2>/dev/nu
   ((SECONDS < deadline)) || break
   sleep 0.1
 done
+# A client that connects and never starts the TLS handshake is closed after 10 s (Netty's
+# handshake timeout), not held forever; it runs next to the kazoo check.
+"$python" - "$(secure_port secure-only)" <<'PY' &
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
+s.settimeout(30)
+started = time.monotonic()
+closed = s.recv(1) == b""
+sys.exit(0 if closed and 8 < time.monotonic() - started < 20 else 1)
+PY
+silent_client=$!
 check "corral secureClientPort only: kazoo, clientAuth=need" \
   timeout 60 "$python" "$here/tls_kazoo_check.py" "$(secure_port secure-only)" "$certs" need
+check "corral secureClientPort only: a client without a TLS handshake is closed after 10 s" \
+  wait "$silent_client"
 compat_server_stop secure-only
 
 if ((failures > 0)); then

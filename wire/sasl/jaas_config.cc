@@ -183,6 +183,16 @@ class Parser {
 
 }  // namespace
 
+std::optional<JaasAccount> JaasSection::account() const {
+  for (const auto& module : modules) {
+    auto user = module.options.find("username");
+    auto password = module.options.find("password");
+    if (user != module.options.end() && password != module.options.end())
+      return JaasAccount{user->second, password->second};
+  }
+  return std::nullopt;
+}
+
 const JaasSection* JaasConfig::section(std::string_view name) const {
   for (const auto& s : sections)
     if (s.name == name) return &s;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,11 +27,21 @@ struct LoginModuleEntry {
   int line = 0;
 };
 
+/// The account a section gives its own side: a client's, or a quorum learner's.
+struct JaasAccount {
+  std::string username;
+  std::string password;
+};
+
 /// One `Name { ... };` block.
 struct JaasSection {
   std::string name;
   std::vector<LoginModuleEntry> modules;
   int line = 0;
+
+  /// The `username` and `password` options of the first module that has both (as
+  /// ZooKeeper's DigestLoginModule reads a Client or QuorumLearner section), or nothing.
+  std::optional<JaasAccount> account() const;
 };
 
 /// A whole configuration file.
