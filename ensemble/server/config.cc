@@ -14,7 +14,10 @@
 #include <memory>
 #include <optional>
 
+#include "ensemble/server/config_line.h"
+
 namespace corral::server {
+
 namespace {
 
 constexpr std::string_view kSpace = " \t\f\v\r\n";
@@ -58,17 +61,29 @@ std::optional<int64_t> to_int(std::string_view text, int64_t min, int64_t max) {
   return value;
 }
 
-/// One `key=value` line of the file being parsed.
-struct Line {
-  std::string_view source;
-  int number = 0;
-  std::string_view key;
-  std::string_view value;
-};
+}  // namespace
 
-[[noreturn]] void fail(const Line& line, std::string_view problem) {
+namespace config_line {
+
+void fail(const Line& line, std::string_view problem) {
   throw ConfigError(fmt::format("{}:{}: {}: {}", line.source, line.number, line.key, problem));
 }
+
+bool boolean(const Line& line, std::string_view yes, std::string_view no) {
+  std::string value = lower(line.value);
+  if (value != yes && value != no) {
+    fail(line, fmt::format("expected {} or {}, got '{}'", yes, no, line.value));
+  }
+  return value == yes;
+}
+
+}  // namespace config_line
+
+namespace {
+
+using config_line::boolean;
+using config_line::fail;
+using config_line::Line;
 
 int64_t int_value(const Line& line, int64_t min, int64_t max, std::string_view expected) {
   auto value = to_int(line.value, min, max);
@@ -82,14 +97,6 @@ int non_negative(const Line& line) { return int_value(line, 0, kIntMax, "a non-n
 
 int session_timeout(const Line& line) {
   return int_value(line, -1, kIntMax, "a non-negative integer or -1");
-}
-
-bool boolean(const Line& line, std::string_view yes, std::string_view no) {
-  std::string value = lower(line.value);
-  if (value != yes && value != no) {
-    fail(line, fmt::format("expected {} or {}, got '{}'", yes, no, line.value));
-  }
-  return value == yes;
 }
 
 std::vector<std::string> word_list(std::string_view value) {
@@ -124,66 +131,6 @@ PeerType peer_type(const Line& line) {
 }
 
 using Setter = void (*)(ServerConfig&, const Line&);
-using TlsSetter = void (*)(TlsSettings&, const Line&);
-
-// The keys of one TLS settings group, after its prefix: "ssl." sets the secure client port's,
-// "ssl.quorum." the quorum's (see assign_tls).
-const std::map<std::string_view, TlsSetter>& tls_setters() {
-  static const std::map<std::string_view, TlsSetter> table = {
-      {"keyStore.location", [](TlsSettings& t, const Line& l) { t.keystore_location = l.value; }},
-      {"keyStore.password", [](TlsSettings& t, const Line& l) { t.keystore_password = l.value; }},
-      {"keyStore.passwordPath",
-       [](TlsSettings& t, const Line& l) { t.keystore_password_path = l.value; }},
-      {"keyStore.type", [](TlsSettings& t, const Line& l) { t.keystore_type = l.value; }},
-      {"trustStore.location",
-       [](TlsSettings& t, const Line& l) { t.truststore_location = l.value; }},
-      {"trustStore.password",
-       [](TlsSettings& t, const Line& l) { t.truststore_password = l.value; }},
-      {"trustStore.passwordPath",
-       [](TlsSettings& t, const Line& l) { t.truststore_password_path = l.value; }},
-      {"trustStore.type", [](TlsSettings& t, const Line& l) { t.truststore_type = l.value; }},
-      {"clientAuth",
-       [](TlsSettings& t, const Line& l) {
-         auto auth = parse_tls_client_auth(l.value);
-         if (!auth) fail(l, fmt::format("expected need, want or none, got '{}'", l.value));
-         t.client_auth = *auth;
-       }},
-      {"protocol",
-       [](TlsSettings& t, const Line& l) {
-         if (!tls_protocol_known(l.value))
-           fail(l, fmt::format("unknown TLS protocol '{}'", l.value));
-         t.protocol = l.value;
-       }},
-      {"enabledProtocols",
-       [](TlsSettings& t, const Line& l) {
-         t.enabled_protocols = parse_tls_list(l.value);
-         for (const std::string& name : t.enabled_protocols) {
-           if (!tls_protocol_known(name)) fail(l, fmt::format("unknown TLS protocol '{}'", name));
-         }
-       }},
-      {"ciphersuites",
-       [](TlsSettings& t, const Line& l) { t.ciphersuites = parse_tls_list(l.value); }},
-      {"hostnameVerification",
-       [](TlsSettings& t, const Line& l) {
-         t.hostname_verification = boolean(l, "true", "false");
-       }},
-  };
-  return table;
-}
-
-// Sets an ssl.quorum.* or ssl.* key of tls_setters(); false for any other key.
-bool assign_tls(ServerConfig& c, const Line& l) {
-  for (auto [prefix, settings] : {std::pair{std::string_view("ssl.quorum."), &c.quorum_tls},
-                                  std::pair{std::string_view("ssl."), &c.client_tls}}) {
-    if (!l.key.starts_with(prefix)) continue;
-    auto setter = tls_setters().find(l.key.substr(prefix.size()));
-    if (setter == tls_setters().end()) return false;
-    setter->second(*settings, l);
-    return true;
-  }
-  return false;
-}
-
 // The keys Corral uses, other than server.N.
 const std::map<std::string_view, Setter>& setters() {
   static const std::map<std::string_view, Setter> table = {
@@ -408,7 +355,7 @@ class Parser {
     if (line.key.starts_with("server.")) return add_server(line);
     auto setter = setters().find(line.key);
     if (setter != setters().end()) return setter->second(config_, line);
-    if (assign_tls(config_, line)) return;
+    if (config_line::assign_tls(config_, line)) return;
     spdlog::warn("{}:{}: ignoring '{}' (not used by Corral)", source_, line.number, line.key);
     config_.ignored_keys.emplace_back(line.key);
   }

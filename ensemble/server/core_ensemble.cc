@@ -133,6 +133,9 @@ std::vector<int64_t> ServerCore::take_touched_sessions() {
 }
 
 void ServerCore::restart_session_timeouts(int64_t now_ms) {
+  // A closeSession forwarded to the old leader may be lost with it (found by tests/nemesis:
+  // the session then never expired and its ephemerals stayed forever).
+  sessions_.reopen_all();
   std::vector<int64_t> ids;
   for (const auto& [id, s] : sessions_.sessions()) ids.push_back(id);
   for (int64_t id : ids) sessions_.touch(id, now_ms);

@@ -45,4 +45,8 @@ std::string SessionTracker::new_password() {
   return pw;
 }
 
+void SessionTracker::reopen_all() {
+  for (auto& [id, s] : sessions_) s.closing = false;
+}
+
 }  // namespace corral::session

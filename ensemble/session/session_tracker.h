@@ -38,6 +38,9 @@ class SessionTracker {
   std::vector<int64_t> expire(int64_t now_ms);
   /// Stops tracking a session.
   void remove(int64_t id);
+  /// Clears `closing` on every session: a close or expiry begun under a leader that is gone
+  /// may never commit, and the next leader must be able to expire the session again.
+  void reopen_all();
   /// All sessions (for 4lw).
   const std::unordered_map<int64_t, Session>& sessions() const { return sessions_; }
 

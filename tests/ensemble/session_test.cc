@@ -156,5 +156,20 @@ TEST(SessionPassword, SixteenRandomBytes) {
   EXPECT_NE(a, b);
 }
 
+// A new leader reopens sessions whose close never committed (tests/nemesis found one that
+// then never expired): they expire again on their timeout.
+TEST(SessionTracker, ReopenAllLetsAClosingSessionExpireAgain) {
+  SessionTracker t(1, 0);
+  t.add(7, 1000, "pw", 0);
+  EXPECT_EQ(t.expire(2000), std::vector<int64_t>{7});
+  EXPECT_TRUE(t.expire(5000).empty());  // closing: not expired twice
+  EXPECT_FALSE(t.touch(7, 5000));
+  t.reopen_all();
+  EXPECT_TRUE(t.touch(7, 5000));
+  EXPECT_TRUE(t.expire(5999).empty());
+  EXPECT_EQ(t.expire(6000), std::vector<int64_t>{7});
+}
+
 }  // namespace
 }  // namespace corral::session
+
