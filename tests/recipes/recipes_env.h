@@ -103,7 +103,8 @@ class EventRecorder {
 /// Runs `body(i)` for i in [0, n) on n threads at once and waits for all.
 void run_parallel(int n, const std::function<void(int)>& body);
 
-/// The children of `path` (after a sync), or the error; for leak checks.
+/// The children of `path` (after a sync), none if `path` is gone (a reaped container), or
+/// the error; for leak checks.
 client::Result<std::vector<std::string>> children_of(Client& c, const std::string& path);
 
 }  // namespace corral::recipes::test
