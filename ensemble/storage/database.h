@@ -81,8 +81,7 @@ class Database {
   void add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows);
   /// Marks a snapshot complete: from now on recovery may use it. With `retain` > 0, purges
   /// as `purge(retain)` does in the same transaction, so no crash leaves more than `retain`.
-  void finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count,
-                       int retain = 0);
+  void finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count, int retain = 0);
   /// Complete snapshots, newest first.
   std::vector<SnapshotInfo> snapshots() const;
   /// Calls `each` for every node of a snapshot, parents before children.

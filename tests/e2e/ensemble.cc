@@ -63,14 +63,17 @@ bool bindable(uint16_t port) {
   return ok;
 }
 
-// A blocking TCP connection to 127.0.0.1:port within `deadline`; -1 if refused or slow.
-int connect_loopback(uint16_t port, std::chrono::milliseconds deadline) {
+// A TCP connection to ip:port within `deadline`; -1 if refused or slow.
+int connect_to(const std::string& ip, uint16_t port, std::chrono::milliseconds deadline) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) return -1;
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = htons(port);
+  if (inet_pton(AF_INET, ip.c_str(), &addr.sin_addr) != 1) {
+    ::close(fd);
+    return -1;
+  }
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
     pollfd p{fd, POLLOUT, 0};
     int err = 0;
@@ -141,9 +144,9 @@ uint16_t pick_listen_port() {
   return 0;
 }
 
-std::string srvr_mode(uint16_t port, std::chrono::milliseconds deadline) {
+std::string srvr_mode(uint16_t port, std::chrono::milliseconds deadline, const std::string& ip) {
   const auto until = std::chrono::steady_clock::now() + deadline;
-  int fd = connect_loopback(port, deadline);
+  int fd = connect_to(ip, port, deadline);
   if (fd < 0) return "";
   std::string out;
   if (::send(fd, "srvr", 4, MSG_NOSIGNAL) == 4) {

@@ -37,9 +37,10 @@ Impl impl_from_env();
 /// restart. Never the same port twice in one process. 0 if none was found.
 uint16_t pick_listen_port();
 
-/// What a member answered to `srvr`: its Mode line, or "" if it is not serving (down, not
-/// started, looking for a leader, or silent within the deadline).
-std::string srvr_mode(uint16_t port, std::chrono::milliseconds deadline);
+/// What the server at ip:port answered to `srvr`: its Mode line, or "" if it is not serving
+/// (down, not started, looking for a leader, or silent within the deadline).
+std::string srvr_mode(uint16_t port, std::chrono::milliseconds deadline,
+                      const std::string& ip = "127.0.0.1");
 
 /// N server processes forming one ensemble. Members are numbered 0..size()-1; member i has
 /// server id (myid) i + 1.

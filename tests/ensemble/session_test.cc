@@ -172,4 +172,3 @@ TEST(SessionTracker, ReopenAllLetsAClosingSessionExpireAgain) {
 
 }  // namespace
 }  // namespace corral::session
-

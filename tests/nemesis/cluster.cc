@@ -19,46 +19,12 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/e2e/ensemble.h"
+
 namespace corral::nemesis {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-
-std::string srvr_mode(const std::string& ip, uint16_t port, std::chrono::milliseconds deadline) {
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-  if (fd < 0) return "";
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  inet_pton(AF_INET, ip.c_str(), &addr.sin_addr);
-  std::string out;
-  bool up = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  if (!up && errno == EINPROGRESS) {
-    pollfd p{fd, POLLOUT, 0};
-    int err = 0;
-    socklen_t len = sizeof err;
-    up = poll(&p, 1, static_cast<int>(deadline.count())) == 1 &&
-         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err == 0;
-  }
-  if (up && ::send(fd, "srvr", 4, MSG_NOSIGNAL) == 4) {
-    char buf[4096];
-    for (;;) {
-      auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now());
-      pollfd p{fd, POLLIN, 0};
-      if (left.count() <= 0 || poll(&p, 1, static_cast<int>(left.count())) != 1) break;
-      ssize_t n = ::recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) break;
-      out.append(buf, static_cast<size_t>(n));
-    }
-  }
-  ::close(fd);
-  size_t at = out.find("Mode: ");
-  if (at == std::string::npos) return "";
-  size_t end = out.find_first_of("\r\n", at);
-  return out.substr(at + 6, end == std::string::npos ? std::string::npos : end - at - 6);
-}
 
 Cluster::Cluster(const Topology& net, int tick_ms) : net_(net) {
   const char* bin = std::getenv("CORRAL_SERVER");
@@ -179,7 +145,7 @@ bool Cluster::running(int i) {
 
 std::string Cluster::mode(int i) {
   if (!running(i) || paused(i)) return "";
-  return srvr_mode(net_.ip(i), kClientPort, 500ms);
+  return e2e::srvr_mode(kClientPort, 500ms, net_.ip(i));
 }
 
 int Cluster::leader() {

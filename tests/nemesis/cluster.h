@@ -20,9 +20,6 @@ namespace corral::nemesis {
 /// The client port every member listens on (each has an address of its own).
 constexpr uint16_t kClientPort = 2181;
 
-/// What a server answered to `srvr` at ip:port ("leader", "follower", ...), or "".
-std::string srvr_mode(const std::string& ip, uint16_t port, std::chrono::milliseconds deadline);
-
 /// N corral-server processes in the namespaces of a Topology. Not thread-safe: the test's
 /// main thread drives it (children die with it through PR_SET_PDEATHSIG).
 class Cluster {
