@@ -25,6 +25,8 @@ constexpr size_t kReadChunk = 64 * 1024;
 // its connection (and a maxClientCnxns slot) forever; it gets as long as Netty's SslHandler,
 // which ZooKeeper's secure port runs on, gives by default.
 constexpr auto kTlsHandshakeTimeout = std::chrono::seconds(10);
+// How long a connection the server closed may wait for the client to close its side.
+constexpr auto kCloseLinger = std::chrono::seconds(2);
 
 int32_t read_length(const char* p) { return wire::JuteReader(std::string_view(p, 4)).int32(); }
 
@@ -32,7 +34,7 @@ int32_t read_length(const char* p) { return wire::JuteReader(std::string_view(p,
 
 ClientConnection::ClientConnection(asio::ip::tcp::socket socket, NetworkServer& server, uint64_t id)
     : stream_(std::move(socket)),
-      handshake_deadline_(this->socket().get_executor()),
+      deadline_(this->socket().get_executor()),
       server_(server),
       in_(kInitialBuffer) {
   this->id = id;
@@ -42,7 +44,7 @@ ClientConnection::ClientConnection(asio::ip::tcp::socket socket, NetworkServer& 
 ClientConnection::ClientConnection(asio::ip::tcp::socket socket, asio::ssl::context& tls,
                                    NetworkServer& server, uint64_t id)
     : stream_(std::in_place_type<TlsStream>, std::move(socket), tls),
-      handshake_deadline_(this->socket().get_executor()),
+      deadline_(this->socket().get_executor()),
       server_(server),
       in_(kInitialBuffer) {
   this->id = id;
@@ -71,8 +73,8 @@ void ClientConnection::start() {
   auto* tls = std::get_if<TlsStream>(&stream_);
   if (!tls) return read_more();
   handshaking_ = true;
-  handshake_deadline_.expires_after(kTlsHandshakeTimeout);
-  handshake_deadline_.async_wait([weak = weak_from_this()](const asio::error_code& ec) {
+  deadline_.expires_after(kTlsHandshakeTimeout);
+  deadline_.async_wait([weak = weak_from_this()](const asio::error_code& ec) {
     auto self = weak.lock();
     if (ec || !self || !self->handshaking_) return;
     spdlog::warn("closing {}: no TLS handshake within {} s", self->endpoint,
@@ -82,7 +84,7 @@ void ClientConnection::start() {
   auto self = shared_from_this();
   tls->async_handshake(TlsStream::server, [self, tls](const asio::error_code& ec) {
     self->handshaking_ = false;
-    self->handshake_deadline_.cancel();
+    self->deadline_.cancel();
     if (self->closed_) return;  // timed out, or the server is stopping
     if (ec) {
       // As ZooKeeper, a refused certificate (or none, with clientAuth=need) closes the
@@ -118,6 +120,7 @@ void ClientConnection::read_more() {
   with_stream([&](auto& stream) {
     stream.async_read_some(buffer, [self](const asio::error_code& ec, size_t n) {
       self->reading_ = false;
+      if (self->closed_) return self->say_goodbye();  // closed while this read waited
       if (ec) return self->shutdown();
       self->on_read(n);
     });
@@ -201,7 +204,7 @@ bool ClientConnection::output_full() const {
 void ClientConnection::write_more() {
   if (writing_ || closed_) return;
   if (out_.empty()) {
-    if (close_after_write_) shutdown();
+    if (close_after_write_) close_gracefully();
     return;
   }
   std::vector<asio::const_buffer> buffers;
@@ -233,12 +236,65 @@ void ClientConnection::shutdown() {
   if (closed_) return;
   closed_ = true;
   closing = true;
+  deadline_.cancel();
   asio::error_code ec;
-  // A TLS connection is closed without close_notify, as a plain one without FIN handshakes:
-  // the frames the client needed are already written.
   socket().shutdown(asio::ip::tcp::socket::shutdown_both, ec);
   socket().close(ec);
   server_.connection_closed(*this);
+}
+
+// Closing a socket whose client is still sending (its next request, a ping) makes the kernel
+// answer with a reset, and a reset makes the client's kernel drop the replies it has not
+// read yet: kazoo then saw a lost connection instead of AUTH_FAILED. So the server sends
+// close_notify (TLS, as Netty does for ZooKeeper) and FIN, and reads until the client closes
+// too, for at most kCloseLinger. The session is detached at once.
+void ClientConnection::close_gracefully() {
+  if (closed_) return;
+  if (handshaking_) return shutdown();  // nothing was said yet; the handshake is cut
+  closed_ = true;
+  closing = true;
+  server_.connection_closed(*this);
+  deadline_.expires_after(kCloseLinger);
+  deadline_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+    if (ec) return;
+    asio::error_code ignored;
+    self->socket().close(ignored);
+  });
+  // One read at a time: a read in flight is cancelled, and its handler says goodbye.
+  if (reading_) {
+    asio::error_code ignored;
+    socket().cancel(ignored);
+    return;
+  }
+  say_goodbye();
+}
+
+void ClientConnection::say_goodbye() {
+  if (!socket().is_open()) return;
+  auto* tls = std::get_if<TlsStream>(&stream_);
+  if (!tls) return finish_tcp();
+  tls->async_shutdown([self = shared_from_this()](const asio::error_code&) {
+    // Whether the client answered close_notify or not, TCP closes the same way.
+    self->finish_tcp();
+  });
+}
+
+void ClientConnection::finish_tcp() {
+  asio::error_code ignored;
+  socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  discard_input();
+}
+
+void ClientConnection::discard_input() {
+  if (!socket().is_open()) return;
+  if (in_.size() < kInitialBuffer) in_.resize(kInitialBuffer);
+  socket().async_read_some(asio::buffer(in_), [self = shared_from_this()](
+                                                  const asio::error_code& ec, size_t) {
+    if (!ec) return self->discard_input();
+    asio::error_code ignored;
+    self->deadline_.cancel();
+    self->socket().close(ignored);
+  });
 }
 
 }  // namespace corral::server

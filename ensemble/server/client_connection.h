@@ -54,12 +54,21 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   bool consume_frames();
   bool try_four_letter_word();
   void write_more();
+  /// Closes at once (errors, timeouts, a client that does not read).
   void shutdown();
+  /// Closes after the last reply: says goodbye and reads until the client closes too.
+  void close_gracefully();
+  /// close_notify on TLS, then finish_tcp().
+  void say_goodbye();
+  /// FIN, then discard input until the client closes too.
+  void finish_tcp();
+  void discard_input();
   bool output_full() const;
 
   std::variant<asio::ip::tcp::socket, TlsStream> stream_;
-  /// Closes a TLS connection whose handshake takes too long.
-  asio::steady_timer handshake_deadline_;
+  /// Closes a TLS connection whose handshake takes too long, or one that does not close
+  /// after the server said goodbye.
+  asio::steady_timer deadline_;
   NetworkServer& server_;
   std::vector<char> in_;
   size_t in_used_ = 0;

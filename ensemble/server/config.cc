@@ -249,6 +249,8 @@ const std::map<std::string_view, Setter>& setters() {
        [](ServerConfig& c, const Line& l) {
          c.connection_output_limit_bytes = int_value(l, 65536, kIntMax, "at least 65536 bytes");
        }},
+      // -- metrics (metricsProvider.*) --
+      // -- AdminServer (admin.*) --
   };
   return table;
 }

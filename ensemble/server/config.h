@@ -111,6 +111,8 @@ struct ServerConfig {
   /// a client that does not read them. Its requests stop being read at half; past the whole,
   /// the connection is closed (logged). ZooKeeper queues without bound. Default 8 MiB.
   int connection_output_limit_bytes = 8 * 1024 * 1024;
+  // -- metrics (metricsProvider.*) --
+  // -- AdminServer (admin.*) --
   std::vector<PeerSpec> servers;          ///< server.N lines, in file order.
   std::vector<std::string> ignored_keys;  ///< Keys Corral does not use (logged).
 
