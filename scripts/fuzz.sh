@@ -21,7 +21,7 @@ jobs=${CORRAL_FUZZ_JOBS:-1}
 
 sanitize='-fsanitize=address,undefined -fno-sanitize-recover=undefined -fsanitize=fuzzer-no-link'
 # -g1 (line tables: stack traces with file:line) as scripts/build.sh: full debug info made
-# the build most of fuzz_smoke's time.
+# the build most of the run's time.
 CC=clang CXX=clang++ cmake -S . -B "$dir" -G Ninja \
   -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG" \
