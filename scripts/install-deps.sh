@@ -2,9 +2,11 @@
 # Installs everything Corral needs to build and test on Debian 12.
 # Apache ZooKeeper 3.8 is installed only as the oracle for compat tests; python3-kazoo only for
 # the kazoo interop test (tests/recipes/kazoo_interop_test.py) and, with python3-pure-sasl, the
-# SASL test (tests/sasl); iproute2 and iptables only for
+# SASL test (tests/sasl); python3-pytest(-timeout), python3-mock and python3-objgraph only to
+# run kazoo's own test suite (tests/kazoo); iproute2 and iptables only for
 # the fault-injection tests (tests/nemesis, network namespaces); chromium and Node.js (with
-# npm, for playwright-core) only for the dashboard's browser test (tests/web).
+# npm, for playwright-core) only for the dashboard's browser test (tests/web); adduser and
+# systemd (systemd-analyze) only for the Debian package's test (tests/install).
 set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config
@@ -13,7 +15,9 @@ packages=(
   clang libclang-rt-14-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev default-jre-headless
   netcat-openbsd procps sqlite3 curl python3 python3-kazoo python3-pure-sasl
+  python3-pytest python3-pytest-timeout python3-mock python3-objgraph
   iproute2 iptables
+  adduser systemd
   chromium fonts-dejavu-core nodejs
 )
 missing=()
