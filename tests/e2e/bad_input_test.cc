@@ -365,6 +365,32 @@ TEST_F(BadInputTest, SrvrIsAlwaysAllowed) {
   EXPECT_TRUE(healthy());
 }
 
+// A client that is still sending when the server closes must still get to read what the
+// server answered. kazoo, refused a SASL login, sometimes sent its next packet after the
+// server's answer and close: the server's kernel answered it with a reset, kazoo's write
+// failed, and it reported a lost connection instead of AUTH_FAILED (ZooKeeper's Netty closes
+// gracefully). So the server sends FIN and keeps reading (discarding) until the client closes
+// or a short linger passes: writes right after the close succeed and the answer is read.
+TEST_F(BadInputTest, ClientStillSendingAfterTheAnswerReadsItWithoutReset) {
+  RawClient c(port());
+  ASSERT_TRUE(c.connected());
+  ASSERT_TRUE(c.send("srvr" + std::string(64 * 1024, 'x')));
+  // Wait until the server has closed that connection (srvr then counts only the asking one).
+  const auto deadline = Clock::now() + kDeadline;
+  while (four_letter_word("srvr").find("Connections: 1\n") == std::string::npos) {
+    ASSERT_LT(Clock::now(), deadline) << "the srvr connection was not closed";
+    std::this_thread::sleep_for(10ms);
+  }
+  // The client's next packet, sent after the close, as kazoo's was: no reset comes back.
+  ASSERT_TRUE(c.send(std::string(1024, 'y')));
+  ASSERT_TRUE(c.send(std::string(1024, 'z'))) << "the server reset the connection";
+  std::string answer;
+  ASSERT_TRUE(c.wait_closed(&answer));
+  EXPECT_NE(answer.find("Zookeeper version:"), std::string::npos) << "got: '" << answer << "'";
+  EXPECT_NE(answer.find("Node count:"), std::string::npos) << "got: '" << answer << "'";
+  EXPECT_TRUE(healthy());
+}
+
 TEST_F(BadInputTest, WordsOutsideWhitelistAreRefused) {
   EXPECT_EQ(four_letter_word("ruok"), "ruok is not executed because it is not in the whitelist.\n");
   EXPECT_EQ(four_letter_word("stat"), "stat is not executed because it is not in the whitelist.\n");
