@@ -111,6 +111,29 @@ zkcli_checks() {
   check "$name: zkCli.sh over TLS: ls" grep -q "^\[.*zk.*\]$" <<<"$out"
 }
 
+# A four-letter word over TLS: the answer, then the server's close_notify before its FIN (a
+# TLS client that sees a bare FIN cannot tell a complete answer from a truncated one).
+tls_4lw_closes_cleanly() {  # tls_4lw_closes_cleanly PORT
+  "$python" - "$1" "$certs" <<'PY'
+import socket, ssl, sys
+port, certs = int(sys.argv[1]), sys.argv[2]
+ctx = ssl.create_default_context(cafile=certs + "/ca.crt")
+ctx.load_cert_chain(certs + "/client.crt", certs + "/client.key")
+# Debian's Python sets this by default, which would hide a missing close_notify.
+ctx.options &= ~ssl.OP_IGNORE_UNEXPECTED_EOF
+with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+    s = ctx.wrap_socket(raw, server_hostname="localhost", suppress_ragged_eofs=False)
+    s.sendall(b"ruok")
+    answer = b""
+    try:
+        while chunk := s.recv(4096):
+            answer += chunk
+    except ssl.SSLEOFError as e:
+        sys.exit(f"answer {answer!r}, then no close_notify: {e}")
+sys.exit(0 if answer == b"imok" else f"answer {answer!r}")
+PY
+}
+
 run_server() {  # run_server KIND NAME CLIENT_AUTH
   local kind=$1 name=$2
   CLIENT_AUTH=$3
@@ -125,6 +148,8 @@ for kind in zookeeper corral; do
   check "$kind: kazoo, clientAuth=need" \
     timeout 60 "$python" "$here/tls_kazoo_check.py" "$(secure_port "$kind")" "$certs" need
   cli_checks "$kind"
+  check "$kind: ruok over TLS, answered and closed with close_notify" \
+    tls_4lw_closes_cleanly "$(secure_port "$kind")"
   [[ $kind == zookeeper ]] || zkcli_checks "$kind"
   compat_server_stop "$kind"
 
