@@ -6,7 +6,9 @@
 # run kazoo's own test suite (tests/kazoo); iproute2 and iptables only for
 # the fault-injection tests (tests/nemesis, network namespaces); chromium and Node.js (with
 # npm, for playwright-core) only for the dashboard's browser test (tests/web); adduser and
-# systemd (systemd-analyze) only for the Debian package's test (tests/install).
+# systemd (systemd-analyze) only for the Debian package's test (tests/install); prometheus
+# (for promtool) and the Jetty and servlet jars (ZooKeeper's AdminServer, as the oracle) only
+# for the metrics and AdminServer tests (tests/ops).
 set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config
@@ -19,6 +21,7 @@ packages=(
   iproute2 iptables
   adduser systemd
   chromium fonts-dejavu-core nodejs
+  prometheus libjetty9-java libservlet-api-java
 )
 missing=()
 for p in "${packages[@]}"; do

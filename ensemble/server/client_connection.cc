@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <array>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 #include <chrono>
@@ -109,13 +110,22 @@ void ClientConnection::on_tls_handshake(TlsStream& tls) {
 }
 
 void ClientConnection::read_more() {
-  if (reading_ || handshaking_ || closed_ || closing || output_full() ||
-      !server_.core().accepts(*this))
-    return;
+  // A wake() from inside consume_frames (the core answering a request at once, the budget
+  // draining another connection) returns here: the loop in progress takes the next frames.
+  if (reading_ || consuming_ || handshaking_ || closed_ || closing) return;
+  // Taking a frame may close this connection; the core's wake() holds no reference to it.
+  auto self = shared_from_this();
+  // Frames a throttle left in the buffer go first: their client may wait for their replies.
+  consuming_ = true;
+  bool ok = consume_frames();
+  consuming_ = false;
+  if (!ok) return shutdown();
+  // A frame still waiting means a throttle refused it (and will wake us): reading on would
+  // only grow the buffer.
+  if (closing || frame_waiting() || output_full() || !server_.core().accepts(*this)) return;
   if (in_.size() - in_used_ < kInitialBuffer / 2)
     in_.resize(std::min(in_.size() * 2, in_used_ + kReadChunk));
   reading_ = true;
-  auto self = shared_from_this();
   auto buffer = asio::buffer(in_.data() + in_used_, in_.size() - in_used_);
   with_stream([&](auto& stream) {
     stream.async_read_some(buffer, [self](const asio::error_code& ec, size_t n) {
@@ -133,7 +143,6 @@ void ClientConnection::on_read(size_t n) {
     first_bytes_ = false;
     if (try_four_letter_word()) return;
   }
-  if (!consume_frames()) return shutdown();
   read_more();
 }
 
@@ -159,6 +168,8 @@ bool ClientConnection::consume_frames() {
       if (in_.size() < pos + 4 + static_cast<size_t>(len)) in_.resize(pos + 4 + len);
       break;
     }
+    // Checked per frame: one read can bring many pipelined requests, each with a large reply.
+    if (!may_take_request()) break;
     try {
       server_.core().on_frame(*this, std::string_view(in_.data() + pos + 4, len),
                               NetworkServer::now_ms());
@@ -172,6 +183,16 @@ bool ClientConnection::consume_frames() {
   in_used_ -= pos;
   if (in_.size() > 4 * kReadChunk && in_used_ < kReadChunk) in_.resize(kReadChunk);
   return true;
+}
+
+bool ClientConnection::may_take_request() {
+  return !output_full() && server_.core().accepts(*this) && server_.output_budget().admits(id);
+}
+
+bool ClientConnection::frame_waiting() const {
+  if (in_used_ < 4) return false;
+  int32_t len = read_length(in_.data());
+  return len >= 0 && in_used_ - 4 >= static_cast<size_t>(len);
 }
 
 void ClientConnection::send(std::string frame) {
@@ -190,6 +211,7 @@ void ClientConnection::send(std::string frame) {
     return;
   }
   out_bytes_ += frame.size();
+  server_.output_budget().queued(id, frame.size());
   out_.push_back(std::move(frame));
   write_more();
 }
@@ -216,11 +238,15 @@ void ClientConnection::write_more() {
                       [self, count = buffers.size()](const asio::error_code& ec, size_t) {
                         self->writing_ = false;
                         if (ec) return self->shutdown();
+                        size_t written = 0;
                         for (size_t i = 0; i < count; ++i) {
-                          self->out_bytes_ -= self->out_.front().size();
+                          written += self->out_.front().size();
                           self->out_.pop_front();
                         }
+                        self->out_bytes_ -= written;
                         self->write_more();
+                        // Room in the budget may let other connections take requests.
+                        self->server_.output_budget().written(self->id, written);
                         self->read_more();
                       });
   });
@@ -234,6 +260,7 @@ void ClientConnection::close() {
 
 void ClientConnection::shutdown() {
   if (closed_) return;
+  auto self = shared_from_this();  // as in close_gracefully: the server may hold the last one
   closed_ = true;
   closing = true;
   deadline_.cancel();
@@ -251,6 +278,9 @@ void ClientConnection::shutdown() {
 void ClientConnection::close_gracefully() {
   if (closed_) return;
   if (handshaking_) return shutdown();  // nothing was said yet; the handshake is cut
+  // connection_closed drops the server's reference: called from the core (not from one of
+  // this connection's handlers) it may have been the last one.
+  auto self = shared_from_this();
   closed_ = true;
   closing = true;
   server_.connection_closed(*this);
@@ -285,16 +315,17 @@ void ClientConnection::finish_tcp() {
   discard_input();
 }
 
-void ClientConnection::discard_input() {
+void ClientConnection::discard_input(std::shared_ptr<std::array<char, 4096>> sink) {
   if (!socket().is_open()) return;
-  if (in_.size() < kInitialBuffer) in_.resize(kInitialBuffer);
-  socket().async_read_some(asio::buffer(in_), [self = shared_from_this()](
-                                                  const asio::error_code& ec, size_t) {
-    if (!ec) return self->discard_input();
-    asio::error_code ignored;
-    self->deadline_.cancel();
-    self->socket().close(ignored);
-  });
+  // Its own buffer: in_ may still be in use by the frames loop that decided to close.
+  if (!sink) sink = std::make_shared<std::array<char, 4096>>();
+  socket().async_read_some(asio::buffer(*sink),
+                           [self = shared_from_this(), sink](const asio::error_code& ec, size_t) {
+                             if (!ec) return self->discard_input(sink);
+                             asio::error_code ignored;
+                             self->deadline_.cancel();
+                             self->socket().close(ignored);
+                           });
 }
 
 }  // namespace corral::server

@@ -1,9 +1,12 @@
 // One client TCP connection, plain or TLS (secureClientPort): reads length-prefixed frames
 // (bounded by jute.maxbuffer), hands them to the core, and writes queued frames with
-// gathered writes. Stops reading while too much output is queued, so a slow
-// client slows down instead of growing the server's memory.
+// gathered writes. Takes no further request while too much output is queued, for this client
+// (corral.connectionOutputLimitBytes) or for all (corral.outputBudgetBytes), or while the core
+// holds too many requests: a slow client, or a crowd, slows down instead of growing the
+// server's memory.
 #pragma once
 
+#include <array>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ssl/stream.hpp>
@@ -48,10 +51,18 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   void describe_peer();
   /// After a successful handshake: the client certificate's subject becomes an x509 id.
   void on_tls_handshake(TlsStream& tls);
+  /// Takes the frames already read (those the throttles allow), then reads more if nothing
+  /// holds the connection back.
   void read_more();
   void on_read(size_t n);
-  /// Handles complete frames in the input buffer; false once the connection must close.
+  /// Handles complete frames in the input buffer while the throttles allow; false once the
+  /// connection must close.
   bool consume_frames();
+  /// Whether the next request may be taken: this connection's output, the core's outstanding
+  /// limits and the server's output budget; each that refuses wakes the connection later.
+  bool may_take_request();
+  /// Whether a complete frame waits in the input buffer.
+  bool frame_waiting() const;
   bool try_four_letter_word();
   void write_more();
   /// Closes at once (errors, timeouts, a client that does not read).
@@ -62,7 +73,7 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   void say_goodbye();
   /// FIN, then discard input until the client closes too.
   void finish_tcp();
-  void discard_input();
+  void discard_input(std::shared_ptr<std::array<char, 4096>> sink = nullptr);
   bool output_full() const;
 
   std::variant<asio::ip::tcp::socket, TlsStream> stream_;
@@ -76,6 +87,7 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   size_t out_bytes_ = 0;
   bool writing_ = false;
   bool reading_ = false;
+  bool consuming_ = false;  ///< consume_frames() is running (a wake() must not re-enter it).
   bool handshaking_ = false;
   bool first_bytes_ = true;
   bool close_after_write_ = false;

@@ -130,6 +130,20 @@ PeerType peer_type(const Line& line) {
   return boolean(line, "observer", "participant") ? PeerType::observer : PeerType::participant;
 }
 
+constexpr std::string_view kPrometheusProvider =
+    "org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
+
+// ZooKeeper loads the named class; Corral has its two providers built in.
+std::string metrics_provider(const Line& line) {
+  if (line.value != kPrometheusProvider &&
+      line.value != "org.apache.zookeeper.metrics.impl.DefaultMetricsProvider") {
+    fail(line, fmt::format("only {} and org.apache.zookeeper.metrics.impl.DefaultMetricsProvider "
+                           "are built in, got '{}'",
+                           kPrometheusProvider, line.value));
+  }
+  return std::string(line.value);
+}
+
 using Setter = void (*)(ServerConfig&, const Line&);
 // The keys Corral uses, other than server.N.
 const std::map<std::string_view, Setter>& setters() {
@@ -249,8 +263,46 @@ const std::map<std::string_view, Setter>& setters() {
        [](ServerConfig& c, const Line& l) {
          c.connection_output_limit_bytes = int_value(l, 65536, kIntMax, "at least 65536 bytes");
        }},
+      {"corral.outputBudgetBytes",
+       [](ServerConfig& c, const Line& l) {
+         c.output_budget_bytes = int_value(l, 1 << 20, kIdMax, "at least 1048576 bytes");
+       }},
       // -- metrics (metricsProvider.*) --
+      {"metricsProvider.className",
+       [](ServerConfig& c, const Line& l) { c.metrics_provider_class = metrics_provider(l); }},
+      {"metricsProvider.httpPort",
+       [](ServerConfig& c, const Line& l) {
+         c.metrics_http_port = int_value(l, 1, 65535, "a port number (1-65535)");
+       }},
+      {"metricsProvider.httpHost",
+       [](ServerConfig& c, const Line& l) { c.metrics_http_host = l.value; }},
+      {"metricsProvider.exportJvmInfo",
+       [](ServerConfig& c, const Line& l) {
+         c.metrics_export_jvm_info = boolean(l, "true", "false");
+       }},
       // -- AdminServer (admin.*) --
+      {"admin.enableServer",
+       [](ServerConfig& c, const Line& l) { c.admin_enable_server = boolean(l, "true", "false"); }},
+      {"admin.serverAddress",
+       [](ServerConfig& c, const Line& l) { c.admin_server_address = l.value; }},
+      {"admin.serverPort",
+       [](ServerConfig& c, const Line& l) {
+         c.admin_server_port = int_value(l, 1, 65535, "a port number (1-65535)");
+       }},
+      {"admin.commandURL",
+       [](ServerConfig& c, const Line& l) {
+         if (!l.value.starts_with('/')) fail(l, fmt::format("expected a path starting with '/', got '{}'", l.value));
+         c.admin_command_url = l.value;
+       }},
+      {"admin.idleTimeout",
+       [](ServerConfig& c, const Line& l) { c.admin_idle_timeout_ms = positive(l); }},
+      // -- quorum frames (hostile peers) --
+      {"corral.quorum.maxFrameBytes",
+       [](ServerConfig& c, const Line& l) {
+         // A PROPOSAL carries up to jute.maxbuffer (1 MiB) of data; the length is 32 bits.
+         c.quorum_max_frame_bytes = int_value(l, int64_t{2} << 20, 0xffffffffll,
+                                              "between 2097152 and 4294967295 bytes");
+       }},
   };
   return table;
 }
@@ -444,6 +496,10 @@ int ServerConfig::effective_min_session_timeout_ms() const {
 
 int ServerConfig::effective_max_session_timeout_ms() const {
   return max_session_timeout_ms == -1 ? ticks_ms(*this, 20) : max_session_timeout_ms;
+}
+
+bool ServerConfig::prometheus_enabled() const {
+  return metrics_provider_class == kPrometheusProvider;
 }
 
 bool ServerConfig::four_letter_word_enabled(std::string_view word) const {

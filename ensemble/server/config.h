@@ -111,8 +111,38 @@ struct ServerConfig {
   /// a client that does not read them. Its requests stop being read at half; past the whole,
   /// the connection is closed (logged). ZooKeeper queues without bound. Default 8 MiB.
   int connection_output_limit_bytes = 8 * 1024 * 1024;
+  /// corral.outputBudgetBytes (Corral's own key): replies and watch events queued for all
+  /// clients together, past which connections stop being read until they drain (see
+  /// OutputBudget). 256 MiB: 256 replies of the largest default size (jute.maxbuffer) at once,
+  /// or 32 clients at their connectionOutputLimitBytes; a quarter of ZooKeeper's default heap.
+  int64_t output_budget_bytes = int64_t{256} << 20;
   // -- metrics (metricsProvider.*) --
+  /// metricsProvider.className: ZooKeeper's PrometheusMetricsProvider turns on the /metrics
+  /// endpoint; empty or DefaultMetricsProvider leaves it off (mntr still reports).
+  std::string metrics_provider_class;
+  int metrics_http_port = 7000;               ///< metricsProvider.httpPort.
+  std::string metrics_http_host = "0.0.0.0";  ///< metricsProvider.httpHost.
+  /// metricsProvider.exportJvmInfo: accepted and reported (--check-config); there is no JVM.
+  bool metrics_export_jvm_info = true;
+  /// True when metricsProvider.className names the Prometheus provider.
+  bool prometheus_enabled() const;
   // -- AdminServer (admin.*) --
+  /// admin.enableServer. ZooKeeper defaults to true; Corral to false, because every member of
+  /// an ensemble on one host (tests, run-main.sh) and the master-worker dashboard would all
+  /// want port 8080. Operators turn it on per server, with distinct admin.serverPort values.
+  bool admin_enable_server = false;
+  std::string admin_server_address = "0.0.0.0";  ///< admin.serverAddress.
+  int admin_server_port = 8080;                  ///< admin.serverPort.
+  std::string admin_command_url = "/commands";   ///< admin.commandURL (starts with '/').
+  int admin_idle_timeout_ms = 30000;             ///< admin.idleTimeout: per-request timeout.
+  // -- quorum frames (hostile peers) --
+  /// corral.quorum.maxFrameBytes (Corral's own key): the longest frame a member may send
+  /// on the quorum port. A SNAP is one frame holding the whole tree (ZooKeeper streams it
+  /// unbounded), so this bounds the tree a learner can sync; a longer frame is not sent
+  /// (logged) and closes the connection that carries one. Default 1 GiB: about 6 million
+  /// znodes of 100 bytes (159 bytes each in the image, measured), costing the learner about
+  /// three times that in memory to install.
+  int64_t quorum_max_frame_bytes = int64_t{1} << 30;
   std::vector<PeerSpec> servers;          ///< server.N lines, in file order.
   std::vector<std::string> ignored_keys;  ///< Keys Corral does not use (logged).
 

@@ -79,6 +79,14 @@ bool ServerCore::refused_when_read_only(OpCode type) {
 void ServerCore::read_only_handshake(ClientLink& link, const wire::ConnectRequest& req,
                                      int32_t timeout, int64_t now_ms) {
   if (req.session_id != 0) {
+    // As ZooKeeper's read-only server: a session of the quorum is not renewed here (the
+    // majority may have expired it meanwhile); the connection is closed unanswered and the
+    // client tries elsewhere. Sessions this server created read-only may come back.
+    if (!local_sessions_.count(req.session_id)) {
+      spdlog::info("refusing to renew global session 0x{:x} in read-only mode", req.session_id);
+      link.closing = true;
+      return link.close();
+    }
     session::Session* s = session_with_password(req.session_id, req.passwd);
     if (!s) return refuse_session(link);
     sessions_.touch(req.session_id, now_ms);

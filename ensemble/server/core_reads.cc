@@ -29,6 +29,12 @@ void write_data(wire::JuteWriter& w, const tree::Node& n) {
     w.buffer(n.data);
 }
 
+// Replies with more data than this are built at their exact size (see kGetData); below it the
+// frame's spare capacity is small, and an extra copy would cost more than it saves.
+constexpr size_t kExactReplyBytes = 64 * 1024;
+// The encoded size of a Stat.
+constexpr size_t kStatBytes = 68;
+
 bool starts_with(const std::string& s, const std::string& prefix) {
   return s.compare(0, prefix.size(), prefix) == 0;
 }
@@ -64,6 +70,17 @@ void ServerCore::handle_read(ClientLink& link, const wire::RequestHeader& h, wir
       const tree::Node* n = tree_.find(req.path);
       ErrorCode rc = readable(n, wire::perms::kRead);
       if (rc == ErrorCode::kOk && req.watch) watches_.add_data_watch(req.path, link.id);
+      if (rc == ErrorCode::kOk && n->data.size() > kExactReplyBytes) {
+        // Written into the frame piece by piece, the data would double the frame's capacity
+        // (a 1 MiB reply would hold 2 MiB while queued, unseen by corral.outputBudgetBytes);
+        // a body of the exact size first, appended at once, keeps the frame exact.
+        std::string body;
+        body.reserve(4 + n->data.size() + kStatBytes);
+        wire::JuteWriter b(body);
+        write_data(b, *n);
+        n->stat().write(b);
+        return reply(link, h.xid, rc, [&](wire::JuteWriter& w) { w.raw(body); });
+      }
       return reply(link, h.xid, rc, [&](wire::JuteWriter& w) {
         write_data(w, *n);
         n->stat().write(w);

@@ -8,13 +8,17 @@
 #include <sstream>
 
 #include "ensemble/server/network_server.h"
+#include "ensemble/server/version.h"
+#include "ensemble/storage/tree_digest.h"
 
 namespace corral::server {
 namespace {
 
-constexpr std::array<std::string_view, 12> kWords = {
-    "ruok", "srvr", "stat", "mntr", "conf", "cons", "envi", "wchs", "dirs", "isro", "crst", "srst"};
-constexpr std::string_view kVersion = "3.8.0-corral-0.1.0, built on " __DATE__;
+constexpr std::array<std::string_view, 13> kWords = {"ruok", "srvr", "stat", "mntr", "conf",
+                                                      "cons", "envi", "wchs", "dirs", "isro",
+                                                      "crst", "srst", "dgst"};
+// Clients parse the leading ZooKeeper version; Corral's own follows it.
+const std::string kVersion = "3.8.0-corral-" + std::string(kCorralVersion);
 
 std::string hex(int64_t v) {
   std::ostringstream o;
@@ -53,11 +57,7 @@ std::string connections(const ServerCore& core, bool detailed) {
   return out;
 }
 
-// "standalone", or the ensemble role as ZooKeeper names it.
-std::string mode(const ServerCore& core) {
-  if (!core.replication()) return "standalone";
-  return core.replication()->read_only() ? "read-only" : core.replication()->mode();
-}
+std::string mode(const ServerCore& core) { return server_mode(core); }
 
 std::string srvr(ServerCore& core, bool with_clients) {
   std::ostringstream o;
@@ -73,14 +73,7 @@ std::string srvr(ServerCore& core, bool with_clients) {
   return o.str();
 }
 
-uint64_t dir_size(const std::string& dir) {
-  std::error_code ec;
-  uint64_t total = 0;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-    if (it->is_regular_file(ec)) total += it->file_size(ec);
-  return total;
-}
+uint64_t dir_size(const std::string& dir) { return directory_size(dir); }
 
 std::string mntr(ServerCore& core) {
   const auto& s = core.stats();
@@ -154,7 +147,34 @@ std::string wchs(const ServerCore& core) {
   return o.str();
 }
 
+// Corral's own word: the digest of the tree at the zxid it stands at, in mntr's form, for
+// `corral-admin digest` (ZooKeeper 3.6+ reports its digests through the AdminServer instead).
+std::string dgst(const ServerCore& core) {
+  storage::TreeDigest d = storage::tree_digest(core.tree());
+  std::ostringstream o;
+  o << "zk_zxid\t" << hex(d.zxid) << "\n"
+    << "zk_digest\t" << storage::digest_text(d.digest) << "\n"
+    << "zk_znode_count\t" << d.node_count << "\n";
+  return o.str();
+}
+
 }  // namespace
+
+std::string server_version() { return std::string(kVersion); }
+
+std::string server_mode(const ServerCore& core) {
+  if (!core.replication()) return "standalone";
+  return core.replication()->read_only() ? "read-only" : core.replication()->mode();
+}
+
+uint64_t directory_size(const std::string& dir) {
+  std::error_code ec;
+  uint64_t total = 0;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  return total;
+}
 
 bool is_four_letter_word(std::string_view word) {
   for (auto w : kWords)
@@ -169,7 +189,8 @@ std::string run_four_letter_word(std::string_view word, NetworkServer& server) {
   if (word == "ruok") return "imok";
   // Like ZooKeeper, a member outside a quorum says so instead of reporting stats.
   bool stats_word =
-      word == "srvr" || word == "stat" || word == "mntr" || word == "cons" || word == "wchs";
+      word == "srvr" || word == "stat" || word == "mntr" || word == "cons" || word == "wchs" ||
+      word == "dgst";
   if (stats_word && core.replication() && !core.replication()->serving() &&
       !core.replication()->read_only())
     return "This ZooKeeper instance is not currently serving requests\n";
@@ -180,6 +201,7 @@ std::string run_four_letter_word(std::string_view word, NetworkServer& server) {
   if (word == "cons") return connections(core, true) + "\n";
   if (word == "envi") return envi();
   if (word == "wchs") return wchs(core);
+  if (word == "dgst") return dgst(core);
   if (word == "isro") return core.replication() && core.replication()->read_only() ? "ro" : "rw";
   if (word == "dirs") {
     return "datadir_size: " + std::to_string(dir_size(core.config().data_dir)) +

@@ -9,14 +9,19 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <sstream>
 
+#include "ensemble/server/admin/ops_servers.h"
 #include "ensemble/server/config.h"
+#include "ensemble/server/effective_config.h"
 #include "ensemble/server/network_server.h"
 #include "ensemble/server/quorum_peer.h"
-#include "ensemble/server/sasl_settings.h"
 #include "ensemble/server/server_core.h"
 #include "ensemble/server/snapshotter.h"
+#include "ensemble/server/startup_config.h"
+#include "ensemble/server/version.h"
 #include "ensemble/storage/database.h"
 #include "ensemble/storage/recovery.h"
 #include "ensemble/storage/storage_thread.h"
@@ -69,10 +74,22 @@ bool recover_into(server::ServerCore& core, storage::Database& db, int64_t& last
   return true;
 }
 
-bool my_member(const server::ServerConfig& config) {
-  for (const auto& s : config.servers)
-    if (s.id == config.my_id) return true;
-  return false;
+std::string file_text(const std::string& path) {
+  std::ifstream in(path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Group commits as the metrics see them: measured on the storage thread, recorded on the core's.
+storage::StorageThread::FlushObserver commit_recorder(asio::io_context& io,
+                                                      server::ServerCore& core) {
+  return [&io, &core](size_t txns, std::chrono::nanoseconds took) {
+    asio::post(io, [&core, txns, took] {
+      core.stats().commit_batch_txns.add(double(txns));
+      core.stats().fsync_ms.add(std::chrono::duration<double, std::milli>(took).count());
+    });
+  };
 }
 
 // What ZAB needs from storage: the epochs and the newest txns (for DIFFs).
@@ -89,31 +106,34 @@ zab::PeerHistory load_history(storage::Database& db, int64_t last_zxid) {
 
 int main(int argc, char** argv) {
   using namespace corral::server;
-  if (argc != 2 || std::string_view(argv[1]) == "--help") {
-    std::fprintf(stderr, "usage: corral-server PATH/zoo.cfg\n");
+  std::string_view first = argc > 1 ? argv[1] : "";
+  if (argc == 2 && first == "--version") {
+    std::printf("corral-server %s\n", std::string(kCorralVersion).c_str());
+    return 0;
+  }
+  bool check_only = argc == 3 && first == "--check-config";
+  if ((argc != 2 && !check_only) || first == "--help") {
+    std::fprintf(stderr,
+                 "usage: corral-server PATH/zoo.cfg\n"
+                 "       corral-server --check-config PATH/zoo.cfg  (print the settings, exit)\n"
+                 "       corral-server --version\n");
     return argc == 2 ? 0 : 2;
   }
+  const char* config_path = argv[argc - 1];
   ServerConfig config;
   try {
-    config = load_config(argv[1]);
-    if (const char* flags = std::getenv("SERVER_JVMFLAGS")) apply_jvm_flags(config, flags);
-    load_sasl_users(config);
+    config = load_startup_config(config_path);
   } catch (const ConfigError& e) {
     std::fprintf(stderr, "corral-server: %s\n", e.what());
     return 2;
   }
-  if (config.client_port == 0 && config.secure_client_port == 0) {
-    std::fprintf(stderr, "corral-server: %s: clientPort: missing (required, or secureClientPort)\n",
-                 argv[1]);
-    return 2;
+  if (check_only) {
+    std::printf("# corral-server %s: %s is valid; effective settings:\n%s",
+                std::string(kCorralVersion).c_str(), config_path,
+                effective_config_text(config).c_str());
+    return 0;
   }
   bool ensemble = !config.servers.empty();
-  if (ensemble && !my_member(config)) {
-    std::fprintf(stderr,
-                 "corral-server: %s: myid %lld (from %s/myid) is not one of the server.N lines\n",
-                 argv[1], static_cast<long long>(config.my_id), config.data_dir.c_str());
-    return 2;
-  }
 
   std::unique_ptr<corral::storage::Database> db;
   try {
@@ -127,7 +147,8 @@ int main(int argc, char** argv) {
   int64_t last_zxid = 0;
   if (!recover_into(core, *db, last_zxid)) return 1;
   corral::storage::StorageThread storage(
-      *db, [&io](std::function<void()> f) { asio::post(io, std::move(f)); });
+      *db, [&io](std::function<void()> f) { asio::post(io, std::move(f)); },
+      commit_recorder(io, core));
   StorageLog log(storage);
   std::unique_ptr<QuorumPeer> quorum;
   if (ensemble) {
@@ -143,6 +164,7 @@ int main(int argc, char** argv) {
 
   NetworkServer server(io, core);
   server.on_tick([&] { snapshotter.maybe_start(); });
+  OpsServers ops(io, OpsView{core, server, snapshotter, storage, file_text(config_path)});
   try {
     if (quorum) quorum->start();
   } catch (const ConfigError& e) {
@@ -173,6 +195,12 @@ int main(int argc, char** argv) {
                  config.secure_client_port_address, server.secure_port(),
                  tls_client_auth_name(config.client_tls.client_auth));
   }
+  try {
+    ops.start();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "corral-server: %s\n", e.what());
+    return 1;
+  }
   asio::signal_set signals(io, SIGINT, SIGTERM);
   signals.async_wait([&](const asio::error_code&, int sig) {
     spdlog::info("signal {}: shutting down", sig);
@@ -181,6 +209,7 @@ int main(int argc, char** argv) {
     io.stop();
   });
   io.run();
+  ops.stop();
   storage.stop();
   return 0;
 }

@@ -13,11 +13,19 @@ namespace {
 // How often the core's timers run: session expiry and container checks are
 // decided at this granularity.
 constexpr auto kTickInterval = std::chrono::milliseconds(20);
+// A crowd can hit the output budget many times a second; the log says so at most this often.
+constexpr int64_t kBudgetLogIntervalMs = 10000;
 
 }  // namespace
 
 NetworkServer::NetworkServer(asio::io_context& io, ServerCore& core)
-    : io_(io), core_(core), acceptor_(io), secure_acceptor_(io), tick_timer_(io) {}
+    : io_(io),
+      core_(core),
+      acceptor_(io),
+      secure_acceptor_(io),
+      tick_timer_(io),
+      budget_(core.config().output_budget_bytes, core.config().jute_max_buffer,
+              [this](uint64_t id) { wake_connection(id); }) {}
 
 int64_t NetworkServer::now_ms() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -94,6 +102,7 @@ void NetworkServer::admit(std::shared_ptr<ClientConnection> c) {
 
 void NetworkServer::connection_closed(ClientConnection& c) {
   core_.detach(c);
+  budget_.forget(c.id);
   auto it = connections_.find(c.id);
   if (it == connections_.end()) return;
   if (--per_ip_[c.address] <= 0) per_ip_.erase(c.address);
@@ -112,11 +121,33 @@ void NetworkServer::reset_connection_stats() {
   }
 }
 
+void NetworkServer::wake_connection(uint64_t id) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  // Taking requests may close the connection (and erase it from connections_).
+  std::shared_ptr<ClientConnection> c = it->second;
+  c->wake();
+}
+
+void NetworkServer::log_budget_throttling(int64_t now_ms) {
+  uint64_t refusals = budget_.refusals();
+  if (refusals == budget_refusals_logged_ || now_ms - budget_logged_ms_ < kBudgetLogIntervalMs)
+    return;
+  spdlog::info(
+      "output budget: {} bytes queued for clients (corral.outputBudgetBytes={}); {} connections "
+      "wait to have their next request read ({} times held back since the last report)",
+      budget_.queued_total(), budget_.budget_bytes(), budget_.waiting(),
+      refusals - budget_refusals_logged_);
+  budget_refusals_logged_ = refusals;
+  budget_logged_ms_ = now_ms;
+}
+
 void NetworkServer::schedule_tick() {
   tick_timer_.expires_after(kTickInterval);
   tick_timer_.async_wait([this](const asio::error_code& ec) {
     if (ec) return;
     core_.tick(now_ms());
+    log_budget_throttling(now_ms());
     if (on_tick_) on_tick_();
     schedule_tick();
   });

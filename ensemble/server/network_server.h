@@ -15,6 +15,7 @@
 #include <string>
 #include <unordered_map>
 
+#include "ensemble/server/output_budget.h"
 #include "ensemble/server/server_core.h"
 
 namespace corral::server {
@@ -36,6 +37,8 @@ class NetworkServer {
   void stop();
 
   ServerCore& core() { return core_; }
+  /// Bytes queued for all clients against corral.outputBudgetBytes.
+  OutputBudget& output_budget() { return budget_; }
   /// Wall-clock milliseconds, the time base handed to the core.
   static int64_t now_ms();
   /// Called by a connection when it has closed.
@@ -50,6 +53,10 @@ class NetworkServer {
   void accept_next(asio::ip::tcp::acceptor& acceptor);
   void admit(std::shared_ptr<ClientConnection> c);
   void schedule_tick();
+  /// Lets connection `id`, refused by the output budget, take requests again.
+  void wake_connection(uint64_t id);
+  /// Logs, at most every 10 s, that the output budget holds connections back.
+  void log_budget_throttling(int64_t now_ms);
 
   asio::io_context& io_;
   ServerCore& core_;
@@ -61,6 +68,9 @@ class NetworkServer {
   std::map<std::string, int> per_ip_;
   uint64_t next_id_ = 1;
   std::function<void()> on_tick_;
+  OutputBudget budget_;
+  uint64_t budget_refusals_logged_ = 0;
+  int64_t budget_logged_ms_ = 0;
 };
 
 }  // namespace corral::server

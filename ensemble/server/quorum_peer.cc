@@ -3,12 +3,10 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <cstdlib>
 
 #include "ensemble/server/network_server.h"
 #include "ensemble/server/quorum_security.h"
 #include "ensemble/server/tls_context.h"
-#include "ensemble/storage/recovery.h"
 #include "ensemble/storage/state_image.h"
 
 namespace corral::server {
@@ -38,6 +36,9 @@ std::vector<MeshPeer> mesh_peers(const ServerConfig& config, bool election) {
   return out;
 }
 
+// A vote is a few dozen bytes: more on the election port is not a member's.
+constexpr size_t kElectionFrameBytes = 64 * 1024;
+
 const char* state_name(PeerState s) {
   switch (s) {
     case PeerState::kLeading:
@@ -49,13 +50,6 @@ const char* state_name(PeerState s) {
     default:
       return "looking";
   }
-}
-
-// A storage failure while following the protocol leaves this server's log in
-// an unknown state: it stops, as ZooKeeper does, rather than acknowledge anything.
-[[noreturn]] void storage_failed(const std::exception& e) {
-  std::fprintf(stderr, "corral-server: ensemble storage failed, stopping: %s\n", e.what());
-  std::abort();
 }
 
 }  // namespace
@@ -86,7 +80,7 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
   });
   auto handlers = [this](bool quorum) {
     PeerMesh::Handlers h;
-    h.frame = [this](int64_t from, std::string body) { on_frame(from, body); };
+    h.frame = [this, quorum](int64_t from, std::string body) { on_frame(from, body, quorum); };
     if (quorum)
       h.disconnected = [this](int64_t peer) {
         peer_.disconnected(peer, steady_ms());
@@ -97,9 +91,10 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
     return h;
   };
   election_mesh_ = std::make_unique<PeerMesh>(io_, config_.my_id, mesh_peers(core.config(), true),
-                                              handlers(false));
-  quorum_mesh_ = std::make_unique<PeerMesh>(io_, config_.my_id, mesh_peers(core.config(), false),
-                                            handlers(true));
+                                              handlers(false), kElectionFrameBytes);
+  quorum_mesh_ = std::make_unique<PeerMesh>(
+      io_, config_.my_id, mesh_peers(core.config(), false), handlers(true),
+      static_cast<size_t>(core.config().quorum_max_frame_bytes));
 }
 
 void QuorumPeer::start() {
@@ -167,10 +162,16 @@ void QuorumPeer::tick() {
   }
 }
 
-void QuorumPeer::on_frame(int64_t from, const std::string& body) {
+void QuorumPeer::on_frame(int64_t from, const std::string& body, bool quorum) {
   auto frame = zab::decode_frame(body);
+  if (!frame && quorum) {
+    // Skipping it would leave a hole in the ZAB stream (a SYNC, PROPOSAL or COMMIT): a
+    // learner would then ack NEWLEADER without the history. ZooKeeper's Learner and
+    // LearnerHandler also end the connection on a packet they cannot read.
+    return drop_member(from, "sent a quorum frame that does not decode");
+  }
   if (!frame) {
-    spdlog::warn("dropping a malformed frame from server {}", from);
+    spdlog::warn("dropping a malformed election frame from server {}", from);
     return;
   }
   int64_t now = steady_ms();
@@ -179,6 +180,7 @@ void QuorumPeer::on_frame(int64_t from, const std::string& body) {
     peer_.step_election(*n, now);
   } else if (auto* m = std::get_if<zab::Message>(&*frame)) {
     m->from = from;
+    if (!accept_snapshot(*m)) return;
     peer_.step(*m, now);
   } else {
     auto& r = std::get<zab::Relay>(*frame);
@@ -186,6 +188,9 @@ void QuorumPeer::on_frame(int64_t from, const std::string& body) {
     on_relay(r);
   }
   drive();
+  // A SNAP the core did not take (it refused the message). Inside an outer drive() the
+  // Ready holding it is still to be acted on.
+  if (!driving_) decoded_snapshot_.reset();
 }
 
 void QuorumPeer::on_relay(const zab::Relay& r) {
@@ -384,8 +389,10 @@ void QuorumPeer::act(zab::Ready ready) {
   auto rest = [this, messages = std::move(ready.messages),
                notifications = std::move(ready.notifications),
                committed = std::move(ready.committed)]() mutable {
-    send_all(std::move(messages), std::move(notifications));
-    for (const auto& txn : committed) core_.apply_committed(txn);
+    // Made from a state found wrong since (an ACK or ACKNEWLEADER for txns now dropped):
+    // the core's newer Readies say what to send.
+    if (!diverged_) send_all(std::move(messages), std::move(notifications));
+    apply_committed(committed);
   };
   if (barriers_ == 0) return rest();
   // Sent and applied only once the storage work before them is durable, in order with it.
@@ -399,47 +406,6 @@ void QuorumPeer::act(zab::Ready ready) {
                  --barriers_;
                  drive();
                });
-}
-
-void QuorumPeer::persist(const zab::Ready& ready) {
-  struct Rebuilt {
-    std::optional<tree::DataTree> tree;
-    std::vector<session::Session> sessions;
-  };
-  auto rebuilt = std::make_shared<Rebuilt>();
-  ++barriers_;
-  storage_.run(
-      [accepted = ready.accepted_epoch, current = ready.current_epoch,
-       snapshot = ready.install_snapshot, trunc = ready.truncate_after,
-       rebuilt](storage::Database& db) {
-        try {
-          if (accepted) db.set_meta("acceptedEpoch", *accepted);
-          if (current) db.set_meta("currentEpoch", *current);
-          if (snapshot) {
-            storage::StateImage image = storage::decode_image(snapshot->bytes);
-            db.replace_with_snapshot(image.zxid, image.sessions, image.nodes);
-            rebuilt->tree.emplace();
-            storage::load_image(image, *rebuilt->tree);
-            for (const auto& s : image.sessions)
-              rebuilt->sessions.push_back({s.id, s.timeout_ms, s.passwd, 0, false});
-          }
-          if (trunc) {
-            db.truncate_after(*trunc);
-            rebuilt->tree.emplace();
-            storage::Recovered rec = storage::recover(db, *rebuilt->tree);
-            for (const auto& s : rec.sessions)
-              rebuilt->sessions.push_back({s.id, s.timeout_ms, s.passwd, 0, false});
-          }
-        } catch (const std::exception& e) {
-          storage_failed(e);
-        }
-      },
-      [this, rebuilt] {
-        if (rebuilt->tree)
-          core_.replace_state(std::move(*rebuilt->tree), rebuilt->sessions,
-                              NetworkServer::now_ms());
-        --barriers_;
-      });
 }
 
 void QuorumPeer::send_all(std::vector<zab::Message> messages,

@@ -19,6 +19,7 @@
 #include "ensemble/server/peer_mesh.h"
 #include "ensemble/server/replication.h"
 #include "ensemble/server/server_core.h"
+#include "ensemble/storage/state_image.h"
 #include "ensemble/storage/storage_thread.h"
 #include "ensemble/zab/codec.h"
 #include "ensemble/zab/peer.h"
@@ -65,6 +66,14 @@ class QuorumPeer : public Replication {
   static int64_t steady_ms();
 
  private:
+  /// A leader's SNAP, decoded and loaded before the ZAB core sees it (so one that cannot
+  /// be installed is refused while this server's state is still intact).
+  struct DecodedSnapshot {
+    std::shared_ptr<const zab::SnapshotData> data;
+    storage::StateImage image;
+    tree::DataTree tree;
+  };
+
   /// A sync waiting for a quorum to confirm this leader (ZOOKEEPER-1675).
   struct LeaderSync {
     int64_t round = 0;
@@ -80,7 +89,16 @@ class QuorumPeer : public Replication {
   /// The ZAB core serves and every txn it committed so far is applied here (none waits
   /// behind a storage barrier): only then may this server prepare writes or answer reads.
   bool ready_to_serve() const { return peer_.serving() && barriers_ == 0; }
-  void on_frame(int64_t from, const std::string& body);
+  /// A frame from the election (`quorum` false) or quorum mesh.
+  void on_frame(int64_t from, const std::string& body, bool quorum);
+  /// False (and the connection to the leader dropped) when `m` is a SNAP from the leader
+  /// that cannot be installed; otherwise true, with a SNAP kept in decoded_snapshot_.
+  bool accept_snapshot(const zab::Message& m);
+  /// Closes the quorum connections with `member` and forgets it (a learner whose leader
+  /// it is goes LOOKING), logging `why`.
+  void drop_member(int64_t member, const std::string& why);
+  /// Applies committed txns to the core, unless one does not fit its tree (see .cc).
+  void apply_committed(const std::vector<tree::Txn>& committed);
   void on_relay(const zab::Relay& r);
   /// Takes the core's Ready and acts on it, until there is nothing left to do.
   void drive();
@@ -118,6 +136,12 @@ class QuorumPeer : public Replication {
   bool was_serving_ = false;
   zab::PeerState last_state_ = zab::PeerState::kLooking;
   int64_t last_leader_ = 0;
+  /// The SNAP accepted by the frame being handled, until persist() takes it.
+  std::shared_ptr<DecodedSnapshot> decoded_snapshot_;
+  /// A committed txn did not fit the tree, or storage could not rebuild the state a TRUNC
+  /// asked for: what earlier Readies still queue is neither sent nor applied until the
+  /// state is rebuilt (from storage or a snapshot).
+  bool diverged_ = false;
   /// Relays that reached this leader before it was ready to serve, handled once it is.
   std::vector<zab::Relay> early_relays_;
   int64_t last_touch_report_ms_ = 0;

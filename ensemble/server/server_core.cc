@@ -164,7 +164,9 @@ void ServerCore::write_done(uint64_t link_id, const std::function<void(ClientLin
   bool was_full =
       outstanding_of(*link) >= static_cast<uint64_t>(config_.connection_outstanding_limit);
   ++link->writes_completed;
+  answering_write_ = true;
   respond(*link);
+  answering_write_ = false;
   release_held(*link, last_now_ms_);
   if (was_full && accepts(*link)) link->wake();
   wake_throttled();
@@ -371,6 +373,15 @@ void ServerCore::record_latency(ClientLink& link) {
   link.last_latency_ms = ms;
   ++link.requests_completed;
   ++stats_.requests_completed;
+  (answering_write_ ? stats_.update_latency_ms : stats_.read_latency_ms).add(double(ms));
+}
+
+void ServerCore::record_response_size(size_t bytes) {
+  auto size = static_cast<int64_t>(bytes);
+  stats_.last_response_bytes = size;
+  if (stats_.min_response_bytes < 0 || size < stats_.min_response_bytes)
+    stats_.min_response_bytes = size;
+  stats_.max_response_bytes = std::max(stats_.max_response_bytes, size);
 }
 
 void ServerCore::reply_error(ClientLink& link, int32_t xid, ErrorCode err) {

@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "ensemble/ops/histogram.h"
 #include "ensemble/server/client_link.h"
 #include "ensemble/server/config.h"
 #include "ensemble/server/replication.h"
@@ -42,6 +43,18 @@ struct ServerStats {
   int64_t total_latency_ms = 0;
   uint64_t requests_completed = 0;
   uint64_t connections_rejected = 0;
+  /// Latency of reads and of writes, ms (ZooKeeper's readlatency and updatelatency).
+  ops::Histogram read_latency_ms = ops::Histogram::milliseconds();
+  ops::Histogram update_latency_ms = ops::Histogram::milliseconds();
+  /// Size of the last, smallest and largest reply (header and body); -1 before the first.
+  int64_t last_response_bytes = -1;
+  int64_t min_response_bytes = -1;
+  int64_t max_response_bytes = -1;
+  /// Txn log group commits: txns per SQLite transaction, and its duration with the fsync.
+  ops::Histogram commit_batch_txns = ops::Histogram::counts();
+  ops::Histogram fsync_ms = ops::Histogram::milliseconds();
+  /// Snapshot durations, ms, from the first chunk to the last row written.
+  ops::Histogram snapshot_ms = ops::Histogram::milliseconds();
 };
 
 /// The core of a standalone Corral server.
@@ -202,6 +215,8 @@ class ServerCore {
   void reply_error(ClientLink& link, int32_t xid, wire::ErrorCode err);
   /// Accounts the time since the oldest unanswered request of `link` arrived.
   void record_latency(ClientLink& link);
+  /// Accounts a reply of `bytes` (ZooKeeper's client response size figures).
+  void record_response_size(size_t bytes);
   /// Sends a watch event to a link, unless `acl` is given and the link may not READ under it.
   /// setWatches replays missed events with no ACL, unchecked, as ZooKeeper does.
   void notify(uint64_t link_id, wire::EventType type, const std::string& path,
@@ -237,6 +252,8 @@ class ServerCore {
   /// refuses further tokens).
   std::unordered_map<uint64_t, sasl::DigestMd5Server> sasl_exchanges_;
   ServerStats stats_;
+  /// True while write_done answers a write: its latency counts as an update's.
+  bool answering_write_ = false;
   /// Frames in every link's held_frames.
   uint64_t held_total_ = 0;
   /// Standalone with a log: txns appended and not yet applied.
@@ -260,6 +277,7 @@ void ServerCore::reply(ClientLink& link, int32_t xid, wire::ErrorCode err, Body&
   ++stats_.packets_sent;
   link.last_zxid = tree_.last_zxid();
   record_latency(link);
+  record_response_size(frame.size() - 4);
   link.send(finish_frame(std::move(frame)));
 }
 

@@ -24,6 +24,7 @@ void Snapshotter::maybe_start() {
 void Snapshotter::start() {
   if (running_) return;
   running_ = true;
+  started_ = std::chrono::steady_clock::now();
   core_.snapshot_started();
   node_count_ = 0;
   generation_ = core_.state_generation();
@@ -72,6 +73,13 @@ void Snapshotter::finish() {
       [this, count, end_zxid] {
         running_ = false;
         ++completed_;
+        last_zxid_ = end_zxid;
+        last_time_s_ = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+        core_.stats().snapshot_ms.add(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
+                .count());
         spdlog::info("snapshot of {} nodes done (fuzzy up to zxid 0x{:x})", count, end_zxid);
       });
 }

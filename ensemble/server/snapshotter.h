@@ -5,6 +5,7 @@
 #pragma once
 
 #include <asio/io_context.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +30,10 @@ class Snapshotter {
   bool running() const { return running_; }
   /// Snapshots completed since start-up.
   uint64_t completed() const { return completed_; }
+  /// The last zxid the newest snapshot taken since start-up covers; -1 before the first.
+  int64_t last_zxid() const { return last_zxid_; }
+  /// When the newest snapshot since start-up finished, seconds since the epoch; -1 before.
+  int64_t last_time_s() const { return last_time_s_; }
 
  private:
   void step();
@@ -39,6 +44,9 @@ class Snapshotter {
   storage::StorageThread& storage_;
   bool running_ = false;
   uint64_t completed_ = 0;
+  int64_t last_zxid_ = -1;
+  int64_t last_time_s_ = -1;
+  std::chrono::steady_clock::time_point started_;
   storage::SnapshotWalk walk_;
   std::shared_ptr<int64_t> snapshot_id_;
   int64_t node_count_ = 0;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "ensemble/storage/checksum.h"
 #include "ensemble/storage/records.pb.h"
 #include "ensemble/txn/txn_codec.h"
 
@@ -60,7 +61,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
   start_zxid INTEGER NOT NULL,   -- every txn up to here is in the snapshot
   end_zxid INTEGER,              -- last txn applied when it finished (fuzzy range end)
   node_count INTEGER,
-  complete INTEGER NOT NULL DEFAULT 0
+  complete INTEGER NOT NULL DEFAULT 0,
+  checksum INTEGER               -- sum of its rows' snapshot_row_checksum (NULL: older Corral)
 );
 CREATE TABLE IF NOT EXISTS snapshot_nodes (
   snapshot_id INTEGER NOT NULL,
@@ -110,6 +112,9 @@ Database::Database(const std::string& path, bool force_sync) : path_(path) {
       throw StorageError(path_ + ": database is corrupt: " + verdict);
     }
     exec(kSchema);
+    // A database from before snapshot checksums gets the column; its snapshots keep NULL.
+    if (!Statement(db_, "SELECT checksum FROM snapshots LIMIT 0").ok())
+      exec("ALTER TABLE snapshots ADD COLUMN checksum INTEGER");
   } catch (...) {
     sqlite3_close(db_);
     throw;
@@ -170,9 +175,27 @@ void Database::read_log(int64_t after, const std::function<void(tree::Txn)>& eac
 }
 
 void Database::truncate_after(int64_t zxid) {
-  Statement q(db_, "DELETE FROM txn_log WHERE zxid > ?");
-  q.bind(1, zxid);
-  if (q.step() != SQLITE_DONE) fail("cannot truncate the log");
+  exec("BEGIN IMMEDIATE");
+  {
+    Statement q(db_, "DELETE FROM txn_log WHERE zxid > ?");
+    q.bind(1, zxid);
+    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot truncate the log");
+  }
+  // A snapshot holding effects of a dropped txn (any whose fuzzy range ends after `zxid`)
+  // would bring them back at the next start. One still being written is of the state this
+  // truncation replaces: it goes too (its writer's later rows are refused, see
+  // add_snapshot_nodes). ZooKeeper 3.8's FileTxnSnapLog.truncateLog leaves its snapshots.
+  for (const char* sql :
+       {"DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
+        "complete = 0 OR start_zxid > ?1 OR end_zxid > ?1)",
+        "DELETE FROM snapshot_sessions WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
+        "complete = 0 OR start_zxid > ?1 OR end_zxid > ?1)",
+        "DELETE FROM snapshots WHERE complete = 0 OR start_zxid > ?1 OR end_zxid > ?1"}) {
+    Statement q(db_, sql);
+    q.bind(1, zxid);
+    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot drop snapshots after the truncation");
+  }
+  exec("COMMIT");
 }
 
 std::vector<tree::Txn> Database::recent_txns(size_t n) const {
@@ -194,9 +217,12 @@ void Database::replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>
     if (q.step() != SQLITE_DONE) rollback_and_fail("cannot clear the database for a snapshot");
   }
   Statement snap(db_,
-                 "INSERT INTO snapshots (start_zxid, end_zxid, node_count, complete) "
-                 "VALUES (?, ?, ?, 1)");
+                 "INSERT INTO snapshots (start_zxid, end_zxid, node_count, complete, checksum) "
+                 "VALUES (?, ?, ?, 1, ?)");
+  uint64_t checksum = 0;
+  for (const auto& row : nodes) checksum += snapshot_row_checksum(row.path, row.record);
   snap.bind(1, zxid).bind(2, zxid).bind(3, static_cast<int64_t>(nodes.size()));
+  snap.bind(4, static_cast<int64_t>(checksum));
   if (snap.step() != SQLITE_DONE) rollback_and_fail("cannot store the snapshot");
   int64_t id = sqlite3_last_insert_rowid(db_);
   insert_snapshot_sessions(id, sessions);
@@ -235,7 +261,7 @@ void Database::insert_snapshot_sessions(int64_t snapshot_id,
 
 int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRow>& sessions) {
   exec("BEGIN IMMEDIATE");
-  Statement q(db_, "INSERT INTO snapshots (start_zxid) VALUES (?)");
+  Statement q(db_, "INSERT INTO snapshots (start_zxid, checksum) VALUES (?, 0)");
   q.bind(1, start_zxid);
   if (q.step() != SQLITE_DONE) rollback_and_fail("cannot start a snapshot");
   int64_t id = sqlite3_last_insert_rowid(db_);
@@ -245,18 +271,37 @@ int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRo
 }
 
 void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows) {
+  Statement alive(db_, "SELECT 1 FROM snapshots WHERE id = ?");
+  alive.bind(1, snapshot_id);
+  // Dropped meanwhile by a truncation or a SNAP: its rows would be orphans nobody removes.
+  if (alive.step() != SQLITE_ROW) return;
   Statement next(db_, "SELECT COALESCE(MAX(seq), 0) FROM snapshot_nodes WHERE snapshot_id = ?");
   next.bind(1, snapshot_id);
   int64_t seq = next.step() == SQLITE_ROW ? next.int_at(0) : 0;
   exec("BEGIN IMMEDIATE");
   Statement q(db_,
               "INSERT INTO snapshot_nodes (snapshot_id, seq, path, record) VALUES (?, ?, ?, ?)");
+  uint64_t checksum = 0;
   for (const auto& row : rows) {
     q.bind(1, snapshot_id).bind(2, ++seq).bind(3, row.path, false).bind(4, row.record, true);
     if (q.step() != SQLITE_DONE) rollback_and_fail("cannot write snapshot node " + row.path);
     q.reset();
+    checksum += snapshot_row_checksum(row.path, row.record);
   }
+  add_to_checksum(snapshot_id, checksum);
   exec("COMMIT");
+}
+
+void Database::add_to_checksum(int64_t snapshot_id, uint64_t rows_checksum) {
+  // Read and written back in C++: SQLite's integer addition turns to floating point on
+  // overflow, and the sum is meant to wrap.
+  Statement old(db_, "SELECT checksum FROM snapshots WHERE id = ? AND checksum IS NOT NULL");
+  old.bind(1, snapshot_id);
+  if (old.step() != SQLITE_ROW) return;
+  Statement update(db_, "UPDATE snapshots SET checksum = ? WHERE id = ?");
+  update.bind(1, static_cast<int64_t>(static_cast<uint64_t>(old.int_at(0)) + rows_checksum));
+  update.bind(2, snapshot_id);
+  if (update.step() != SQLITE_DONE) rollback_and_fail("cannot update a snapshot's checksum");
 }
 
 void Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count,
@@ -274,11 +319,13 @@ void Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t no
 
 std::vector<SnapshotInfo> Database::snapshots() const {
   Statement q(db_,
-              "SELECT id, start_zxid, end_zxid, node_count FROM snapshots WHERE complete = 1 "
-              "ORDER BY start_zxid DESC, id DESC");
+              "SELECT id, start_zxid, end_zxid, node_count, checksum IS NOT NULL, checksum "
+              "FROM snapshots WHERE complete = 1 ORDER BY start_zxid DESC, id DESC");
   std::vector<SnapshotInfo> out;
-  while (q.step() == SQLITE_ROW)
+  while (q.step() == SQLITE_ROW) {
     out.push_back({q.int_at(0), q.int_at(1), q.int_at(2), q.int_at(3), true});
+    if (q.int_at(4)) out.back().checksum = static_cast<uint64_t>(q.int_at(5));
+  }
   return out;
 }
 

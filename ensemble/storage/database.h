@@ -45,6 +45,9 @@ struct SnapshotInfo {
   int64_t end_zxid = 0;
   int64_t node_count = 0;
   bool complete = false;
+  /// The sum (mod 2^64) of snapshot_row_checksum() over its rows, as written; nullopt for a
+  /// snapshot written by a Corral from before checksums.
+  std::optional<uint64_t> checksum;
 };
 
 /// The database file and its tables.
@@ -62,7 +65,9 @@ class Database {
   void append(const std::vector<tree::Txn>& txns);
   /// Calls `each` for every logged txn with zxid > `after`, in zxid order.
   void read_log(int64_t after, const std::function<void(tree::Txn)>& each) const;
-  /// Removes logged txns with zxid > `zxid` (the ensemble's TRUNC).
+  /// Removes logged txns with zxid > `zxid` (the ensemble's TRUNC), and in the same SQLite
+  /// transaction every snapshot that may hold a removed txn (one that started or finished
+  /// after `zxid`, or is still being written), so a restart cannot bring them back.
   void truncate_after(int64_t zxid);
   /// The newest `n` logged txns, oldest first.
   std::vector<tree::Txn> recent_txns(size_t n) const;
@@ -105,6 +110,8 @@ class Database {
   [[noreturn]] void fail(const std::string& what) const;
   /// Ends the open SQLite transaction and throws, keeping SQLite's reason.
   [[noreturn]] void rollback_and_fail(const std::string& what);
+  /// Adds a batch's share to a snapshot's checksum (inside an open SQLite transaction).
+  void add_to_checksum(int64_t snapshot_id, uint64_t rows_checksum);
   /// Stores a snapshot's sessions (inside an open SQLite transaction).
   void insert_snapshot_sessions(int64_t snapshot_id, const std::vector<SessionRow>& sessions);
 

@@ -1,12 +1,10 @@
 #include "ensemble/storage/recovery.h"
 
 #include <map>
-#include <set>
 #include <string>
 
-#include "ensemble/storage/snapshot_codec.h"
+#include "ensemble/storage/snapshot_load.h"
 #include "ensemble/storage/txn_fit.h"
-#include "wire/path.h"
 
 namespace corral::storage {
 namespace {
@@ -14,48 +12,19 @@ namespace {
 int64_t epoch_of(int64_t zxid) { return zxid >> 32; }
 int64_t counter_of(int64_t zxid) { return zxid & 0xffffffffll; }
 
-// Loads one snapshot into `tree`; false (tree unusable) if a row is broken.
+}  // namespace
+
 bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
                    std::string& problem) {
-  int64_t loaded = 0;
-  std::set<std::string> seen;
+  SnapshotLoader loader(tree);
   db.read_snapshot(snap.id, [&](SnapshotRow row) {
-    if (!problem.empty()) return;
-    tree::Node node;
-    if (!decode_node(row.record, tree, node)) {
-      problem = "snapshot node " + row.path + " does not decode";
-      return;
-    }
-    // DataTree::load_node trusts its input: a bad path, a second copy of a node, or an owner
-    // on the root or a system node (which it replaces in place) would break its indexes.
-    if (row.path != "/") {
-      // Not quoted: the path may hold a NUL, which would cut the message short.
-      if (std::string why = wire::validate_path(row.path); !why.empty()) {
-        problem = "a snapshot node's path is invalid (" + why + ")";
-        return;
-      }
-    }
-    if (!seen.insert(row.path).second) {
-      problem = "snapshot node " + row.path + " appears twice";
-      return;
-    }
-    if (tree.find(row.path) && node.ephemeral_owner != 0) {
-      problem = "snapshot node " + row.path + " cannot have an owner";
-      return;
-    }
-    if (!tree.load_node(row.path, std::move(node))) {
-      problem = "snapshot node " + row.path + " has no parent";
-      return;
-    }
-    ++loaded;
+    if (problem.empty()) problem = loader.add(row.path, row.record);
   });
-  if (problem.empty() && loaded != snap.node_count)
-    problem = "snapshot holds " + std::to_string(loaded) + " nodes, expected " +
+  if (problem.empty() && loader.loaded() != snap.node_count)
+    problem = "snapshot holds " + std::to_string(loader.loaded()) + " nodes, expected " +
               std::to_string(snap.node_count);
   return problem.empty();
 }
-
-}  // namespace
 
 bool zxid_follows(int64_t prev, int64_t next) {
   if (epoch_of(next) == epoch_of(prev)) return counter_of(next) == counter_of(prev) + 1;
@@ -116,10 +85,8 @@ Recovered recover(Database& db, tree::DataTree& tree) {
                        ": txns in between are missing");
   // A fuzzy snapshot may hold a child under an ephemeral for a while, until replay ends;
   // after it, one means damage.
-  for (const auto& [owner, count] : tree.ephemeral_counts())
-    for (const auto& path : tree.ephemerals(owner))
-      if (!tree.find(path)->children.empty())
-        throw StorageError(db.path() + ": ephemeral node " + path + " has children");
+  if (std::string why = ephemeral_problem(tree); !why.empty())
+    throw StorageError(db.path() + ": " + why);
   for (auto& [id, s] : sessions) out.sessions.push_back(s);
   return out;
 }

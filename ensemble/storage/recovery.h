@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "ensemble/storage/database.h"
@@ -25,6 +26,12 @@ struct Recovered {
 /// Loads `db` into the empty `tree`. Throws StorageError when the data is
 /// corrupt or incomplete (a gap in the log, a log that does not reach the snapshot).
 Recovered recover(Database& db, tree::DataTree& tree);
+
+/// Loads the nodes of complete snapshot `snap` into the empty `tree` with recovery's checks
+/// (each row decodes, paths are valid and unique, parents come first, the count matches).
+/// False, with `problem` saying what is wrong, when a row is broken; the tree is then unusable.
+bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
+                   std::string& problem);
 
 /// True when `next` may directly follow `prev` in the log: the next counter
 /// of the same epoch, or the first txn of a later epoch.

@@ -1,6 +1,8 @@
 #include "ensemble/storage/state_image.h"
 
-#include "ensemble/storage/snapshot_codec.h"
+#include <set>
+
+#include "ensemble/storage/snapshot_load.h"
 #include "ensemble/storage/snapshot_walk.h"
 #include "wire/jute.h"
 
@@ -63,13 +65,17 @@ StateImage decode_image(const std::string& bytes) {
 }
 
 void load_image(const StateImage& image, tree::DataTree& tree) {
-  for (const auto& row : image.nodes) {
-    tree::Node node;
-    if (!decode_node(row.record, tree, node))
-      throw StorageError("state image node " + row.path + " does not decode");
-    if (!tree.load_node(row.path, std::move(node)))
-      throw StorageError("state image node " + row.path + " has no parent");
-  }
+  // A leader's image gets the checks recovery gives the database's snapshots.
+  SnapshotLoader loader(tree);
+  for (const auto& row : image.nodes)
+    if (std::string why = loader.add(row.path, row.record); !why.empty())
+      throw StorageError("state image: " + why);
+  if (std::string why = ephemeral_problem(tree); !why.empty())
+    throw StorageError("state image: " + why);
+  std::set<int64_t> sessions;
+  for (const auto& s : image.sessions)
+    if (!sessions.insert(s.id).second)
+      throw StorageError("state image: session " + std::to_string(s.id) + " appears twice");
   tree.set_last_zxid(image.zxid);
 }
 

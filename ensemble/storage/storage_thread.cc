@@ -5,8 +5,9 @@
 
 namespace corral::storage {
 
-StorageThread::StorageThread(Database& db, std::function<void(std::function<void()>)> post)
-    : db_(db), post_(std::move(post)), thread_([this] { loop(); }) {}
+StorageThread::StorageThread(Database& db, std::function<void(std::function<void()>)> post,
+                             FlushObserver flushed)
+    : db_(db), post_(std::move(post)), flushed_(std::move(flushed)), thread_([this] { loop(); }) {}
 
 StorageThread::~StorageThread() { stop(); }
 
@@ -76,6 +77,7 @@ void StorageThread::flush_txns(std::vector<Item>& items) {
   std::vector<tree::Txn> batch;
   batch.reserve(items.size());
   for (auto& item : items) batch.push_back(std::move(item.txn));
+  auto started = std::chrono::steady_clock::now();
   try {
     db_.append(batch);
   } catch (const StorageError& e) {
@@ -83,6 +85,7 @@ void StorageThread::flush_txns(std::vector<Item>& items) {
     std::fprintf(stderr, "corral: cannot write the txn log, stopping: %s\n", e.what());
     std::abort();
   }
+  if (flushed_) flushed_(batch.size(), std::chrono::steady_clock::now() - started);
   ++batches_;
   appended_ += batch.size();
   for (auto& item : items) post_(std::move(item.done));

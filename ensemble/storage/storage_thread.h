@@ -5,6 +5,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -19,8 +20,13 @@ namespace corral::storage {
 /// Runs database work off the core thread.
 class StorageThread {
  public:
+  /// Called on the storage thread after each group commit with its txn count and how long
+  /// the SQLite transaction (with its fsync) took; feeds the server's metrics.
+  using FlushObserver = std::function<void(size_t txns, std::chrono::nanoseconds took)>;
+
   /// `post` runs a completion on the core's thread (e.g. asio::post to its io_context).
-  StorageThread(Database& db, std::function<void(std::function<void()>)> post);
+  StorageThread(Database& db, std::function<void(std::function<void()>)> post,
+                FlushObserver flushed = {});
   ~StorageThread();
   StorageThread(const StorageThread&) = delete;
   StorageThread& operator=(const StorageThread&) = delete;
@@ -50,6 +56,7 @@ class StorageThread {
 
   Database& db_;
   std::function<void(std::function<void()>)> post_;
+  FlushObserver flushed_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Item> queue_;

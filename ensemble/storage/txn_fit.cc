@@ -4,6 +4,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "wire/path.h"
 
@@ -18,15 +19,16 @@ class Overlay {
  public:
   explicit Overlay(const tree::DataTree& tree) : tree_(tree) {}
 
-  bool exists(const std::string& path) const {
+  bool exists(std::string_view path) const {
     auto it = owner_.find(path);
     return it != owner_.end() ? it->second.has_value() : tree_.find(path) != nullptr;
   }
-  int64_t owner(const std::string& path) const {
+  /// The node's ephemeral owner, or nullopt when it does not exist (one lookup).
+  std::optional<int64_t> owner(std::string_view path) const {
     auto it = owner_.find(path);
-    if (it != owner_.end()) return it->second.value_or(0);
+    if (it != owner_.end()) return it->second;
     const tree::Node* n = tree_.find(path);
-    return n ? n->ephemeral_owner : 0;
+    return n ? std::optional<int64_t>(n->ephemeral_owner) : std::nullopt;
   }
   int64_t children(const std::string& path) const {
     const tree::Node* n = tree_.find(path);
@@ -49,8 +51,9 @@ class Overlay {
 
  private:
   const tree::DataTree& tree_;
-  std::map<std::string, std::optional<int64_t>> owner_;
-  std::map<std::string, int64_t> delta_;
+  // Transparent: looked up by the string_views of paths without copying them.
+  std::map<std::string, std::optional<int64_t>, std::less<>> owner_;
+  std::map<std::string, int64_t, std::less<>> delta_;
 };
 
 /// True for the ops that name a node of the tree (a failed op of a multi names none).
@@ -67,17 +70,20 @@ std::string path_problem(const std::string& path) {
   return why.empty() ? why : "invalid path (" + why + ")";
 }
 
-std::string op_misfit(Overlay& t, const tree::TxnOp& op) {
+/// Why `op` does not fit; empty when it does. With `more`, later ops of the txn follow and
+/// see its effect in the overlay (not recorded for the last op: followers check every
+/// committed txn, and most have one op).
+std::string op_misfit(Overlay& t, const tree::TxnOp& op, bool more) {
   const std::string& p = op.path;
   if (names_a_node(op.type))
     if (std::string why = path_problem(p); !why.empty()) return why;
   if (wire::is_create(op.type)) {
     if (p == "/" || t.exists(p)) return "create of existing node " + p;
-    std::string parent(wire::parent_path(p));
-    if (!t.exists(parent)) return "create of " + p + " under a missing parent";
-    if (tree::node_kind(t.owner(parent)) == tree::NodeKind::kEphemeral)
+    std::optional<int64_t> parent = t.owner(wire::parent_path(p));
+    if (!parent) return "create of " + p + " under a missing parent";
+    if (tree::node_kind(*parent) == tree::NodeKind::kEphemeral)
       return "create of " + p + " under an ephemeral node";
-    t.create(p, op.ephemeral_owner);
+    if (more) t.create(p, op.ephemeral_owner);
     return {};
   }
   switch (op.type) {
@@ -86,7 +92,7 @@ std::string op_misfit(Overlay& t, const tree::TxnOp& op) {
       if (p == "/") return "delete of /";
       if (!t.exists(p)) return "delete of missing node " + p;
       if (t.children(p) != 0) return "delete of " + p + ", which has children";
-      t.remove(p);
+      if (more) t.remove(p);
       return {};
     case OpCode::kSetData:
     case OpCode::kSetAcl:
@@ -108,8 +114,9 @@ std::string apply_misfit(const tree::DataTree& tree, const tree::Txn& txn) {
       txn.type == OpCode::kError)
     return {};
   Overlay overlay(tree);
-  for (const auto& op : txn.ops)
-    if (std::string why = op_misfit(overlay, op); !why.empty()) return why;
+  for (size_t i = 0; i < txn.ops.size(); ++i)
+    if (std::string why = op_misfit(overlay, txn.ops[i], i + 1 < txn.ops.size()); !why.empty())
+      return why;
   return {};
 }
 

@@ -31,6 +31,7 @@ std::string encode_message(const Message& m) {
   p->set_epoch(m.epoch);
   p->set_zxid(m.zxid);
   p->set_observer(m.observer);
+  p->set_wants_snapshot(m.wants_snapshot);
   p->set_sync_mode(static_cast<int32_t>(m.sync_mode));
   p->set_trunc_zxid(m.trunc_zxid);
   p->set_committed_zxid(m.committed_zxid);
@@ -50,6 +51,7 @@ Message decode_message(const pb::ZabMessage& p) {
   m.epoch = p.epoch();
   m.zxid = p.zxid();
   m.observer = p.observer();
+  m.wants_snapshot = p.wants_snapshot();
   m.sync_mode = static_cast<SyncMode>(p.sync_mode());
   m.trunc_zxid = p.trunc_zxid();
   m.committed_zxid = p.committed_zxid();

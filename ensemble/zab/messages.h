@@ -54,6 +54,9 @@ struct Message {
   int64_t zxid = 0;
   /// kFollowerInfo: the learner is an observer.
   bool observer = false;
+  /// kFollowerInfo: the learner's state disagreed with the txns it was told to commit, so a
+  /// DIFF or TRUNC cannot repair it: it asks for a SNAP.
+  bool wants_snapshot = false;
   /// kSync: how to catch up, where to truncate, up to where the txns are committed.
   SyncMode sync_mode = SyncMode::kDiff;
   int64_t trunc_zxid = 0;

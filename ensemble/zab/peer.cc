@@ -11,13 +11,14 @@ namespace {
 constexpr int64_t kMaxEpoch = int64_t{1} << 31;
 
 /// True when `m` could come from a leader of `epoch`: its txns and snapshot are of that
-/// epoch or older, and a SNAP carries its state. A leader that breaks this could have the
-/// learner log a zxid twice (once leading that epoch itself: the txn log's insert fails and
-/// the server stops) or install nothing.
+/// epoch or older, a SNAP carries its state and a TRUNC names a zxid. A leader that breaks this
+/// could have the learner log a zxid twice (once leading that epoch itself: the txn log's insert
+/// fails and the server stops) or install nothing.
 bool lawful(const Message& m, int64_t epoch) {
   auto of_epoch = [&](int64_t zxid) { return zxid >= 0 && (zxid >> 32) <= epoch; };
   for (const auto& t : m.txns)
     if (!of_epoch(t.zxid)) return false;
+  if (m.type == MessageType::kSync && m.sync_mode == SyncMode::kTrunc) return m.trunc_zxid >= 0;
   if (m.type != MessageType::kSync || m.sync_mode != SyncMode::kSnap) return true;
   return m.snapshot && of_epoch(m.snapshot->zxid);
 }
@@ -169,6 +170,18 @@ void Peer::disconnected(int64_t peer, int64_t now_ms) {
   }
 }
 
+void Peer::diverged(int64_t good_zxid, int64_t now_ms) {
+  // Like a TRUNC to the last txn the state reflects: the log stays a history the state
+  // can be rebuilt from at the next start (recovery refuses a txn that does not fit).
+  good_zxid = std::min(good_zxid, last_appended_);
+  ready_.truncate_after = good_zxid;
+  while (!history_.empty() && history_.back().zxid > good_zxid) history_.pop_back();
+  history_base_ = std::min(history_base_, good_zxid);
+  last_appended_ = last_logged_ = last_committed_ = good_zxid;
+  wants_snapshot_ = true;
+  look(now_ms);
+}
+
 Ready Peer::take_ready() {
   Ready out;
   std::swap(out, ready_);
@@ -247,6 +260,7 @@ void Peer::leader_step(const Message& m, int64_t now_ms) {
     LearnerState& l = learners_[m.from];
     l = LearnerState{};
     l.observer = m.observer || !is_voter(m.from);
+    l.wants_snapshot = m.wants_snapshot;
     l.accepted_epoch = m.epoch;
     l.last_zxid = m.zxid;
     l.last_heard_ms = now_ms;
@@ -346,8 +360,9 @@ void Peer::sync_learner(int64_t id, LearnerState& l) {
     }
   }
   // A learner whose zxid is in the history gets a DIFF however long: a SNAP
-  // would replace txns it holds durably with ones it has yet to log.
-  if (!diffable || from < history_base_) {
+  // would replace txns it holds durably with ones it has yet to log. One that found its
+  // state wrong asks for a SNAP: a DIFF would build on that state.
+  if (!diffable || from < history_base_ || l.wants_snapshot) {
     assert(snapshot_source_ && "a learner needs SNAP but no snapshot source is set");
     m.sync_mode = SyncMode::kSnap;
     m.snapshot = snapshot_source_();
@@ -459,6 +474,7 @@ void Peer::become_learner(int64_t now_ms) {
 void Peer::send_follower_info(int64_t now_ms) {
   Message m = message(MessageType::kFollowerInfo, leader_, accepted_epoch_, last_appended_);
   m.observer = state_ == PeerState::kObserving;
+  m.wants_snapshot = wants_snapshot_;
   send(std::move(m));
   follower_info_sent_ms_ = now_ms;
 }
@@ -541,11 +557,13 @@ void Peer::learner_step(const Message& m, int64_t now_ms) {
 void Peer::learner_sync(const Message& m) {
   if (m.sync_mode == SyncMode::kSnap) {
     ready_.install_snapshot = m.snapshot;
+    wants_snapshot_ = false;
     history_.clear();
     history_base_ = m.snapshot->zxid;
     last_logged_ = last_appended_ = last_committed_ = m.snapshot->zxid;
   } else if (m.sync_mode == SyncMode::kTrunc) {
-    ready_.truncate_after = m.trunc_zxid;
+    // Where the log ends once truncated: the driver checks its storage gets there.
+    ready_.truncate_after = std::min(m.trunc_zxid, last_appended_);
     history_base_ = std::min(history_base_, m.trunc_zxid);
     while (!history_.empty() && history_.back().zxid > m.trunc_zxid) history_.pop_back();
     last_appended_ = std::min(last_appended_, m.trunc_zxid);

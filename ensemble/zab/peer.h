@@ -59,7 +59,8 @@ struct Ready {
   std::optional<int64_t> current_epoch;
   /// 2. Install this snapshot (SNAP): the state and log restart from its zxid.
   std::shared_ptr<const SnapshotData> install_snapshot;
-  /// 3. Drop logged txns after this zxid (TRUNC) and rebuild the state from storage.
+  /// 3. Drop logged txns after this zxid, and snapshots that may hold any (TRUNC), and
+  /// rebuild the state from storage; the log should then end at this zxid.
   std::optional<int64_t> truncate_after;
   /// 4. Append these txns durably, then call Peer::logged with the last zxid.
   std::vector<tree::Txn> to_log;
@@ -90,6 +91,10 @@ class Peer {
   void logged(int64_t zxid, int64_t now_ms);
   /// The connection to `peer` closed: forget it at once rather than after the limits.
   void disconnected(int64_t peer, int64_t now_ms);
+  /// The driver's state disagrees with a txn committed after `good_zxid` (the last one it
+  /// applied): the log after it is dropped (Ready::truncate_after), this peer leaves its
+  /// role, and the next leader it syncs with is asked for a SNAP.
+  void diverged(int64_t good_zxid, int64_t now_ms);
   /// Leader only, while serving: gives `txn` the next zxid and proposes it.
   /// Returns the zxid, or nullopt when this peer cannot propose.
   std::optional<int64_t> propose(tree::Txn txn, int64_t now_ms);
@@ -118,6 +123,7 @@ class Peer {
  private:
   struct LearnerState {
     bool observer = false;
+    bool wants_snapshot = false;
     int64_t accepted_epoch = 0;
     int64_t last_zxid = 0;
     bool acked_epoch = false;
@@ -203,6 +209,8 @@ class Peer {
   int64_t sync_committed_zxid_ = 0;
   int64_t pending_newleader_epoch_ = 0;
   int64_t pending_commit_zxid_ = 0;
+  /// Set by diverged(), until a SNAP is installed.
+  bool wants_snapshot_ = false;
 
   Ready ready_;
 };

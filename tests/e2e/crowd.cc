@@ -56,7 +56,8 @@ int64_t proc_kib(int pid, std::string_view field) {
   return -1;
 }
 
-Crowd::Crowd(uint16_t port) : port_(port), epoll_(epoll_create1(0)), buf_(256 * 1024) {}
+Crowd::Crowd(uint16_t port, uint32_t first_source)
+    : port_(port), first_source_(first_source), epoll_(epoll_create1(0)), buf_(256 * 1024) {}
 
 Crowd::~Crowd() {
   for (auto& c : conns_)
@@ -74,7 +75,7 @@ bool Crowd::start_connect(Conn& c, int index) {
   setsockopt(c.fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
   sockaddr_in from{};
   from.sin_family = AF_INET;
-  from.sin_addr.s_addr = htonl(INADDR_LOOPBACK + index / kPerSourceAddress);
+  from.sin_addr.s_addr = htonl(first_source_ + static_cast<uint32_t>(index / kPerSourceAddress));
   if (bind(c.fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0) return false;
   sockaddr_in to{};
   to.sin_family = AF_INET;

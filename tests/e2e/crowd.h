@@ -32,8 +32,13 @@ class Crowd {
   /// How many bytes of each payload Frame::head keeps.
   static constexpr size_t kHeadBytes = 256;
 
-  /// Connections to 127.0.0.1:`port`; none open yet.
-  explicit Crowd(uint16_t port);
+  /// The first source address by default: 127.0.0.1, in host byte order.
+  static constexpr uint32_t kLoopback = 0x7f000001;
+
+  /// Connections to 127.0.0.1:`port` from `first_source`, `first_source` + 1, ... (host byte
+  /// order; several crowds in separate processes take separate ranges so that they do not
+  /// share ephemeral ports); none open yet.
+  explicit Crowd(uint16_t port, uint32_t first_source = kLoopback);
   ~Crowd();
   Crowd(const Crowd&) = delete;
   Crowd& operator=(const Crowd&) = delete;
@@ -81,6 +86,7 @@ class Crowd {
   void update_interest(int i);
 
   uint16_t port_;
+  uint32_t first_source_;
   int epoll_ = -1;
   std::vector<Conn> conns_;
   std::vector<char> buf_;

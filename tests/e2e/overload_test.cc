@@ -1,7 +1,9 @@
-// Clients that do not read their replies, against a real corral-server: each floods getData
-// of a 512 KiB node and never reads. The server must close them once their queued output
-// passes corral.connectionOutputLimitBytes (and log it), keep its memory bounded (VmHWM in
-// /proc), and keep answering another client as fast as before.
+// Overload against a real corral-server. Clients that do not read their replies: each floods
+// getData of a 512 KiB node and never reads. The server must close them once their queued
+// output passes corral.connectionOutputLimitBytes (and log it), keep its memory bounded (VmHWM
+// in /proc), and keep answering another client as fast as before. A crowd that reads: 1,000
+// clients each pipeline getData of a 1 MiB node; corral.outputBudgetBytes must bound the
+// server's memory while every read is answered and a small client is still served.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -12,6 +14,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <string>
 #include <thread>
@@ -121,6 +124,106 @@ TEST(Overload, ClientsThatDoNotReadAreClosedOthersUnaffected) {
   ASSERT_TRUE(fresh.handshake());
   ASSERT_TRUE(fresh.get_data("/small"));
   EXPECT_LT(Clock::now() - f0, std::chrono::seconds(1));
+  EXPECT_TRUE(server.terminate());
+}
+
+// The crowd: kReaders connections, each sending kReadsEach getData of a node of kCrowdNode
+// bytes at once (one frame short of jute.maxbuffer, as the Scale test's). Without the budget
+// the server would hold up to kReaders x 4 MiB (each connection stops at half its 8 MiB
+// output limit); with it, the budget plus kBudgetMarginKib: the reply that crosses the budget
+// and the one an idle connection may take past it, each 1 MiB reply's string capacity (up to
+// twice its size), 1,000 input buffers and the allocator's slack.
+constexpr int kReaders = 1000;
+constexpr int kReadsEach = 4;
+constexpr size_t kCrowdNode = 0xfffff - 1024;
+constexpr int64_t kCrowdBudget = int64_t{64} << 20;
+constexpr int64_t kBudgetMarginKib = 48 * 1024;
+
+// OVERLOAD_OUTPUT_BUDGET=<bytes> runs the crowd test with another budget (by hand: a huge one
+// shows the memory without it).
+int64_t crowd_budget() {
+  const char* env = std::getenv("OVERLOAD_OUTPUT_BUDGET");
+  return env && *env ? std::atoll(env) : kCrowdBudget;
+}
+
+TEST(Overload, CrowdReadingABigNodeStaysWithinTheOutputBudget) {
+  ASSERT_TRUE(raise_open_files(kReaders + 1024)) << "RLIMIT_NOFILE cannot be raised";
+  const int64_t budget = crowd_budget();
+  ServerProcess server("corral-budget", {});
+  ASSERT_TRUE(server.start(
+      "maxClientCnxns=0\nforceSync=no\ncorral.outputBudgetBytes=" + std::to_string(budget) + "\n"))
+      << server.log();
+  RawClient admin(server.port());
+  ASSERT_TRUE(admin.handshake());
+  ASSERT_EQ(admin.create("/big", std::string(kCrowdNode, 'B')), kOk);
+  ASSERT_EQ(admin.create("/small", "s"), kOk);
+  Crowd crowd(server.port());
+  ASSERT_TRUE(crowd.open(kReaders, std::chrono::seconds(30))) << crowd.closed() << " closed";
+  for (int i = 0; i < kReaders; ++i) crowd.send(i, frame(connect_request()));
+  ASSERT_TRUE(
+      crowd.run_until([&] { return crowd.total_frames() == kReaders; }, std::chrono::seconds(30)))
+      << crowd.total_frames() << " of " << kReaders << " sessions";
+  const int64_t idle_kib = proc_kib(server.pid(), "VmRSS");
+  const int64_t peak_before_kib = proc_kib(server.pid(), "VmHWM");
+
+  // Each reply, as it comes: the next xid of its connection, the whole node, its bytes.
+  std::vector<int32_t> next_xid(kReaders, 1);
+  int64_t good = 0, bad = 0;
+  crowd.on_frame = [&](const Crowd::Frame& f) {
+    bool ok = f.size == 16 + 4 + kCrowdNode + kStatBytes && get32(f.head, 0) == next_xid[f.conn] &&
+              get32(f.head, 12) == kOk && get32(f.head, 16) == static_cast<int32_t>(kCrowdNode) &&
+              f.head.find_first_not_of('B', 20) == std::string_view::npos;
+    ++next_xid[f.conn];
+    ok ? ++good : ++bad;
+  };
+  // A small client meanwhile: getData of a 1-byte node, one at a time.
+  std::atomic<bool> stop{false};
+  std::atomic<bool> small_failed{false};
+  std::vector<double> small_ms;
+  std::thread small([&] {
+    RawClient c(server.port(), std::chrono::seconds(30));
+    if (!c.handshake()) return void(small_failed = true);
+    while (!stop) {
+      auto t0 = Clock::now();
+      auto got = c.get_data("/small");
+      if (!got || got->err != kOk) return void(small_failed = true);
+      small_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    }
+  });
+  std::string reads;
+  for (int32_t xid = 1; xid <= kReadsEach; ++xid)
+    reads += frame(request(xid, kOpGetData, path_watch_body("/big")));
+  auto t0 = Clock::now();
+  for (int i = 0; i < kReaders; ++i) crowd.send(i, reads);
+  bool answered = crowd.run_until([&] { return good + bad == int64_t{kReaders} * kReadsEach; },
+                                  std::chrono::seconds(60));
+  double crowd_s = std::chrono::duration<double>(Clock::now() - t0).count();
+  stop = true;
+  small.join();
+  const int64_t peak_kib = proc_kib(server.pid(), "VmHWM");
+  const int64_t bound_kib = idle_kib + budget / 1024 + kBudgetMarginKib;
+
+  ASSERT_TRUE(answered) << good << " good and " << bad << " bad replies of "
+                        << kReaders * kReadsEach << "; " << crowd.closed() << " closed";
+  ASSERT_FALSE(small_failed) << "the small client got no answer";
+  ASSERT_FALSE(small_ms.empty());
+  std::sort(small_ms.begin(), small_ms.end());
+  std::cout << kReaders << " clients x " << kReadsEach << " getData of " << kCrowdNode
+            << " bytes answered in " << crowd_s << " s with corral.outputBudgetBytes=" << budget
+            << "; server RSS idle " << idle_kib / 1024 << " MiB, peak before "
+            << peak_before_kib / 1024 << " MiB, peak during " << peak_kib / 1024 << " MiB (bound "
+            << bound_kib / 1024 << " MiB); small client " << small_ms.size() << " getData, p50 "
+            << small_ms[small_ms.size() / 2] << " ms, p90 " << small_ms[small_ms.size() * 9 / 10]
+            << " ms, max " << small_ms.back() << " ms\n";
+  EXPECT_EQ(bad, 0) << "replies out of order, incomplete or with the wrong bytes";
+  EXPECT_EQ(crowd.closed(), 0);
+  EXPECT_LT(peak_kib, bound_kib);
+  // Served least, the small client goes before the crowd's next replies: tens of ms (its first
+  // request waits its turn among the crowd's first ones). Woken in arrival order it waited a
+  // whole round of 1,000 replies each time (about 1 s); without the budget, seconds.
+  EXPECT_LT(small_ms[small_ms.size() * 9 / 10], 250.0);
+  EXPECT_LT(small_ms.back(), 3000.0);
+  EXPECT_NE(server.log().find("output budget: "), std::string::npos) << server.log();
   EXPECT_TRUE(server.terminate());
 }
 

@@ -53,5 +53,18 @@ TEST(ConfigLimits, RefusedValues) {
             "'8MiB'");
 }
 
+TEST(ConfigLimits, OutputBudget) {
+  EXPECT_EQ(parse("dataDir=/tmp/x\n").output_budget_bytes, int64_t{256} << 20);
+  EXPECT_EQ(parse("dataDir=/tmp/x\ncorral.outputBudgetBytes=0x4000000\n").output_budget_bytes,
+            64 << 20);
+  EXPECT_EQ(parse("dataDir=/tmp/x\ncorral.outputBudgetBytes=8589934592\n").output_budget_bytes,
+            int64_t{8} << 30);
+  // Below one reply of the default jute.maxbuffer the budget would hold back every reader.
+  EXPECT_EQ(parse_error("tickTime=2000\ncorral.outputBudgetBytes=65536\n"),
+            "zoo.cfg:2: corral.outputBudgetBytes: expected at least 1048576 bytes, got '65536'");
+  EXPECT_EQ(parse_error("corral.outputBudgetBytes=256MiB\n"),
+            "zoo.cfg:1: corral.outputBudgetBytes: expected at least 1048576 bytes, got '256MiB'");
+}
+
 }  // namespace
 }  // namespace corral::server

@@ -379,15 +379,15 @@ TEST(ConfigTest, UnusedKeysAreLoggedNotFatal) {
   ServerConfig c = parse(
       "dataDir=/d\n"
       "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider\n"
-      "admin.serverPort=8080\n"
-      "admin.enableServer=false\n"
-      "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.Provider\n"
+      "quorumListenOnAllIPs=true\n"
+      "audit.enable=true\n"
+      "clientPortListenBacklog=50\n"
       "tickTIme=2000\n");
   EXPECT_EQ(c.ignored_keys,
-            (std::vector<std::string>{"authProvider.1", "admin.serverPort", "admin.enableServer",
-                                      "metricsProvider.className", "tickTIme"}));
+            (std::vector<std::string>{"authProvider.1", "quorumListenOnAllIPs", "audit.enable",
+                                      "clientPortListenBacklog", "tickTIme"}));
   EXPECT_EQ(c.tick_ms, 3000);
-  EXPECT_TRUE(Contains(log.text(), "zoo.cfg:3: ignoring 'admin.serverPort'"));
+  EXPECT_TRUE(Contains(log.text(), "zoo.cfg:3: ignoring 'quorumListenOnAllIPs'"));
   EXPECT_TRUE(Contains(log.text(), "zoo.cfg:6: ignoring 'tickTIme'"));
   EXPECT_TRUE(Contains(log.text(), "[warning]"));
 }

@@ -163,5 +163,58 @@ TEST_F(RecoveryDamageTest, ASnapshotWithABadNodeIsRefused) {
   }
 }
 
+// Issue 11: a TRUNC to a zxid below an installed snapshot (ZooKeeper 3.8's truncateLog keeps
+// such snapshots; its ZOOKEEPER-4837 proposal skips them at load). Kept, the snapshot at
+// 0x...3 would bring back /b and /c at the next start: state the leader truncated away.
+TEST_F(RecoveryDamageTest, TruncationDropsTheSnapshotsThatHoldTruncatedTxns) {
+  {
+    Database db(path(), false);
+    DataTree tree;
+    std::vector<Txn> txns = {single(kZxid | 1, OpCode::kCreate, "/a"),
+                             single(kZxid | 2, OpCode::kCreate, "/b"),
+                             single(kZxid | 3, OpCode::kCreate, "/c")};
+    db.append(txns);
+    for (const auto& t : txns) tree.apply(t);
+    write_snapshot(db, tree, {});
+    DataTree older;
+    older.apply(txns[0]);
+    write_snapshot(db, older, {});     // at 0x...1: holds no truncated txn
+    db.begin_snapshot(kZxid | 3, {});  // one being written when the TRUNC came
+    db.truncate_after(kZxid | 2);
+    auto left = db.snapshots();
+    ASSERT_EQ(left.size(), 1u);
+    EXPECT_EQ(left[0].start_zxid, kZxid | 1);
+    EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots"), 1);
+    EXPECT_EQ(raw_int(path(), "SELECT count(DISTINCT snapshot_id) FROM snapshot_nodes"), 1);
+  }
+  Database db(path(), false);
+  DataTree tree;
+  Recovered rec = recover(db, tree);
+  EXPECT_EQ(rec.last_zxid, kZxid | 2);
+  EXPECT_EQ(rec.snapshot_zxid, kZxid | 1);
+  EXPECT_NE(tree.find("/b"), nullptr);
+  EXPECT_EQ(tree.find("/c"), nullptr);
+}
+
+// Truncating below every snapshot leaves an empty database, not a snapshot the log no longer
+// reaches; a snapshot writer that was still running is refused quietly.
+TEST_F(RecoveryDamageTest, TruncationBelowEverySnapshotEmptiesTheDatabase) {
+  Database db(path(), false);
+  DataTree tree;
+  Txn a = single(kZxid | 1, OpCode::kCreate, "/a");
+  db.append({a});
+  tree.apply(a);
+  write_snapshot(db, tree, {});
+  int64_t writing = db.begin_snapshot(kZxid | 1, {});
+  db.truncate_after(0);
+  db.add_snapshot_nodes(writing, {{"/", ""}});
+  db.finish_snapshot(writing, kZxid | 1, 1);
+  EXPECT_TRUE(db.snapshots().empty());
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), 0);
+  DataTree empty;
+  EXPECT_EQ(recover(db, empty).last_zxid, 0);
+  EXPECT_EQ(empty.find("/a"), nullptr);
+}
+
 }  // namespace
 }  // namespace corral::storage

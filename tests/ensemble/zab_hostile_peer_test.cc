@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <limits>
+#include <map>
 #include <memory>
 
 #include "ensemble/zab/peer.h"
@@ -150,6 +151,76 @@ TEST(ZabHostilePeer, AnElectionRoundNoEnsembleReachesIsIgnored) {
   Ready r = p.take_ready();
   ASSERT_FALSE(r.notifications.empty());
   EXPECT_EQ(r.notifications.back().second.election_epoch, 5);
+}
+
+// Issue 11: a follower whose tree does not fit a committed txn (see QuorumPeer::apply_committed)
+// keeps the log its state came from, leaves the leader and asks the next one for a SNAP.
+TEST(ZabHostilePeer, ADivergedFollowerTruncatesLooksAndAsksForASnapshot) {
+  auto p = synced_follower();
+  const int64_t first = int64_t{1} << 32 | 1;
+  p->diverged(first, kNow);
+  EXPECT_EQ(p->state(), PeerState::kLooking);
+  EXPECT_EQ(p->last_appended_zxid(), first);
+  Ready r = p->take_ready();
+  ASSERT_TRUE(r.truncate_after.has_value());
+  EXPECT_EQ(*r.truncate_after, first);
+  EXPECT_TRUE(r.committed.empty());
+
+  elect(*p, 3);
+  ASSERT_EQ(p->state(), PeerState::kFollowing);
+  r = p->take_ready();
+  ASSERT_EQ(r.messages.size(), 1u);
+  EXPECT_EQ(r.messages[0].type, MessageType::kFollowerInfo);
+  EXPECT_TRUE(r.messages[0].wants_snapshot);
+  EXPECT_EQ(r.messages[0].zxid, first);
+}
+
+// A DIFF would build on the state the learner found wrong: the leader sends its snapshot.
+TEST(ZabHostilePeer, ALeaderSendsASnapshotToALearnerThatAsksForOne) {
+  PeerHistory history;
+  history.accepted_epoch = history.current_epoch = 1;
+  history.last_zxid = int64_t{1} << 32 | 1;
+  history.recent = {txn(history.last_zxid)};
+  Peer leader(config(1), history, kNow);
+  int snapshots = 0;
+  leader.set_snapshot_source([&] {
+    ++snapshots;
+    return std::make_shared<SnapshotData>(SnapshotData{history.last_zxid, "state"});
+  });
+  elect(leader, 1);
+  ASSERT_EQ(leader.state(), PeerState::kLeading);
+  Message info = from(2, MessageType::kFollowerInfo, 1, history.last_zxid);
+  info.wants_snapshot = true;
+  leader.step(info, kNow);
+  leader.step(from(3, MessageType::kFollowerInfo, 1, history.last_zxid), kNow);
+  leader.take_ready();
+  leader.step(from(2, MessageType::kAckEpoch, 1, history.last_zxid), kNow);
+  leader.step(from(3, MessageType::kAckEpoch, 1, history.last_zxid), kNow);
+  std::map<int64_t, SyncMode> modes;
+  for (const auto& m : leader.take_ready().messages)
+    if (m.type == MessageType::kSync) modes[m.to] = m.sync_mode;
+  EXPECT_EQ(modes[2], SyncMode::kSnap);
+  EXPECT_EQ(modes[3], SyncMode::kDiff);  // same zxid, no request: the usual empty DIFF
+  EXPECT_EQ(snapshots, 1);
+}
+
+// The driver checks its log ends where the core says after a TRUNC: where the log ends, not
+// a zxid past it the leader named.
+TEST(ZabHostilePeer, TruncTakesTheLowerOfItsZxidAndTheLog) {
+  auto p = synced_follower();
+  Message trunc = from(3, MessageType::kSync);
+  trunc.sync_mode = SyncMode::kTrunc;
+  trunc.trunc_zxid = int64_t{1} << 32 | 9;
+  p->step(trunc, kNow);
+  Ready r = p->take_ready();
+  ASSERT_TRUE(r.truncate_after.has_value());
+  EXPECT_EQ(*r.truncate_after, int64_t{1} << 32 | 2);
+
+  auto q = synced_follower();
+  trunc.trunc_zxid = -1;
+  q->step(trunc, kNow);
+  EXPECT_EQ(q->state(), PeerState::kLooking);
+  EXPECT_FALSE(q->take_ready().truncate_after.has_value());
 }
 
 }  // namespace

@@ -130,7 +130,33 @@ def peer_seeds():
         raw(2, note), raw(2, relay), raw(2, snap_msg), raw(1, b"\x12\x02\x08\x0b"),
         raw(2, b"\xff\x00garbage"),
     ])
-    return {"follow": follow, "lead": lead, "observe": observe, "hostile": hostile}
+    # Issue 11. Following, a committed txn does not fit the driver's tree (DISCONNECTED with
+    # the high bit: Peer::diverged), then the peer follows again asking for a SNAP, and a
+    # TRUNC names a zxid past its log.
+    diverged = b"".join([
+        b"\x00",
+        notify(1, LOOKING, 3, zxid_delta=5), notify(2, LOOKING, 3, zxid_delta=5),
+        message(2, LEADERINFO, epoch_delta=1),
+        message(2, SYNC, committed=(EPOCH, 2), txns=(2, EPOCH, 1)),
+        message(2, NEWLEADER), op(DURABLE), message(2, UPTODATE),
+        op(DISCONNECTED, 16),
+        notify(1, FOLLOWING, 3), notify(2, LEADING, 3),
+        message(2, LEADERINFO, epoch_delta=1),
+        message(2, SYNC, mode=TRUNC, trunc=(APPENDED, 3), txns=(1, APPENDED, 1)),
+        message(2, NEWLEADER), op(DURABLE), tick(7),
+    ])
+    # Leading (as in "lead"), a follower asks for a SNAP in its FOLLOWERINFO (field 12).
+    wants_snap = field(2, field(1, FOLLOWERINFO) + field(4, 1) + field(5, 1 << 32 | 3)
+                       + field(12, 1))
+    lead_snap = b"".join([
+        bytes([3 << 4 | 1 << 1]),
+        notify(1, LOOKING, 1), notify(2, LOOKING, 1),
+        raw(1, wants_snap), message(2, FOLLOWERINFO),
+        message(1, ACKEPOCH, epoch_delta=-1), message(2, ACKEPOCH, epoch_delta=-1),
+        op(DURABLE), message(1, ACKNEWLEADER), message(2, ACKNEWLEADER), tick(4),
+    ])
+    return {"follow": follow, "lead": lead, "observe": observe, "hostile": hostile,
+            "regress-diverged-resync": diverged, "regress-learner-wants-snapshot": lead_snap}
 
 
 # ---------------------------------------------------------------- config_fuzzer

@@ -127,9 +127,11 @@ class Driver {
     }
     if (ready.truncate_after) {
       log_.erase(log_.upper_bound(*ready.truncate_after), log_.end());
-      // The state is rebuilt from the truncated log. (Where a TRUNC names a zxid the log
-      // does not hold, the peer goes on from that zxid: see README.md, known issues.)
-      position_ = applied_ = std::min(position_, *ready.truncate_after);
+      // The state is rebuilt from the truncated log, which ends where the peer says (the
+      // lower of the TRUNC's zxid and its log's end).
+      check(*ready.truncate_after <= position_, "a truncation past the log's end",
+            *ready.truncate_after, position_);
+      position_ = applied_ = *ready.truncate_after;
     }
     for (const auto& t : ready.to_log) {
       // The txn log's key is the zxid: a repeat fails the insert and stops the server.
@@ -163,6 +165,8 @@ class Driver {
 
   /// Where the log ends as the peer sees it: its newest zxid, the snapshot's, or a TRUNC's.
   int64_t last_logged() const { return position_; }
+  /// The last committed txn the driver applied (or its snapshot's zxid).
+  int64_t applied() const { return applied_; }
   /// The election round of the peer's latest notification.
   int64_t election_epoch() const { return election_epoch_; }
 
@@ -214,7 +218,12 @@ class Harness {
         if (auto z = driver_.complete_batch()) peer_.logged(*z, now_);
         break;
       case 5:
-        peer_.disconnected(other(op >> 3), now_);
+        // With the high bit: a committed txn did not fit the driver's tree (QuorumPeer's
+        // apply_committed), which drops the log after what it applied.
+        if (op & 0x80)
+          peer_.diverged(driver_.applied(), now_);
+        else
+          peer_.disconnected(other(op >> 3), now_);
         break;
       case 6:
         peer_.propose(txn_at(0, in.u8()), now_);

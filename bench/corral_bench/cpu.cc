@@ -1,0 +1,53 @@
+#include "bench/corral_bench/cpu.h"
+
+#include <unistd.h>
+
+#include <fstream>
+#include <numeric>
+#include <sstream>
+
+namespace corral::bench {
+
+std::optional<double> process_cpu_seconds(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  // The command name (field 2) is in parentheses and may hold spaces: count fields from the
+  // last ')'. After it come state (field 3) ... utime (14) and stime (15).
+  auto close = line.rfind(')');
+  if (close == std::string::npos) return std::nullopt;
+  std::istringstream rest(line.substr(close + 1));
+  std::string field;
+  unsigned long long utime = 0, stime = 0;
+  for (int i = 3; i < 14; ++i) rest >> field;
+  if (!(rest >> utime >> stime)) return std::nullopt;
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+std::optional<std::string> CpuSampler::sample(std::vector<double>& into) {
+  into.clear();
+  for (pid_t pid : pids_) {
+    auto s = process_cpu_seconds(pid);
+    if (!s) return "cannot read /proc/" + std::to_string(pid) + "/stat (is the server running?)";
+    into.push_back(*s);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> CpuSampler::start() { return sample(before_); }
+std::optional<std::string> CpuSampler::stop() { return sample(after_); }
+
+std::vector<double> CpuSampler::per_pid_seconds() const {
+  std::vector<double> out;
+  for (size_t i = 0; i < after_.size() && i < before_.size(); ++i) {
+    out.push_back(after_[i] - before_[i]);
+  }
+  return out;
+}
+
+double CpuSampler::total_seconds() const {
+  auto v = per_pid_seconds();
+  return std::accumulate(v.begin(), v.end(), 0.0);
+}
+
+}  // namespace corral::bench

@@ -1,0 +1,133 @@
+#include "bench/corral_bench/fanout.h"
+
+#include <asio/use_future.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+
+namespace corral::bench {
+
+using client::ErrorCode;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+/// One round's watchers and what they saw; shared with them, so a notification that comes
+/// after its round was given up on still lands somewhere valid.
+struct Round {
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t armed = 0;
+  /// Notifications to wait for: one per watch the server accepted.
+  size_t expected = 0;
+  size_t notified = 0;
+  int64_t set_ns = 0;
+  int64_t last_ns = 0;
+  ErrorCounts errors;
+  LatencyRecorder latencies;
+};
+
+/// Runs one round; false when it did not finish in time (its errors say what is missing).
+bool run_round(Context& ctx, const std::string& path, const std::shared_ptr<Round>& round) {
+  auto& clients = ctx.pool.clients();
+  auto wait = [&](auto done) {
+    auto deadline = Clock::now() + std::chrono::milliseconds(ctx.options.session_timeout_ms) +
+                    std::chrono::seconds(10);
+    std::unique_lock lock(round->mu);
+    return round->cv.wait_until(lock, deadline, done);
+  };
+  round->expected = clients.size();
+  for (auto& c : clients) {
+    auto watcher = [round](const client::WatchEvent&) {
+      std::lock_guard lock(round->mu);
+      round->last_ns = now_ns();
+      round->latencies.record(round->last_ns - round->set_ns);
+      ++round->notified;
+      round->cv.notify_all();
+    };
+    c->get(path, watcher, [round](client::Result<client::DataResult> r) {
+      std::lock_guard lock(round->mu);
+      if (!r) {
+        ++round->errors[r.error()];
+        --round->expected;  // no watch was left: no notification to wait for
+      }
+      ++round->armed;
+      round->cv.notify_all();
+    });
+  }
+  if (!wait([&] { return round->armed == clients.size(); })) {
+    round->errors[ErrorCode::kOperationTimeout] += clients.size() - round->armed;
+    return false;
+  }
+  {
+    std::lock_guard lock(round->mu);
+    round->set_ns = now_ns();
+  }
+  clients[0]->set(path, ctx.value, -1, [round](client::Result<client::Stat> r) {
+    std::lock_guard lock(round->mu);
+    if (!r) ++round->errors[r.error()];
+  });
+  if (!wait([&] { return round->notified >= round->expected; })) {
+    round->errors[ErrorCode::kOperationTimeout] += round->expected - round->notified;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+RunOutcome run_fanout(Context& ctx) {
+  const Options& o = ctx.options;
+  RunOutcome out;
+  out.result.workload = "watch";
+  std::string path = ctx.dir + "/watched";
+  if (auto e = ensure_node(*ctx.pool.clients()[0], path); e != ErrorCode::kOk) {
+    out.result.errors[e] = 1;
+    return out;
+  }
+  CpuSampler cpu(o.server_pids);
+  uint64_t losses_before = ctx.pool.connection_losses();
+  LatencyRecorder notifications, last;
+  auto start = Clock::now();
+  auto window_start = start + std::chrono::duration_cast<Clock::duration>(
+                                  std::chrono::duration<double>(o.warmup_s));
+  auto window_end = window_start + std::chrono::duration_cast<Clock::duration>(
+                                       std::chrono::duration<double>(o.duration_s));
+  bool measuring = false;
+  for (;;) {
+    auto now = Clock::now();
+    if (!measuring && now >= window_start) {
+      measuring = true;
+      if (auto err = cpu.start()) out.cpu_error = *err;
+      window_start = now;
+    }
+    bool done = o.ops ? notifications.count() >= o.ops : now >= window_end;
+    if (measuring && done) break;
+    auto round = std::make_shared<Round>();
+    bool finished = run_round(ctx, path, round);
+    std::lock_guard lock(round->mu);
+    for (auto& [code, n] : round->errors) out.result.errors[code] += n;
+    if (!finished) break;  // its errors are counted; more rounds would only pile them up
+    if (!measuring) continue;
+    last.record(round->last_ns - round->set_ns);
+    notifications.merge(std::move(round->latencies));
+  }
+  if (auto err = cpu.stop(); err && out.cpu_error.empty()) out.cpu_error = *err;
+  if (measuring) {
+    out.result.seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
+  }
+  out.result.ops = notifications.count();
+  out.result.latency = notifications.summarise();
+  auto rounds = last.count();
+  auto last_summary = last.summarise();
+  out.result.extra = {{"rounds", static_cast<double>(rounds)},
+                      {"last_notification_p50_us", last_summary.p50_us},
+                      {"last_notification_max_us", last_summary.max_us}};
+  out.result.connection_losses = ctx.pool.connection_losses() - losses_before;
+  out.result.server_pids = cpu.pids();
+  out.result.server_cpu_seconds = cpu.per_pid_seconds();
+  return out;
+}
+
+}  // namespace corral::bench

@@ -1,0 +1,165 @@
+// QuorumPeer: what the ZAB core asks of this server's state (install a leader's snapshot,
+// truncate the log, apply committed txns), and what happens when the leader's input
+// cannot be used: a SNAP that does not decode, or a committed txn that does not fit.
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "ensemble/server/network_server.h"
+#include "ensemble/server/quorum_peer.h"
+#include "ensemble/storage/recovery.h"
+#include "ensemble/storage/txn_fit.h"
+
+namespace corral::server {
+namespace {
+
+// A storage failure while following the protocol leaves this server's log in
+// an unknown state: it stops, as ZooKeeper does, rather than acknowledge anything.
+[[noreturn]] void storage_failed(const std::exception& e) {
+  std::fprintf(stderr, "corral-server: ensemble storage failed, stopping: %s\n", e.what());
+  std::abort();
+}
+
+std::vector<session::Session> live_sessions(const std::vector<storage::SessionRow>& rows) {
+  std::vector<session::Session> out;
+  for (const auto& s : rows) out.push_back({s.id, s.timeout_ms, s.passwd, 0, false});
+  return out;
+}
+
+}  // namespace
+
+void QuorumPeer::drop_member(int64_t member, const std::string& why) {
+  spdlog::warn("server {} {}: closing the quorum connections with it", member, why);
+  quorum_mesh_->reset(member);
+  peer_.disconnected(member, steady_ms());
+  drive();
+}
+
+bool QuorumPeer::accept_snapshot(const zab::Message& m) {
+  // Only a SNAP the core would install is worth decoding (it refuses one without a snapshot).
+  bool learner =
+      peer_.state() == zab::PeerState::kFollowing || peer_.state() == zab::PeerState::kObserving;
+  if (m.type != zab::MessageType::kSync || m.sync_mode != zab::SyncMode::kSnap || !m.snapshot ||
+      !learner || m.from != peer_.leader())
+    return true;
+  // Decoded here, before the core drops its history for it: a snapshot that turns out
+  // unusable later could only stop the server (its log would already be gone).
+  auto decoded = std::make_shared<DecodedSnapshot>();
+  try {
+    decoded->image = storage::decode_image(m.snapshot->bytes);
+    if (decoded->image.zxid != m.snapshot->zxid)
+      throw storage::StorageError("its state is at zxid " +
+                                  storage::zxid_text(decoded->image.zxid) + ", the message says " +
+                                  storage::zxid_text(m.snapshot->zxid));
+    storage::load_image(decoded->image, decoded->tree);
+  } catch (const storage::StorageError& e) {
+    drop_member(m.from, std::string("(the leader) sent a snapshot that cannot be installed (") +
+                            e.what() + ")");
+    return false;
+  }
+  decoded->data = m.snapshot;
+  decoded_snapshot_ = std::move(decoded);
+  return true;
+}
+
+// What ZooKeeper's DataTree.processTxn does with a committed txn whose precondition fails
+// (3.8): a create under a missing parent -> NONODE, of an existing node -> NODEEXISTS (and
+// the existing node takes the txn's ACL); a delete of a missing node or under a missing
+// parent -> NONODE (the parent's pzxid moves anyway); setData or setACL of a missing node
+// -> NONODE; a closeSession skips ephemerals already gone; a multi applies its ops one by
+// one, keeping those before a failing op. It logs at debug level and goes on. It checks
+// neither a delete of a node with children (the children stay, orphaned) nor a create
+// under an ephemeral node.
+//
+// Every one of those means the same here: the leader prepared the txn against its own
+// tree, where it fit, so this server's tree is no longer the leader's (or the leader is
+// broken or hostile). Going on as ZooKeeper does would serve reads that differ from the
+// leader's for good, leave half of a multi applied, and keep in the log a txn recovery
+// refuses at the next start. So in every case the txn is not applied, the log is cut
+// back to the state this server does hold, and it leaves the leader and asks for a SNAP
+// (Peer::diverged): the clients waiting on this server lose their connection rather than
+// get an answer the ensemble did not give. Txns with no precondition (createSession,
+// closeSession, error, check) always fit.
+void QuorumPeer::apply_committed(const std::vector<tree::Txn>& committed) {
+  for (const auto& txn : committed) {
+    if (diverged_) return;  // built on the state being replaced
+    std::string misfit = storage::apply_misfit(core_.tree(), txn);
+    if (misfit.empty()) {
+      core_.apply_committed(txn);
+      continue;
+    }
+    int64_t good = core_.tree().last_zxid();
+    spdlog::error(
+        "committed txn {} does not fit this server's tree ({}): its state differs from leader "
+        "{}'s; dropping the log after {} and asking for a snapshot",
+        storage::zxid_text(txn.zxid), misfit, peer_.leader(), storage::zxid_text(good));
+    diverged_ = true;
+    peer_.diverged(good, steady_ms());
+    drive();
+    return;
+  }
+}
+
+void QuorumPeer::persist(const zab::Ready& ready) {
+  struct Rebuilt {
+    std::optional<tree::DataTree> tree;
+    std::vector<session::Session> sessions;
+    /// After a truncation: the last zxid storage could rebuild.
+    std::optional<int64_t> truncated_to;
+  };
+  auto rebuilt = std::make_shared<Rebuilt>();
+  std::shared_ptr<DecodedSnapshot> snapshot;
+  if (ready.install_snapshot) {
+    // The core installs only a SNAP that on_frame accepted, in the same call.
+    snapshot = std::move(decoded_snapshot_);
+    if (!snapshot || snapshot->data != ready.install_snapshot) {
+      std::fprintf(stderr, "corral-server: a snapshot to install was not checked first\n");
+      std::abort();
+    }
+  }
+  ++barriers_;
+  storage_.run(
+      [accepted = ready.accepted_epoch, current = ready.current_epoch, snapshot,
+       trunc = ready.truncate_after, rebuilt](storage::Database& db) {
+        try {
+          if (accepted) db.set_meta("acceptedEpoch", *accepted);
+          if (current) db.set_meta("currentEpoch", *current);
+          if (snapshot) {
+            const storage::StateImage& image = snapshot->image;
+            db.replace_with_snapshot(image.zxid, image.sessions, image.nodes);
+            rebuilt->tree.emplace(std::move(snapshot->tree));
+            rebuilt->sessions = live_sessions(image.sessions);
+          }
+          if (trunc) {
+            db.truncate_after(*trunc);
+            rebuilt->tree.emplace();
+            storage::Recovered rec = storage::recover(db, *rebuilt->tree);
+            rebuilt->sessions = live_sessions(rec.sessions);
+            rebuilt->truncated_to = rec.last_zxid;
+          }
+        } catch (const std::exception& e) {
+          storage_failed(e);
+        }
+      },
+      [this, rebuilt, trunc = ready.truncate_after] {
+        if (rebuilt->tree) {
+          core_.replace_state(std::move(*rebuilt->tree), rebuilt->sessions,
+                              NetworkServer::now_ms());
+          diverged_ = false;
+        }
+        --barriers_;
+        if (rebuilt->truncated_to && *rebuilt->truncated_to != *trunc) {
+          // The log and snapshots that are left do not reach the zxid the core truncated
+          // to (a TRUNC below the oldest snapshot kept, whose log was purged): the core
+          // counts txns this server no longer has.
+          spdlog::error("truncated to {} but storage only rebuilds up to {}: asking for a snapshot",
+                        storage::zxid_text(*trunc), storage::zxid_text(*rebuilt->truncated_to));
+          diverged_ = true;
+          peer_.diverged(*rebuilt->truncated_to, steady_ms());
+          drive();
+        }
+      });
+}
+
+}  // namespace corral::server

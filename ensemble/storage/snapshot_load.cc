@@ -1,0 +1,31 @@
+#include "ensemble/storage/snapshot_load.h"
+
+#include "ensemble/storage/snapshot_codec.h"
+#include "wire/path.h"
+
+namespace corral::storage {
+
+std::string SnapshotLoader::add(const std::string& path, const std::string& record) {
+  tree::Node node;
+  if (!decode_node(record, tree_, node)) return "snapshot node " + path + " does not decode";
+  if (path != "/") {
+    // Not quoted: the path may hold a NUL, which would cut the message short.
+    if (std::string why = wire::validate_path(path); !why.empty())
+      return "a snapshot node's path is invalid (" + why + ")";
+  }
+  if (!seen_.insert(path).second) return "snapshot node " + path + " appears twice";
+  if (tree_.find(path) && node.ephemeral_owner != 0)
+    return "snapshot node " + path + " cannot have an owner";
+  if (!tree_.load_node(path, std::move(node))) return "snapshot node " + path + " has no parent";
+  ++loaded_;
+  return {};
+}
+
+std::string ephemeral_problem(const tree::DataTree& tree) {
+  for (const auto& [owner, count] : tree.ephemeral_counts())
+    for (const auto& path : tree.ephemerals(owner))
+      if (!tree.find(path)->children.empty()) return "ephemeral node " + path + " has children";
+  return {};
+}
+
+}  // namespace corral::storage

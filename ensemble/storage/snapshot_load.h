@@ -1,0 +1,36 @@
+// Loading snapshot nodes into a tree, from the database (recovery) or from a leader's
+// state image (SNAP). DataTree::load_node trusts its input: a bad path, a second copy of
+// a node, or an owner on the root or a system node (which it replaces in place) would
+// break its indexes. The checks here turn each of those into a message instead.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "ensemble/tree/data_tree.h"
+
+namespace corral::storage {
+
+/// Adds the nodes of one snapshot to a tree, parents first.
+class SnapshotLoader {
+ public:
+  /// Loads into `tree`, which holds only what DataTree's constructor put there.
+  explicit SnapshotLoader(tree::DataTree& tree) : tree_(tree) {}
+
+  /// Decodes `record` and adds it at `path`; returns why it cannot, empty when added.
+  std::string add(const std::string& path, const std::string& record);
+  /// Nodes added so far.
+  int64_t loaded() const { return loaded_; }
+
+ private:
+  tree::DataTree& tree_;
+  std::set<std::string> seen_;
+  int64_t loaded_ = 0;
+};
+
+/// Why the complete `tree` is not one a server can hold (an ephemeral node with
+/// children); empty when it can.
+std::string ephemeral_problem(const tree::DataTree& tree);
+
+}  // namespace corral::storage
