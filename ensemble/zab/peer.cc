@@ -74,6 +74,7 @@ void Peer::look(int64_t now_ms) {
   epoch_proposed_ = false;
   learners_.clear();
   outstanding_.clear();
+  ack_marks_.clear();
   newleader_acks_.clear();
   synced_ = false;
   got_leader_info_ = false;
@@ -224,6 +225,7 @@ void Peer::commit_up_to(int64_t zxid) {
 void Peer::become_leader(int64_t now_ms) {
   learners_.clear();
   outstanding_.clear();
+  ack_marks_.clear();
   newleader_acks_.clear();
   established_ = false;
   epoch_proposed_ = false;
@@ -254,6 +256,7 @@ void Peer::leader_step(const Message& m, int64_t now_ms) {
     // A learner that syncs again may have its log replaced (TRUNC, SNAP): its
     // earlier acks no longer vouch for anything until it acks again.
     for (auto& [zxid, p] : outstanding_) p.acks.erase(m.from);
+    ack_marks_.erase(m.from);
     newleader_acks_.erase(m.from);
     // An epoch past the zxid's 32 bits cannot be followed by a new one (nor overflow).
     if (m.epoch < 0 || m.epoch >= kMaxEpoch) return;
@@ -416,10 +419,13 @@ std::optional<int64_t> Peer::propose(tree::Txn txn, int64_t now_ms) {
 }
 
 void Peer::leader_ack(int64_t from, int64_t zxid) {
-  for (auto& [z, p] : outstanding_) {
-    if (z > zxid) break;
-    p.acks.insert(from);
-  }
+  auto mark = ack_marks_.find(from);
+  auto it = mark == ack_marks_.end() ? outstanding_.begin() : outstanding_.upper_bound(mark->second);
+  for (; it != outstanding_.end() && it->first <= zxid; ++it) it->second.acks.insert(from);
+  if (mark == ack_marks_.end())
+    ack_marks_[from] = zxid;
+  else
+    mark->second = std::max(mark->second, zxid);
   maybe_commit();
 }
 

@@ -129,7 +129,6 @@ class Peer {
     bool acked_epoch = false;
     bool forwarding = false;  // sync sent: gets proposals and commits
     bool synced = false;      // acked NEWLEADER
-    int64_t acked_zxid = 0;
     int64_t last_heard_ms = 0;
   };
 
@@ -194,6 +193,10 @@ class Peer {
   int64_t zxid_counter_ = 0;
   std::map<int64_t, LearnerState> learners_;
   std::map<int64_t, Proposal> outstanding_;  // by zxid
+  // Per voter (this leader included), the highest zxid its acks were recorded up to: an ack
+  // vouches for every proposal before it, and starting past the mark keeps recording an ack
+  // from walking the whole outstanding window (quadratic with tens of thousands in flight).
+  std::map<int64_t, int64_t> ack_marks_;
   std::set<int64_t> newleader_acks_;
   int64_t last_ping_ms_ = 0;
 
