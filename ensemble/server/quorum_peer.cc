@@ -98,6 +98,7 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
 }
 
 void QuorumPeer::start() {
+  looking_since_ms_ = steady_ms();
   secure_meshes();
   // A vote sent while a connection is still being made must not be lost: a server that
   // misses a better vote may decide on its own and lead nobody until initLimit.
@@ -443,6 +444,12 @@ bool QuorumPeer::role_changed() {
     if (!serving) not_serving_since_ms_ = steady_ms();
   }
   bool started_serving = serving && !was_serving_;
+  if (started_serving) serving_since_ms_ = steady_ms();
+  if (state == PeerState::kLooking && last_state_ != PeerState::kLooking) {
+    looking_since_ms_ = steady_ms();
+  } else if (state != PeerState::kLooking && last_state_ == PeerState::kLooking) {
+    core_.stats().election_ms.add(static_cast<double>(steady_ms() - looking_since_ms_));
+  }
   if (serving && state == PeerState::kLeading && !(was_serving_ && last_state_ == state))
     core_.restart_session_timeouts(NetworkServer::now_ms());
   was_serving_ = serving;

@@ -59,6 +59,16 @@ class QuorumPeer : public Replication {
   int synced_followers() const override {
     return static_cast<int>(peer_.synced_followers().size());
   }
+  int synced_observers() const override {
+    return static_cast<int>(peer_.synced_observers().size());
+  }
+  int learners() const override {
+    return leads() ? static_cast<int>(peer_.learner_count()) : 0;
+  }
+  int64_t leader_id() const override { return peer_.leader() > 0 ? peer_.leader() : -1; }
+  int64_t serving_ms() const override {
+    return was_serving_ ? steady_ms() - serving_since_ms_ : 0;
+  }
   int64_t epoch() const override { return peer_.current_epoch(); }
   bool read_only() const override;
 
@@ -147,6 +157,10 @@ class QuorumPeer : public Replication {
   int64_t last_touch_report_ms_ = 0;
   /// When this server last stopped serving (or started), for read-only mode's grace period.
   int64_t not_serving_since_ms_ = 0;
+  /// When this server last started serving, and when it last started looking (the
+  /// election's duration goes to ServerStats::election_ms when it stops looking).
+  int64_t serving_since_ms_ = 0;
+  int64_t looking_since_ms_ = 0;
 
   // Leader: sync rounds.
   int64_t confirm_round_ = 0;

@@ -43,6 +43,15 @@ class Replication {
   virtual std::string mode() const = 0;
   /// Leader: followers synced and acknowledging (for mntr).
   virtual int synced_followers() const = 0;
+  /// Leader: observers synced (ZooKeeper's synced_observers).
+  virtual int synced_observers() const = 0;
+  /// Leader: learners connected, synced or not (ZooKeeper's learners).
+  virtual int learners() const = 0;
+  /// The leader this server follows or is; -1 while there is none (ZooKeeper's leader_id).
+  virtual int64_t leader_id() const = 0;
+  /// Milliseconds this server has been serving in its current role; 0 when not serving
+  /// (a leader's is ZooKeeper's leader_uptime).
+  virtual int64_t serving_ms() const = 0;
   /// The current epoch (for 4lw).
   virtual int64_t epoch() const = 0;
 };

@@ -55,6 +55,8 @@ struct ServerStats {
   ops::Histogram fsync_ms = ops::Histogram::milliseconds();
   /// Snapshot durations, ms, from the first chunk to the last row written.
   ops::Histogram snapshot_ms = ops::Histogram::milliseconds();
+  /// Elections: from looking to following, leading or observing, ms (election_time).
+  ops::Histogram election_ms = ops::Histogram::milliseconds();
 };
 
 /// The core of a standalone Corral server.

@@ -243,6 +243,13 @@ std::vector<int64_t> Peer::synced_followers() const {
   return out;
 }
 
+std::vector<int64_t> Peer::synced_observers() const {
+  std::vector<int64_t> out;
+  for (const auto& [id, l] : learners_)
+    if (l.synced && l.observer) out.push_back(id);
+  return out;
+}
+
 bool Peer::leader_has_quorum() const {
   std::set<int64_t> alive{config_.my_id};
   for (const auto& [id, l] : learners_)

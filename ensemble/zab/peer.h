@@ -119,6 +119,10 @@ class Peer {
   int64_t last_committed_zxid() const { return last_committed_; }
   /// Followers that are synced and acknowledging (leader only).
   std::vector<int64_t> synced_followers() const;
+  /// Observers that are synced (leader only).
+  std::vector<int64_t> synced_observers() const;
+  /// Learners (followers and observers) connected to this leader, synced or not.
+  size_t learner_count() const { return learners_.size(); }
 
  private:
   struct LearnerState {

@@ -57,6 +57,10 @@ class FakeReplication : public Replication {
   }
   std::string mode() const override { return leading ? "leader" : "follower"; }
   int synced_followers() const override { return 0; }
+  int synced_observers() const override { return 0; }
+  int learners() const override { return 0; }
+  int64_t leader_id() const override { return leading ? 1 : -1; }
+  int64_t serving_ms() const override { return 0; }
   int64_t epoch() const override { return epoch_number; }
 
   /// A revalidation the core asked for.

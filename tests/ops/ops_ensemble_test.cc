@@ -1,5 +1,5 @@
 // A 3-member Corral ensemble with /metrics and the AdminServer on every member: the ensemble
-// figures (quorum_size, synced_followers) and commands (leader, zabstate, voting_view) tell the
+// figures (quorum_size, synced_followers, learners, leader_uptime, election_time) and commands (leader, zabstate, voting_view) tell the
 // leader from its followers.
 #include <gtest/gtest.h>
 
@@ -79,9 +79,20 @@ TEST(OpsEnsemble, LeaderAndFollowersReportTheirRoles) {
     auto m = samples(scrape->body);
     EXPECT_EQ(m["quorum_size"], 3) << i;
     EXPECT_EQ(m.count("synced_followers"), leads ? 1u : 0u) << i;
+    if (leads) {
+      EXPECT_EQ(m["learners"], 2) << i;
+      EXPECT_EQ(m["synced_observers"], 0) << i;
+      EXPECT_GT(m["leader_uptime"], 0) << i;
+    } else {
+      EXPECT_EQ(m.count("learners"), 0u) << i;
+    }
+    // Every member elected once to get here.
+    EXPECT_GE(m["election_time_count"], 1) << i;
 
     json lead = command(admin[at], "leader");
     EXPECT_EQ(lead["is_leader"], leads) << lead;
+    EXPECT_EQ(lead["leader_id"], leader + 1) << lead;
+    EXPECT_EQ(lead["leader_ip"], "127.0.0.1") << lead;
     json zab = command(admin[at], "zabstate");
     EXPECT_EQ(zab["is_leader"], leads) << zab;
     EXPECT_EQ(zab["voting"], true) << zab;

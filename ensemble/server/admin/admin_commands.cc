@@ -103,12 +103,9 @@ json watch_summary(const OpsView& v) {
 json leader(const OpsView& v) {
   const Replication* r = v.core.replication();
   if (!r) return {{"error", "server is not initialized"}};
-  json out = {{"is_leader", r->leads()}};
-  if (r->leads()) {
-    out["leader_id"] = v.core.config().my_id;
-    for (const auto& s : v.core.config().servers)
-      if (s.id == v.core.config().my_id) out["leader_ip"] = s.host;
-  }
+  json out = {{"is_leader", r->leads()}, {"leader_id", r->leader_id()}, {"leader_ip", ""}};
+  for (const auto& s : v.core.config().servers)
+    if (s.id == r->leader_id()) out["leader_ip"] = s.host;
   return out;
 }
 
