@@ -81,7 +81,7 @@ class OutputBudget {
   std::unordered_map<uint64_t, size_t> own_;
   /// What fair queueing knows of a connection.
   struct Share {
-    uint64_t tag = 0;  ///< The virtual time by which its bytes so far were served.
+    uint64_t tag = 0;  ///< When its bytes so far finished, on the virtual clock.
     size_t last = 0;   ///< The size of its last frame.
   };
   std::unordered_map<uint64_t, Share> shares_;

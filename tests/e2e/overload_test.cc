@@ -127,6 +127,32 @@ TEST(Overload, ClientsThatDoNotReadAreClosedOthersUnaffected) {
   EXPECT_TRUE(server.terminate());
 }
 
+// One client sends 24 getData of a 1 MiB node in one write and reads the replies: 24 MiB, three
+// times corral.connectionOutputLimitBytes. The server takes the requests as the replies drain
+// (the limits are checked before each request, not only before each read), so the client is
+// answered in full instead of being closed as one that does not read.
+TEST(Overload, PipelinedReadsPastTheOutputLimitAreAnswered) {
+  constexpr int kPipelined = 24;
+  ServerProcess server("corral-pipeline", {});
+  ASSERT_TRUE(server.start("forceSync=no\n")) << server.log();
+  RawClient c(server.port());
+  ASSERT_TRUE(c.handshake());
+  ASSERT_EQ(c.create("/big", std::string(0xfffff - 1024, 'p')), kOk);
+  std::string reads;
+  for (int32_t xid = 100; xid < 100 + kPipelined; ++xid)
+    reads += frame(request(xid, kOpGetData, path_watch_body("/big")));
+  ASSERT_TRUE(c.send(reads));
+  for (int32_t xid = 100; xid < 100 + kPipelined; ++xid) {
+    auto reply = c.read_frame();
+    ASSERT_TRUE(reply) << "no reply " << xid - 100 << " of " << kPipelined;
+    EXPECT_EQ(get32(*reply, 0), xid);
+    EXPECT_EQ(get32(*reply, 12), kOk);
+    EXPECT_EQ(reply->size(), 16 + 4 + 0xfffff - 1024 + kStatBytes);
+  }
+  EXPECT_EQ(server.log().find("it does not read"), std::string::npos) << server.log();
+  EXPECT_TRUE(server.terminate());
+}
+
 // The crowd: kReaders connections, each sending kReadsEach getData of a node of kCrowdNode
 // bytes at once (one frame short of jute.maxbuffer, as the Scale test's). Without the budget
 // the server would hold up to kReaders x 4 MiB (each connection stops at half its 8 MiB
