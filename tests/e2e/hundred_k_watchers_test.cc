@@ -47,9 +47,10 @@ constexpr int kPerServerMax = 19000;
 // Sessions must outlive the whole run (minutes at full size) without pings: a client that
 // pings every third of its timeout would cost 100,000 sessions' pings to 2 cores.
 constexpr int32_t kSessionTimeoutMs = 600000;
-// Session requests in flight per client process. The leader's ACK handling walks every
-// outstanding proposal up to the acked zxid (zab::Peer::leader_ack), so 100,000 connects
-// sent at once cost it quadratic time: the learners lose it (syncLimit) and go looking.
+// Session requests in flight per client process: a window keeps every member's queue of
+// createSession proposals short. (Without one, 100,000 connects at once once made the leader's
+// ack handling quadratic and its learners gave up on it after syncLimit; zab::Peer::leader_ack
+// now starts from each voter's last ack.)
 constexpr int kSessionWindow = 200;
 constexpr int32_t kOpGetChildren = 8;
 constexpr int32_t kOpAddWatch = 106;
