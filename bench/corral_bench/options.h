@@ -52,11 +52,13 @@ struct Options {
 /// Every workload name, in the order "all" runs them.
 const std::vector<std::string>& workload_names();
 
-/// Parses argv; a string is a usage error to print (or the help text, when help is true).
+/// Why parse_options gave no Options: a usage error, or the help text when help is true.
 struct ParseError {
   std::string message;
   bool help = false;
 };
+
+/// Parses argv, checking every value and that the combination makes sense.
 std::variant<Options, ParseError> parse_options(int argc, char** argv);
 
 /// The help text.

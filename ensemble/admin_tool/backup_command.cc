@@ -6,37 +6,39 @@
 #include "ensemble/storage/database.h"
 
 namespace corral::admin {
+namespace {
 
-long option_value(const std::vector<std::string>& args, size_t& i) {
-  if (i + 1 >= args.size()) return -1;
-  const std::string& text = args[++i];
-  char* end = nullptr;
-  long v = std::strtol(text.c_str(), &end, 10);
-  return text.empty() || *end != '\0' || v < 0 ? -1 : v;
-}
-
-int run_backup(const std::vector<std::string>& args) {
-  std::vector<std::string> files;
-  storage::BackupPacing pacing;
+// Fills `files` and `pacing` from the arguments; false (after saying why) if unusable.
+bool parse_args(const std::vector<std::string>& args, std::vector<std::string>& files,
+                storage::BackupPacing& pacing) {
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--pages") {
+    if (args[i] == "--pages" || args[i] == "--pause-ms") {
+      const std::string& option = args[i];
       long v = option_value(args, i);
-      if (v < 1)
-        return std::fputs("corral-admin backup: --pages needs a positive number\n", stderr), kUsage;
-      pacing.pages_per_step = static_cast<int>(v);
-    } else if (args[i] == "--pause-ms") {
-      long v = option_value(args, i);
-      if (v < 0)
-        return std::fputs("corral-admin backup: --pause-ms needs a number\n", stderr), kUsage;
-      pacing.pause = std::chrono::milliseconds(v);
+      if (v < (option == "--pages" ? 1 : 0)) {
+        std::fprintf(stderr, "corral-admin backup: %s needs a number%s\n", option.c_str(),
+                     option == "--pages" ? " above 0" : "");
+        return false;
+      }
+      if (option == "--pages")
+        pacing.pages_per_step = static_cast<int>(v);
+      else
+        pacing.pause = std::chrono::milliseconds(v);
     } else {
       files.push_back(args[i]);
     }
   }
-  if (files.size() != 2) {
-    std::fputs("usage: corral-admin backup DATADIR|DB OUT.db [--pages N] [--pause-ms M]\n", stderr);
-    return kUsage;
-  }
+  if (files.size() == 2) return true;
+  std::fputs("usage: corral-admin backup DATADIR|DB OUT.db [--pages N] [--pause-ms M]\n", stderr);
+  return false;
+}
+
+}  // namespace
+
+int run_backup(const std::vector<std::string>& args) {
+  std::vector<std::string> files;
+  storage::BackupPacing pacing;
+  if (!parse_args(args, files, pacing)) return kUsage;
   std::string source = storage::database_file(files[0]);
   try {
     storage::BackupResult r = storage::backup_database(source, files[1], pacing);

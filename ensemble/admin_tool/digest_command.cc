@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <future>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
@@ -81,66 +82,78 @@ bool disagreement(const std::vector<Answer>& answers, std::string& zxid) {
   return false;
 }
 
+// Fills `members` and `timeout_ms` from the arguments; false (after saying why) if unusable.
+bool parse_args(const std::vector<std::string>& args, std::vector<Endpoint>& members,
+                long& timeout_ms) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--timeout-ms") {
+      timeout_ms = option_value(args, i);
+      if (timeout_ms >= 1) continue;
+      std::fputs("corral-admin digest: --timeout-ms needs a positive number\n", stderr);
+      return false;
+    }
+    std::istringstream list(args[i]);
+    for (std::string item; std::getline(list, item, ',');) {
+      auto e = parse_endpoint(item);
+      if (!e) {
+        std::fprintf(stderr, "corral-admin digest: '%s' is not HOST:PORT\n", item.c_str());
+        return false;
+      }
+      members.push_back(*e);
+    }
+  }
+  if (!members.empty()) return true;
+  std::fputs("usage: corral-admin digest HOST:PORT,... [--timeout-ms N]\n", stderr);
+  return false;
+}
+
+// The verdict on one round, printed with every answer; nullopt while the members stand at
+// different zxids and agree where they meet (ask again).
+std::optional<int> judge(const std::vector<Endpoint>& members, const std::vector<Answer>& answers,
+                         int round) {
+  std::string zxid;
+  bool unanswered =
+      std::any_of(answers.begin(), answers.end(), [](const Answer& a) { return !a.error.empty(); });
+  bool common = std::all_of(answers.begin(), answers.end(),
+                            [&](const Answer& a) { return a.zxid == answers.front().zxid; });
+  int verdict = kOk;
+  if (unanswered) {
+    std::printf("cannot compare: a member has no digest\n");
+    verdict = kProblem;
+  } else if (disagreement(answers, zxid)) {
+    std::printf("DIFFER: members at zxid %s hold different trees\n", zxid.c_str());
+    verdict = kProblem;
+  } else if (common) {
+    std::printf("AGREE: %zu members at zxid %s, digest %s (round %d)\n", members.size(),
+                answers.front().zxid.c_str(), answers.front().digest.c_str(), round);
+  } else {
+    return std::nullopt;
+  }
+  print(members, answers);
+  return verdict;
+}
+
 }  // namespace
 
 int run_digest(const std::vector<std::string>& args) {
   std::vector<Endpoint> members;
   long timeout_ms = 10000;
-  for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--timeout-ms") {
-      timeout_ms = option_value(args, i);
-      if (timeout_ms < 1)
-        return std::fputs("corral-admin digest: --timeout-ms needs a positive number\n", stderr),
-               kUsage;
-      continue;
-    }
-    std::istringstream list(args[i]);
-    for (std::string item; std::getline(list, item, ',');) {
-      auto e = parse_endpoint(item);
-      if (!e)
-        return std::fprintf(stderr, "corral-admin digest: '%s' is not HOST:PORT\n", item.c_str()),
-               kUsage;
-      members.push_back(*e);
-    }
-  }
-  if (members.empty()) {
-    std::fputs("usage: corral-admin digest HOST:PORT,... [--timeout-ms N]\n", stderr);
-    return kUsage;
-  }
+  if (!parse_args(args, members, timeout_ms)) return kUsage;
+  constexpr std::chrono::milliseconds kPause{20};
   auto end = Clock::now() + std::chrono::milliseconds(timeout_ms);
   for (int round = 1;; ++round) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - Clock::now());
     std::vector<Answer> answers = ask_all(members, std::max(left, std::chrono::milliseconds(1)));
-    for (const auto& a : answers) {
-      if (a.error.empty()) continue;
-      std::printf("cannot compare: a member has no digest\n");
-      print(members, answers);
-      return kProblem;
-    }
-    std::string zxid;
-    if (disagreement(answers, zxid)) {
-      std::printf("DIFFER: members at zxid %s hold different trees\n", zxid.c_str());
-      print(members, answers);
-      return kProblem;
-    }
-    std::string first = answers.front().zxid;
-    bool common = std::all_of(answers.begin(), answers.end(),
-                              [&](const Answer& a) { return a.zxid == first; });
-    if (common) {
-      std::printf("AGREE: %zu members at zxid %s, digest %s (round %d)\n", members.size(),
-                  first.c_str(), answers.front().digest.c_str(), round);
-      print(members, answers);
-      return kOk;
-    }
-    if (Clock::now() + std::chrono::milliseconds(20) >= end) {
+    if (std::optional<int> verdict = judge(members, answers, round)) return *verdict;
+    if (Clock::now() + kPause >= end) {
       std::printf(
-          "INCONCLUSIVE: the members stood at different zxids in all %d rounds "
-          "(writes in progress); those at equal zxids agree\n",
+          "INCONCLUSIVE: the members stood at different zxids in all %d rounds (writes in "
+          "progress); those at equal zxids agree\n",
           round);
       print(members, answers);
       return kInconclusive;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(kPause);
   }
 }
 

@@ -1,6 +1,7 @@
 // corral-admin: operator tools for a Corral data directory and ensemble: online backup,
 // restore, offline verification, and a comparison of the members' trees.
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,18 @@ constexpr const char* kHelp =
     "DATADIR is the server's dataLogDir (its dataDir when that is not set).\n";
 
 }  // namespace
+
+namespace corral::admin {
+
+long option_value(const std::vector<std::string>& args, size_t& i) {
+  if (i + 1 >= args.size()) return -1;
+  const std::string& text = args[++i];
+  char* end = nullptr;
+  long v = std::strtol(text.c_str(), &end, 10);
+  return text.empty() || *end != '\0' || v < 0 ? -1 : v;
+}
+
+}  // namespace corral::admin
 
 int main(int argc, char** argv) {
   using namespace corral::admin;

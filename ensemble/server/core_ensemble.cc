@@ -168,6 +168,11 @@ void ServerCore::stop_serving() {
   prep_.applied(INT64_MAX);
 }
 
+void ServerCore::install_config(zab::QuorumConfig config, int64_t now_ms) {
+  tree_.set_config_node(config.text(), config.version, now_ms);
+  quorum_config_ = std::move(config);
+}
+
 void ServerCore::replace_state(tree::DataTree tree, const std::vector<session::Session>& live,
                                int64_t now_ms) {
   stop_serving();
@@ -175,6 +180,9 @@ void ServerCore::replace_state(tree::DataTree tree, const std::vector<session::S
   sessions_ = session::SessionTracker(config_.my_id, now_ms);
   for (const auto& s : live) sessions_.add(s.id, s.timeout_ms, s.passwd, now_ms);
   ++state_generation_;
+  // A SNAP carries the leader's copy of the node; each member shows its own config.
+  if (quorum_config_)
+    tree_.set_config_node(quorum_config_->text(), quorum_config_->version, now_ms);
   spdlog::info("state replaced: {} nodes, {} sessions, zxid 0x{:x}", tree_.node_count(),
                live.size(), tree_.last_zxid());
 }

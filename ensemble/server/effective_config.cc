@@ -111,6 +111,7 @@ void security_keys(Lines& k, const ServerConfig& c) {
   k("quorum.auth.learner.saslLoginContext", c.quorum_learner_login_context);
   k("quorum.auth.server.saslLoginContext", c.quorum_server_login_context);
   k("corral.quorum.sendQueueMaxBytes", c.quorum_send_queue_max_bytes);
+  k("corral.quorum.maxFrameBytes", c.quorum_max_frame_bytes);
 }
 
 void limit_keys(Lines& k, const ServerConfig& c) {

@@ -1,5 +1,6 @@
 // What `corral-server --check-config` prints: every setting the server will run with, as
-// zoo.cfg keys with the defaults filled in and secrets masked.
+// zoo.cfg keys with the defaults filled in and secrets masked. A key added to config.cc's
+// setters belongs here too (tests/admin_tool/server_flags_test.cc checks the list).
 #pragma once
 
 #include <string>

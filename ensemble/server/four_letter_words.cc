@@ -15,8 +15,8 @@ namespace corral::server {
 namespace {
 
 constexpr std::array<std::string_view, 13> kWords = {"ruok", "srvr", "stat", "mntr", "conf",
-                                                      "cons", "envi", "wchs", "dirs", "isro",
-                                                      "crst", "srst", "dgst"};
+                                                     "cons", "envi", "wchs", "dirs", "isro",
+                                                     "crst", "srst", "dgst"};
 // Clients parse the leading ZooKeeper version; Corral's own follows it.
 const std::string kVersion = "3.8.0-corral-" + std::string(kCorralVersion);
 
@@ -103,6 +103,21 @@ std::string mntr(ServerCore& core) {
   return o.str();
 }
 
+// QuorumZooKeeperServer.dumpConf's lines: electionAlg is always 3 (fast leader election),
+// peerType LearnerType's ordinal, and the membership text has no final newline.
+void quorum_conf(std::ostringstream& o, const ServerConfig& c, const zab::QuorumConfig& members) {
+  auto own = members.servers.find(c.my_id);
+  bool listed = own != members.servers.end();
+  o << "initLimit=" << c.init_limit << "\n"
+    << "syncLimit=" << c.sync_limit << "\n"
+    << "electionAlg=3\n"
+    << "electionPort=" << (listed ? own->second.election_port : 0) << "\n"
+    << "quorumPort=" << (listed ? own->second.quorum_port : 0) << "\n"
+    << "peerType=" << (members.role_of(c.my_id) == zab::QuorumRole::kObserver ? 1 : 0) << "\n"
+    << "membership: \n"
+    << members.text();
+}
+
 std::string conf(const ServerCore& core) {
   const auto& c = core.config();
   std::ostringstream o;
@@ -118,6 +133,7 @@ std::string conf(const ServerCore& core) {
     << "maxSessionTimeout=" << c.effective_max_session_timeout_ms() << "\n"
     << "clientPortListenBacklog=-1\n"
     << "serverId=" << c.my_id << "\n";
+  if (const auto& members = core.quorum_config()) quorum_conf(o, c, *members);
   return o.str();
 }
 
@@ -188,9 +204,8 @@ std::string run_four_letter_word(std::string_view word, NetworkServer& server) {
     return std::string(word) + " is not executed because it is not in the whitelist.\n";
   if (word == "ruok") return "imok";
   // Like ZooKeeper, a member outside a quorum says so instead of reporting stats.
-  bool stats_word =
-      word == "srvr" || word == "stat" || word == "mntr" || word == "cons" || word == "wchs" ||
-      word == "dgst";
+  bool stats_word = word == "srvr" || word == "stat" || word == "mntr" || word == "cons" ||
+                    word == "wchs" || word == "dgst";
   if (stats_word && core.replication() && !core.replication()->serving() &&
       !core.replication()->read_only())
     return "This ZooKeeper instance is not currently serving requests\n";

@@ -16,6 +16,7 @@
 #include "ensemble/server/admin/ops_servers.h"
 #include "ensemble/server/config.h"
 #include "ensemble/server/effective_config.h"
+#include "ensemble/server/membership.h"
 #include "ensemble/server/network_server.h"
 #include "ensemble/server/quorum_peer.h"
 #include "ensemble/server/server_core.h"
@@ -146,6 +147,9 @@ int main(int argc, char** argv) {
   ServerCore core(config, NetworkServer::now_ms());
   int64_t last_zxid = 0;
   if (!recover_into(core, *db, last_zxid)) return 1;
+  // ZooKeeper's initConfigInZKDatabase: outside the log, before serving; standalone leaves
+  // /zookeeper/config empty.
+  if (ensemble) core.install_config(membership_of(config), NetworkServer::now_ms());
   corral::storage::StorageThread storage(
       *db, [&io](std::function<void()> f) { asio::post(io, std::move(f)); },
       commit_recorder(io, core));

@@ -23,6 +23,7 @@
 #include "ensemble/tree/data_tree.h"
 #include "ensemble/tree/txn_prep.h"
 #include "ensemble/watch/watch_manager.h"
+#include "ensemble/zab/quorum_config.h"
 #include "wire/jute.h"
 #include "wire/records.h"
 #include "wire/sasl/digest_md5_server.h"
@@ -99,6 +100,11 @@ class ServerCore {
   /// snapshot installed); bumps state_generation().
   void replace_state(tree::DataTree tree, const std::vector<session::Session>& live,
                      int64_t now_ms);
+  /// Ensemble: `config` is the active membership; /zookeeper/config shows its text (set
+  /// outside the log, again after every replace_state) and `conf` prints it.
+  void install_config(zab::QuorumConfig config, int64_t now_ms);
+  /// The active membership; nullopt when standalone.
+  const std::optional<zab::QuorumConfig>& quorum_config() const { return quorum_config_; }
   /// Changes whenever replace_state() swapped the tree (a snapshot walk must not span it).
   uint64_t state_generation() const { return state_generation_; }
 
@@ -245,6 +251,7 @@ class ServerCore {
   uint64_t state_generation_ = 0;
   int64_t txns_since_snapshot_ = 0;
   tree::DataTree tree_;
+  std::optional<zab::QuorumConfig> quorum_config_;
   tree::TxnPrep prep_;
   watch::WatchManager watches_;
   session::SessionTracker sessions_;

@@ -9,16 +9,28 @@
 namespace corral::storage {
 namespace {
 
-uint64_t node_hash(const std::string& path, const tree::Node& n) {
-  Fnv64 f;
-  f.bytes(path);
-  f.number(n.data_null ? -1 : 0);
-  f.bytes(n.data);
+void hash_acl(Fnv64& f, const tree::Node& n) {
   for (const auto& acl : n.acl ? *n.acl : wire::AclList{}) {
     f.number(acl.perms);
     f.bytes(acl.id.scheme);
     f.bytes(acl.id.id);
   }
+}
+
+uint64_t node_hash(const std::string& path, const tree::Node& n) {
+  Fnv64 f;
+  f.bytes(path);
+  if (path == "/zookeeper/config") {
+    // Set outside the log from each member's own zoo.cfg, with a local mtime
+    // (DataTree::set_config_node): only what txns change, its ACL, is hashed. ZooKeeper's
+    // digest leaves the node out too.
+    hash_acl(f, n);
+    f.number(n.aversion);
+    return f.value();
+  }
+  f.number(n.data_null ? -1 : 0);
+  f.bytes(n.data);
+  hash_acl(f, n);
   for (int64_t v : {n.czxid, n.mzxid, n.pzxid, n.ctime, n.mtime, int64_t{n.version},
                     int64_t{n.cversion}, int64_t{n.aversion}, n.ephemeral_owner})
     f.number(v);

@@ -16,7 +16,7 @@ struct TreeDigest {
   int64_t node_count = 0;
 };
 
-/// Hashes every node (path, data, ACL and every Stat field but the derived ones) with
+/// Hashes every node (path, data, ACL, the stored Stat fields and its number of children) with
 /// 64-bit FNV-1a and adds the hashes up, so the result does not depend on the order nodes
 /// are visited in. Walks the whole tree: O(nodes + bytes of data).
 TreeDigest tree_digest(const tree::DataTree& tree);

@@ -52,6 +52,16 @@ DataTree::DataTree() {
   nodes_["/zookeeper/config"].aversion = -1;
 }
 
+void DataTree::set_config_node(const std::string& text, int64_t version, int64_t mtime_ms) {
+  Node& n = must_find("/zookeeper/config");
+  data_bytes_ += static_cast<int64_t>(text.size()) - static_cast<int64_t>(n.data.size());
+  n.data = text;
+  n.data_null = false;
+  n.version = -1;
+  n.mzxid = version;
+  n.mtime = mtime_ms;
+}
+
 void DataTree::add_system_node(const std::string& path, wire::AclList acl) {
   Node& n = nodes_[path];
   n.acl = intern(acl);

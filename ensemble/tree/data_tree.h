@@ -114,6 +114,12 @@ class DataTree {
   /// The tree's shared copy of an ACL list (nodes with equal ACLs share one).
   std::shared_ptr<const wire::AclList> shared_acl(const wire::AclList& acl);
 
+  /// Sets /zookeeper/config to the ensemble's membership `text`, outside the txn log, as
+  /// ZooKeeper's initConfigInZKDatabase does: the stored version becomes -1 (setData with -1),
+  /// mzxid the config's `version` and mtime the local clock. Called only while no client is
+  /// connected (start-up, a replaced state), so no watch fires.
+  void set_config_node(const std::string& text, int64_t version, int64_t mtime_ms);
+
   /// Paths in depth-first preorder (for dumps and digests).
   std::vector<std::string> paths() const;
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <regex>
+#include <set>
 
 #include "tests/admin_tool/command_run.h"
 #include "tests/e2e/raw_client.h"
@@ -63,6 +65,40 @@ TEST(ServerFlags, CheckConfigPrintsEffectiveSettingsWithSecretsMasked) {
   EXPECT_EQ(r.output.find("SECRET"), std::string::npos) << r.output;
   // It only checked: nothing was created in the data directory.
   EXPECT_FALSE(std::filesystem::exists(dir.data_dir() / "corral.db"));
+}
+
+// The keys of the parser's tables ({"key", setter} lines in config.cc and config_tls.cc).
+std::set<std::string> parser_keys() {
+  std::set<std::string> keys;
+  std::regex entry(R"re(\{"([A-Za-z][A-Za-z0-9_.]*)",)re");
+  for (const char* file : {"config.cc", "config_tls.cc"}) {
+    std::string text = e2e::read_file(std::string(CORRAL_SOURCE_DIR) + "/ensemble/server/" + file);
+    bool tls = std::string(file) == "config_tls.cc";
+    for (std::sregex_iterator it(text.begin(), text.end(), entry), end; it != end; ++it) {
+      if (!tls) keys.insert((*it)[1]);
+      // ssl.* keys exist for the client port and the quorum.
+      if (tls) keys.insert({"ssl." + (*it)[1].str(), "ssl.quorum." + (*it)[1].str()});
+    }
+  }
+  return keys;
+}
+
+TEST(ServerFlags, CheckConfigListsEveryKeyTheParserKnows) {
+  ServerProcess dir("admin-check-keys", {});
+  std::string cfg =
+      write_cfg(dir, "min.cfg", "dataDir=" + dir.data_dir().string() + "\nclientPort=2999\n");
+  ToolRun r = run(CORRAL_SERVER_BIN, {"--check-config", cfg});
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  // Keys that only check a value (nothing is stored), and an alias.
+  const std::set<std::string> valueless = {"serverCnxnFactory", "authProvider.x509",
+                                           "ssl.authProvider",
+                                           "zookeeper.DigestAuthenticationProvider.superDigest"};
+  std::set<std::string> keys = parser_keys();
+  ASSERT_GT(keys.size(), 50u) << "the key tables were not found in the sources";
+  for (const auto& key : keys)
+    if (!valueless.contains(key))
+      EXPECT_NE(r.output.find("\n" + key + "="), std::string::npos)
+          << key << " is parsed but --check-config does not print it (effective_config.cc)";
 }
 
 TEST(ServerFlags, CheckConfigNamesTheFirstErrorAndExits2) {

@@ -37,16 +37,39 @@ std::string exec_sql(const std::string& path, const std::string& sql) {
   return error;
 }
 
+// Complete snapshots in the database `path` (a running server's: read-only), or -1.
+int complete_snapshots(const std::string& path) {
+  sqlite3* db = nullptr;
+  sqlite3_stmt* q = nullptr;
+  int n = -1;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, "SELECT COUNT(*) FROM snapshots WHERE complete = 1", -1, &q,
+                         nullptr) == SQLITE_OK &&
+      sqlite3_step(q) == SQLITE_ROW)
+    n = sqlite3_column_int(q, 0);
+  sqlite3_finalize(q);
+  sqlite3_close(db);
+  return n;
+}
+
 class Verify : public testing::Test {
  protected:
-  // A stopped server's database with a few snapshots and a log after them.
+  // A stopped server's database with two snapshots and a log after them.
   static void SetUpTestSuite() {
-    server_ = new ServerProcess("admin-verify", {});
+    ServerProcess::Options options;
+    // The snapshotter looks once a tick; the session (no pings) lives 20 ticks.
+    options.tick_ms = 250;
+    server_ = new ServerProcess("admin-verify", options);
     ASSERT_TRUE(server_->start("snapCount=50\nforceSync=no\n")) << server_->log();
     RawClient client(server_->port());
     ASSERT_TRUE(client.handshake());
     ASSERT_EQ(client.create("/v", ""), e2e::kOk);
-    for (int i = 0; i < 200; ++i) ASSERT_EQ(client.create("/v/n-", "x", kSequential), e2e::kOk);
+    for (int snapshots = 1; snapshots <= 2; ++snapshots) {
+      for (int i = 0; i < 100; ++i) ASSERT_EQ(client.create("/v/n-", "x", kSequential), e2e::kOk);
+      auto done = [&] { return complete_snapshots(server_->db_file().string()) >= snapshots; };
+      ASSERT_EQ(server_->wait_until(done, std::chrono::seconds(10)), ServerProcess::Wait::kReady)
+          << "no snapshot " << snapshots << " was written";
+    }
     ASSERT_TRUE(server_->terminate());
   }
   static void TearDownTestSuite() { delete server_; }
@@ -103,10 +126,12 @@ TEST_F(Verify, BrokenSnapshotRowDoesNotDecode) {
 TEST_F(Verify, AlteredSnapshotRowThatStillLoadsFailsItsChecksum) {
   std::string db = copy("renamed.db");
   // A valid path under an existing parent: the tree loads, only the checksum can tell.
-  ASSERT_EQ(exec_sql(db,
-                     "UPDATE snapshot_nodes SET path = '/v/n-9999999999' WHERE path = "
-                     "'/v/n-0000000003' AND snapshot_id = (SELECT MAX(id) FROM snapshots)"),
-            "");
+  ASSERT_EQ(
+      exec_sql(
+          db,
+          "UPDATE snapshot_nodes SET path = '/v/n-9999999999' WHERE path = "
+          "'/v/n-0000000003' AND snapshot_id = (SELECT MAX(id) FROM snapshots WHERE complete = 1)"),
+      "");
   ToolRun r = admin({"verify", db});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("its rows do not match its checksum"), std::string::npos) << r.output;
@@ -114,11 +139,13 @@ TEST_F(Verify, AlteredSnapshotRowThatStillLoadsFailsItsChecksum) {
 
 TEST_F(Verify, MissingSnapshotRowBreaksTheCount) {
   std::string db = copy("short.db");
-  ASSERT_EQ(exec_sql(db,
-                     "DELETE FROM snapshot_nodes WHERE seq = (SELECT MAX(seq) FROM "
-                     "snapshot_nodes WHERE snapshot_id = (SELECT MAX(id) FROM snapshots)) "
-                     "AND snapshot_id = (SELECT MAX(id) FROM snapshots)"),
-            "");
+  ASSERT_EQ(
+      exec_sql(
+          db,
+          "DELETE FROM snapshot_nodes WHERE seq = (SELECT MAX(seq) FROM "
+          "snapshot_nodes WHERE snapshot_id = (SELECT MAX(id) FROM snapshots WHERE complete = 1)) "
+          "AND snapshot_id = (SELECT MAX(id) FROM snapshots WHERE complete = 1)"),
+      "");
   ToolRun r = admin({"verify", db});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("nodes, expected"), std::string::npos) << r.output;
