@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <asio/post.hpp>
 #include <chrono>
 
 #include "ensemble/server/client_connection.h"
@@ -102,7 +103,10 @@ void NetworkServer::admit(std::shared_ptr<ClientConnection> c) {
 
 void NetworkServer::connection_closed(ClientConnection& c) {
   core_.detach(c);
-  budget_.forget(c.id);
+  // Forgetting the connection's bytes wakes waiters, which take requests at once: not here,
+  // where the core may be looping over its links (stop_serving) or a connection shutting
+  // down, and where wake -> bad frame -> close -> wake would recurse once per waiter.
+  asio::post(io_, [this, id = c.id] { budget_.forget(id); });
   auto it = connections_.find(c.id);
   if (it == connections_.end()) return;
   if (--per_ip_[c.address] <= 0) per_ip_.erase(c.address);

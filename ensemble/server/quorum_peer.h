@@ -62,13 +62,9 @@ class QuorumPeer : public Replication {
   int synced_observers() const override {
     return static_cast<int>(peer_.synced_observers().size());
   }
-  int learners() const override {
-    return leads() ? static_cast<int>(peer_.learner_count()) : 0;
-  }
+  int learners() const override { return leads() ? static_cast<int>(peer_.learner_count()) : 0; }
   int64_t leader_id() const override { return peer_.leader() > 0 ? peer_.leader() : -1; }
-  int64_t serving_ms() const override {
-    return was_serving_ ? steady_ms() - serving_since_ms_ : 0;
-  }
+  int64_t serving_ms() const override { return was_serving_ ? steady_ms() - serving_since_ms_ : 0; }
   int64_t epoch() const override { return peer_.current_epoch(); }
   bool read_only() const override;
 

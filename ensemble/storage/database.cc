@@ -195,7 +195,24 @@ void Database::truncate_after(int64_t zxid) {
     q.bind(1, zxid);
     if (q.step() != SQLITE_DONE) rollback_and_fail("cannot drop snapshots after the truncation");
   }
+  drop_log_without_a_start();
   exec("COMMIT");
+}
+
+// With no snapshot left, the log rebuilds the state only if it starts at the beginning of
+// history (the first txn of an epoch); after a purge it does not and recovery would refuse
+// it, so a truncation into the oldest snapshot's range would leave a server that cannot
+// start. Then the whole log goes: the server holds nothing and asks its leader for a SNAP.
+void Database::drop_log_without_a_start() {
+  Statement snapshots(db_, "SELECT COUNT(*) FROM snapshots");
+  if (snapshots.step() != SQLITE_ROW) rollback_and_fail("cannot count snapshots");
+  if (snapshots.int_at(0) > 0) return;
+  Statement first(db_, "SELECT MIN(zxid) FROM txn_log");
+  if (first.step() != SQLITE_ROW) rollback_and_fail("cannot read the log's first zxid");
+  int64_t zxid = first.int_at(0);
+  if (zxid == 0 || (zxid & 0xffffffff) == 1) return;
+  Statement all(db_, "DELETE FROM txn_log");
+  if (all.step() != SQLITE_DONE) rollback_and_fail("cannot drop a log without its start");
 }
 
 std::vector<tree::Txn> Database::recent_txns(size_t n) const {

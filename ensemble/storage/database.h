@@ -67,7 +67,9 @@ class Database {
   void read_log(int64_t after, const std::function<void(tree::Txn)>& each) const;
   /// Removes logged txns with zxid > `zxid` (the ensemble's TRUNC), and in the same SQLite
   /// transaction every snapshot that may hold a removed txn (one that started or finished
-  /// after `zxid`, or is still being written), so a restart cannot bring them back.
+  /// after `zxid`, or is still being written), so a restart cannot bring them back. When no
+  /// snapshot is left and the log no longer starts at the beginning of history (purged), the
+  /// whole log goes too: what remains could not be recovered.
   void truncate_after(int64_t zxid);
   /// The newest `n` logged txns, oldest first.
   std::vector<tree::Txn> recent_txns(size_t n) const;
@@ -104,6 +106,8 @@ class Database {
   void set_meta(const std::string& key, int64_t value);
 
  private:
+  /// truncate_after's last step: drops a log that cannot rebuild the state on its own.
+  void drop_log_without_a_start();
   /// The body of `purge`, inside the caller's transaction.
   void purge_in_transaction(int retain);
   void exec(const char* sql) const;

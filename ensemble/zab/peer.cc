@@ -427,7 +427,8 @@ std::optional<int64_t> Peer::propose(tree::Txn txn, int64_t now_ms) {
 
 void Peer::leader_ack(int64_t from, int64_t zxid) {
   auto mark = ack_marks_.find(from);
-  auto it = mark == ack_marks_.end() ? outstanding_.begin() : outstanding_.upper_bound(mark->second);
+  auto it =
+      mark == ack_marks_.end() ? outstanding_.begin() : outstanding_.upper_bound(mark->second);
   for (; it != outstanding_.end() && it->first <= zxid; ++it) it->second.acks.insert(from);
   if (mark == ack_marks_.end())
     ack_marks_[from] = zxid;

@@ -216,5 +216,29 @@ TEST_F(RecoveryDamageTest, TruncationBelowEverySnapshotEmptiesTheDatabase) {
   EXPECT_EQ(empty.find("/a"), nullptr);
 }
 
+// A TRUNC into the oldest snapshot's fuzzy range drops that snapshot; the log, purged up to
+// the snapshot's start, no longer rebuilds anything on its own. It goes too, so the server
+// restarts empty (and asks for a SNAP) instead of refusing to start for good.
+TEST_F(RecoveryDamageTest, TruncationIntoThePurgedLogsOnlySnapshotEmptiesTheLog) {
+  {
+    Database db(path(), false);
+    std::vector<Txn> txns;
+    for (int i = 1; i <= 6; ++i)
+      txns.push_back(single(kZxid | i, OpCode::kCreate, "/n" + std::to_string(i)));
+    db.append(txns);
+    int64_t id = db.begin_snapshot(kZxid | 3, {});
+    db.add_snapshot_nodes(id, {{"/", ""}});
+    db.finish_snapshot(id, kZxid | 5, 1);
+    raw_sql(path(), "DELETE FROM txn_log WHERE zxid < " + std::to_string(kZxid | 3));  // purged
+    db.truncate_after(kZxid | 4);
+    EXPECT_TRUE(db.snapshots().empty());
+    EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM txn_log"), 0);
+  }
+  Database db(path(), false);
+  DataTree tree;
+  EXPECT_EQ(recover(db, tree).last_zxid, 0);
+  EXPECT_EQ(tree.find("/n3"), nullptr);
+}
+
 }  // namespace
 }  // namespace corral::storage

@@ -158,6 +158,7 @@ rc=0
 wait $! || rc=$?
 ((rc != 124)) || echo "pytest did not finish within ${KAZOO_SUITE_TIMEOUT:-600} s"
 # The harness's atexit cleanup prints after pytest's summary: repeat the summary last.
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected)' "$work/pytest.log" | tail -n 1)
+summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected)' "$work/pytest.log" |
+  tail -n 1 || true)
 echo "kazoo suite against $server: ${summary:-no pytest summary} (exit $rc)"
 exit "$rc"

@@ -1,6 +1,6 @@
 // A 3-member Corral ensemble with /metrics and the AdminServer on every member: the ensemble
-// figures (quorum_size, synced_followers, learners, leader_uptime, election_time) and commands (leader, zabstate, voting_view) tell the
-// leader from its followers.
+// figures (quorum_size, synced_followers, learners, leader_uptime, election_time) and commands
+// (leader, zabstate, voting_view) tell the leader from its followers.
 #include <gtest/gtest.h>
 
 #include <chrono>

@@ -53,10 +53,8 @@ void add_ensemble_gauges(const OpsView& view, ops::MetricSet& m) {
   if (r->leads()) {
     m.gauge("synced_followers", "Followers synced with this leader and acknowledging",
             double(r->synced_followers()));
-    m.gauge("synced_observers", "Observers synced with this leader",
-            double(r->synced_observers()));
-    m.gauge("learners", "Followers and observers connected to this leader",
-            double(r->learners()));
+    m.gauge("synced_observers", "Observers synced with this leader", double(r->synced_observers()));
+    m.gauge("learners", "Followers and observers connected to this leader", double(r->learners()));
     m.gauge("leader_uptime", "Milliseconds this server has led", double(r->serving_ms()));
   }
   m.summary("election_time", "Duration of an election, from looking to a role, ms",
