@@ -210,6 +210,7 @@ void ClientConnection::send(std::string frame) {
     socket().close(ec);
     return;
   }
+  if (out_bytes_ == 0) output_moved_ms_ = NetworkServer::now_ms();
   out_bytes_ += frame.size();
   server_.output_budget().queued(id, frame.size());
   out_.push_back(std::move(frame));
@@ -244,12 +245,23 @@ void ClientConnection::write_more() {
                           self->out_.pop_front();
                         }
                         self->out_bytes_ -= written;
+                        self->output_moved_ms_ = NetworkServer::now_ms();
                         self->write_more();
                         // Room in the budget may let other connections take requests.
                         self->server_.output_budget().written(self->id, written);
                         self->read_more();
                       });
   });
+}
+
+void ClientConnection::close_stalled(int64_t limit_ms) {
+  if (closed_) return;
+  spdlog::warn("closing {}: it has not read its replies ({} bytes queued) for {} ms", endpoint,
+               out_bytes_, limit_ms);
+  closing = true;
+  // A write is in flight (output is queued): it fails now and its handler shuts down.
+  asio::error_code ec;
+  socket().close(ec);
 }
 
 void ClientConnection::close() {

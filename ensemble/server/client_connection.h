@@ -37,6 +37,13 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   void send(std::string frame) override;
   void close() override;
   void wake() override { read_more(); }
+  /// Milliseconds (NetworkServer::now_ms) its queued replies have not moved; 0 when none
+  /// are queued.
+  int64_t output_stalled_ms(int64_t now_ms) const {
+    return out_bytes_ > 0 ? now_ms - output_moved_ms_ : 0;
+  }
+  /// Closes it for not reading its replies for `limit_ms`.
+  void close_stalled(int64_t limit_ms);
 
  private:
   using TlsStream = asio::ssl::stream<asio::ip::tcp::socket>;
@@ -85,6 +92,8 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   size_t in_used_ = 0;
   std::deque<std::string> out_;
   size_t out_bytes_ = 0;
+  /// When out_ last started filling or a write of it completed.
+  int64_t output_moved_ms_ = 0;
   bool writing_ = false;
   bool reading_ = false;
   bool consuming_ = false;  ///< consume_frames() is running (a wake() must not re-enter it).

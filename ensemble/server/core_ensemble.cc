@@ -134,6 +134,12 @@ void ServerCore::touch_sessions(const std::vector<int64_t>& ids, int64_t now_ms)
   for (int64_t id : ids) sessions_.touch(id, now_ms);
 }
 
+void ServerCore::keep_alive(const ClientLink& link, int64_t now_ms) {
+  if (link.session_id == 0 || link.closing) return;
+  sessions_.touch(link.session_id, now_ms);
+  if (replication_) touched_.insert(link.session_id);
+}
+
 std::vector<int64_t> ServerCore::take_touched_sessions() {
   std::vector<int64_t> out(touched_.begin(), touched_.end());
   touched_.clear();

@@ -4,6 +4,7 @@
 
 #include <asio/post.hpp>
 #include <chrono>
+#include <vector>
 
 #include "ensemble/server/client_connection.h"
 #include "ensemble/server/tls_context.h"
@@ -16,6 +17,7 @@ namespace {
 constexpr auto kTickInterval = std::chrono::milliseconds(20);
 // A crowd can hit the output budget many times a second; the log says so at most this often.
 constexpr int64_t kBudgetLogIntervalMs = 10000;
+constexpr int64_t kSweepIntervalMs = 1000;
 
 }  // namespace
 
@@ -146,12 +148,30 @@ void NetworkServer::log_budget_throttling(int64_t now_ms) {
   budget_logged_ms_ = now_ms;
 }
 
+// A connection the output budget holds back is not read, so neither are its pings: its
+// client is there and would be heard but for the budget, so its session is kept alive. That
+// must not keep a client that never reads alive for ever (it would also hold its share of
+// the budget): replies that have not moved for maxSessionTimeout, the longest any session
+// may go unheard, close the connection.
+void NetworkServer::sweep_connections(int64_t now_ms) {
+  if (now_ms - last_sweep_ms_ < kSweepIntervalMs) return;
+  last_sweep_ms_ = now_ms;
+  const int64_t limit = core_.config().effective_max_session_timeout_ms();
+  std::vector<std::shared_ptr<ClientConnection>> stalled;
+  for (const auto& [id, c] : connections_) {
+    if (budget_.is_waiting(id)) core_.keep_alive(*c, now_ms);
+    if (c->output_stalled_ms(now_ms) > limit) stalled.push_back(c);
+  }
+  for (const auto& c : stalled) c->close_stalled(limit);
+}
+
 void NetworkServer::schedule_tick() {
   tick_timer_.expires_after(kTickInterval);
   tick_timer_.async_wait([this](const asio::error_code& ec) {
     if (ec) return;
     core_.tick(now_ms());
     log_budget_throttling(now_ms());
+    sweep_connections(now_ms());
     if (on_tick_) on_tick_();
     schedule_tick();
   });

@@ -57,6 +57,9 @@ class NetworkServer {
   void wake_connection(uint64_t id);
   /// Logs, at most every 10 s, that the output budget holds connections back.
   void log_budget_throttling(int64_t now_ms);
+  /// Once a second: keeps alive the sessions of connections the output budget holds back,
+  /// and closes connections whose replies have not moved for maxSessionTimeout.
+  void sweep_connections(int64_t now_ms);
 
   asio::io_context& io_;
   ServerCore& core_;
@@ -71,6 +74,7 @@ class NetworkServer {
   OutputBudget budget_;
   uint64_t budget_refusals_logged_ = 0;
   int64_t budget_logged_ms_ = 0;
+  int64_t last_sweep_ms_ = 0;
 };
 
 }  // namespace corral::server

@@ -60,6 +60,8 @@ class OutputBudget {
   size_t queued_for(uint64_t id) const;
   /// Connections refused and not yet woken.
   size_t waiting() const { return waiting_.size(); }
+  /// True while connection `id` waits for room (admits refused it).
+  bool is_waiting(uint64_t id) const { return waiting_.contains(id); }
   /// Refusals since the server started (the network layer logs their growth).
   uint64_t refusals() const { return refusals_; }
   /// The configured budget.

@@ -83,6 +83,9 @@ class ServerCore {
   void on_forwarded(const zab::Relay& request, int64_t now_ms);
   /// Ensemble leader: these sessions were active on a learner.
   void touch_sessions(const std::vector<int64_t>& ids, int64_t now_ms);
+  /// Counts `link`'s session as heard from now, as any packet from it would (for a
+  /// connection the output budget keeps from being read: its pings wait unread).
+  void keep_alive(const ClientLink& link, int64_t now_ms);
   /// Ensemble learner: sessions active here since the last call, for the leader.
   std::vector<int64_t> take_touched_sessions();
   /// Ensemble leader: a learner asks whether session `id` is live and `passwd` is its

@@ -67,8 +67,8 @@ std::optional<std::string> RawClient::read_frame() {
   }
 }
 
-bool RawClient::handshake() {
-  if (!connected() || !send(frame(connect_request()))) return false;
+bool RawClient::handshake(int32_t timeout_ms) {
+  if (!connected() || !send(frame(connect_request(timeout_ms)))) return false;
   auto rsp = read_frame();
   // protocolVersion, timeOut, sessionId, passwd...
   if (!rsp || rsp->size() < 16) return false;

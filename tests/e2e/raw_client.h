@@ -56,7 +56,7 @@ class RawClient {
   std::optional<std::string> read_frame();
 
   /// Sends a ConnectRequest; true when the server answers with a new session.
-  bool handshake();
+  bool handshake(int32_t timeout_ms = 30000);
 
   /// Sends a request with the next xid and reads its reply (skipping notifications).
   std::optional<Reply> call(int32_t op, std::string_view body = {});
