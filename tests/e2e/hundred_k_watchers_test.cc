@@ -52,9 +52,6 @@ constexpr int32_t kSessionTimeoutMs = 600000;
 // ack handling quadratic and its learners gave up on it after syncLimit; zab::Peer::leader_ack
 // now starts from each voter's last ack.)
 constexpr int kSessionWindow = 200;
-constexpr int32_t kOpGetChildren = 8;
-constexpr int32_t kOpAddWatch = 106;
-constexpr int32_t kNodeDeleted = 2;
 constexpr const char* kHot = "/hot";
 constexpr milliseconds kSetupDeadline{300000};
 constexpr milliseconds kFireDeadline{300000};

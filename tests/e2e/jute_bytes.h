@@ -20,8 +20,16 @@ inline constexpr int32_t kOpExists = 3;
 inline constexpr int32_t kOpGetData = 4;
 /// setData
 inline constexpr int32_t kOpSetData = 5;
+/// getChildren
+inline constexpr int32_t kOpGetChildren = 8;
+/// multi
+inline constexpr int32_t kOpMulti = 14;
+/// addWatch
+inline constexpr int32_t kOpAddWatch = 106;
 /// closeSession
 inline constexpr int32_t kOpCloseSession = -11;
+/// The NodeDeleted watch event type.
+inline constexpr int32_t kNodeDeleted = 2;
 /// ZOK
 inline constexpr int32_t kOk = 0;
 /// ZUNIMPLEMENTED

@@ -23,10 +23,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 using std::chrono::milliseconds;
 
-constexpr int32_t kOpGetChildren = 8;
-constexpr int32_t kOpMulti = 14;
-constexpr int32_t kOpAddWatch = 106;
-constexpr int32_t kNodeDeleted = 2;
 constexpr int kMultiOps = 10000;
 constexpr int32_t kSessionTimeoutMs = 200000;
 constexpr int kBigReaders = 1000;

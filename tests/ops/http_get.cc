@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <sstream>
 
 namespace corral::ops_test {
 namespace {
@@ -84,6 +85,17 @@ std::optional<HttpAnswer> http_get(uint16_t port, const std::string& path,
   close(fd);
   if (!ok) return std::nullopt;
   return parse(raw);
+}
+
+std::map<std::string, double> samples(const std::string& text) {
+  std::map<std::string, double> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    size_t space = line.rfind(' ');
+    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
+  }
+  return out;
 }
 
 }  // namespace corral::ops_test

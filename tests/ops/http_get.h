@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -20,5 +21,8 @@ struct HttpAnswer {
 /// within `deadline`.
 std::optional<HttpAnswer> http_get(uint16_t port, const std::string& path,
                                    std::chrono::milliseconds deadline = std::chrono::seconds(5));
+
+/// Prometheus text format's sample lines as "name{labels}" -> value (comments skipped).
+std::map<std::string, double> samples(const std::string& text);
 
 }  // namespace corral::ops_test

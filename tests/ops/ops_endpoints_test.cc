@@ -20,20 +20,7 @@ namespace {
 using e2e::ServerProcess;
 using nlohmann::json;
 
-constexpr int32_t kGetData = 4;
 constexpr int32_t kEphemeral = 1;
-
-// Prometheus' sample lines as "name{labels}" -> value.
-std::map<std::string, double> samples(const std::string& text) {
-  std::map<std::string, double> out;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line[0] == '#') continue;
-    size_t space = line.rfind(' ');
-    out[line.substr(0, space)] = std::stod(line.substr(space + 1));
-  }
-  return out;
-}
 
 // A server with both endpoints on free loopback ports.
 class OpsEndpoints : public ::testing::Test {
@@ -113,7 +100,7 @@ TEST_F(OpsEndpoints, FiguresMoveWithWritesReadsAndWatches) {
   std::string watch_body;
   e2e::put_buffer(watch_body, "/m1");
   watch_body.push_back(1);  // watch: true
-  ASSERT_TRUE(c.call(kGetData, watch_body));
+  ASSERT_TRUE(c.call(e2e::kOpGetData, watch_body));
 
   auto after = samples(scrape());
   EXPECT_EQ(after["znode_count"], before["znode_count"] + 11);
@@ -147,7 +134,7 @@ TEST_F(OpsEndpoints, AdminCommandsAnswerAsZooKeeper) {
   std::string watch_body;
   e2e::put_buffer(watch_body, "/eph");
   watch_body.push_back(1);
-  ASSERT_TRUE(c.call(kGetData, watch_body));
+  ASSERT_TRUE(c.call(e2e::kOpGetData, watch_body));
 
   json ruok = command("ruok");
   EXPECT_EQ(ruok, json({{"command", "ruok"}, {"error", nullptr}}));
