@@ -16,6 +16,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <fstream>
 #include <iostream>
 #include <memory>
 #include <string>
@@ -157,6 +158,14 @@ int pin_replies(uint16_t port, const std::string& path, int reads) {
   return fd;
 }
 
+// The most the kernel lets a TCP socket's send buffer grow to (tcp_wmem's maximum).
+size_t kernel_send_buffer_max() {
+  std::ifstream in("/proc/sys/net/ipv4/tcp_wmem");
+  size_t min = 0, initial = 0, max = 4 << 20;
+  in >> min >> initial >> max;
+  return max;
+}
+
 // Clients that pipeline big reads and never read pin the output budget. A client held back
 // by the budget meanwhile keeps its session (the server does not read its pings while it
 // waits, so it counts it as heard), and the non-readers are closed once their replies have
@@ -164,13 +173,19 @@ int pin_replies(uint16_t port, const std::string& path, int reads) {
 TEST(Overload, ClientHeldByTheBudgetKeepsItsSessionWhileNonReadersAreClosed) {
   ServerProcess server("corral-stall", {});
   // The held client's session lasts 2 s; non-readers are closed after maxSessionTimeout, 5 s.
+  // One reply is larger than the kernel's largest send buffer, so it is never all written
+  // and the bytes the budget counts never drain below it while the non-readers stay.
+  const size_t node = kernel_send_buffer_max() + (2 << 20);
   ASSERT_TRUE(
       server.start("forceSync=no\ntickTime=500\nminSessionTimeout=1000\n"
-                   "maxSessionTimeout=5000\ncorral.outputBudgetBytes=1048576\n"))
+                   "maxSessionTimeout=5000\ncorral.outputBudgetBytes=1048576\n"
+                   "jute.maxbuffer=" +
+                   std::to_string(node + (1 << 20)) + "\n" +
+                   "corral.connectionOutputLimitBytes=" + std::to_string(4 * node) + "\n"))
       << server.log();
   RawClient setup(server.port());
   ASSERT_TRUE(setup.handshake());
-  ASSERT_EQ(setup.create("/big", std::string(kBigNode, 'b')), kOk);
+  ASSERT_EQ(setup.create("/big", std::string(node, 'b')), kOk);
   ASSERT_EQ(setup.create("/small", "s"), kOk);
   setup.call(kOpCloseSession);
 
