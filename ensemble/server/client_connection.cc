@@ -185,6 +185,15 @@ bool ClientConnection::consume_frames() {
   return true;
 }
 
+void ClientConnection::wake() {
+  if (closed_ || closing) return;
+  // Not behind read_more's guards: a read may be in flight while frames wait in the core.
+  if (!held_frames.empty()) server_.core().resume_held(*this, NetworkServer::now_ms());
+  read_more();
+}
+
+bool ClientConnection::may_answer() { return !output_full() && server_.output_budget().admits(id); }
+
 bool ClientConnection::may_take_request() {
   return !output_full() && server_.core().accepts(*this) && server_.output_budget().admits(id);
 }
@@ -206,8 +215,7 @@ void ClientConnection::send(std::string frame) {
         endpoint, out_bytes_ + frame.size(), limit);
     closing = true;
     // With output queued a write is in flight: it fails now and its handler shuts down.
-    asio::error_code ec;
-    socket().close(ec);
+    reset();
     return;
   }
   if (out_bytes_ == 0) output_moved_ms_ = NetworkServer::now_ms();
@@ -249,7 +257,7 @@ void ClientConnection::write_more() {
                         self->write_more();
                         // Room in the budget may let other connections take requests.
                         self->server_.output_budget().written(self->id, written);
-                        self->read_more();
+                        self->wake();
                       });
   });
 }
@@ -260,7 +268,15 @@ void ClientConnection::close_stalled(int64_t limit_ms) {
                out_bytes_, limit_ms);
   closing = true;
   // A write is in flight (output is queued): it fails now and its handler shuts down.
+  reset();
+}
+
+void ClientConnection::reset() {
+  // A plain close would leave the unread replies in the kernel with a FIN queued behind them,
+  // neither ever sent to a client that does not read: the kernel would hold them for minutes
+  // and the client would never learn it was cut off. Lingering 0 s sends a reset instead.
   asio::error_code ec;
+  socket().set_option(asio::socket_base::linger(true, 0), ec);
   socket().close(ec);
 }
 

@@ -36,7 +36,10 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   void start();
   void send(std::string frame) override;
   void close() override;
-  void wake() override { read_more(); }
+  /// Lets held frames through, then takes and reads frames, as far as the throttles allow.
+  void wake() override;
+  /// Whether its output and the server's output budget have room for another reply.
+  bool may_answer() override;
   /// Milliseconds (NetworkServer::now_ms) its queued replies have not moved; 0 when none
   /// are queued.
   int64_t output_stalled_ms(int64_t now_ms) const {
@@ -74,6 +77,8 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   void write_more();
   /// Closes at once (errors, timeouts, a client that does not read).
   void shutdown();
+  /// Closes the socket with a reset, dropping unsent replies (a client that does not read).
+  void reset();
   /// Closes after the last reply: says goodbye and reads until the client closes too.
   void close_gracefully();
   /// close_notify on TLS, then finish_tcp().

@@ -21,6 +21,11 @@ class ClientLink {
   virtual void close() = 0;
   /// The core can take more frames again after holding too many (see ServerCore::accepts).
   virtual void wake() {}
+  /// Whether the link may take on another reply now. Frames held behind writes are released
+  /// only while it says yes, so that a client that pipelines reads behind a write gets them
+  /// answered at the pace its output drains, as if it had sent them after the write. A link
+  /// that says no calls ServerCore::resume_held once it may.
+  virtual bool may_answer() { return true; }
 
   /// Unique per connection for the server's lifetime; also the watcher id.
   uint64_t id = 0;
@@ -53,6 +58,8 @@ class ClientLink {
   /// Held frames that later writes must not overtake (setAuth changes how
   /// they are checked; the handshake establishes the session).
   int held_barriers = 0;
+  /// ServerCore::release_held runs for this link (a wake from inside must not re-enter it).
+  bool releasing_held = false;
 
   /// When each request still to be answered arrived (answers go out in order).
   std::deque<int64_t> request_started_ms;

@@ -122,12 +122,23 @@ void ServerCore::wake_throttled() {
     if (ClientLink* link = link_of(id); link && !link->closing) link->wake();
 }
 
+void ServerCore::resume_held(ClientLink& link, int64_t now_ms) {
+  last_now_ms_ = now_ms;
+  release_held(link, now_ms);
+  wake_throttled();
+}
+
 void ServerCore::release_held(ClientLink& link, int64_t now_ms) {
+  // The loop in progress sees whatever a nested call would have released.
+  if (link.releasing_held) return;
+  link.releasing_held = true;
   while (!link.closing && !link.held_frames.empty()) {
     ClientLink::HeldFrame& next = link.held_frames.front();
     // With nothing held before it, a write pipelines behind the pending ones.
     bool pipelines = link.session_id != 0 && is_write(peek_type(next.payload));
     if (!pipelines && next.after_writes > link.writes_completed) break;
+    // Its output or the server's budget is full: the link resumes us as it drains.
+    if (!link.may_answer()) break;
     ClientLink::HeldFrame held = std::move(next);
     link.held_frames.pop_front();
     --held_total_;
@@ -144,6 +155,7 @@ void ServerCore::release_held(ClientLink& link, int64_t now_ms) {
       for (auto& f : link.held_frames)
         f.after_writes = std::max(f.after_writes, link.writes_submitted);
   }
+  link.releasing_held = false;
 }
 
 uint64_t ServerCore::outstanding_requests() const {

@@ -131,6 +131,10 @@ class ServerCore {
   /// of this server and not committed.
   uint64_t global_outstanding() const { return held_total_ + log_in_flight_ + pending_.size(); }
 
+  /// Lets `link`'s held frames through as far as its writes are done and it may answer
+  /// (ClientLink::may_answer); the link calls it when it may answer again.
+  void resume_held(ClientLink& link, int64_t now_ms);
+
   /// A new connection; its "ip" identity is set from its address.
   void attach(ClientLink& link, int64_t now_ms);
   /// The connection is gone: its watches go, its session lives until expiry.
