@@ -99,6 +99,7 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
 
 void QuorumPeer::start() {
   looking_since_ms_ = steady_ms();
+  if (peer_.abstaining()) log_abstention(true);
   secure_meshes();
   // A vote sent while a connection is still being made must not be lost: a server that
   // misses a better vote may decide on its own and lead nobody until initLimit.
@@ -361,9 +362,9 @@ void QuorumPeer::drive() {
   driving_ = true;
   for (;;) {
     zab::Ready ready = peer_.take_ready();
-    bool empty = !ready.accepted_epoch && !ready.current_epoch && !ready.install_snapshot &&
-                 !ready.truncate_after && ready.to_log.empty() && ready.messages.empty() &&
-                 ready.notifications.empty() && ready.committed.empty();
+    bool empty = !ready.accepted_epoch && !ready.current_epoch && !ready.abstaining &&
+                 !ready.install_snapshot && !ready.truncate_after && ready.to_log.empty() &&
+                 ready.messages.empty() && ready.notifications.empty() && ready.committed.empty();
     if (!empty) {
       act(std::move(ready));
       continue;
@@ -376,7 +377,9 @@ void QuorumPeer::drive() {
 }
 
 void QuorumPeer::act(zab::Ready ready) {
-  if (ready.accepted_epoch || ready.current_epoch || ready.install_snapshot || ready.truncate_after)
+  if (ready.abstaining) log_abstention(*ready.abstaining);
+  if (ready.accepted_epoch || ready.current_epoch || ready.abstaining || ready.install_snapshot ||
+      ready.truncate_after)
     persist(ready);
   if (!ready.to_log.empty()) {
     int64_t last = ready.to_log.back().zxid;

@@ -109,8 +109,11 @@ class QuorumPeer : public Replication {
   /// Takes the core's Ready and acts on it, until there is nothing left to do.
   void drive();
   void act(zab::Ready ready);
-  /// Persists epochs, installs a snapshot or truncates, on the storage thread.
+  /// Persists epochs and the abstention, installs a snapshot or truncates, on the storage
+  /// thread.
   void persist(const zab::Ready& ready);
+  /// Tells the operator this server abstains from elections, or votes again.
+  void log_abstention(bool abstaining) const;
   void send_all(std::vector<zab::Message> messages,
                 std::vector<std::pair<int64_t, zab::Notification>> notifications);
   /// False when the connection to `to` is down (the relay is dropped).

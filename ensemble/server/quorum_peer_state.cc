@@ -101,6 +101,18 @@ void QuorumPeer::apply_committed(const std::vector<tree::Txn>& committed) {
   }
 }
 
+void QuorumPeer::log_abstention(bool abstaining) const {
+  if (abstaining)
+    spdlog::warn(
+        "server {} abstains from elections until a leader's snapshot repairs it: its log may "
+        "lack txns it acknowledged, so its votes count for no one, it will not lead, and it "
+        "follows only a leader the others already follow",
+        config_.my_id);
+  else
+    spdlog::info("server {} installed the leader's snapshot and votes in elections again",
+                 config_.my_id);
+}
+
 void QuorumPeer::persist(const zab::Ready& ready) {
   struct Rebuilt {
     std::optional<tree::DataTree> tree;
@@ -121,16 +133,21 @@ void QuorumPeer::persist(const zab::Ready& ready) {
   ++barriers_;
   storage_.run(
       [accepted = ready.accepted_epoch, current = ready.current_epoch, snapshot,
-       trunc = ready.truncate_after, rebuilt](storage::Database& db) {
+       abstaining = ready.abstaining, trunc = ready.truncate_after,
+       rebuilt](storage::Database& db) {
         try {
           if (accepted) db.set_meta("acceptedEpoch", *accepted);
           if (current) db.set_meta("currentEpoch", *current);
+          // Before the log is cut: a crash after the cut must restart a server that abstains.
+          if (abstaining == true) db.set_meta(storage::Database::kAbstainingKey, 1);
           if (snapshot) {
             const storage::StateImage& image = snapshot->image;
             db.replace_with_snapshot(image.zxid, image.sessions, image.nodes);
             rebuilt->tree.emplace(std::move(snapshot->tree));
             rebuilt->sessions = live_sessions(image.sessions);
           }
+          // Only once the leader's state that repairs this server is durable.
+          if (abstaining == false) db.set_meta(storage::Database::kAbstainingKey, 0);
           if (trunc) {
             db.truncate_after(*trunc);
             rebuilt->tree.emplace();

@@ -100,6 +100,10 @@ class Database {
   /// Keeps the newest `retain` complete snapshots and the log they need; removes the rest.
   void purge(int retain);
 
+  /// Meta key: 1 while this ensemble member abstains from elections (its log lacks txns it
+  /// may have acknowledged; zab::Peer::diverged) until a leader's snapshot repairs it.
+  static constexpr const char* kAbstainingKey = "abstaining";
+
   /// A metadata value (acceptedEpoch, currentEpoch, ...), or `fallback`.
   int64_t meta(const std::string& key, int64_t fallback) const;
   /// Sets a metadata value durably.

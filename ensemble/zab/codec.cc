@@ -19,6 +19,7 @@ std::string encode_notification(const Notification& n) {
   p->set_state(static_cast<int32_t>(n.state));
   to_pb(n.vote, p->mutable_vote());
   p->set_election_epoch(n.election_epoch);
+  p->set_abstaining(n.abstaining);
   return f.SerializeAsString();
 }
 
@@ -132,7 +133,7 @@ std::optional<PeerFrame> decode_frame(const std::string& bytes) {
     const auto& p = f.notification();
     return Notification{p.from(), static_cast<PeerState>(p.state()),
                         Vote{p.vote().leader(), p.vote().zxid(), p.vote().peer_epoch()},
-                        p.election_epoch()};
+                        p.election_epoch(), p.abstaining()};
   }
   if (f.has_relay()) return decode_relay(f.relay());
   try {

@@ -26,22 +26,22 @@ bool Election::is_voter(int64_t id) const {
   return false;
 }
 
-void Election::start(int64_t last_zxid, int64_t current_epoch, int64_t now_ms) {
+void Election::start(int64_t last_zxid, int64_t current_epoch, int64_t now_ms, bool abstaining) {
   decision_.reset();
   looking_ = true;
+  abstaining_ = abstaining;
   ++logical_clock_;
   recvset_.clear();
   out_of_election_.clear();
   finalize_at_ms_.reset();
-  // An observer never proposes itself: its own vote loses to every voter's.
-  own_ = is_voter(my_id_)
-             ? Vote{my_id_, last_zxid, current_epoch}
-             : Vote{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min(),
-                    std::numeric_limits<int64_t>::min()};
+  // An observer (or an abstainer) never proposes itself: its own vote loses to every voter's.
+  own_ = votes() ? Vote{my_id_, last_zxid, current_epoch}
+                 : Vote{std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::min(),
+                        std::numeric_limits<int64_t>::min()};
   proposal_ = own_;
   resend_interval_ms_ = timing_.min_resend_ms;
   last_activity_ms_ = now_ms;
-  if (is_voter(my_id_)) recvset_[my_id_] = {proposal_, logical_clock_, PeerState::kLooking};
+  if (votes()) recvset_[my_id_] = {proposal_, logical_clock_, PeerState::kLooking};
   broadcast();
 }
 
@@ -66,10 +66,21 @@ void Election::receive(const Notification& n, int64_t now_ms) {
     // Observers do not vote, but they learn the current proposal from voters.
     // Only voters answer: an observer's proposal is of no use to anyone, and
     // two looking observers answering each other would never stop.
-    if (n.state == PeerState::kLooking && is_voter(my_id_))
-      send(n.from, PeerState::kLooking, proposal_);
+    if (n.state == PeerState::kLooking && votes()) send(n.from, PeerState::kLooking, proposal_);
     return;
   }
+  if (n.abstaining) {
+    // Its log may lack txns it acknowledged: its vote, or the role it announces, must not
+    // help elect a leader that lacks them. What it said before it abstained goes too.
+    recvset_.erase(n.from);
+    out_of_election_.erase(n.from);
+    if (!has_quorum(recvset_, proposal_, logical_clock_, PeerState::kLooking))
+      finalize_at_ms_.reset();
+    return;
+  }
+  // Only what a quorum of the others already decided tells an abstainer whom to follow:
+  // a looking vote would have it take part in the election.
+  if (abstaining_ && n.state == PeerState::kLooking) return;
   // Only a voter can lead: a vote for an observer or a stranger (a corrupt or malicious
   // peer's) would have this server follow nobody until initLimit, again and again. As
   // ZooKeeper's FastLeaderElection (validVoter(n.leader)), ignore it.
@@ -85,7 +96,7 @@ void Election::on_looking(const Notification& n, int64_t now_ms) {
     logical_clock_ = n.election_epoch;
     recvset_.clear();
     update_proposal(vote_beats(n.vote, own_) ? n.vote : own_);
-    if (is_voter(my_id_)) recvset_[my_id_] = {proposal_, logical_clock_, PeerState::kLooking};
+    if (votes()) recvset_[my_id_] = {proposal_, logical_clock_, PeerState::kLooking};
     broadcast();
   } else if (n.election_epoch < logical_clock_) {
     // A peer in an older round: bring it up to date. Not from an observer:
@@ -94,7 +105,7 @@ void Election::on_looking(const Notification& n, int64_t now_ms) {
     return;
   } else if (vote_beats(n.vote, proposal_)) {
     update_proposal(n.vote);
-    if (is_voter(my_id_)) recvset_[my_id_] = {proposal_, logical_clock_, PeerState::kLooking};
+    if (votes()) recvset_[my_id_] = {proposal_, logical_clock_, PeerState::kLooking};
     broadcast();
   }
   recvset_[n.from] = {n.vote, n.election_epoch, n.state};
@@ -159,7 +170,7 @@ bool Election::all_voters_agree() const {
 
 bool Election::leader_confirmed(const std::map<int64_t, Received>& votes, int64_t leader,
                                 int64_t election_epoch) const {
-  if (leader == my_id_) return logical_clock_ == election_epoch;
+  if (leader == my_id_) return !abstaining_ && logical_clock_ == election_epoch;
   auto it = votes.find(leader);
   return it != votes.end() && it->second.state == PeerState::kLeading;
 }
@@ -200,7 +211,8 @@ void Election::send(int64_t to, PeerState state, const Vote& v) {
 }
 
 Notification Election::current_message(PeerState state, const Vote& v) const {
-  return Notification{my_id_, state, v, decision_ ? decision_->election_epoch : logical_clock_};
+  return Notification{my_id_, state, v, decision_ ? decision_->election_epoch : logical_clock_,
+                      abstaining_};
 }
 
 std::vector<std::pair<int64_t, Notification>> Election::take_outbox() {

@@ -29,6 +29,9 @@ struct Notification {
   Vote vote;
   /// The sender's logical clock (election round).
   int64_t election_epoch = 0;
+  /// The sender abstains (see Peer::diverged): no one counts this notification, whatever
+  /// its vote or state.
+  bool abstaining = false;
 };
 
 /// A member of the ensemble: voters (participants) decide, observers follow.
@@ -61,8 +64,10 @@ class Election {
   Election(int64_t my_id, std::vector<Member> members, ElectionTiming timing = {});
 
   /// Starts a new round: votes for itself with its history (last logged zxid
-  /// and current epoch) and tells everyone.
-  void start(int64_t last_zxid, int64_t current_epoch, int64_t now_ms);
+  /// and current epoch) and tells everyone. An `abstaining` server (see
+  /// Peer::diverged) votes for no one, never leads, and only joins a leader that a
+  /// quorum of the others already follow.
+  void start(int64_t last_zxid, int64_t current_epoch, int64_t now_ms, bool abstaining = false);
   /// Handles a notification from another member.
   void receive(const Notification& n, int64_t now_ms);
   /// Advances time: decides after the finalize wait, resends when quiet.
@@ -89,6 +94,8 @@ class Election {
   };
 
   bool is_voter(int64_t id) const;
+  /// Whether this server's vote counts: a voter that does not abstain.
+  bool votes() const { return is_voter(my_id_) && !abstaining_; }
   bool has_quorum(const std::map<int64_t, Received>& votes, const Vote& v, int64_t election_epoch,
                   PeerState state) const;
   bool all_voters_agree() const;
@@ -109,6 +116,7 @@ class Election {
   Vote proposal_;
   int64_t logical_clock_ = 0;
   bool looking_ = false;
+  bool abstaining_ = false;
   std::map<int64_t, Received> recvset_;
   std::map<int64_t, Received> out_of_election_;
   std::optional<int64_t> finalize_at_ms_;

@@ -42,7 +42,8 @@ Peer::Peer(PeerConfig config, PeerHistory history, int64_t now_ms)
       last_logged_(history.last_zxid),
       last_appended_(history.last_zxid),
       last_committed_(history.last_zxid),
-      history_(history.recent.begin(), history.recent.end()) {
+      history_(history.recent.begin(), history.recent.end()),
+      abstaining_(history.abstaining) {
   history_base_ = history_.empty() ? last_logged_ : history_.front().zxid - 1;
   last_tick_ms_ = now_ms;
   look(now_ms);
@@ -84,7 +85,7 @@ void Peer::look(int64_t now_ms) {
   // Proposals this peer appended but never saw committed stay in its log;
   // the next leader commits or truncates them. The vote counts them, as the
   // FOLLOWERINFO and ACKEPOCH do (ZooKeeper votes after flushing its log).
-  election_.start(last_appended_, current_epoch_, now_ms);
+  election_.start(last_appended_, current_epoch_, now_ms, abstaining_);
   drain_election(now_ms);
 }
 
@@ -95,6 +96,7 @@ void Peer::drain_election(int64_t now_ms) {
 
 void Peer::on_decision(int64_t now_ms) {
   const Decision& d = *election_.decision();
+  assert(!(abstaining_ && d.state == PeerState::kLeading) && "an abstaining peer never leads");
   state_ = d.state;
   leader_ = d.vote.leader;
   role_started_ms_ = now_ms;
@@ -128,7 +130,7 @@ void Peer::step_election(const Notification& n, int64_t now_ms) {
     Vote v = d.vote;
     if (established_ || synced_) v.peer_epoch = current_epoch_;
     ready_.notifications.push_back(
-        {n.from, Notification{config_.my_id, d.state, v, d.election_epoch}});
+        {n.from, Notification{config_.my_id, d.state, v, d.election_epoch, abstaining_}});
     return;
   }
   election_.receive(n, now_ms);
@@ -174,12 +176,18 @@ void Peer::disconnected(int64_t peer, int64_t now_ms) {
 void Peer::diverged(int64_t good_zxid, int64_t now_ms) {
   // Like a TRUNC to the last txn the state reflects: the log stays a history the state
   // can be rebuilt from at the next start (recovery refuses a txn that does not fit).
+  // Keeping the txns instead would not make this peer's vote honest either: its state
+  // cannot take them, so it could not lead with them. Abstaining until a SNAP is what
+  // keeps an acknowledged txn from being lost: every quorum that elects a leader without
+  // this peer shares a voter with the quorum that acknowledged the txn, and that voter
+  // still holds it.
   good_zxid = std::min(good_zxid, last_appended_);
   ready_.truncate_after = good_zxid;
   while (!history_.empty() && history_.back().zxid > good_zxid) history_.pop_back();
   history_base_ = std::min(history_base_, good_zxid);
   last_appended_ = last_logged_ = last_committed_ = good_zxid;
-  wants_snapshot_ = true;
+  abstaining_ = true;
+  ready_.abstaining = true;
   look(now_ms);
 }
 
@@ -253,7 +261,7 @@ std::vector<int64_t> Peer::synced_observers() const {
 bool Peer::leader_has_quorum() const {
   std::set<int64_t> alive{config_.my_id};
   for (const auto& [id, l] : learners_)
-    if (!l.observer && (established_ ? l.synced : true)) alive.insert(id);
+    if (counts(l) && (established_ ? l.synced : true)) alive.insert(id);
   return quorum(alive);
 }
 
@@ -303,8 +311,10 @@ void Peer::leader_step(const Message& m, int64_t now_ms) {
         // Leader.waitForEpochAck). A quorum holds every committed txn, so a
         // leader missing one has met a more recent learner by then.
         std::set<int64_t> acked{config_.my_id};
+        // An abstaining learner's epoch ack does not count: its log may lack txns it
+        // acknowledged, so it cannot vouch that this leader is not behind.
         for (const auto& [id, other] : learners_)
-          if (other.acked_epoch && !other.observer) acked.insert(id);
+          if (other.acked_epoch && counts(other)) acked.insert(id);
         if (!quorum(acked)) return;
         for (auto& [id, other] : learners_)
           if (other.acked_epoch && !other.forwarding) sync_learner(id, other);
@@ -335,7 +345,7 @@ void Peer::maybe_start_epoch(int64_t now_ms) {
   int64_t max_epoch = accepted_epoch_;
   for (const auto& [id, l] : learners_) {
     if (l.observer) continue;
-    connected.insert(id);
+    if (counts(l)) connected.insert(id);
     max_epoch = std::max(max_epoch, l.accepted_epoch);
   }
   if (!quorum(connected)) return;
@@ -488,7 +498,7 @@ void Peer::become_learner(int64_t now_ms) {
 void Peer::send_follower_info(int64_t now_ms) {
   Message m = message(MessageType::kFollowerInfo, leader_, accepted_epoch_, last_appended_);
   m.observer = state_ == PeerState::kObserving;
-  m.wants_snapshot = wants_snapshot_;
+  m.wants_snapshot = abstaining_;
   send(std::move(m));
   follower_info_sent_ms_ = now_ms;
 }
@@ -512,6 +522,9 @@ void Peer::learner_step(const Message& m, int64_t now_ms) {
       send(message(MessageType::kAckEpoch, leader_, current_epoch_, last_appended_));
       return;
     case MessageType::kSync:
+      // An abstainer holds a state it found wrong: a DIFF or TRUNC would build on it, and
+      // its ACKNEWLEADER would then vouch for a history it does not hold.
+      if (abstaining_ && m.sync_mode != SyncMode::kSnap) return look(now_ms);
       return learner_sync(m);
     case MessageType::kNewLeader:
       // The new epoch becomes current only once the sync stream is durable (see
@@ -571,7 +584,8 @@ void Peer::learner_step(const Message& m, int64_t now_ms) {
 void Peer::learner_sync(const Message& m) {
   if (m.sync_mode == SyncMode::kSnap) {
     ready_.install_snapshot = m.snapshot;
-    wants_snapshot_ = false;
+    if (abstaining_) ready_.abstaining = false;  // the leader's state replaces the wrong one
+    abstaining_ = false;
     history_.clear();
     history_base_ = m.snapshot->zxid;
     last_logged_ = last_appended_ = last_committed_ = m.snapshot->zxid;

@@ -50,6 +50,8 @@ struct PeerHistory {
   int64_t last_zxid = 0;
   /// The newest logged txns (up to max_diff_txns), oldest first, for DIFFs.
   std::vector<tree::Txn> recent;
+  /// The peer abstained when it stopped (Ready::abstaining): it still does.
+  bool abstaining = false;
 };
 
 /// What the driver must do after feeding the peer, in this order.
@@ -57,6 +59,10 @@ struct Ready {
   /// 1. Persist these epochs.
   std::optional<int64_t> accepted_epoch;
   std::optional<int64_t> current_epoch;
+  /// Whether this peer abstains (see Peer::diverged). A true is persisted first, before
+  /// the log is cut (3); a false only after the snapshot (2) is durable: a crash in
+  /// between must leave a peer that still abstains, never one that votes with a short log.
+  std::optional<bool> abstaining;
   /// 2. Install this snapshot (SNAP): the state and log restart from its zxid.
   std::shared_ptr<const SnapshotData> install_snapshot;
   /// 3. Drop logged txns after this zxid, and snapshots that may hold any (TRUNC), and
@@ -93,7 +99,11 @@ class Peer {
   void disconnected(int64_t peer, int64_t now_ms);
   /// The driver's state disagrees with a txn committed after `good_zxid` (the last one it
   /// applied): the log after it is dropped (Ready::truncate_after), this peer leaves its
-  /// role, and the next leader it syncs with is asked for a SNAP.
+  /// role, and the next leader it syncs with is asked for a SNAP. The dropped txns may
+  /// include some this peer acknowledged (a quorum counted on it holding them), so until
+  /// it installs that SNAP it abstains: its election notifications count for no one, it
+  /// never leads, it follows only a leader a quorum of the others already follow, and
+  /// that leader counts none of its acks before the SNAP.
   void diverged(int64_t good_zxid, int64_t now_ms);
   /// Leader only, while serving: gives `txn` the next zxid and proposes it.
   /// Returns the zxid, or nullopt when this peer cannot propose.
@@ -115,6 +125,8 @@ class Peer {
   bool serving() const { return serving_; }
   int64_t current_epoch() const { return current_epoch_; }
   int64_t accepted_epoch() const { return accepted_epoch_; }
+  /// True from diverged() (or a restart that found it so) until a SNAP is installed.
+  bool abstaining() const { return abstaining_; }
   int64_t last_logged_zxid() const { return last_logged_; }
   int64_t last_committed_zxid() const { return last_committed_; }
   /// Followers that are synced and acknowledging (leader only).
@@ -142,6 +154,11 @@ class Peer {
   };
 
   bool is_voter(int64_t id) const;
+  /// Whether a learner counts toward this leader's quorums: a voter that does not
+  /// abstain, or that acknowledged NEWLEADER after the SNAP it asked for.
+  static bool counts(const LearnerState& l) {
+    return !l.observer && (!l.wants_snapshot || l.synced);
+  }
   bool quorum(const std::set<int64_t>& ids) const;
   void look(int64_t now_ms);
   void drain_election(int64_t now_ms);
@@ -216,8 +233,8 @@ class Peer {
   int64_t sync_committed_zxid_ = 0;
   int64_t pending_newleader_epoch_ = 0;
   int64_t pending_commit_zxid_ = 0;
-  /// Set by diverged(), until a SNAP is installed.
-  bool wants_snapshot_ = false;
+  /// Set by diverged() (see there), until a SNAP is installed; FOLLOWERINFO asks for one.
+  bool abstaining_ = false;
 
   Ready ready_;
 };

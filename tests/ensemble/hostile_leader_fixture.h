@@ -92,18 +92,20 @@ class HostileLeaderTest : public ::testing::Test {
               ":" + std::to_string(port(id, false)) + "\n";
     ServerConfig config = parse_config(text, "zoo.cfg");
     config.my_id = 1;
+    io_ = std::make_unique<asio::io_context>();
     db_ = std::make_unique<storage::Database>(db_path(), false);
     core_ = std::make_unique<ServerCore>(config, NetworkServer::now_ms());
     storage::Recovered rec = storage::recover(*db_, core_->tree_for_recovery());
     core_->restore(rec.last_zxid, {}, NetworkServer::now_ms());
     storage_ = std::make_unique<storage::StorageThread>(
-        *db_, [this](std::function<void()> f) { asio::post(io_, std::move(f)); });
+        *db_, [this](std::function<void()> f) { asio::post(*io_, std::move(f)); });
     zab::PeerHistory history;
     history.accepted_epoch = db_->meta("acceptedEpoch", 0);
     history.current_epoch = db_->meta("currentEpoch", 0);
+    history.abstaining = db_->meta(storage::Database::kAbstainingKey, 0) != 0;
     history.last_zxid = rec.last_zxid;
     history.recent = db_->recent_txns(1000);
-    quorum_ = std::make_unique<QuorumPeer>(io_, *core_, *storage_, std::move(history));
+    quorum_ = std::make_unique<QuorumPeer>(*io_, *core_, *storage_, std::move(history));
     core_->set_replication(quorum_.get());
     start_fakes();
     quorum_->start();
@@ -115,12 +117,17 @@ class HostileLeaderTest : public ::testing::Test {
     quorum_->stop();
     for (auto* m : {e2_.get(), e3_.get(), q3_.get()}) m->stop();
     storage_->stop();
-    // Completions still queued on io_ refer to these: they are dropped with io_'s queue.
-    io_.stop();
+    // Completions still queued on io_ refer to these: they are dropped with io_'s queue
+    // (a restart gets a new io_context, so none of them runs).
+    io_->stop();
     quorum_.reset();
     storage_.reset();
     core_.reset();
     db_.reset();
+    e2_.reset();
+    e3_.reset();
+    q3_.reset();
+    io_.reset();
   }
 
   std::string db_path() const { return dir_.file("corral.db"); }
@@ -130,7 +137,7 @@ class HostileLeaderTest : public ::testing::Test {
     auto deadline = std::chrono::steady_clock::now() + 5s;
     while (!done()) {
       if (std::chrono::steady_clock::now() > deadline) return false;
-      io_.run_for(10ms);
+      io_->run_for(10ms);
       if (q3_->connected(1) && std::chrono::steady_clock::now() - last_ping_ > 100ms) {
         last_ping_ = std::chrono::steady_clock::now();
         send(message(MessageType::kPing));
@@ -205,6 +212,28 @@ class HostileLeaderTest : public ::testing::Test {
     }
   }
 
+  /// Members 2 and 3, looking in a round past member 1's, both vote for member 1 with a
+  /// better history than its own: a member that may lead decides to lead at once.
+  void offer_leadership() {
+    EXPECT_TRUE(run_until([&] { return e2_->connected(1) && e3_->connected(1); }));
+    for (int64_t id : {2, 3}) {
+      auto n = zab::Notification{id, zab::PeerState::kLooking, zab::Vote{1, zxid(9, 1), 9},
+                                 election_epoch_ + 1};
+      (id == 2 ? e2_ : e3_)->send(1, zab::encode_frame(n));
+    }
+  }
+
+  /// Member 1's election notifications so far (every state), as member 2 got them.
+  const std::vector<zab::Notification>& notifications() const { return notifications_; }
+
+  /// Runs until member 1 sends its next election notification; returns it.
+  zab::Notification next_notification() {
+    size_t seen = notifications_.size();
+    EXPECT_TRUE(run_until([&] { return notifications_.size() > seen; }))
+        << "member 1 sent no election notification";
+    return notifications_.empty() ? zab::Notification{} : notifications_.back();
+  }
+
   /// Member 1 dropped its connection with the leader and went back to electing.
   bool left_the_leader() {
     return run_until([&] { return disconnects_ > 0 && quorum_->mode() == "looking"; });
@@ -216,7 +245,7 @@ class HostileLeaderTest : public ::testing::Test {
   bool has(const std::string& path) const { return core_->tree().find(path) != nullptr; }
 
   storage::TempDir dir_{"corral-hostile-leader"};
-  asio::io_context io_;
+  std::unique_ptr<asio::io_context> io_;
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<ServerCore> core_;
   std::unique_ptr<storage::StorageThread> storage_;
@@ -244,6 +273,7 @@ class HostileLeaderTest : public ::testing::Test {
   }
 
   void start_fakes() {
+    inbox_.clear();  // a restarted member's: not this one's
     std::vector<MeshPeer> election, quorum;
     for (int id = 1; id <= 3; ++id) {
       election.push_back({id, "127.0.0.1", port(id, false)});
@@ -254,14 +284,15 @@ class HostileLeaderTest : public ::testing::Test {
       h.frame = [this, id](int64_t, std::string body) {
         auto f = zab::decode_frame(body);
         auto* n = f ? std::get_if<zab::Notification>(&*f) : nullptr;
+        if (n && id == 2) notifications_.push_back(*n);
         if (!n || n->state != zab::PeerState::kLooking) return;
         election_epoch_ = n->election_epoch;
         if (answering_) (id == 2 ? e2_ : e3_)->send(1, vote(id, n->election_epoch));
       };
       return h;
     };
-    e2_ = std::make_unique<PeerMesh>(io_, 2, election, voter(2));
-    e3_ = std::make_unique<PeerMesh>(io_, 3, election, voter(3));
+    e2_ = std::make_unique<PeerMesh>(*io_, 2, election, voter(2));
+    e3_ = std::make_unique<PeerMesh>(*io_, 3, election, voter(3));
     PeerMesh::Handlers leader;
     leader.frame = [this](int64_t, std::string body) {
       auto f = zab::decode_frame(body);
@@ -271,13 +302,14 @@ class HostileLeaderTest : public ::testing::Test {
       inbox_.push_back(std::move(*m));
     };
     leader.disconnected = [this](int64_t) { ++disconnects_; };
-    q3_ = std::make_unique<PeerMesh>(io_, 3, quorum, leader);
+    q3_ = std::make_unique<PeerMesh>(*io_, 3, quorum, leader);
     for (auto* m : {e2_.get(), e3_.get(), q3_.get()}) m->start();
   }
 
   std::vector<uint16_t> ports_;
   std::unique_ptr<PeerMesh> e2_, e3_, q3_;
   std::deque<Message> inbox_;
+  std::vector<zab::Notification> notifications_;
   bool answering_ = false;
   int acks_of_newleader_ = 0;
   int64_t election_epoch_ = 0;

@@ -35,8 +35,9 @@ class MisfitTest : public SyncedFollowerTest, public ::testing::WithParamInterfa
 
 // ZooKeeper's DataTree.processTxn answers these with NONODE / NODEEXISTS and goes on with a
 // tree that is no longer the leader's (see QuorumPeer::apply_committed). Here the txn is not
-// applied, the log is cut back to the state the follower holds, it leaves the leader, asks
-// for a SNAP, and the SNAP repairs it.
+// applied, the log is cut back to the state the follower holds, it leaves the leader,
+// abstains from elections (it had acknowledged the txn it dropped), asks for a SNAP, and the
+// SNAP repairs it.
 TEST_P(MisfitTest, FollowerLeavesTheLeaderAndResyncsBySnapshot) {
   answer_votes(false);
   commit(GetParam().txn);
@@ -44,6 +45,7 @@ TEST_P(MisfitTest, FollowerLeavesTheLeaderAndResyncsBySnapshot) {
   EXPECT_TRUE(has("/a"));
   EXPECT_FALSE(has("/m1")) << "half of a multi was applied";
   EXPECT_EQ(core_->tree().last_zxid(), zxid(1, 1));
+  EXPECT_TRUE(next_notification().abstaining);
 
   Message info = follow(2);
   EXPECT_TRUE(info.wants_snapshot);
@@ -63,6 +65,62 @@ TEST_P(MisfitTest, FollowerLeavesTheLeaderAndResyncsBySnapshot) {
   tree::DataTree tree;
   EXPECT_EQ(storage::recover(db, tree).last_zxid, zxid(1, 2));
   EXPECT_NE(tree.find("/healed"), nullptr);
+  EXPECT_EQ(db.meta(storage::Database::kAbstainingKey, -1), 0) << "still abstains";
+}
+
+/// Member 1 after a committed txn it had acknowledged did not fit its tree.
+class MisfitAbstentionTest : public SyncedFollowerTest {
+ protected:
+  /// Member 1's notifications say it abstains, and votes of both others for it (a member
+  /// that may lead takes them at once) leave it looking at its next resend.
+  void expect_abstains() {
+    zab::Notification n = next_notification();
+    EXPECT_TRUE(n.abstaining);
+    EXPECT_NE(n.vote.leader, 1) << "an abstainer proposed itself";
+    offer_leadership();
+    n = next_notification();
+    EXPECT_TRUE(n.abstaining);
+    EXPECT_EQ(quorum_->mode(), "looking");
+  }
+};
+
+// The acknowledged write the abstention protects: with 3 voters, L and this member ack Z, Z
+// commits, this member finds Z misfits and drops it; if L then dies, this member and the
+// third (which never got Z) must not elect a leader without Z. So from the misfit until a
+// SNAP repairs it, and across a restart, this member's votes count for no one and it does
+// not lead even when both others vote for it; after the SNAP it votes and can lead again.
+TEST_F(MisfitAbstentionTest, AbstainsUntilASnapshotEvenAcrossARestart) {
+  answer_votes(false);
+  commit(one_op(zxid(1, 2), OpCode::kCreate, "/missing/x"));
+  ASSERT_TRUE(left_the_leader());
+  expect_abstains();
+
+  stop_member();
+  {
+    storage::Database db(db_path(), false);
+    EXPECT_EQ(db.meta(storage::Database::kAbstainingKey, 0), 1);
+  }
+  start_member();
+  expect_abstains();
+
+  // It follows the leader the others follow, asking for the SNAP that repairs it.
+  Message info = follow(2);
+  EXPECT_TRUE(info.wants_snapshot);
+  std::vector<tree::Txn> leader_tree = {one_op(zxid(1, 1), OpCode::kCreate, "/a"),
+                                        one_op(zxid(1, 2), OpCode::kCreate, "/missing")};
+  sync(sync_message(zab::SyncMode::kSnap, zxid(1, 2),
+                    std::make_shared<zab::SnapshotData>(
+                        zab::SnapshotData{zxid(1, 2), image_of(leader_tree, zxid(1, 2))})),
+       2);
+  EXPECT_TRUE(has("/missing"));
+
+  answer_votes(false);
+  stop_member();
+  start_member();
+  EXPECT_FALSE(next_notification().abstaining);
+  offer_leadership();
+  EXPECT_TRUE(run_until([&] { return quorum_->mode() == "leader"; }))
+      << "repaired by the SNAP, it still does not lead";
 }
 
 tree::Txn multi_with_a_misfit() {

@@ -28,14 +28,17 @@ tree::Txn sample_txn(int64_t zxid) {
 }
 
 TEST(ZabCodec, NotificationRoundTrip) {
-  Notification n{3, PeerState::kFollowing, Vote{2, 0x500000007, 5}, 9};
-  auto back = decode_frame(encode_frame(n));
-  ASSERT_TRUE(back);
-  const auto& got = std::get<Notification>(*back);
-  EXPECT_EQ(got.from, 3);
-  EXPECT_EQ(got.state, PeerState::kFollowing);
-  EXPECT_EQ(got.vote, (Vote{2, 0x500000007, 5}));
-  EXPECT_EQ(got.election_epoch, 9);
+  for (bool abstaining : {false, true}) {
+    Notification n{3, PeerState::kFollowing, Vote{2, 0x500000007, 5}, 9, abstaining};
+    auto back = decode_frame(encode_frame(n));
+    ASSERT_TRUE(back);
+    const auto& got = std::get<Notification>(*back);
+    EXPECT_EQ(got.from, 3);
+    EXPECT_EQ(got.state, PeerState::kFollowing);
+    EXPECT_EQ(got.vote, (Vote{2, 0x500000007, 5}));
+    EXPECT_EQ(got.election_epoch, 9);
+    EXPECT_EQ(got.abstaining, abstaining);  // the mark that has the others ignore it
+  }
 }
 
 TEST(ZabCodec, SyncMessageWithTxnsAndSnapshotRoundTrip) {

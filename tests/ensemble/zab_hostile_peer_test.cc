@@ -154,17 +154,28 @@ TEST(ZabHostilePeer, AnElectionRoundNoEnsembleReachesIsIgnored) {
 }
 
 // Issue 11: a follower whose tree does not fit a committed txn (see QuorumPeer::apply_committed)
-// keeps the log its state came from, leaves the leader and asks the next one for a SNAP.
-TEST(ZabHostilePeer, ADivergedFollowerTruncatesLooksAndAsksForASnapshot) {
+// keeps the log its state came from, leaves the leader and asks the next one for a SNAP. It
+// may have acknowledged the txns it dropped, so until the SNAP it abstains (persisted, so a
+// restart keeps it): its votes carry the mark that has every other member ignore them, and it
+// votes for no one (tests/ensemble/zab_abstain_test.cc plays the whole scenario).
+TEST(ZabHostilePeer, ADivergedFollowerTruncatesLooksAbstainsAndAsksForASnapshot) {
   auto p = synced_follower();
   const int64_t first = int64_t{1} << 32 | 1;
   p->diverged(first, kNow);
   EXPECT_EQ(p->state(), PeerState::kLooking);
   EXPECT_EQ(p->last_appended_zxid(), first);
+  EXPECT_TRUE(p->abstaining());
   Ready r = p->take_ready();
   ASSERT_TRUE(r.truncate_after.has_value());
   EXPECT_EQ(*r.truncate_after, first);
   EXPECT_TRUE(r.committed.empty());
+  ASSERT_TRUE(r.abstaining.has_value());
+  EXPECT_TRUE(*r.abstaining);
+  ASSERT_FALSE(r.notifications.empty());
+  for (const auto& [to, n] : r.notifications) {
+    EXPECT_TRUE(n.abstaining);
+    EXPECT_NE(n.vote.leader, 1);
+  }
 
   elect(*p, 3);
   ASSERT_EQ(p->state(), PeerState::kFollowing);

@@ -33,12 +33,13 @@ def tick(step):
     return op(TICK, step)
 
 
-def notify(pick, state, leader, zxid_delta=0, epoch_delta=0, round_delta=0):
+def notify(pick, state, leader, zxid_delta=0, epoch_delta=0, round_delta=0, abstaining=False):
     """A notification from member pick: vote for `leader` (1..4) with the peer's last zxid
     moved by zxid_delta, its current epoch moved by epoch_delta (-1..2), in its round moved
-    by round_delta (-1..2)."""
+    by round_delta (-1..2), from a member that abstains or not."""
     a = state | (leader - 1) << 2 | APPENDED << 4 | (epoch_delta + 1) << 6
-    return op(NOTIFY, pick) + bytes([a]) + sbyte(zxid_delta) + bytes([round_delta + 1])
+    return (op(NOTIFY, pick) + bytes([a]) + sbyte(zxid_delta)
+            + bytes([round_delta + 1 | int(abstaining) << 2]))
 
 
 def message(pick, type_, epoch_delta=0, zxid=(APPENDED, 0), trunc=(APPENDED, 0),
@@ -131,8 +132,9 @@ def peer_seeds():
         raw(2, b"\xff\x00garbage"),
     ])
     # Issue 11. Following, a committed txn does not fit the driver's tree (DISCONNECTED with
-    # the high bit: Peer::diverged), then the peer follows again asking for a SNAP, and a
-    # TRUNC names a zxid past its log.
+    # the high bit: Peer::diverged): the peer abstains, so votes for it do not make it lead;
+    # it follows the leader the others follow asking for a SNAP, refuses a TRUNC, and the SNAP
+    # makes it a voter again; then an abstaining member's votes count for nothing.
     diverged = b"".join([
         b"\x00",
         notify(1, LOOKING, 3, zxid_delta=5), notify(2, LOOKING, 3, zxid_delta=5),
@@ -140,10 +142,25 @@ def peer_seeds():
         message(2, SYNC, committed=(EPOCH, 2), txns=(2, EPOCH, 1)),
         message(2, NEWLEADER), op(DURABLE), message(2, UPTODATE),
         op(DISCONNECTED, 16),
+        notify(1, LOOKING, 1, zxid_delta=5), notify(2, LOOKING, 1, zxid_delta=5), tick(3),
         notify(1, FOLLOWING, 3), notify(2, LEADING, 3),
         message(2, LEADERINFO, epoch_delta=1),
         message(2, SYNC, mode=TRUNC, trunc=(APPENDED, 3), txns=(1, APPENDED, 1)),
-        message(2, NEWLEADER), op(DURABLE), tick(7),
+        notify(1, FOLLOWING, 3), notify(2, LEADING, 3),
+        message(2, LEADERINFO),
+        message(2, SYNC, mode=SNAP, snapshot=(EPOCH, 2), committed=(EPOCH, 2)),
+        message(2, NEWLEADER), op(DURABLE), message(2, UPTODATE),
+        op(DISCONNECTED, 2), notify(1, LOOKING, 3, abstaining=True),
+        notify(2, LOOKING, 1, zxid_delta=-1), tick(3), tick(7),
+    ])
+    # Restarted while abstaining (setup bit 7): both others vote for it, then it joins 3.
+    restart_abstaining = b"".join([
+        b"\x80",
+        notify(1, LOOKING, 1, zxid_delta=5), notify(2, LOOKING, 1, zxid_delta=5), tick(3),
+        notify(1, FOLLOWING, 3), notify(2, LEADING, 3),
+        message(2, LEADERINFO, epoch_delta=1),
+        message(2, SYNC, mode=SNAP, snapshot=(EPOCH, 0), committed=(EPOCH, 0)),
+        message(2, NEWLEADER), op(DURABLE), message(2, UPTODATE), tick(7),
     ])
     # Leading (as in "lead"), a follower asks for a SNAP in its FOLLOWERINFO (field 12).
     wants_snap = field(2, field(1, FOLLOWERINFO) + field(4, 1) + field(5, 1 << 32 | 3)
@@ -156,7 +173,7 @@ def peer_seeds():
         op(DURABLE), message(1, ACKNEWLEADER), message(2, ACKNEWLEADER), tick(4),
     ])
     return {"follow": follow, "lead": lead, "observe": observe, "hostile": hostile,
-            "regress-diverged-resync": diverged, "regress-learner-wants-snapshot": lead_snap}
+            "regress-diverged-resync": diverged, "regress-restart-abstaining": restart_abstaining, "regress-learner-wants-snapshot": lead_snap}
 
 
 # ---------------------------------------------------------------- config_fuzzer

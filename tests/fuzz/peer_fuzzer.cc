@@ -9,11 +9,13 @@
 // persisted epochs never go back and acceptedEpoch >= currentEpoch, the log
 // only grows in zxid order (a repeated zxid would fail the txn log's insert),
 // committed txns are logged and come in zxid order, each once, and the peer's
-// own view agrees with its log. So a peer that can crash or corrupt a server
+// own view agrees with its log, and an abstaining peer never leads and has its abstention
+// persisted. So a peer that can crash or corrupt a server
 // through its messages shows up as a crash or a broken invariant here.
 //
 // Input: one setup byte (bit 0: be the observer; bits 1-2: current epoch;
-// bit 3: accepted epoch one higher; bits 4-6: txns in the log), then steps, each
+// bit 3: accepted epoch one higher; bits 4-6: txns in the log; bit 7: it abstained when it
+// stopped, see Peer::diverged), then steps, each
 // an op byte (low 3 bits pick the op, see Harness::step) and its operands.
 // Frames the harness builds ("structured") take their epochs and zxids relative
 // to the peer's own, so short inputs reach following, leading and broadcast;
@@ -96,6 +98,7 @@ zab::PeerHistory history(uint8_t setup) {
   const int64_t txns = (setup >> 4) & 7;
   for (int64_t i = 1; i <= txns; ++i) h.recent.push_back(txn_at(h.current_epoch << 32 | i, i));
   h.last_zxid = h.recent.empty() ? 0 : h.recent.back().zxid;
+  h.abstaining = setup >> 7;
   return h;
 }
 
@@ -103,7 +106,10 @@ zab::PeerHistory history(uint8_t setup) {
 class Driver {
  public:
   Driver(int64_t my_id, const zab::PeerHistory& h)
-      : my_id_(my_id), accepted_(h.accepted_epoch), current_(h.current_epoch) {
+      : my_id_(my_id),
+        accepted_(h.accepted_epoch),
+        current_(h.current_epoch),
+        abstaining_(h.abstaining) {
     for (const auto& t : h.recent) log_.emplace(t.zxid, t);
     position_ = applied_ = h.last_zxid;
   }
@@ -121,6 +127,13 @@ class Driver {
       current_ = *ready.current_epoch;
     }
     check(current_ <= accepted_, "currentEpoch is ahead of acceptedEpoch", current_, accepted_);
+    // Set with the truncation that cuts txns it may have acknowledged; cleared only with the
+    // snapshot that replaces its state.
+    if (ready.abstaining) {
+      check(*ready.abstaining ? ready.truncate_after.has_value() : !!ready.install_snapshot,
+            "the abstention changes without a truncation or a snapshot");
+      abstaining_ = *ready.abstaining;
+    }
     if (ready.install_snapshot) {
       log_.clear();
       position_ = applied_ = ready.install_snapshot->zxid;
@@ -169,6 +182,8 @@ class Driver {
   int64_t applied() const { return applied_; }
   /// The election round of the peer's latest notification.
   int64_t election_epoch() const { return election_epoch_; }
+  /// Whether the peer's abstention is persisted (as of the last Ready).
+  bool abstaining() const { return abstaining_; }
 
  private:
   int64_t my_id_;
@@ -179,6 +194,7 @@ class Driver {
   int64_t applied_ = 0;
   std::deque<int64_t> batches_;
   int64_t election_epoch_ = 0;
+  bool abstaining_ = false;
 
   int64_t last_key() const { return log_.empty() ? INT64_MIN : log_.rbegin()->first; }
 };
@@ -291,7 +307,9 @@ class Harness {
     n.vote.leader = 1 + ((a >> 2) & 3);
     n.vote.zxid = zxid_near(a >> 4, in.delta());
     n.vote.peer_epoch = peer_.current_epoch() + ((a >> 6) & 3) - 1;
-    n.election_epoch = driver_.election_epoch() + (in.u8() & 3) - 1;
+    const uint8_t b = in.u8();
+    n.election_epoch = driver_.election_epoch() + (b & 3) - 1;
+    n.abstaining = (b >> 2) & 1;
     return n;
   }
 
@@ -331,6 +349,8 @@ class Harness {
           peer_.current_epoch(), peer_.accepted_epoch());
     if (peer_.state() == PeerState::kLooking)
       check(!peer_.serving() && peer_.leader() == 0, "a looking peer serves or has a leader");
+    check(peer_.abstaining() == driver_.abstaining(), "the abstention is not persisted");
+    if (peer_.abstaining()) check(peer_.state() != PeerState::kLeading, "an abstaining peer leads");
   }
 
   int64_t my_id_;
