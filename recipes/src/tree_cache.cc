@@ -97,7 +97,10 @@ awaitable<Result<void>> TreeCacheCore::follow(Done<void> started) {
   if (persistent_ && !lost_) {
     // Removes every watch this client has on the root path itself (the API cannot name one
     // watcher); another recipe's watch there is told (a watch-removed event) and re-armed.
-    co_await client_.remove_watches(root_, client::WatcherType::kAny, use_awaitable);
+    // Retried: after a connection loss the client still holds the watch and registers it
+    // again on reconnecting, and the server would go on sending every change below the root.
+    co_await retrying(
+        [&] { return client_.remove_watches(root_, client::WatcherType::kAny, use_awaitable); });
   }
   finished_ = true;
   for (auto& done : std::exchange(closers_, {})) done(ErrorCode::kOk);

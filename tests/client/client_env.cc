@@ -92,6 +92,11 @@ void restore_ensemble() {
     }
   int leader = g_ensemble->wait_for_quorum(Clock::now() + 90s);
   EXPECT_GE(leader, 0) << g_ensemble->describe();
+  // wait_for_quorum looks only at running members: one that failed to start (exec refused,
+  // a port taken) would leave the next test with one crash fewer to spare.
+  for (int i = 0; i < g_ensemble->size(); ++i)
+    EXPECT_TRUE(g_ensemble->running(i)) << "member " << i << " is not running after its restart\n"
+                                        << g_ensemble->describe();
   std::printf("[client_test] ensemble restored in %.0f ms (leader: member %d)\n", ms_since(started),
               leader);
 }

@@ -1,7 +1,8 @@
 // NodeCache: the first read, created/updated/deleted in order, a burst of 200 sets seen as
 // increasing versions ending at the last, a delete and re-create between two reads, the
 // cache's server killed with kill -9 while the node changes, close() stopping the events,
-// and the session lost.
+// and the session lost. Events are looked at once the listener has heard them (settles()),
+// not only once the cache shows the change.
 #include "corral/recipes/node_cache.h"
 
 #include <asio/use_future.hpp>
@@ -19,6 +20,8 @@ struct RestoreEnsemble {
 using asio::use_future;
 
 /// Every event a NodeCache reported, thread-safe.
+/// Declared before the cache in each test, so it outlives the cache's calls to the listener
+/// (which end when the cache is closed or destroyed), also when a test ends early.
 class NodeEvents : public EventRecorder<NodeCacheEvent> {
  public:
   /// "created v0 'a', updated v1 'b', deleted" for messages.
@@ -33,11 +36,24 @@ class NodeEvents : public EventRecorder<NodeCacheEvent> {
   }
 };
 
-/// True once the cache holds `data` at `path` (or, with nullopt, no node).
+/// True when `node` is `data` (nullopt: no node).
+bool is(const std::optional<NodeData>& node, const std::optional<std::string>& data) {
+  return data ? node && node->data == *data : !node;
+}
+
+/// True once the cache holds `data` (or, with nullopt, no node).
 bool shows(const NodeCache& cache, std::optional<std::string> data, Clock::duration t = 20s) {
+  return wait_until(t, [&] { return is(cache.current(), data); });
+}
+
+/// True once the cache holds `data` (nullopt: no node) and its listener has heard of it.
+/// The cache stores a read before it calls the listener, so current() alone may run ahead
+/// of the events: a test that counts events after shows() races with that call.
+bool settles(const NodeCache& cache, const NodeEvents& seen, std::optional<std::string> data,
+             Clock::duration t = 20s) {
   return wait_until(t, [&] {
-    auto now = cache.current();
-    return data ? now && now->data == *data : !now;
+    auto events = seen.events();
+    return is(cache.current(), data) && !events.empty() && is(events.back().node, data);
   });
 }
 
@@ -45,8 +61,8 @@ TEST(NodeCache, FollowsCreateUpdateDeleteInOrder) {
   TestClient c, w;
   ASSERT_TRUE(c.connected() && w.connected());
   const std::string path = test_root(*c) + "/node";
-  NodeCache cache(*c, path);
   NodeEvents seen;
+  NodeCache cache(*c, path);
   cache.on_change(seen.listener());
   ASSERT_TRUE(await(cache.start(use_future)).ok());
   EXPECT_FALSE(cache.current().has_value());  // absent at the first read
@@ -54,15 +70,15 @@ TEST(NodeCache, FollowsCreateUpdateDeleteInOrder) {
 
   auto created = await(w->create(path, "one", {}, use_future));
   ASSERT_TRUE(created.ok()) << text(created.error());
-  ASSERT_TRUE(shows(cache, "one")) << seen.text();
+  ASSERT_TRUE(settles(cache, seen, "one")) << seen.text();
   EXPECT_EQ(cache.current()->stat, created->stat);
   ASSERT_TRUE(await(w->set(path, "two", -1, use_future)).ok());
-  ASSERT_TRUE(shows(cache, "two")) << seen.text();
+  ASSERT_TRUE(settles(cache, seen, "two")) << seen.text();
   EXPECT_EQ(cache.current()->stat.version, 1);
   ASSERT_TRUE(await(w->remove(path, -1, use_future)).ok());
-  ASSERT_TRUE(shows(cache, std::nullopt)) << seen.text();
+  ASSERT_TRUE(settles(cache, seen, std::nullopt)) << seen.text();
   ASSERT_TRUE(await(w->create(path, "three", {}, use_future)).ok());
-  ASSERT_TRUE(shows(cache, "three")) << seen.text();
+  ASSERT_TRUE(settles(cache, seen, "three")) << seen.text();
 
   auto events = seen.events();
   ASSERT_EQ(events.size(), 4u) << seen.text();
@@ -82,8 +98,8 @@ TEST(NodeCache, BurstOfSetsEndsAtTheLastInIncreasingVersions) {
   ASSERT_TRUE(c.connected() && w.connected());
   const std::string path = test_root(*c) + "/node";
   ASSERT_TRUE(await(w->create(path, "start", {}, use_future)).ok());
-  NodeCache cache(*c, path);
   NodeEvents seen;
+  NodeCache cache(*c, path);
   cache.on_change(seen.listener());
   ASSERT_TRUE(await(cache.start(use_future)).ok());
   ASSERT_TRUE(cache.current().has_value());
@@ -94,7 +110,7 @@ TEST(NodeCache, BurstOfSetsEndsAtTheLastInIncreasingVersions) {
   for (int i = 1; i <= kSets; ++i)
     sets.push_back(w->set(path, "v" + std::to_string(i), -1, use_future));
   for (auto& s : sets) ASSERT_TRUE(await(std::move(s)).ok());
-  ASSERT_TRUE(shows(cache, "v" + std::to_string(kSets))) << seen.text();
+  ASSERT_TRUE(settles(cache, seen, "v" + std::to_string(kSets))) << seen.text();
   EXPECT_EQ(cache.current()->stat.version, kSets);
 
   auto events = seen.events();
@@ -116,8 +132,8 @@ TEST(NodeCache, DeleteAndCreateBetweenReadsIsReportedAsBoth) {
   ASSERT_TRUE(c.connected() && w.connected());
   const std::string path = test_root(*c) + "/node";
   ASSERT_TRUE(await(w->create(path, "old", {}, use_future)).ok());
-  NodeCache cache(*c, path);
   NodeEvents seen;
+  NodeCache cache(*c, path);
   cache.on_change(seen.listener());
   ASSERT_TRUE(await(cache.start(use_future)).ok());
   // One multi: no read can fall between the delete and the create.
@@ -126,7 +142,7 @@ TEST(NodeCache, DeleteAndCreateBetweenReadsIsReportedAsBoth) {
   ops.create(path, "new");
   auto done = await(w->multi(std::move(ops), use_future));
   ASSERT_TRUE(done.ok()) << text(done.error());
-  ASSERT_TRUE(shows(cache, "new")) << seen.text();
+  ASSERT_TRUE(settles(cache, seen, "new")) << seen.text();
   auto events = seen.events();
   ASSERT_EQ(events.size(), 2u) << seen.text();
   EXPECT_EQ(events[0].kind, NodeCacheEventKind::kDeleted);
@@ -139,8 +155,8 @@ TEST(NodeCache, ChangesWhileItsServerIsKilledShowUp) {
   ASSERT_TRUE(c.connected());
   const std::string path = test_root(*c) + "/node";
   ASSERT_TRUE(await(c->create(path, "before", {}, use_future)).ok());
-  NodeCache cache(*c, path);
   NodeEvents seen;
+  NodeCache cache(*c, path);
   cache.on_change(seen.listener());
   ASSERT_TRUE(await(cache.start(use_future)).ok());
   int member = member_of(c->server());
@@ -152,11 +168,13 @@ TEST(NodeCache, ChangesWhileItsServerIsKilledShowUp) {
   // (its server dies with the notifications it would have sent).
   c.freeze();
   ASSERT_TRUE(ensemble().kill9(member));
-  ASSERT_TRUE(set_with_retry(*w, path, "during").ok());
+  auto set_during = set_with_retry(*w, path, "during");
+  ASSERT_TRUE(set_during.ok()) << text(set_during.error()) << "\n" << ensemble().describe();
   c.thaw();
-  ASSERT_TRUE(shows(cache, "during", 40s)) << seen.text();
-  ASSERT_TRUE(set_with_retry(*w, path, "after").ok());
-  ASSERT_TRUE(shows(cache, "after")) << seen.text();
+  ASSERT_TRUE(settles(cache, seen, "during", 40s)) << seen.text();
+  auto set_after = set_with_retry(*w, path, "after");
+  ASSERT_TRUE(set_after.ok()) << text(set_after.error()) << "\n" << ensemble().describe();
+  ASSERT_TRUE(settles(cache, seen, "after")) << seen.text();
   EXPECT_TRUE(cache.running());
   EXPECT_NE(member_of(c->server()), member);  // it did move to another server
   auto events = seen.events();
@@ -170,13 +188,13 @@ TEST(NodeCache, CloseStopsTheEvents) {
   ASSERT_TRUE(c.connected());
   const std::string path = test_root(*c) + "/node";
   ASSERT_TRUE(await(c->create(path, "a", {}, use_future)).ok());
-  NodeCache cache(*c, path), witness(*c, path);
   NodeEvents seen;
+  NodeCache cache(*c, path), witness(*c, path);
   cache.on_change(seen.listener());
   ASSERT_TRUE(await(cache.start(use_future)).ok());
   ASSERT_TRUE(await(witness.start(use_future)).ok());
   ASSERT_TRUE(await(c->set(path, "b", -1, use_future)).ok());
-  ASSERT_TRUE(shows(cache, "b"));
+  ASSERT_TRUE(settles(cache, seen, "b")) << seen.text();
   cache.close();
   EXPECT_FALSE(cache.running());
   ASSERT_TRUE(await(c->set(path, "c", -1, use_future)).ok());

@@ -50,6 +50,8 @@ struct NodeCacheEvent {
 };
 
 /// Called on the client's executor, one event at a time, in the order of the changes.
+/// The cache is updated before its listener is called, so current() may show a version
+/// whose event is still to come (wait for the event itself to know the listener heard it).
 using NodeCacheListener = std::function<void(const NodeCacheEvent&)>;
 
 /// A node's data and Stat (or its absence), kept current.

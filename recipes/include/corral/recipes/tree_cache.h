@@ -62,6 +62,9 @@ struct TreeCacheEvent {
 };
 
 /// Called on the client's executor, one event at a time, in the order of the changes.
+/// The cache is updated before its listener is called, so get() and snapshot() may show a
+/// version whose event is still to come (wait for the event itself to know the listener
+/// heard it).
 using TreeCacheListener = std::function<void(const TreeCacheEvent&)>;
 
 /// A subtree's nodes (path -> data and Stat), kept current.
