@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Helpers for bench/compare_ensemble.sh, which owns the processes; this file owns no state.
+
+  compare_ensemble.py ports N                   N distinct free loopback ports below the
+                                                kernel's ephemeral range
+  compare_ensemble.py bench IMPL WORKLOAD < J   corral-bench's --json output as result rows
+  compare_ensemble.py mkpath HOST:PORT PATH     creates PATH and its parents (kazoo)
+  compare_ensemble.py fsync DIR N               median µs of N 4 KiB write+fdatasync in DIR
+  compare_ensemble.py table RESULTS.tsv         the markdown table (medians over rounds)
+
+Result rows are tab-separated: impl, workload, client, measure, value.
+"""
+import json
+import os
+import random
+import socket
+import statistics
+import sys
+import time
+
+IMPLS = ("zookeeper", "corral")
+
+
+def free_ports(n):
+    """Ports nobody holds now, below the ephemeral range: a server's port must stay free while
+    that server is down between a kill -9 and its restart (outgoing connections never take it)."""
+    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+        low = int(f.read().split()[0])
+    picked = set()
+    while len(picked) < n:
+        port = random.randrange(10000, low)
+        if port in picked:
+            continue
+        s = socket.socket()
+        try:
+            s.bind(("127.0.0.1", port))
+            picked.add(port)
+        except OSError:
+            pass
+        finally:
+            s.close()
+    print(" ".join(map(str, sorted(picked))))
+
+
+def bench_rows(impl, workload):
+    """corral-bench --json on stdin: one result, as rows of throughput, percentiles, CPU."""
+    doc = json.load(sys.stdin)
+    for r in doc["results"]:
+        lat = r["latency_us"]
+        rows = [] if workload.endswith("latency") else [("ops/s", r["ops_per_sec"])]
+        rows += [("p50 µs", lat["p50"]), ("p99 µs", lat["p99"]), ("p99.9 µs", lat["p99.9"])]
+        if not workload.endswith("latency") and "ops_per_server_cpu_sec" in r:
+            rows.append(("ops per server CPU-s", r["ops_per_server_cpu_sec"]))
+        for measure, value in rows:
+            print(f"{impl}\t{workload}\tcorral-bench\t{measure}\t{value}")
+        if r["errors"]:
+            print(f"{impl} {workload}: {r['errors']} errors {r['error_counts']}", file=sys.stderr)
+
+
+def mkpath(hostport, path):
+    from kazoo.client import KazooClient
+
+    zk = KazooClient(hosts=hostport, timeout=30)
+    zk.start(timeout=30)
+    try:
+        zk.ensure_path(path)
+    finally:
+        zk.stop()
+        zk.close()
+
+
+def fsync_floor(directory, n):
+    """The disk's floor under a durable write: overwrites of a preallocated file (as a
+    preallocated log does), so each fdatasync flushes data, not a size change."""
+    path = os.path.join(directory, "fsync-probe")
+    block = b"x" * 4096
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, b"\0" * 4096 * n)
+        os.fsync(fd)
+        samples = []
+        for i in range(n):
+            t = time.perf_counter()
+            os.pwrite(fd, block, i * 4096)
+            os.fdatasync(fd)
+            samples.append((time.perf_counter() - t) * 1e6)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    print(f"{statistics.median(samples):.0f}")
+
+
+def fmt(v):
+    if v >= 100:
+        return f"{v:.0f}"
+    return f"{v:.1f}" if v >= 10 else f"{v:.2f}"
+
+
+def table(results_path):
+    """One row per (workload, client, measure) in first-seen order; each cell the median over
+    the rounds; the ratio is Corral / ZooKeeper."""
+    values, order = {}, []
+    with open(results_path) as f:
+        for line in f:
+            impl, workload, client, measure, value = line.rstrip("\n").split("\t")
+            key = (workload, client, measure)
+            if key not in values:
+                values[key] = {i: [] for i in IMPLS}
+                order.append(key)
+            values[key][impl].append(float(value))
+    print("| workload | client | measure | ZooKeeper 3.8 | Corral | Corral / ZooKeeper |")
+    print("|---|---|---|---|---|---|")
+    for key in order:
+        zk, corral = (values[key][i] for i in IMPLS)
+        zk_v = statistics.median(zk) if zk else None
+        co_v = statistics.median(corral) if corral else None
+        ratio = f"{co_v / zk_v:.2f}" if zk_v and co_v is not None else "-"
+        cells = [fmt(v) if v is not None else "-" for v in (zk_v, co_v)]
+        print(f"| {' | '.join(key)} | {cells[0]} | {cells[1]} | {ratio} |")
+
+
+def main(argv):
+    cmd = argv[1] if len(argv) > 1 else ""
+    if cmd == "ports":
+        free_ports(int(argv[2]))
+    elif cmd == "bench":
+        bench_rows(argv[2], argv[3])
+    elif cmd == "mkpath":
+        mkpath(argv[2], argv[3])
+    elif cmd == "fsync":
+        fsync_floor(argv[2], int(argv[3]))
+    elif cmd == "table":
+        table(argv[2])
+    else:
+        print(__doc__, file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
