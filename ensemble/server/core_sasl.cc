@@ -15,6 +15,22 @@ namespace corral::server {
 
 using wire::ErrorCode;
 
+namespace {
+
+/// ZooKeeper's SASL refusal: header (xid, zxid 0, ZAUTHFAILED) and a null token, i.e.
+/// SetSASLResponse(null). reply() leaves the body out of error replies, but the Java client
+/// reads a token from every reply during its SASL exchange, whatever the error: without one it
+/// sees a truncated frame and reconnects forever instead of failing with AuthFailed.
+std::string sasl_refusal_frame(int32_t xid) {
+  std::string frame = start_frame();
+  wire::JuteWriter w(frame);
+  wire::ReplyHeader{xid, 0, static_cast<int32_t>(ErrorCode::kAuthFailed)}.write(w);
+  w.null_buffer();
+  return frame;
+}
+
+}  // namespace
+
 void ServerCore::handle_sasl(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r) {
   link.last_op = "SASL";
   std::string token = r.buffer();
@@ -46,7 +62,12 @@ void ServerCore::handle_sasl(ClientLink& link, const wire::RequestHeader& h, wir
   if (step.status == sasl::SaslStep::Status::kFailed) {
     spdlog::warn("session 0x{:x} from {}: SASL authentication failed: {}", link.session_id,
                  link.endpoint, step.error);
-    reply_error(link, h.xid, ErrorCode::kAuthFailed);
+    std::string frame = sasl_refusal_frame(h.xid);
+    ++link.packets_sent;
+    ++stats_.packets_sent;
+    record_latency(link);
+    record_response_size(frame.size() - 4);
+    link.send(finish_frame(std::move(frame)));
     link.closing = true;
     link.close();
     return;
