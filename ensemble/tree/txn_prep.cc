@@ -88,7 +88,7 @@ Txn TxnPrep::prepare(const PrepContext& ctx, const WriteOp& op) {
 
 Txn TxnPrep::prepare_multi(const PrepContext& ctx, const std::vector<WriteOp>& ops) {
   Txn txn = header(ctx, OpCode::kMulti);
-  auto saved = outstanding_;
+  multi_undo_.emplace();
   size_t failed_at = ops.size();
   ErrorCode failed_code = ErrorCode::kOk;
   for (size_t i = 0; i < ops.size() && failed_at == ops.size(); ++i) {
@@ -99,8 +99,16 @@ Txn TxnPrep::prepare_multi(const PrepContext& ctx, const std::vector<WriteOp>& o
       failed_code = e.code;
     }
   }
+  auto undo = std::move(*multi_undo_);
+  multi_undo_.reset();
   if (failed_at == ops.size()) return txn;
-  outstanding_ = std::move(saved);
+  for (auto& [path, before] : undo) {
+    if (before) {
+      outstanding_[path] = std::move(*before);
+    } else {
+      outstanding_.erase(path);
+    }
+  }
   txn.ops.clear();
   for (size_t i = 0; i < ops.size(); ++i) {
     TxnOp err;
@@ -149,7 +157,13 @@ Txn TxnPrep::prepare_close_session(const PrepContext& ctx) {
 }
 
 void TxnPrep::applied(int64_t zxid) {
-  std::erase_if(outstanding_, [zxid](const auto& kv) { return kv.second.zxid <= zxid; });
+  auto end = by_zxid_.upper_bound(zxid);
+  for (auto it = by_zxid_.begin(); it != end; ++it) {
+    auto rec = outstanding_.find(it->second);
+    // A later change of the path (or none left) keeps its record.
+    if (rec != outstanding_.end() && rec->second.zxid <= zxid) outstanding_.erase(rec);
+  }
+  by_zxid_.erase(by_zxid_.begin(), end);
 }
 
 TxnOp TxnPrep::prep_op(const PrepContext& ctx, const WriteOp& op) {
@@ -328,7 +342,16 @@ TxnPrep::ChangeRecord TxnPrep::must_exist(const std::string& path) const {
 }
 
 void TxnPrep::record(const std::string& path, ChangeRecord rec) {
-  outstanding_[path] = std::move(rec);
+  auto it = outstanding_.find(path);
+  if (multi_undo_ && !multi_undo_->contains(path)) {
+    multi_undo_->emplace(path, it == outstanding_.end() ? std::nullopt : std::optional(it->second));
+  }
+  by_zxid_.emplace(rec.zxid, path);
+  if (it == outstanding_.end()) {
+    outstanding_.emplace(path, std::move(rec));
+  } else {
+    it->second = std::move(rec);
+  }
 }
 
 void TxnPrep::check_acl(const ChangeRecord& rec, int32_t perm, const PrepContext& ctx) const {

@@ -90,6 +90,13 @@ class TxnPrep {
   const DataTree& tree_;
   bool extended_types_;
   std::map<std::string, ChangeRecord> outstanding_;
+  /// The paths of outstanding_'s records by the zxid that made them, so that applied()
+  /// forgets in O(log n) per record instead of walking every outstanding change per txn.
+  /// A path changed again appears again; entries of records already replaced are skipped.
+  std::multimap<int64_t, std::string> by_zxid_;
+  /// While a multi is prepared: each path's record before the multi first changed it
+  /// (none: it had no record), to roll back a failed multi without copying outstanding_.
+  std::optional<std::map<std::string, std::optional<ChangeRecord>>> multi_undo_;
 };
 
 }  // namespace corral::tree

@@ -839,6 +839,35 @@ TEST_F(TreeTest, PreparedButUnappliedChangesAreVisible) {
   EXPECT_EQ(created_path("/q/n-", CreateMode::kPersistentSequential), "/q/n-0000000003");
 }
 
+// A failed multi rolls back to the pipeline's view (the records of earlier unapplied Txns),
+// not to the tree's; applying a Txn forgets only the records it made, not those a later
+// change of the same path replaced them with.
+TEST_F(TreeTest, FailedMultiRestoresThePipelineAndApplyingForgetsOnlyItsOwnRecords) {
+  ASSERT_EQ(create("/p"), ErrorCode::kOk);
+  Txn set1 = prep.prepare(ctx(), set_data_op("/p", "1", 0));
+  ASSERT_EQ(set1.type, OpCode::kSetData);
+  Txn failed = prep.prepare_multi(
+      ctx(), {set_data_op("/p", "2", 1), create_op("/n"), check_op("/missing", -1)});
+  ASSERT_EQ(failed.ops.size(), 3u);
+  EXPECT_EQ(failed.ops[2].err, ErrorCode::kNoNode);
+  // /p is at version 1 in the pipeline (the multi's 2 is undone, set1's 1 is not), /n is free.
+  Txn set2 = prep.prepare(ctx(), set_data_op("/p", "2", 1));
+  EXPECT_EQ(set2.type, OpCode::kSetData);
+  Txn n = prep.prepare(ctx(), create_op("/n"));
+  EXPECT_EQ(n.type, OpCode::kCreate2);
+  commit(set1);
+  commit(failed);
+  // set2's record of /p outlives set1's: the pipeline still has /p at version 2.
+  Txn set3 = prep.prepare(ctx(), set_data_op("/p", "3", 2));
+  EXPECT_EQ(set3.type, OpCode::kSetData);
+  for (const Txn* t : {&set2, &n, &set3}) commit(*t);
+  EXPECT_EQ(stat("/p").version, 3);
+  EXPECT_NE(tree.find("/n"), nullptr);
+  // Everything applied: prep reads the tree again.
+  EXPECT_EQ(run(set_data_op("/p", "4", 3)).err, ErrorCode::kOk);
+  EXPECT_EQ(create("/n"), ErrorCode::kNodeExists);
+}
+
 TEST_F(TreeTest, PreparedDeleteAndCloseSessionAreVisible) {
   ASSERT_EQ(create("/p"), ErrorCode::kOk);
   ASSERT_EQ(create("/p/c"), ErrorCode::kOk);
