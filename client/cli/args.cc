@@ -72,32 +72,86 @@ std::vector<CommandSpec> make_table() {
        1,
        1,
        "count all descendants of a node"},
+      {C::kConfig,
+       "config",
+       {{'c', nullptr, 0, 0, "only the version and the client addresses (host:port,...)"},
+        kWatchFlag,
+        kStatFlag},
+       "",
+       0,
+       0,
+       "print the ensemble's config (/zookeeper/config)"},
+      {C::kReconfig,
+       "reconfig",
+       {kStatFlag,
+        {'v', "version", -1, kInt64Max, "only if the config's version (hex) matches", nullptr,
+         FlagValue::kHex},
+        {'f', "path", 0, 0, "the new membership from a dynamic config file", "file",
+         FlagValue::kText},
+        {'m', "list", 0, 0, "the new membership: server.N=host:port:port[:role];port,...",
+         "members", FlagValue::kText},
+        {'a', "list", 0, 0, "servers to add: server.N=host:port:port[:role];port,...", "add",
+         FlagValue::kText},
+        {'r', "ids", 0, 0, "ids of servers to remove: N,...", "remove", FlagValue::kText}},
+       "",
+       0,
+       0,
+       "change the membership: -file or -members, or -add/-remove (super user)"},
       {C::kHelp, "help", {}, "", 0, 0, "list the commands"},
       {C::kQuit, "quit", {}, "", 0, 0, "leave the shell (also exit, Ctrl-D)"},
   };
 }
 
+// The flag given by `letter` in a bundle of letters (flags with a word are not).
 const FlagSpec* find_flag(const CommandSpec& spec, char letter) {
   for (const FlagSpec& f : spec.flags) {
-    if (f.letter == letter) return &f;
+    if (f.letter == letter && f.word == nullptr) return &f;
   }
   return nullptr;
 }
 
-// Reads an integer in [min, max]; nullopt if `text` is not one.
-std::optional<int64_t> parse_int(std::string_view text, int64_t min, int64_t max) {
+// The flag whose word is `word` ("add" for "-add"), or nullptr.
+const FlagSpec* find_word_flag(const CommandSpec& spec, std::string_view word) {
+  for (const FlagSpec& f : spec.flags) {
+    if (f.word != nullptr && word == f.word) return &f;
+  }
+  return nullptr;
+}
+
+// Reads an integer in [min, max] in `base`; nullopt if `text` is not one.
+std::optional<int64_t> parse_int(std::string_view text, int64_t min, int64_t max, int base = 10) {
   int64_t value = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
   if (ec != std::errc() || end != text.data() + text.size() || value < min || value > max) {
     return std::nullopt;
   }
   return value;
 }
 
-// Reads the flag word words[i] ("-s", "-es", "-v" followed by its value) into `inv`; advances
-// `i` past a value it consumed. Returns the error, or "".
+// Stores `text` as the value of `flag`; returns the error, or "".
+std::string set_flag_value(const FlagSpec& flag, const std::string& text, Invocation& inv) {
+  if (flag.kind == FlagValue::kText) {
+    inv.texts[flag.letter] = text;
+    return "";
+  }
+  bool hex = flag.kind == FlagValue::kHex;
+  std::optional<int64_t> value = parse_int(text, flag.min, flag.max, hex ? 16 : 10);
+  if (!value) {
+    return flag_name(flag) + " needs " + (hex ? "a hexadecimal " : "an integer ") +
+           flag.value_name + " >= " + std::to_string(flag.min) + ", got '" + text + "'";
+  }
+  inv.values[flag.letter] = *value;
+  return "";
+}
+
+// Reads the flag word words[i] ("-s", "-es", "-v" or "-add" followed by its value) into `inv`;
+// advances `i` past a value it consumed. Returns the error, or "".
 std::string parse_flag_word(const std::vector<std::string>& words, size_t& i, Invocation& inv) {
   const std::string& word = words[i];
+  if (const FlagSpec* flag = find_word_flag(*inv.spec, std::string_view(word).substr(1))) {
+    if (i + 1 >= words.size()) return word + " needs a value";
+    return set_flag_value(*flag, words[++i], inv);
+  }
   for (size_t k = 1; k < word.size(); ++k) {
     const FlagSpec* flag = find_flag(*inv.spec, word[k]);
     if (flag == nullptr) return "unknown flag -" + std::string(1, word[k]);
@@ -111,13 +165,7 @@ std::string parse_flag_word(const std::vector<std::string>& words, size_t& i, In
       if (i + 1 >= words.size()) return "-" + std::string(1, flag->letter) + " needs a value";
       text = words[++i];
     }
-    std::optional<int64_t> value = parse_int(text, flag->min, flag->max);
-    if (!value) {
-      return "-" + std::string(1, flag->letter) + " needs an integer " + flag->value_name +
-             " >= " + std::to_string(flag->min) + ", got '" + text + "'";
-    }
-    inv.values[flag->letter] = *value;
-    return "";
+    return set_flag_value(*flag, text, inv);
   }
   return "";
 }
@@ -140,10 +188,14 @@ const CommandSpec* find_command(std::string_view name) {
   return nullptr;
 }
 
+std::string flag_name(const FlagSpec& flag) {
+  return "-" + (flag.word != nullptr ? std::string(flag.word) : std::string(1, flag.letter));
+}
+
 std::string usage(const CommandSpec& spec) {
   std::string s(spec.name);
   for (const FlagSpec& f : spec.flags) {
-    s += " [-" + std::string(1, f.letter);
+    s += " [" + flag_name(f);
     if (f.value_name != nullptr) s += " " + std::string(f.value_name);
     s += "]";
   }
@@ -162,7 +214,12 @@ std::string help_text() {
 }
 
 bool Invocation::has(char letter) const {
-  return switches.count(letter) != 0 || values.count(letter) != 0;
+  return switches.count(letter) != 0 || values.count(letter) != 0 || texts.count(letter) != 0;
+}
+
+std::string Invocation::text(char letter) const {
+  auto it = texts.find(letter);
+  return it == texts.end() ? "" : it->second;
 }
 
 int64_t Invocation::value(char letter, int64_t fallback) const {

@@ -30,11 +30,20 @@ enum class CommandId {
   kWatch,
   kGetEphemerals,
   kGetAllChildrenNumber,
+  kConfig,
+  kReconfig,
   kHelp,
   kQuit,
 };
 
-/// A flag of a command: a switch ("-s"), or one taking an integer ("-v VERSION").
+/// What a valued flag takes.
+enum class FlagValue {
+  kInteger,  ///< a decimal integer in [min, max]
+  kHex,      ///< a hexadecimal integer in [min, max] (reconfig -v, as zkCli reads it)
+  kText,     ///< any word
+};
+
+/// A flag of a command: a switch ("-s"), or one taking a value ("-v VERSION", "-add LIST").
 struct FlagSpec {
   char letter;
   /// What the value is called in the usage ("version"); nullptr for a switch.
@@ -44,7 +53,14 @@ struct FlagSpec {
   int64_t max = 0;
   /// What the flag does, for help.
   const char* meaning = "";
+  /// A whole-word name ("add" for "-add", as zkCli's reconfig has them); the flag is then
+  /// given only by that word, never by `letter`, which only keys Invocation's maps.
+  const char* word = nullptr;
+  FlagValue kind = FlagValue::kInteger;
 };
+
+/// "-s", or "-add" for a flag with a word.
+std::string flag_name(const FlagSpec& flag);
 
 /// A command: its name, flags and positional arguments.
 struct CommandSpec {
@@ -76,12 +92,16 @@ struct Invocation {
   const CommandSpec* spec = nullptr;
   std::set<char> switches;
   std::map<char, int64_t> values;
+  /// The values of FlagValue::kText flags.
+  std::map<char, std::string> texts;
   std::vector<std::string> args;
 
   /// True if the switch or valued flag `letter` was given.
   bool has(char letter) const;
   /// The value of flag `letter`, or `fallback` when not given.
   int64_t value(char letter, int64_t fallback) const;
+  /// The text of flag `letter` (FlagValue::kText), or "" when not given.
+  std::string text(char letter) const;
   /// The positional argument `i`, or `fallback` when there are fewer.
   std::string arg(size_t i, std::string fallback = "") const;
 };
@@ -95,7 +115,8 @@ struct InvocationParse {
 };
 
 /// Reads words[0] as a command name and the rest as its flags and arguments. Flags may come
-/// anywhere; switches may be bundled ("-es"); "--" ends the flags.
+/// anywhere; switches may be bundled ("-es"); a flag with a word is its own word ("-add");
+/// "--" ends the flags.
 InvocationParse parse_invocation(const std::vector<std::string>& words);
 
 /// corral's own options.

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "client/cli/acl_text.h"
+#include "client/cli/config_commands.h"
 #include "client/cli/tree.h"
 #include "client/cli/watching.h"
 #include "wire/path.h"
@@ -244,6 +245,10 @@ int dispatch(Context& ctx, const Invocation& inv) {
       return get_ephemerals(ctx, inv);
     case CommandId::kGetAllChildrenNumber:
       return descendant_count(ctx, inv);
+    case CommandId::kConfig:
+      return config_command(ctx, inv);
+    case CommandId::kReconfig:
+      return reconfig_command(ctx, inv);
     case CommandId::kHelp:
       return help(ctx);
     case CommandId::kQuit:

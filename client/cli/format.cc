@@ -222,6 +222,12 @@ std::string_view error_description(ErrorCode err) {
       return "throttled by the server";
     case ErrorCode::kMarshallingError:
       return "malformed request or reply";
+    case ErrorCode::kReconfigDisabled:
+      return "reconfig is disabled on the servers (reconfigEnabled=false)";
+    case ErrorCode::kNewConfigNoQuorum:
+      return "too few of the new config's voters are in sync with the leader";
+    case ErrorCode::kReconfigInProgress:
+      return "another reconfig is in progress";
     default:
       return "ZooKeeper error";
   }

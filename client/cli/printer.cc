@@ -26,7 +26,7 @@ void Printer::usage_error(const CommandSpec* spec, std::string_view what,
   if (spec != nullptr) {
     text += "usage: " + usage(*spec) + "\n";
     for (const FlagSpec& f : spec->flags) {
-      text += "  -" + std::string(1, f.letter) + "  " + f.meaning + "\n";
+      text += "  " + flag_name(f) + "  " + f.meaning + "\n";
     }
   }
   write(err_, text);

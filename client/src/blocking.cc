@@ -124,6 +124,12 @@ Result<std::vector<std::string>> BlockingClient::ephemerals(const std::string& p
 Result<std::vector<Identity>> BlockingClient::who_am_i() {
   return rt_->client->who_am_i(asio::use_future).get();
 }
+Result<DataResult> BlockingClient::reconfig(ReconfigSpec spec) {
+  return rt_->client->reconfig(std::move(spec), asio::use_future).get();
+}
+Result<DataResult> BlockingClient::get_config(Watcher watcher) {
+  return rt_->client->get_config(std::move(watcher), asio::use_future).get();
+}
 Result<void> BlockingClient::add_auth(const std::string& scheme, const std::string& credentials) {
   return rt_->client->add_auth(scheme, credentials, asio::use_future).get();
 }

@@ -358,6 +358,51 @@ void Client::who_am_i_impl(Done<std::vector<Identity>> done) {
       }));
 }
 
+namespace {
+
+/// The node every server keeps its ensemble's config in (ZooDefs.CONFIG_NODE).
+constexpr const char* kConfigNode = "/zookeeper/config";
+
+/// A ustring that may be null: absent parts of a ReconfigRequest are sent as length -1.
+void optional_string(wire::JuteWriter& w, const std::optional<std::string>& s) {
+  if (s) {
+    w.string(*s);
+  } else {
+    w.null_buffer();
+  }
+}
+
+DataResult read_data_result(wire::JuteReader& r) {
+  DataResult out;
+  out.data = r.buffer();
+  out.stat = wire::Stat::read(r);
+  return out;
+}
+
+}  // namespace
+
+void Client::reconfig_impl(ReconfigSpec spec, Done<DataResult> done) {
+  std::string body = body_of([&](wire::JuteWriter& w) {
+    optional_string(w, spec.joining);
+    optional_string(w, spec.leaving);
+    optional_string(w, spec.members);
+    w.int64(spec.from_config);
+  });
+  impl_->submit(
+      call<DataResult>(OpCode::kReconfig, std::move(body), std::move(done), read_data_result));
+}
+
+void Client::get_config_impl(Watcher watcher, Done<DataResult> done) {
+  // Never chrooted, and the watch is kept under the same raw path (ZooKeeper.getConfig).
+  bool watch = static_cast<bool>(watcher);
+  std::string body = body_of([&](wire::JuteWriter& w) {
+    wire::PathWatchRequest{kConfigNode, watch}.write(w);
+  });
+  Call c = call<DataResult>(OpCode::kGetData, std::move(body), std::move(done), read_data_result);
+  if (watch) c.watch = {WatchKind::kData, kConfigNode, std::move(watcher)};
+  impl_->submit(std::move(c));
+}
+
 void Client::add_auth_impl(std::string scheme, std::string credentials, Done<void> done) {
   impl_->add_auth(std::move(scheme), std::move(credentials),
                   [done = std::move(done)](ErrorCode err) { done(err); });

@@ -55,6 +55,10 @@ class BlockingClient {
   Result<void> remove_watches(const std::string& path, WatcherType type);
   Result<std::vector<std::string>> ephemerals(const std::string& prefix);
   Result<std::vector<Identity>> who_am_i();
+  /// See Client::reconfig.
+  Result<DataResult> reconfig(ReconfigSpec spec);
+  /// See Client::get_config.
+  Result<DataResult> get_config(Watcher watcher = nullptr);
   Result<void> add_auth(const std::string& scheme, const std::string& credentials);
   Result<void> close();
 

@@ -224,6 +224,26 @@ class Client {
     return initiate<std::vector<Identity>>(
         token, [this](auto done) mutable { who_am_i_impl(std::move(done)); });
   }
+  /// reconfig (ZooKeeperAdmin.reconfigure): changes the ensemble's membership. The answer is
+  /// the new config's text (as /zookeeper/config holds it) and the Stat of the change.
+  /// ZRECONFIGDISABLED when the servers run without reconfigEnabled, ZNOAUTH unless the
+  /// session is super (or the servers skip ACLs), ZBADVERSION for a stale from_config,
+  /// ZNEWCONFIGNOQUORUM when too few of the new voters are in sync, ZRECONFIGINPROGRESS while
+  /// another change is under way, ZBADARGUMENTS for a spec the server cannot parse.
+  template <typename Token>
+  auto reconfig(ReconfigSpec spec, Token&& token) {
+    return initiate<DataResult>(token, [this, spec = std::move(spec)](auto done) mutable {
+      reconfig_impl(std::move(spec), std::move(done));
+    });
+  }
+  /// getConfig: the data and Stat of /zookeeper/config, never under the chroot. `watcher`
+  /// (may be empty) fires on the config's next change, with the path "/zookeeper/config".
+  template <typename Token>
+  auto get_config(Watcher watcher, Token&& token) {
+    return initiate<DataResult>(token, [this, watcher = std::move(watcher)](auto done) mutable {
+      get_config_impl(std::move(watcher), std::move(done));
+    });
+  }
   /// addAuth (e.g. "digest", "user:password"); kept and sent again after reconnecting.
   template <typename Token>
   auto add_auth(std::string scheme, std::string credentials, Token&& token) {
@@ -279,6 +299,8 @@ class Client {
   void remove_watches_impl(std::string path, WatcherType type, Done<void> done);
   void ephemerals_impl(std::string prefix, Done<std::vector<std::string>> done);
   void who_am_i_impl(Done<std::vector<Identity>> done);
+  void reconfig_impl(ReconfigSpec spec, Done<DataResult> done);
+  void get_config_impl(Watcher watcher, Done<DataResult> done);
   void add_auth_impl(std::string scheme, std::string credentials, Done<void> done);
   void close_impl(Done<void> done);
 

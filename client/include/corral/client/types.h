@@ -6,6 +6,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "corral/client/tls.h"
@@ -119,6 +120,42 @@ struct ChildrenResult {
 struct AclResult {
   AclList acl;
   Stat stat;
+};
+
+/// What reconfig (ZooKeeperAdmin.reconfigure) asks for. Either incremental (`joining` and/or
+/// `leaving`) or non-incremental (`members`); absent parts go as null strings.
+struct ReconfigSpec {
+  // Constructors rather than an aggregate, for the same g++ 12 bug as CreateOptions.
+  ReconfigSpec() {}
+  ReconfigSpec(std::optional<std::string> joining_servers,
+               std::optional<std::string> leaving_servers, std::optional<std::string> new_members,
+               int64_t from = -1)
+      : joining(std::move(joining_servers)),
+        leaving(std::move(leaving_servers)),
+        members(std::move(new_members)),
+        from_config(from) {}
+  /// Adds (or replaces) servers: "server.4=host:2888:3888:participant;2181,server.5=...".
+  static ReconfigSpec add(std::string servers, int64_t from = -1) {
+    return {std::move(servers), std::nullopt, std::nullopt, from};
+  }
+  /// Removes servers by id: "4,5".
+  static ReconfigSpec remove(std::string ids, int64_t from = -1) {
+    return {std::nullopt, std::move(ids), std::nullopt, from};
+  }
+  /// Replaces the whole membership: "server.1=...,server.2=...".
+  static ReconfigSpec replace(std::string members, int64_t from = -1) {
+    return {std::nullopt, std::nullopt, std::move(members), from};
+  }
+
+  /// Comma-separated `server.N=spec` lines of servers to add.
+  std::optional<std::string> joining;
+  /// Comma-separated ids of servers to remove.
+  std::optional<std::string> leaving;
+  /// The new membership, comma- or newline-separated `server.N=spec` lines.
+  std::optional<std::string> members;
+  /// Only if the current config's version (the `version=` of /zookeeper/config, in hex there)
+  /// is this one; -1 for any. A stale one gets ZBADVERSION.
+  int64_t from_config = -1;
 };
 
 /// whoAmI's answer: one identity of this session.
