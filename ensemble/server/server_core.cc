@@ -71,9 +71,13 @@ void ServerCore::on_frame(ClientLink& link, std::string_view payload, int64_t no
   bool writes_pending = link.writes_completed < link.writes_submitted;
   bool handshaking = link.session_id == 0;
   int32_t type = handshaking ? 0 : peek_type(payload);
-  // Writes pipeline behind earlier writes (they complete in zxid order) and may
-  // pass held reads, which are answered before any later write is applied.
-  bool may_pass = !handshaking && is_write(type) && link.held_barriers == 0;
+  // Writes pipeline behind earlier writes (they complete in zxid order) and may pass reads
+  // held for those writes: release_held answers such reads, whatever the output, before any
+  // later write is applied. Not reads held only for room in the output (the front frame's
+  // writes are done): the later write could then be answered before them.
+  bool may_pass =
+      !handshaking && is_write(type) && link.held_barriers == 0 &&
+      (link.held_frames.empty() || link.held_frames.front().after_writes > link.writes_completed);
   if (!may_pass && (writes_pending || !link.held_frames.empty())) {
     // setAuth and SASL change the identities the requests after them are checked with.
     bool barrier = handshaking || static_cast<OpCode>(type) == OpCode::kAuth ||
@@ -137,8 +141,10 @@ void ServerCore::release_held(ClientLink& link, int64_t now_ms) {
     // With nothing held before it, a write pipelines behind the pending ones.
     bool pipelines = link.session_id != 0 && is_write(peek_type(next.payload));
     if (!pipelines && next.after_writes > link.writes_completed) break;
-    // Its output or the server's budget is full: the link resumes us as it drains.
-    if (!link.may_answer()) break;
+    // A frame a later write has passed must be answered before that write is: only the
+    // others wait while the output or the server's budget is full (the link resumes us).
+    bool passed = next.after_writes < link.writes_submitted;
+    if (!passed && !link.may_answer()) break;
     ClientLink::HeldFrame held = std::move(next);
     link.held_frames.pop_front();
     --held_total_;

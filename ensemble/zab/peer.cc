@@ -294,7 +294,10 @@ void Peer::leader_step(const Message& m, int64_t now_ms) {
   switch (m.type) {
     case MessageType::kAckEpoch:
       if (!epoch_proposed_ || l.acked_epoch) return;
-      if (!established_ &&
+      // A learner that asks for a SNAP (it abstains) vouches for no history: it may be
+      // "ahead" with an epoch from a sync that never completed, and electing again for it
+      // would loop without it ever getting its SNAP.
+      if (!established_ && !l.wants_snapshot &&
           (m.epoch > current_epoch_ || (m.epoch == current_epoch_ && m.zxid > last_appended_))) {
         // A learner more recent than this leader: the election went wrong (e.g.
         // followers of this server's previous life voted for it). Syncing would

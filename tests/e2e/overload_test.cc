@@ -311,6 +311,43 @@ TEST(Overload, ReadsPipelinedBehindAHandshakeOrAWriteAreAnswered) {
   EXPECT_TRUE(server.terminate());
 }
 
+// Reads between two writes, sent in one go: W1 (setData /small "one"), six 1 MiB reads, a read
+// of /small, W2 (setData /small "two"). The reads wait for W1 and W2 is proposed meanwhile;
+// once W1 is done they are answered before W2 even though their 6 MiB pass the half of the
+// output limit where reads wait for room: replies in the order sent, and the read of /small
+// sees "one". Held for room, they were answered after W2 (out of order, the read seeing "two").
+TEST(Overload, ReadsBetweenTwoWritesAreAnsweredBeforeTheSecond) {
+  constexpr int kReads = 6;
+  constexpr size_t kNode = 0xfffff - 1024;
+  ServerProcess server("corral-between", {});
+  ASSERT_TRUE(server.start("forceSync=no\n")) << server.log();
+  RawClient c(server.port());
+  ASSERT_TRUE(c.handshake());
+  ASSERT_EQ(c.create("/big", std::string(kNode, 'b')), kOk);
+  ASSERT_EQ(c.create("/small", "zero"), kOk);
+  auto set_small = [](int32_t xid, const std::string& data) {
+    std::string body;
+    put_buffer(body, "/small");
+    put_buffer(body, data);
+    put32(body, -1);  // any version
+    return frame(request(xid, kOpSetData, body));
+  };
+  std::string bytes = set_small(1, "one");
+  for (int32_t xid = 2; xid < 2 + kReads; ++xid)
+    bytes += frame(request(xid, kOpGetData, path_watch_body("/big")));
+  bytes += frame(request(2 + kReads, kOpGetData, path_watch_body("/small")));
+  bytes += set_small(3 + kReads, "two");
+  ASSERT_TRUE(c.send(bytes));
+  for (int32_t xid = 1; xid <= 3 + kReads; ++xid) {
+    auto reply = c.read_frame();
+    ASSERT_TRUE(reply) << "no reply for xid " << xid << "; log:\n" << server.log();
+    ASSERT_EQ(get32(*reply, 0), xid) << "replies out of order";
+    EXPECT_EQ(get32(*reply, 12), kOk) << xid;
+    if (xid == 2 + kReads) EXPECT_EQ(reply->substr(20, 3), "one") << "the read saw a later write";
+  }
+  EXPECT_TRUE(server.terminate());
+}
+
 // The crowd: kReaders connections, each sending kReadsEach getData of a node of kCrowdNode
 // bytes at once (one frame short of jute.maxbuffer, as the Scale test's). Without the budget
 // the server would hold up to kReaders x 4 MiB (each connection stops at half its 8 MiB

@@ -329,6 +329,50 @@ TEST(ZabAbstention, ALeaderCountsNoAckOfAnAbstainerBeforeItsSnapshot) {
   EXPECT_TRUE(leader.serving());
 }
 
+// An abstainer may claim a newer epoch (it wrote one in a sync whose storage then fell short):
+// it vouches for no history, so the leader does not elect again for it (that would loop without
+// it ever getting its SNAP) but syncs it by SNAP once the others have acked.
+TEST(ZabAbstention, ALeaderDoesNotElectAgainForAnAbstainerThatClaimsANewerEpoch) {
+  PeerConfig c;
+  c.my_id = 1;
+  c.members = three_voters();
+  Peer leader(c, PeerHistory{}, kNow);
+  leader.set_snapshot_source([] { return std::make_shared<SnapshotData>(SnapshotData{0, ""}); });
+  for (int64_t id : {2, 3})
+    leader.step_election(Notification{id, PeerState::kLooking, Vote{1, 0, 0}, 1}, kNow);
+  ASSERT_EQ(leader.state(), PeerState::kLeading);
+  leader.take_ready();
+  auto from = [](int64_t id, MessageType type, int64_t epoch = 0, int64_t zxid = 0) {
+    Message m;
+    m.from = id;
+    m.type = type;
+    m.epoch = epoch;
+    m.zxid = zxid;
+    return m;
+  };
+  Message info = from(2, MessageType::kFollowerInfo);
+  info.wants_snapshot = true;
+  leader.step(info, kNow);
+  leader.step(from(3, MessageType::kFollowerInfo), kNow);
+  leader.take_ready();
+  leader.step(from(2, MessageType::kAckEpoch, 5, int64_t{5} << 32), kNow);
+  EXPECT_EQ(leader.state(), PeerState::kLeading) << "elected again for an abstainer";
+  leader.step(from(3, MessageType::kAckEpoch), kNow);
+  std::map<int64_t, SyncMode> modes;
+  for (const auto& m : leader.take_ready().messages)
+    if (m.type == MessageType::kSync) modes[m.to] = m.sync_mode;
+  EXPECT_EQ(modes[2], SyncMode::kSnap);
+  // A learner that vouches for its history and claims to be ahead still makes it elect again.
+  Peer other(c, PeerHistory{}, kNow);
+  for (int64_t id : {2, 3})
+    other.step_election(Notification{id, PeerState::kLooking, Vote{1, 0, 0}, 1}, kNow);
+  ASSERT_EQ(other.state(), PeerState::kLeading);
+  other.step(from(2, MessageType::kFollowerInfo), kNow);
+  other.step(from(3, MessageType::kFollowerInfo), kNow);
+  other.step(from(2, MessageType::kAckEpoch, 5, int64_t{5} << 32), kNow);
+  EXPECT_EQ(other.state(), PeerState::kLooking);
+}
+
 // An abstaining learner refuses a DIFF: it would build on the state it found wrong, and its
 // ACKNEWLEADER would vouch for a history it does not hold.
 TEST(ZabAbstention, AnAbstainerTakesOnlyASnapshot) {

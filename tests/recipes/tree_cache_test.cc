@@ -406,12 +406,13 @@ TEST(TreeCachePersistent, ClosedCacheLeavesNoPersistentWatch) {
 // it again on every new connection, so the removal is made again once reconnected.
 TEST(TreeCachePersistent, CloseDuringAConnectionLossStillRemovesTheWatch) {
   // Connected to the followers only: the one stopped is not the leader, so the other serves
-  // on without an election.
+  // on without an election. The client gives up on a silent server after two thirds of the
+  // session timeout and must reconnect in the third left: 8 s leaves it time on a busy machine.
   std::vector<std::string> followers;
   for (int i = 0; i < ensemble().size(); ++i)
     if (ensemble().mode(i) == "follower") followers.push_back(ensemble().host_port(i));
   ASSERT_EQ(followers.size(), 2u) << ensemble().describe(0);
-  TestClient c({.connect = followers[0] + "," + followers[1], .timeout = 3000ms});
+  TestClient c({.connect = followers[0] + "," + followers[1], .timeout = 8000ms});
   ASSERT_TRUE(c.connected());
   const int member = member_of(c->server());
   ASSERT_GE(member, 0);
