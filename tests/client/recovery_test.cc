@@ -1,8 +1,10 @@
 // What helps a program through connection losses: the retry helper for idempotent
 // operations, protected creates for the others, and read-only sessions when no quorum is
 // reachable.
+#include <asio/executor_work_guard.hpp>
 #include <asio/use_future.hpp>
 #include <atomic>
+#include <future>
 
 #include "corral/client/retry.h"
 #include "tests/client/client_env.h"
@@ -157,7 +159,10 @@ TEST(ReadOnly, ClientSeesReadOnlyStateReadsAndGetsNotReadOnlyOnWrites) {
   };
   Client client(io.get_executor(), ro);
   client.start();
-  std::thread runner([&] { io.run_for(std::chrono::seconds(20)); });
+  // Runs until the test is done: an io_context that stopped on its own (it ran for a fixed
+  // 20 s) left a close issued late under load waiting for ever.
+  auto work = asio::make_work_guard(io);
+  std::thread runner([&] { io.run(); });
   bool seen = wait_until(15s, [&] { return read_only.load(); });
   EXPECT_TRUE(seen) << "no read-only session within 15 s";
   if (seen) {
@@ -167,7 +172,9 @@ TEST(ReadOnly, ClientSeesReadOnlyStateReadsAndGetsNotReadOnlyOnWrites) {
     auto write = client.create("/ro/child", "", {}, use_future).get();
     EXPECT_EQ(write.error(), ErrorCode::kNotReadOnly);
   }
-  client.close(use_future).get();
+  auto closed = client.close(use_future);
+  EXPECT_EQ(closed.wait_for(10s), std::future_status::ready) << "close did not complete";
+  work.reset();
   io.stop();
   runner.join();
 }
