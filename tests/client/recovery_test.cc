@@ -163,8 +163,9 @@ TEST(ReadOnly, ClientSeesReadOnlyStateReadsAndGetsNotReadOnlyOnWrites) {
   // 20 s) left a close issued late under load waiting for ever.
   auto work = asio::make_work_guard(io);
   std::thread runner([&] { io.run(); });
-  bool seen = wait_until(15s, [&] { return read_only.load(); });
-  EXPECT_TRUE(seen) << "no read-only session within 15 s";
+  // A condition wait: ZooKeeper's survivor first gives up on its quorum (seconds under load).
+  bool seen = wait_until(40s, [&] { return read_only.load(); });
+  EXPECT_TRUE(seen) << "no read-only session within 40 s";
   if (seen) {
     auto got = client.get("/ro", nullptr, use_future).get();
     EXPECT_TRUE(got.ok()) << text(got.error());
