@@ -86,9 +86,7 @@ class CliReconfig : public ::testing::Test {
     delete zk_;
     zk_ = nullptr;
   }
-  void SetUp() override {
-    if (zk_ == nullptr) GTEST_SKIP() << "no ZooKeeper ensemble";
-  }
+  void SetUp() override { ASSERT_NE(zk_, nullptr) << "no ZooKeeper ensemble"; }
   static e2e::Ensemble* zk_;
 };
 e2e::Ensemble* CliReconfig::zk_ = nullptr;

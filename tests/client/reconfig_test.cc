@@ -86,19 +86,21 @@ std::unique_ptr<BlockingClient> connect(const std::string& hosts, bool super = f
   return c;
 }
 
-class ReconfigZooKeeper : public ::testing::Test {
+// One ensemble of `kImpl` for a whole suite; a suite whose ensemble did not start fails each
+// of its tests (start_ensemble has said why).
+template <e2e::Impl kImpl>
+class OnEnsemble : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { zk_ = start_ensemble(e2e::Impl::kZooKeeper).release(); }
+  static void SetUpTestSuite() { ensemble_ = start_ensemble(kImpl).release(); }
   static void TearDownTestSuite() {
-    delete zk_;
-    zk_ = nullptr;
+    delete ensemble_;
+    ensemble_ = nullptr;
   }
-  void SetUp() override {
-    if (zk_ == nullptr) GTEST_SKIP() << "no ZooKeeper ensemble";
-  }
-  static e2e::Ensemble* zk_;
+  void SetUp() override { ASSERT_NE(ensemble_, nullptr) << e2e::impl_name(kImpl) << " ensemble"; }
+  static inline e2e::Ensemble* ensemble_ = nullptr;
 };
-e2e::Ensemble* ReconfigZooKeeper::zk_ = nullptr;
+
+using ReconfigZooKeeper = OnEnsemble<e2e::Impl::kZooKeeper>;
 
 // The observer of kazoo's TestReconfig: never started, so adding it needs no quorum change.
 std::string observer_spec() {
@@ -108,25 +110,25 @@ std::string observer_spec() {
 }
 
 TEST_F(ReconfigZooKeeper, GetConfigReadsTheRawNodeWhateverTheChroot) {
-  auto c = connect(zk_->connect_string() + "/no/such/chroot");
+  auto c = connect(ensemble_->connect_string() + "/no/such/chroot");
   Result<DataResult> r = c->get_config();
   ASSERT_TRUE(r.ok()) << text(r.error());
   std::string version;
   EXPECT_TRUE(is_config_text(r->data, 3, version));
   EXPECT_NE(version, "0") << "ZooKeeper re-issues the config at its first leader's epoch";
   // The same bytes as a plain getData of the node without a chroot.
-  auto plain = connect(zk_->connect_string());
+  auto plain = connect(ensemble_->connect_string());
   Result<DataResult> raw = plain->get("/zookeeper/config");
   ASSERT_TRUE(raw.ok());
   EXPECT_EQ(sorted_lines(raw->data), sorted_lines(r->data));
 }
 
 TEST_F(ReconfigZooKeeper, AddsAndRemovesAnObserverAndTheWatchFires) {
-  auto watcher_client = connect(zk_->connect_string() + "/chrooted");
+  auto watcher_client = connect(ensemble_->connect_string() + "/chrooted");
   EventLog log;
   ASSERT_TRUE(watcher_client->get_config(log.watcher()).ok());
 
-  auto admin = connect(zk_->connect_string(), true);
+  auto admin = connect(ensemble_->connect_string(), true);
   std::string spec = observer_spec();
   Result<DataResult> added = admin->reconfig(ReconfigSpec::add(spec));
   ASSERT_TRUE(added.ok()) << text(added.error());
@@ -149,7 +151,7 @@ TEST_F(ReconfigZooKeeper, AddsAndRemovesAnObserverAndTheWatchFires) {
 }
 
 TEST_F(ReconfigZooKeeper, StaleFromConfigIsBadVersion) {
-  auto admin = connect(zk_->connect_string(), true);
+  auto admin = connect(ensemble_->connect_string(), true);
   Result<DataResult> before = admin->get_config();
   ASSERT_TRUE(before.ok());
   std::string version;
@@ -168,27 +170,15 @@ TEST_F(ReconfigZooKeeper, StaleFromConfigIsBadVersion) {
 }
 
 TEST_F(ReconfigZooKeeper, WithoutSuperIsNoAuth) {
-  auto c = connect(zk_->connect_string());
+  auto c = connect(ensemble_->connect_string());
   Result<DataResult> r = c->reconfig(ReconfigSpec::add(observer_spec()));
   EXPECT_EQ(text(r.error()), "ZNOAUTH");
 }
 
-class ReconfigCorral : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() { corral_ = start_ensemble(e2e::Impl::kCorral).release(); }
-  static void TearDownTestSuite() {
-    delete corral_;
-    corral_ = nullptr;
-  }
-  void SetUp() override {
-    if (corral_ == nullptr) GTEST_SKIP() << "no Corral ensemble";
-  }
-  static e2e::Ensemble* corral_;
-};
-e2e::Ensemble* ReconfigCorral::corral_ = nullptr;
+using ReconfigCorral = OnEnsemble<e2e::Impl::kCorral>;
 
 TEST_F(ReconfigCorral, GetConfigHasZooKeepersShapeAtVersionZero) {
-  auto c = connect(corral_->connect_string() + "/chrooted");
+  auto c = connect(ensemble_->connect_string() + "/chrooted");
   Result<DataResult> r = c->get_config();
   ASSERT_TRUE(r.ok()) << text(r.error());
   std::string version;
@@ -197,7 +187,7 @@ TEST_F(ReconfigCorral, GetConfigHasZooKeepersShapeAtVersionZero) {
 }
 
 TEST_F(ReconfigCorral, ReconfigIsDisabled) {
-  auto admin = connect(corral_->connect_string(), true);
+  auto admin = connect(ensemble_->connect_string(), true);
   Result<DataResult> r = admin->reconfig(ReconfigSpec::add(observer_spec()));
   EXPECT_EQ(r.error(), ErrorCode::kReconfigDisabled);
   EXPECT_EQ(text(r.error()), "ZRECONFIGDISABLED");
