@@ -293,24 +293,42 @@ TEST(ZabAbstention, ADivergedFollowerAndTheLaggardCannotLoseAnAcknowledgedTxn) {
   EXPECT_TRUE(trio.holds(2, z));
 }
 
-/// A leader of 1 and 3 facing learner 2, which asks for a SNAP (it abstains).
-TEST(ZabAbstention, ALeaderCountsNoAckOfAnAbstainerBeforeItsSnapshot) {
+/// Peer 1 of three, elected leader by the votes of 2 and 3, with an empty snapshot to send.
+std::unique_ptr<Peer> elected_leader() {
   PeerConfig c;
   c.my_id = 1;
   c.members = three_voters();
-  Peer leader(c, PeerHistory{}, kNow);
-  leader.set_snapshot_source([] { return std::make_shared<SnapshotData>(SnapshotData{0, ""}); });
+  auto leader = std::make_unique<Peer>(c, PeerHistory{}, kNow);
+  leader->set_snapshot_source([] { return std::make_shared<SnapshotData>(SnapshotData{0, ""}); });
   for (int64_t id : {2, 3})
-    leader.step_election(Notification{id, PeerState::kLooking, Vote{1, 0, 0}, 1}, kNow);
+    leader->step_election(Notification{id, PeerState::kLooking, Vote{1, 0, 0}, 1}, kNow);
+  return leader;
+}
+
+/// A learner's message of `type` to the leader.
+Message from(int64_t id, MessageType type, int64_t epoch = 0, int64_t zxid = 0) {
+  Message m;
+  m.from = id;
+  m.type = type;
+  m.epoch = epoch;
+  m.zxid = zxid;
+  return m;
+}
+
+/// The SYNC mode sent to each learner in `ready`.
+std::map<int64_t, SyncMode> sync_modes(const Ready& ready) {
+  std::map<int64_t, SyncMode> modes;
+  for (const auto& m : ready.messages)
+    if (m.type == MessageType::kSync) modes[m.to] = m.sync_mode;
+  return modes;
+}
+
+/// A leader of 1 and 3 facing learner 2, which asks for a SNAP (it abstains).
+TEST(ZabAbstention, ALeaderCountsNoAckOfAnAbstainerBeforeItsSnapshot) {
+  std::unique_ptr<Peer> elected = elected_leader();
+  Peer& leader = *elected;
   ASSERT_EQ(leader.state(), PeerState::kLeading);
   leader.take_ready();
-  auto from = [](int64_t id, MessageType type, int64_t epoch = 0) {
-    Message m;
-    m.from = id;
-    m.type = type;
-    m.epoch = epoch;
-    return m;
-  };
   Message info = from(2, MessageType::kFollowerInfo);
   info.wants_snapshot = true;
   leader.step(info, kNow);
@@ -320,9 +338,7 @@ TEST(ZabAbstention, ALeaderCountsNoAckOfAnAbstainerBeforeItsSnapshot) {
   leader.step(from(2, MessageType::kAckEpoch), kNow);
   EXPECT_TRUE(leader.take_ready().messages.empty()) << "synced on an abstainer's epoch ack";
   leader.step(from(3, MessageType::kAckEpoch), kNow);
-  std::map<int64_t, SyncMode> modes;
-  for (const auto& m : leader.take_ready().messages)
-    if (m.type == MessageType::kSync) modes[m.to] = m.sync_mode;
+  std::map<int64_t, SyncMode> modes = sync_modes(leader.take_ready());
   EXPECT_EQ(modes[2], SyncMode::kSnap);
   // Its ACKNEWLEADER after the SNAP counts: with the leader's own, the epoch is established.
   leader.step(from(2, MessageType::kAckNewLeader, 1), kNow);
@@ -333,23 +349,10 @@ TEST(ZabAbstention, ALeaderCountsNoAckOfAnAbstainerBeforeItsSnapshot) {
 // it vouches for no history, so the leader does not elect again for it (that would loop without
 // it ever getting its SNAP) but syncs it by SNAP once the others have acked.
 TEST(ZabAbstention, ALeaderDoesNotElectAgainForAnAbstainerThatClaimsANewerEpoch) {
-  PeerConfig c;
-  c.my_id = 1;
-  c.members = three_voters();
-  Peer leader(c, PeerHistory{}, kNow);
-  leader.set_snapshot_source([] { return std::make_shared<SnapshotData>(SnapshotData{0, ""}); });
-  for (int64_t id : {2, 3})
-    leader.step_election(Notification{id, PeerState::kLooking, Vote{1, 0, 0}, 1}, kNow);
+  std::unique_ptr<Peer> elected = elected_leader();
+  Peer& leader = *elected;
   ASSERT_EQ(leader.state(), PeerState::kLeading);
   leader.take_ready();
-  auto from = [](int64_t id, MessageType type, int64_t epoch = 0, int64_t zxid = 0) {
-    Message m;
-    m.from = id;
-    m.type = type;
-    m.epoch = epoch;
-    m.zxid = zxid;
-    return m;
-  };
   Message info = from(2, MessageType::kFollowerInfo);
   info.wants_snapshot = true;
   leader.step(info, kNow);
@@ -358,14 +361,11 @@ TEST(ZabAbstention, ALeaderDoesNotElectAgainForAnAbstainerThatClaimsANewerEpoch)
   leader.step(from(2, MessageType::kAckEpoch, 5, int64_t{5} << 32), kNow);
   EXPECT_EQ(leader.state(), PeerState::kLeading) << "elected again for an abstainer";
   leader.step(from(3, MessageType::kAckEpoch), kNow);
-  std::map<int64_t, SyncMode> modes;
-  for (const auto& m : leader.take_ready().messages)
-    if (m.type == MessageType::kSync) modes[m.to] = m.sync_mode;
+  std::map<int64_t, SyncMode> modes = sync_modes(leader.take_ready());
   EXPECT_EQ(modes[2], SyncMode::kSnap);
   // A learner that vouches for its history and claims to be ahead still makes it elect again.
-  Peer other(c, PeerHistory{}, kNow);
-  for (int64_t id : {2, 3})
-    other.step_election(Notification{id, PeerState::kLooking, Vote{1, 0, 0}, 1}, kNow);
+  std::unique_ptr<Peer> elected_again = elected_leader();
+  Peer& other = *elected_again;
   ASSERT_EQ(other.state(), PeerState::kLeading);
   other.step(from(2, MessageType::kFollowerInfo), kNow);
   other.step(from(3, MessageType::kFollowerInfo), kNow);
