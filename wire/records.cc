@@ -245,6 +245,39 @@ SetAclRequest SetAclRequest::read(JuteReader& r) {
   return x;
 }
 
+namespace {
+
+void write_optional(JuteWriter& w, const std::optional<std::string>& s) {
+  if (s)
+    w.string(*s);
+  else
+    w.null_buffer();
+}
+
+std::optional<std::string> read_optional(JuteReader& r) {
+  bool was_null = false;
+  std::string s = r.buffer(was_null);
+  if (was_null) return std::nullopt;
+  return s;
+}
+
+}  // namespace
+
+void ReconfigRequest::write(JuteWriter& w) const {
+  write_optional(w, joining);
+  write_optional(w, leaving);
+  write_optional(w, new_members);
+  w.int64(cur_config_id);
+}
+ReconfigRequest ReconfigRequest::read(JuteReader& r) {
+  ReconfigRequest x;
+  x.joining = read_optional(r);
+  x.leaving = read_optional(r);
+  x.new_members = read_optional(r);
+  x.cur_config_id = r.int64();
+  return x;
+}
+
 void SetWatchesRequest::write(JuteWriter& w, bool v2) const {
   w.int64(relative_zxid);
   write_strings(w, data_watches);

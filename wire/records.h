@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -160,6 +161,18 @@ struct SetAclRequest {
   int32_t version = -1;
   void write(JuteWriter& w) const;
   static SetAclRequest read(JuteReader& r);
+};
+
+/// reconfig: an incremental change (joining and/or leaving) or a new member list, from the
+/// config version `cur_config_id` (-1: any). A null string (absent) is kept apart from an
+/// empty one, as ZooKeeper's PrepRequestProcessor tells them apart.
+struct ReconfigRequest {
+  std::optional<std::string> joining;
+  std::optional<std::string> leaving;
+  std::optional<std::string> new_members;
+  int64_t cur_config_id = -1;
+  void write(JuteWriter& w) const;
+  static ReconfigRequest read(JuteReader& r);
 };
 
 /// setWatches (v1, no persistent lists) and setWatches2.

@@ -303,6 +303,28 @@ const std::map<std::string_view, Setter>& setters() {
          c.quorum_max_frame_bytes = int_value(l, int64_t{2} << 20, 0xffffffffll,
                                               "between 2097152 and 4294967295 bytes");
        }},
+      // -- dynamic reconfiguration (reconfigEnabled, dynamicConfigFile) --
+      {"reconfigEnabled",
+       [](ServerConfig& c, const Line& l) { c.reconfig_enabled = boolean(l, "true", "false"); }},
+      {"standaloneEnabled",
+       [](ServerConfig& c, const Line& l) { c.standalone_enabled = boolean(l, "true", "false"); }},
+      // Read (with the zoo.cfg lines it forbids) by load_dynamic_config, once all is parsed.
+      {"dynamicConfigFile",
+       [](ServerConfig& c, const Line& l) {
+         if (l.value.empty()) fail(l, "expected the path of a dynamic config file");
+         c.dynamic_config_file = l.value;
+       }},
+      // -- skipACL --
+      // ZooKeeper compares with "yes" and takes any other word for no; refusing other words
+      // keeps a "true" or "YES" from being silently ignored.
+      {"skipACL",
+       [](ServerConfig& c, const Line& l) {
+         if (l.value != "yes" && l.value != "no")
+           fail(l, fmt::format("expected yes or no, got '{}'", l.value));
+         c.skip_acl = l.value == "yes";
+         c.skip_acl_in_cfg = true;
+         if (c.skip_acl) spdlog::warn("{}:{}: skipACL=yes: no ACL is checked", l.source, l.number);
+       }},
   };
   return table;
 }

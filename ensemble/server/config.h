@@ -143,6 +143,26 @@ struct ServerConfig {
   /// znodes of 100 bytes (159 bytes each in the image, measured), costing the learner about
   /// three times that in memory to install.
   int64_t quorum_max_frame_bytes = int64_t{1} << 30;
+  // -- dynamic reconfiguration (reconfigEnabled, dynamicConfigFile) --
+  /// reconfigEnabled: clients may change the membership (reconfig). Off, zoo.cfg's members
+  /// (or the dynamic file's) always win at start-up, as in ZooKeeper's static mode.
+  bool reconfig_enabled = false;
+  /// standaloneEnabled: a config with one voter may run standalone; reconfig may then not
+  /// shrink an ensemble below 2 voters (1 when false).
+  bool standalone_enabled = true;
+  /// dynamicConfigFile, as written: the file holding the server.N lines (then none may be in
+  /// zoo.cfg). load_startup_config() reads it into `servers`. Empty when not set.
+  std::string dynamic_config_file;
+  /// The dynamic file's version: the hex suffix of its name (`zoo.cfg.dynamic.100000000`),
+  /// 0 when it has none or dynamicConfigFile is not set.
+  int64_t dynamic_config_version = 0;
+  // -- skipACL --
+  /// skipACL=yes, or -Dzookeeper.skipACL=yes in SERVER_JVMFLAGS: no ACL is checked at all
+  /// (ZooKeeperServer.skipACL). Only the exact word "yes" turns it on in ZooKeeper.
+  bool skip_acl = false;
+  /// zoo.cfg has a skipACL line: it wins over SERVER_JVMFLAGS, as zoo.cfg's keys are set as
+  /// system properties after the JVM's own in ZooKeeper.
+  bool skip_acl_in_cfg = false;
   std::vector<PeerSpec> servers;          ///< server.N lines, in file order.
   std::vector<std::string> ignored_keys;  ///< Keys Corral does not use (logged).
 

@@ -174,8 +174,8 @@ void ServerCore::stop_serving() {
   prep_.applied(INT64_MAX);
 }
 
-void ServerCore::install_config(zab::QuorumConfig config, int64_t now_ms) {
-  tree_.set_config_node(config.text(), config.version, now_ms);
+void ServerCore::install_config(zab::QuorumConfig config, int64_t now_ms, bool set_node) {
+  if (set_node) tree_.set_config_node(config.text(), config.version, now_ms);
   quorum_config_ = std::move(config);
 }
 

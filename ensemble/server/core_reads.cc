@@ -45,7 +45,7 @@ void ServerCore::handle_read(ClientLink& link, const wire::RequestHeader& h, wir
   const auto op = static_cast<OpCode>(h.type);
   auto readable = [&](const tree::Node* n, int32_t perm) {
     if (!n) return ErrorCode::kNoNode;
-    return tree::acl_allows(*n->acl, perm, link.auth) ? ErrorCode::kOk : ErrorCode::kNoAuth;
+    return acl_allows(*n->acl, perm, link.auth) ? ErrorCode::kOk : ErrorCode::kNoAuth;
   };
   switch (op) {
     case OpCode::kExists: {
@@ -105,7 +105,7 @@ void ServerCore::handle_read(ClientLink& link, const wire::RequestHeader& h, wir
       const tree::Node* n = tree_.find(req.path);
       ErrorCode rc = readable(n, wire::perms::kRead | wire::perms::kAdmin);
       return reply(link, h.xid, rc, [&](wire::JuteWriter& w) {
-        bool admin = tree::acl_allows(*n->acl, wire::perms::kAdmin, link.auth);
+        bool admin = acl_allows(*n->acl, wire::perms::kAdmin, link.auth);
         wire::write_acls(w, admin ? *n->acl : redact_digests(*n->acl));
         n->stat().write(w);
       });
@@ -177,9 +177,9 @@ void ServerCore::handle_multi_read(ClientLink& link, const wire::RequestHeader& 
     if (op != OpCode::kGetData && op != OpCode::kGetChildren)
       return reply_error(link, h.xid, ErrorCode::kMarshallingError);
     const tree::Node* n = tree_.find(req.path);
-    ErrorCode rc = !n                                                         ? ErrorCode::kNoNode
-                   : tree::acl_allows(*n->acl, wire::perms::kRead, link.auth) ? ErrorCode::kOk
-                                                                              : ErrorCode::kNoAuth;
+    ErrorCode rc = !n                                                   ? ErrorCode::kNoNode
+                   : acl_allows(*n->acl, wire::perms::kRead, link.auth) ? ErrorCode::kOk
+                                                                        : ErrorCode::kNoAuth;
     if (rc != ErrorCode::kOk) {
       wire::MultiHeader{-1, false, static_cast<int32_t>(rc)}.write(w);
       w.int32(static_cast<int32_t>(rc));

@@ -170,6 +170,9 @@ void ServerCore::on_forwarded(const zab::Relay& request, int64_t now_ms) {
         if (session::Session* s = sessions_.find(request.session_id)) s->closing = true;
         ctx.zxid = take_zxid();
         return commit(prep_.prepare_close_session(ctx), nullptr);
+      case OpCode::kReconfig:
+        ctx.zxid = take_zxid();
+        return commit(prepare_reconfig(ctx, request.body), nullptr);
       case OpCode::kMulti: {
         auto ops = read_multi(r);
         if (!ops) throw wire::DecodeError("an op not allowed in a multi");

@@ -54,6 +54,7 @@ void core_keys(Lines& k, const ServerConfig& c) {
   k("autopurge.purgeInterval", c.autopurge_purge_interval_hours);
   k("readonlymode.enabled", true_false(c.readonly_mode_enabled));
   k("corral.exists.checkReadAcl", true_false(c.exists_checks_read));
+  k("skipACL", yes_no(c.skip_acl));
 }
 
 void ensemble_keys(Lines& k, const ServerConfig& c) {
@@ -67,6 +68,16 @@ void ensemble_keys(Lines& k, const ServerConfig& c) {
     if (s.client_port != 0) v << ";" << s.client_address << ":" << s.client_port;
     k("server." + std::to_string(s.id), v.str());
   }
+  k("reconfigEnabled", true_false(c.reconfig_enabled));
+  k("standaloneEnabled", true_false(c.standalone_enabled));
+  k("dynamicConfigFile", c.dynamic_config_file);
+  if (c.servers.empty()) return;
+  // The database's config wins at start-up when newer (reconfigEnabled): not read here.
+  k.raw() << "# server.N from "
+          << (c.dynamic_config_file.empty() ? "zoo.cfg" : c.dynamic_config_file) << " (version 0x"
+          << std::hex << c.dynamic_config_version << std::dec << ")"
+          << (c.reconfig_enabled ? "; a newer config stored in the data directory wins" : "")
+          << "\n";
 }
 
 void sasl_keys(Lines& k, const ServerConfig& c) {

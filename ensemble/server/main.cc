@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "ensemble/server/admin/ops_servers.h"
@@ -22,6 +23,7 @@
 #include "ensemble/server/server_core.h"
 #include "ensemble/server/snapshotter.h"
 #include "ensemble/server/startup_config.h"
+#include "ensemble/server/startup_membership.h"
 #include "ensemble/server/version.h"
 #include "ensemble/storage/database.h"
 #include "ensemble/storage/recovery.h"
@@ -93,9 +95,37 @@ storage::StorageThread::FlushObserver commit_recorder(asio::io_context& io,
   };
 }
 
-// What ZAB needs from storage: the epochs and the newest txns (for DIFFs).
-zab::PeerHistory load_history(storage::Database& db, int64_t last_zxid) {
+// The membership to start with (startup_membership), logged; nothing (after saying why) if
+// the files and the database disagree.
+std::optional<server::StartupMembership> choose_membership(const server::ServerConfig& config,
+                                                           const std::string& config_path,
+                                                           storage::Database& db) {
+  server::BootstrapConfig bootstrap{
+      server::membership_of(config),
+      config.dynamic_config_file.empty() ? config_path : config.dynamic_config_file};
+  auto chosen = server::startup_membership(bootstrap, db.config(storage::ConfigSlot::kActive),
+                                           db.config(storage::ConfigSlot::kNext),
+                                           config.reconfig_enabled, config.my_id);
+  if (auto* error = std::get_if<std::string>(&chosen)) {
+    std::fprintf(stderr, "corral-server: refusing to start: %s\n", error->c_str());
+    return std::nullopt;
+  }
+  auto& membership = std::get<server::StartupMembership>(chosen);
+  for (const auto& notice : membership.notices) spdlog::warn("{}", notice);
+  spdlog::info("membership: config version 0x{:x} from {}{}", membership.active->version,
+               membership.active_source, config.reconfig_enabled ? " (reconfigEnabled)" : "");
+  return std::move(membership);
+}
+
+// What ZAB needs from storage: the epochs, the newest txns (for DIFFs) and, with
+// reconfigEnabled, the configs chosen at start-up (without it, the core's static members).
+zab::PeerHistory load_history(storage::Database& db, int64_t last_zxid,
+                              const server::StartupMembership& membership, bool reconfig_enabled) {
   zab::PeerHistory h;
+  if (reconfig_enabled) {
+    h.active = membership.active;
+    h.last_seen = membership.last_seen;
+  }
   h.accepted_epoch = db.meta("acceptedEpoch", 0);
   h.current_epoch = db.meta("currentEpoch", 0);
   h.abstaining = db.meta(storage::Database::kAbstainingKey, 0) != 0;
@@ -148,19 +178,21 @@ int main(int argc, char** argv) {
   ServerCore core(config, NetworkServer::now_ms());
   int64_t last_zxid = 0;
   if (!recover_into(core, *db, last_zxid)) return 1;
+  std::optional<StartupMembership> membership;
+  if (ensemble && !(membership = choose_membership(config, config_path, *db))) return 2;
   // ZooKeeper's initConfigInZKDatabase: outside the log, before serving; standalone leaves
   // /zookeeper/config empty.
-  if (ensemble) core.install_config(membership_of(config), NetworkServer::now_ms());
+  if (ensemble) core.install_config(*membership->active, NetworkServer::now_ms());
   corral::storage::StorageThread storage(
       *db, [&io](std::function<void()> f) { asio::post(io, std::move(f)); },
       commit_recorder(io, core));
   StorageLog log(storage);
   std::unique_ptr<QuorumPeer> quorum;
   if (ensemble) {
-    zab::PeerHistory history = load_history(*db, last_zxid);
+    zab::PeerHistory history = load_history(*db, last_zxid, *membership, config.reconfig_enabled);
     spdlog::info("ensemble member {}: accepted epoch {}, current epoch {}, last zxid 0x{:x}",
                  config.my_id, history.accepted_epoch, history.current_epoch, last_zxid);
-    quorum = std::make_unique<QuorumPeer>(io, core, storage, std::move(history));
+    quorum = std::make_unique<QuorumPeer>(io, core, storage, std::move(history), config_path);
     core.set_replication(quorum.get());
   } else {
     core.set_log(&log);

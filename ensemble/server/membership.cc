@@ -4,6 +4,7 @@ namespace corral::server {
 
 zab::QuorumConfig membership_of(const ServerConfig& config) {
   zab::QuorumConfig out;
+  out.version = config.dynamic_config_version;
   for (const PeerSpec& p : config.servers) {
     zab::QuorumServer s;
     s.id = p.id;

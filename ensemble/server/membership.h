@@ -1,4 +1,5 @@
-// The ensemble's membership as zoo.cfg's server.N lines give it (reconfigEnabled off).
+// The ensemble's membership as the files give it: zoo.cfg's server.N lines, or the dynamic
+// file dynamicConfigFile names.
 #pragma once
 
 #include "ensemble/server/config.h"
@@ -6,8 +7,9 @@
 
 namespace corral::server {
 
-/// zoo.cfg's server.N lines as a version-0 QuorumConfig (ZooKeeper's static mode). A line's
-/// client part is kept only when the line has one: the static clientPort never shows.
+/// `config.servers` as a QuorumConfig: version 0 for zoo.cfg's server.N lines (ZooKeeper's
+/// static mode), the file name's version for a dynamic file. A line's client part is kept
+/// only when the line has one: the static clientPort never shows.
 zab::QuorumConfig membership_of(const ServerConfig& config);
 
 }  // namespace corral::server

@@ -28,34 +28,46 @@ constexpr size_t kHelloFixedBytes = 8 + 1 + 8 + kNonceBytes + 2;
 
 std::string encode_hello(const Hello& hello) {
   std::string out;
-  out.reserve(kHelloFixedBytes + hello.username.size());
+  const bool announce = !hello.address.host.empty();
+  out.reserve(kHelloFixedBytes + hello.username.size() + mesh_hello::kMaxAddressBytes);
   put_be64(out, kHelloMagic);
-  out.push_back(static_cast<char>(kVersion));
+  out.push_back(static_cast<char>(announce ? kVersionAnnounce : kVersion));
   put_be64(out, static_cast<uint64_t>(hello.id));
   out.append(hello.nonce);
   out.push_back(static_cast<char>((hello.username.size() >> 8) & 0xff));
   out.push_back(static_cast<char>(hello.username.size() & 0xff));
   out.append(hello.username);
+  if (announce) mesh_hello::append_address(out, hello.address);
   return out;
 }
 
 Decode decode_hello(std::string_view data, Hello& out, size_t& consumed) {
+  const auto known_version = [&] {
+    const auto v = static_cast<uint8_t>(data[8]);
+    return v == kVersion || v == kVersionAnnounce;
+  };
   if (data.size() < kHelloFixedBytes) {
     // Fail early on a wrong prefix rather than wait for bytes that will not make sense.
-    if (data.size() >= 9 && (get_be64(data) != kHelloMagic || data[8] != kVersion))
+    if (data.size() >= 9 && (get_be64(data) != kHelloMagic || !known_version()))
       return Decode::kMalformed;
     return Decode::kNeedMore;
   }
-  if (get_be64(data) != kHelloMagic || static_cast<uint8_t>(data[8]) != kVersion)
-    return Decode::kMalformed;
+  if (get_be64(data) != kHelloMagic || !known_version()) return Decode::kMalformed;
   const size_t name_len = (size_t{static_cast<unsigned char>(data[kHelloFixedBytes - 2])} << 8) |
                           static_cast<unsigned char>(data[kHelloFixedBytes - 1]);
   if (name_len > kMaxUsernameBytes) return Decode::kMalformed;
   if (data.size() < kHelloFixedBytes + name_len) return Decode::kNeedMore;
+  size_t address_bytes = 0;
+  out.address = {};
+  if (static_cast<uint8_t>(data[8]) == kVersionAnnounce) {
+    const Decode d = mesh_hello::read_address(data.substr(kHelloFixedBytes + name_len), out.address,
+                                              address_bytes);
+    if (d != Decode::kDone) return d;
+  }
   out.id = static_cast<int64_t>(get_be64(data.substr(9)));
   out.nonce = std::string(data.substr(17, kNonceBytes));
   out.username = std::string(data.substr(kHelloFixedBytes, name_len));
-  consumed = kHelloFixedBytes + name_len;
+  consumed = kHelloFixedBytes + name_len + address_bytes;
   return Decode::kDone;
 }
 
@@ -70,13 +82,21 @@ std::string make_nonce() {
 
 std::string proof(Role role, std::string_view purpose, std::string_view password,
                   int64_t connector_id, int64_t acceptor_id, std::string_view username,
-                  std::string_view connector_nonce, std::string_view acceptor_nonce) {
-  // Every variable-length field carries its length, so no two inputs share an encoding.
-  std::string msg =
-      role == Role::kConnector ? "corral-quorum-auth/1 connector" : "corral-quorum-auth/1 acceptor";
+                  std::string_view connector_nonce, std::string_view acceptor_nonce,
+                  std::string_view announced) {
+  // Every variable-length field carries its length, so no two inputs share an encoding; a
+  // version-2 proof has its own label, so it never equals a version-1 one.
+  const bool v2 = !announced.empty();
+  std::string msg = role == Role::kConnector
+                        ? (v2 ? "corral-quorum-auth/2 connector" : "corral-quorum-auth/1 connector")
+                        : (v2 ? "corral-quorum-auth/2 acceptor" : "corral-quorum-auth/1 acceptor");
   for (std::string_view field : {purpose, username, connector_nonce, acceptor_nonce}) {
     put_be64(msg, field.size());
     msg.append(field);
+  }
+  if (v2) {
+    put_be64(msg, announced.size());
+    msg.append(announced);
   }
   put_be64(msg, static_cast<uint64_t>(connector_id));
   put_be64(msg, static_cast<uint64_t>(acceptor_id));

@@ -34,21 +34,15 @@ constexpr size_t kCoalesceBytes = 64 * 1024;
 // Chunks handed to one async_write (one writev).
 constexpr size_t kMaxGather = 64;
 
-std::optional<asio::ip::address> literal_address(const std::string& host) {
-  asio::error_code ec;
-  auto a = asio::ip::make_address(host, ec);
-  if (ec) return std::nullopt;
-  return a;
-}
-
 }  // namespace
 
 PeerMesh::PeerMesh(asio::io_context& io, int64_t my_id, std::vector<MeshPeer> peers,
-                   Handlers handlers, size_t max_frame_bytes)
+                   Handlers handlers, size_t max_frame_bytes, MeshGuests guests)
     : io_(io),
       my_id_(my_id),
       handlers_(std::move(handlers)),
       max_frame_bytes_(std::min<size_t>(max_frame_bytes, std::numeric_limits<uint32_t>::max())),
+      guests_(guests),
       acceptor_(io),
       accept_timer_(io) {
   bool found = false;
@@ -63,7 +57,7 @@ PeerMesh::PeerMesh(asio::io_context& io, int64_t my_id, std::vector<MeshPeer> pe
     auto [it, inserted] = links_.try_emplace(p.id, io, p);
     if (!inserted)
       throw std::invalid_argument("PeerMesh: member id repeated: " + std::to_string(p.id));
-    if (auto a = literal_address(p.host)) it->second.endpoint = tcp::endpoint(*a, p.port);
+    set_address(it->second, p);
   }
   if (!found)
     throw std::invalid_argument("PeerMesh: my id " + std::to_string(my_id) +
@@ -75,7 +69,7 @@ PeerMesh::~PeerMesh() { stop(); }
 void PeerMesh::start() {
   if (running_) return;
   tcp::endpoint ep;
-  if (auto a = literal_address(self_.host)) {
+  if (auto a = mesh_literal_address(self_.host)) {
     ep = tcp::endpoint(*a, self_.port);
   } else {
     tcp::resolver resolver(io_);
@@ -111,13 +105,16 @@ void PeerMesh::stop() {
   acceptor_.close(ec);
   accept_timer_.cancel();
   for (auto& [id, l] : links_) {
-    ++l.timer_generation;
+    l.timer_generation = l.linger_generation = 0;
     l.timer.cancel();
+    l.linger.cancel();
     if (l.out) l.out->close();
     if (l.in) l.in->close();
     l.out.reset();
     l.in.reset();
   }
+  // Guests were learned from connections, all closed now: they announce themselves again.
+  std::erase_if(links_, [](const auto& entry) { return entry.second.guest; });
   for (const auto& c : pending_) c->close();
   pending_.clear();
   spdlog::debug("peer mesh {}: stopped", my_id_);
@@ -134,16 +131,27 @@ void PeerMesh::reset(int64_t peer) {
   Link& l = it->second;
   if (l.in) l.in->close();
   l.in.reset();
+  redial(l);
+}
+
+void PeerMesh::redial(Link& l) {
   if (l.out) l.out->close();
   l.out.reset();
-  ++l.timer_generation;
+  l.timer_generation = ++next_generation_;
   l.timer.cancel();
   l.backoff = kMinBackoff;
-  connect(l);
+  if (running_) connect(l);
+  update_linger(l);
 }
 
 void PeerMesh::reset_all() {
   for (auto& [id, l] : links_) reset(id);
+}
+
+void PeerMesh::set_address(Link& l, const MeshPeer& p) {
+  l.peer = p;
+  l.endpoint.reset();
+  if (auto a = mesh_literal_address(p.host)) l.endpoint = tcp::endpoint(*a, p.port);
 }
 
 bool PeerMesh::send(int64_t to, std::string body) {
@@ -221,13 +229,16 @@ void PeerMesh::accept_next() {
 }
 
 void PeerMesh::arm_timer(Link& l, std::chrono::steady_clock::duration after,
-                         std::function<void()> f) {
+                         std::function<void(Link&)> f) {
   l.timer.expires_after(after);
-  l.timer.async_wait([this, &l, f = std::move(f), generation = ++l.timer_generation,
+  l.timer_generation = ++next_generation_;
+  l.timer.async_wait([this, id = l.peer.id, f = std::move(f), generation = l.timer_generation,
                       token = running_](const asio::error_code& ec) {
-    // `l` may be gone once the mesh is: check the token first.
-    if (!*token || ec || generation != l.timer_generation) return;
-    f();
+    // The mesh, or just this link (a dropped guest), may be gone: look it up again.
+    if (!*token || ec) return;
+    auto it = links_.find(id);
+    if (it == links_.end() || it->second.timer_generation != generation) return;
+    f(it->second);
   });
 }
 
@@ -236,7 +247,7 @@ void PeerMesh::connect(Link& l) {
   l.out = c;
   spdlog::trace("peer mesh {}: connecting to member {} at {}:{}", my_id_, l.peer.id, l.peer.host,
                 l.peer.port);
-  arm_timer(l, kConnectTimeout, [this, &l, c] {
+  arm_timer(l, kConnectTimeout, [this, c](Link& l) {
     if (l.out != c || c->up) return;
     spdlog::debug("peer mesh {}: connecting to member {} timed out", my_id_, c->peer);
     outbound_lost(c);
@@ -273,11 +284,14 @@ void PeerMesh::outbound_up(const std::shared_ptr<Outbound>& c) {
   c->up = true;
   l.backoff = kMinBackoff;
   l.auth_warned = false;
-  ++l.timer_generation;
+  l.timer_generation = ++next_generation_;
   l.timer.cancel();
+  update_linger(l);
   if (c->nonce.empty()) {  // an authenticated connection named itself in its hello
     std::string hello(8, '\0');
     put_be64(hello.data(), static_cast<uint64_t>(my_id_));
+    if (const mesh_hello::Address me = announced(); !me.host.empty())
+      hello = mesh_hello::encode_announce(my_id_, me);
     c->queued_bytes += hello.size();
     c->chunks.push_back(std::move(hello));
   }
@@ -294,9 +308,9 @@ void PeerMesh::outbound_up(const std::shared_ptr<Outbound>& c) {
     outbound_lost(c);
   });
   write_more(c);
-  spdlog::debug("peer mesh {} ({}): connected to member {} at {}:{}{}{}", my_id_, purpose_, c->peer,
-                l.peer.host, l.peer.port, c->stream.tls() ? " over TLS" : "",
-                c->nonce.empty() ? "" : ", authenticated");
+  spdlog::debug("peer mesh {} ({}): connected to {} {} at {}:{}{}{}", my_id_, purpose_,
+                l.guest ? "guest" : "member", c->peer, l.peer.host, l.peer.port,
+                c->stream.tls() ? " over TLS" : "", c->nonce.empty() ? "" : ", authenticated");
 }
 
 void PeerMesh::cut_off(const std::shared_ptr<Outbound>& c) {
@@ -322,7 +336,8 @@ void PeerMesh::outbound_lost(const std::shared_ptr<Outbound>& c) {
   l.out.reset();
   const auto delay = l.backoff;
   l.backoff = std::min(l.backoff * 2, kMaxBackoff);
-  arm_timer(l, delay, [this, &l] { connect(l); });
+  arm_timer(l, delay, [this](Link& l) { connect(l); });
+  update_linger(l);
   if (!was_up) return;
   spdlog::debug("peer mesh {}: outbound connection to member {} closed", my_id_, c->peer);
   if (handlers_.disconnected) handlers_.disconnected(c->peer);
@@ -412,6 +427,7 @@ void PeerMesh::inbound_lost(const std::shared_ptr<Inbound>& c) {
   Link& l = links_.at(c->peer);
   if (l.in != c) return;
   l.in.reset();
+  update_linger(l);
   spdlog::debug("peer mesh {}: inbound connection from member {} closed", my_id_, c->peer);
   if (handlers_.disconnected) handlers_.disconnected(c->peer);
 }

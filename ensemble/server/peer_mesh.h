@@ -6,15 +6,22 @@
 // gaps and the protocol above decides what to resend. Single-threaded: everything
 // runs on the io_context given to the constructor.
 //
-// Wire format: a connector first writes its own id as an 8-byte big-endian int64,
-// then frames, each a 4-byte big-endian length followed by that many bytes. With
-// authentication (authenticate()) a connector that authenticates sends a hello instead
-// of its id, and frames flow only once both sides proved they know the secret
-// (peer_auth.h); with TLS (use_tls()) all of it runs over mutual TLS.
+// Wire format: a connector first writes its own id as an 8-byte big-endian int64 (with
+// MeshGuests::enabled, the version-2 hello of peer_mesh_hello.h instead), then frames,
+// each a 4-byte big-endian length followed by that many bytes. With authentication (authenticate())
+// a connector that authenticates sends a hello instead of its id, and frames flow only once both
+// sides proved they know the secret (peer_auth.h); with TLS (use_tls()) all of it runs over mutual
+// TLS.
 //
 // Each outbound connection's queue is bounded (limit_queue()): a member that does not
 // read (stopped, or slower than the traffic) is cut off rather than let the queue grow
 // without end; the protocol above then resyncs it when it is back.
+//
+// Dynamic reconfiguration (MeshGuests::enabled): the hello also announces where the
+// connector listens (peer_mesh_hello.h), set_members() changes the member list while
+// running, and a server outside the list that announces its address is a guest: accepted,
+// dialled back and sent to like a member, so a joiner can be led and a removed server keeps
+// following, until it has been unreachable both ways for MeshGuests::linger.
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -30,10 +37,12 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <vector>
 
 #include "ensemble/server/peer_auth.h"
+#include "ensemble/server/peer_mesh_hello.h"
 
 namespace corral::server {
 
@@ -45,6 +54,19 @@ struct MeshPeer {
   std::string host;
   /// The mesh's TCP port on that host.
   uint16_t port = 0;
+};
+
+/// How a mesh treats servers outside its member list (see the file comment).
+struct MeshGuests {
+  /// reconfigEnabled: hellos announce this member's address (version 2) and unlisted servers
+  /// that announce theirs are accepted as guests. Off: members only, with the version-1 hello,
+  /// exactly as without dynamic reconfiguration.
+  bool enabled = false;
+  /// At most this many guests at a time; an unlisted server beyond them is refused.
+  size_t max = 16;
+  /// A guest with both connections down this long is forgotten: initLimit ticks (the
+  /// default is Corral's default initLimit=10 times tickTime=3000).
+  std::chrono::milliseconds linger{std::chrono::seconds(30)};
 };
 
 /// Length-prefixed frames between ensemble members over TCP (see the file comment).
@@ -65,8 +87,9 @@ class PeerMesh {
   /// `peers` lists every member, this one (`my_id`) included; throws std::invalid_argument
   /// if `my_id` is missing or an id repeats. Frames longer than `max_frame_bytes` (capped at
   /// 2^32-1) close the inbound connection that carries them and are refused by send().
+  /// `guests` says whether and how servers outside `peers` are let in.
   PeerMesh(asio::io_context& io, int64_t my_id, std::vector<MeshPeer> peers, Handlers handlers,
-           size_t max_frame_bytes = 1u << 30);
+           size_t max_frame_bytes = 1u << 30, MeshGuests guests = {});
   /// Stops the mesh (no handler runs afterwards).
   ~PeerMesh();
   /// Not copyable: completion handlers hold `this`.
@@ -84,8 +107,18 @@ class PeerMesh {
   /// outbound connection to `to` is not up, `to` is not another member, or the body is
   /// longer than max_frame_bytes.
   bool send(int64_t to, std::string body);
-  /// True when the outbound connection to `to` is up.
+  /// True when the outbound connection to `to` (a member or a guest) is up.
   bool connected(int64_t to) const;
+  /// Replaces the member list (a reconfiguration's active config with its last-seen one):
+  /// new ids are dialled, members whose host or port changed are reset() to the new address,
+  /// and dropped ids become guests, their live connections kept. This member's own entry may
+  /// be missing (it was removed) but its listener stays where it is. Throws
+  /// std::invalid_argument, changing nothing, if an id repeats.
+  void set_members(const std::vector<MeshPeer>& peers);
+  /// True when `id` is connected, or being dialled, as a guest.
+  bool is_guest(int64_t id) const;
+  /// The guests' ids, ascending.
+  std::vector<int64_t> guests() const;
   /// From now on, the newest frame sent to a member while its outbound connection is down
   /// is kept (replacing an older one) and sent first once it is up. Right for messages that
   /// each restate the sender's whole state, like election votes.
@@ -103,6 +136,9 @@ class PeerMesh {
   void limit_queue(size_t bytes) { max_queue_bytes_ = bytes; }
   /// Members cut off by limit_queue() since start (for tests and metrics).
   uint64_t cut_offs() const { return cut_offs_; }
+  /// Inbound connections refused since construction: unknown ids, failed authentication or
+  /// certificate checks, guests beyond the limit (for tests and metrics).
+  uint64_t refusals() const { return refusals_; }
   /// Closes both connections with `peer` without calling `disconnected` here, so that the
   /// other side notices at once; the outbound connection is then made again.
   void reset(int64_t peer);
@@ -112,15 +148,18 @@ class PeerMesh {
  private:
   struct Outbound;
   struct Inbound;
-  // Everything this member knows about one other member.
+  // Everything this member knows about one other member (or guest).
   struct Link {
-    Link(asio::io_context& io, MeshPeer p) : peer(std::move(p)), timer(io) {}
+    Link(asio::io_context& io, MeshPeer p) : peer(std::move(p)), timer(io), linger(io) {}
     MeshPeer peer;
     std::optional<asio::ip::tcp::endpoint> endpoint;  // set when the host is a literal address
     std::shared_ptr<Outbound> out;                    // connecting or up
     std::shared_ptr<Inbound> in;                      // identified inbound connection
     asio::steady_timer timer;                         // connect timeout, then retry backoff
     uint64_t timer_generation = 0;                    // stale timer completions are ignored
+    bool guest = false;                               // not in the member list
+    asio::steady_timer linger;                        // a guest down both ways is dropped then
+    uint64_t linger_generation = 0;
     std::chrono::milliseconds backoff{10};
     std::optional<std::string> unsent;  // see keep_last_unsent()
     bool auth_warned = false;           // a failed handshake was logged since the last success
@@ -128,7 +167,23 @@ class PeerMesh {
 
   void accept_next();
   void connect(Link& l);
-  void arm_timer(Link& l, std::chrono::steady_clock::duration after, std::function<void()> f);
+  // Runs `f` on `l` after `after`, unless `l` is gone or the timer was re-armed first.
+  void arm_timer(Link& l, std::chrono::steady_clock::duration after, std::function<void(Link&)> f);
+  // Adds a link (a guest's, or a member's from set_members()) and dials it when running.
+  Link& add_link(const MeshPeer& p, bool guest);
+  // Points `l` at `p`'s host and port (the connections are left alone).
+  void set_address(Link& l, const MeshPeer& p);
+  // Closes the outbound connection to `l` without calling `disconnected` and dials again.
+  void redial(Link& l);
+  // A guest down both ways starts its linger; one up again stops it.
+  void update_linger(Link& l);
+  // Forgets a guest: closes its connections without calling `disconnected`.
+  void drop_guest(int64_t id);
+  // Why a hello from the unlisted `id` announcing `address` is refused (nullopt: it may be a
+  // guest).
+  std::optional<std::string> guest_refusal(int64_t id, const mesh_hello::Address& address) const;
+  // The address this mesh announces in its hellos (empty host: hellos are version 1).
+  mesh_hello::Address announced() const;
   // Handshakes (peer_mesh_handshake.cc): TLS, then the hello or authentication.
   void outbound_connected(const std::shared_ptr<Outbound>& c);
   void outbound_authenticate(const std::shared_ptr<Outbound>& c);
@@ -137,12 +192,16 @@ class PeerMesh {
   /// Reads the id or hello at `pos` in `c`'s buffer; returns the bytes it used, or 0 when
   /// it needs more or closed `c`.
   size_t inbound_hello(const std::shared_ptr<Inbound>& c, size_t pos);
+  /// Reads an unauthenticated version-2 hello; returns as inbound_hello() does.
+  size_t inbound_announce(const std::shared_ptr<Inbound>& c, std::string_view data);
   /// Checks the connector's proof at `pos`; returns as inbound_hello() does.
   size_t inbound_proof(const std::shared_ptr<Inbound>& c, size_t pos);
   /// Queues `bytes` (none: just continue) to be written on `c`.
   void inbound_write(const std::shared_ptr<Inbound>& c, std::string bytes);
-  /// Makes `c` the connection from `id`: false if it was refused (and closed).
-  bool identify(const std::shared_ptr<Inbound>& c, int64_t id, bool authenticated);
+  /// Makes `c` the connection from `id` (listening at `address`, if announced; an unlisted
+  /// id becomes a guest): false if it was refused (and closed).
+  bool identify(const std::shared_ptr<Inbound>& c, int64_t id, bool authenticated,
+                mesh_hello::Address address);
   void refuse(const std::shared_ptr<Inbound>& c, const std::string& why);
   void outbound_up(const std::shared_ptr<Outbound>& c);
   void cut_off(const std::shared_ptr<Outbound>& c);
@@ -157,9 +216,13 @@ class PeerMesh {
   MeshPeer self_;
   Handlers handlers_;
   const size_t max_frame_bytes_;
+  const MeshGuests guests_;
   asio::ip::tcp::acceptor acceptor_;
   asio::steady_timer accept_timer_;
   std::map<int64_t, Link> links_;
+  // Every timer arming takes a new number, so a completion of a dropped link's timer never
+  // matches a later link with the same id.
+  uint64_t next_generation_ = 0;
   // Inbound connections that have not sent their id yet.
   std::unordered_set<std::shared_ptr<Inbound>> pending_;
   // Shared with completion handlers that capture `this`: false (or gone) once stopped.
@@ -172,6 +235,7 @@ class PeerMesh {
   bool tls_verify_host_ = false;
   size_t max_queue_bytes_ = std::numeric_limits<size_t>::max();
   uint64_t cut_offs_ = 0;
+  uint64_t refusals_ = 0;
 };
 
 }  // namespace corral::server

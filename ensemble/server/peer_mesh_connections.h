@@ -13,6 +13,7 @@
 #include "ensemble/server/mesh_stream.h"
 #include "ensemble/server/peer_auth.h"
 #include "ensemble/server/peer_mesh.h"
+#include "ensemble/server/peer_mesh_hello.h"
 
 namespace corral::server {
 
@@ -40,13 +41,23 @@ inline uint64_t get_be64(const char* p) {
 
 }  // namespace mesh_bytes
 
+/// `host` as an IP address, or nullopt when it is a name to resolve.
+inline std::optional<asio::ip::address> mesh_literal_address(const std::string& host) {
+  asio::error_code ec;
+  auto a = asio::ip::make_address(host, ec);
+  if (ec) return std::nullopt;
+  return a;
+}
+
 /// Bytes read per read_some on an inbound connection.
 inline constexpr size_t kMeshReadChunk = 64 * 1024;
 /// An inbound connection's buffer until it is identified: room for the longest hello and the
 /// proof after it, so that strangers holding connections open cost little memory.
-inline constexpr size_t kMeshHandshakeBuffer = 512;
+inline constexpr size_t kMeshHandshakeBuffer = 1024;
 static_assert(kMeshHandshakeBuffer >= 8 + 1 + 8 + peer_auth::kNonceBytes + 2 +
-                                          peer_auth::kMaxUsernameBytes + peer_auth::kProofBytes);
+                                          peer_auth::kMaxUsernameBytes +
+                                          mesh_hello::kMaxAddressBytes + peer_auth::kProofBytes);
+static_assert(kMeshHandshakeBuffer >= mesh_hello::kMaxAnnounceBytes);
 
 // One outbound connection (or attempt). A new object per attempt, so completions of an
 // older socket can never be mistaken for the current one's.

@@ -1,5 +1,7 @@
-// PeerMesh's handshakes: TLS, then a connector's id or its authentication (peer_auth.h),
-// before any frame is passed up. Nothing a connection sends counts until it is identified.
+// PeerMesh's handshakes: TLS, then a connector's id, its version-2 hello (peer_mesh_hello.h)
+// or its authentication (peer_auth.h), before any frame is passed up. An unlisted id that
+// announces its address becomes a guest here, once it passed the same checks as a member. Nothing a
+// connection sends counts until it is identified.
 #include <spdlog/spdlog.h>
 
 #include <string_view>
@@ -15,6 +17,13 @@ namespace corral::server {
 using asio::ip::tcp;
 using namespace mesh_bytes;
 namespace pa = peer_auth;
+
+namespace {
+
+// What a proof binds of a hello's address: nothing for a version-1 hello.
+std::string announced_text(const mesh_hello::Address& a) { return a.host.empty() ? "" : a.text(); }
+
+}  // namespace
 
 void PeerMesh::authenticate(PeerAuthSettings auth, std::string purpose) {
   auth_ = std::move(auth);
@@ -58,7 +67,7 @@ void PeerMesh::outbound_connected(const std::shared_ptr<Outbound>& c) {
 
 void PeerMesh::outbound_authenticate(const std::shared_ptr<Outbound>& c) {
   c->nonce = pa::make_nonce();
-  c->handshake = pa::encode_hello({my_id_, c->nonce, auth_.username});
+  c->handshake = pa::encode_hello({my_id_, c->nonce, auth_.username, announced()});
   c->stream.async_write(asio::buffer(c->handshake), [this, c](const asio::error_code& ec, size_t) {
     if (c->closed) return;
     if (ec) return outbound_lost(c);
@@ -80,8 +89,10 @@ void PeerMesh::outbound_authenticate(const std::shared_ptr<Outbound>& c) {
 void PeerMesh::outbound_prove(const std::shared_ptr<Outbound>& c) {
   const std::string_view challenge = c->handshake;
   const std::string acceptor_nonce(challenge.substr(1, pa::kNonceBytes));
-  const std::string expected = pa::proof(pa::Role::kAcceptor, purpose_, auth_.password, my_id_,
-                                         c->peer, auth_.username, c->nonce, acceptor_nonce);
+  const std::string me_text = announced_text(announced());
+  const std::string expected =
+      pa::proof(pa::Role::kAcceptor, purpose_, auth_.password, my_id_, c->peer, auth_.username,
+                c->nonce, acceptor_nonce, me_text);
   if (challenge[0] != pa::kAccepted ||
       !sasl::equal_secrets(expected, challenge.substr(1 + pa::kNonceBytes))) {
     // Whoever listens there does not know our password: it gets no frame from us.
@@ -92,7 +103,7 @@ void PeerMesh::outbound_prove(const std::shared_ptr<Outbound>& c) {
     return outbound_lost(c);
   }
   c->handshake = pa::proof(pa::Role::kConnector, purpose_, auth_.password, my_id_, c->peer,
-                           auth_.username, c->nonce, acceptor_nonce);
+                           auth_.username, c->nonce, acceptor_nonce, me_text);
   c->stream.async_write(asio::buffer(c->handshake), [this, c](const asio::error_code& ec, size_t) {
     if (c->closed) return;
     if (ec) return outbound_lost(c);
@@ -124,13 +135,16 @@ size_t PeerMesh::inbound_hello(const std::shared_ptr<Inbound>& c, size_t pos) {
   if (data.size() < 8) return 0;
   const uint64_t first = get_be64(data.data());
   if (first != pa::kHelloMagic) {
-    const auto id = static_cast<int64_t>(first);
+    const bool v2 = first == mesh_hello::kAnnounceMagic;
     if (auth_.enabled && auth_.server_require) {
-      refuse(c, "member id " + std::to_string(id) +
-                    " did not authenticate (quorum.auth.serverRequireSasl=true)");
+      refuse(c, v2 ? "a server announcing itself did not authenticate "
+                     "(quorum.auth.serverRequireSasl=true)"
+                   : "member id " + std::to_string(static_cast<int64_t>(first)) +
+                         " did not authenticate (quorum.auth.serverRequireSasl=true)");
       return 0;
     }
-    return identify(c, id, false) ? 8 : 0;
+    if (v2) return inbound_announce(c, data);
+    return identify(c, static_cast<int64_t>(first), false, {}) ? 8 : 0;
   }
   if (!auth_.enabled) {
     refuse(c, "it authenticates but quorum.auth.enableSasl=false here");
@@ -151,8 +165,10 @@ size_t PeerMesh::inbound_hello(const std::shared_ptr<Inbound>& c, size_t pos) {
   // ZooKeeper's serverRequireSasl=false there is no point letting a failure through.
   const std::string who = "'" + hello.username + "' claiming member id " + std::to_string(hello.id);
   if (!links_.contains(hello.id)) {
-    refuse(c, who + ": no such member");
-    return 0;
+    if (auto why = guest_refusal(hello.id, hello.address)) {
+      refuse(c, who + ": " + *why);
+      return 0;
+    }
   }
   auto user = auth_.users.find(hello.username);
   if (user == auth_.users.end()) {
@@ -167,7 +183,7 @@ size_t PeerMesh::inbound_hello(const std::shared_ptr<Inbound>& c, size_t pos) {
   std::string challenge(1, static_cast<char>(pa::kAccepted));
   challenge += c->nonce;
   challenge += pa::proof(pa::Role::kAcceptor, purpose_, user->second, hello.id, my_id_,
-                         hello.username, hello.nonce, c->nonce);
+                         hello.username, hello.nonce, c->nonce, announced_text(hello.address));
   c->hello = std::move(hello);
   inbound_write(c, std::move(challenge));
   return consumed;
@@ -178,14 +194,30 @@ size_t PeerMesh::inbound_proof(const std::shared_ptr<Inbound>& c, size_t pos) {
   const pa::Hello& hello = *c->hello;
   const std::string expected =
       pa::proof(pa::Role::kConnector, purpose_, auth_.users.find(hello.username)->second, hello.id,
-                my_id_, hello.username, hello.nonce, c->nonce);
+                my_id_, hello.username, hello.nonce, c->nonce, announced_text(hello.address));
   if (!sasl::equal_secrets(expected, std::string_view(c->in.data() + pos, pa::kProofBytes))) {
     refuse(c, "'" + hello.username + "' claiming member id " + std::to_string(hello.id) +
                   ": wrong proof (wrong password)");
     return 0;
   }
   inbound_write(c, std::string(1, static_cast<char>(pa::kAccepted)));
-  return identify(c, hello.id, true) ? pa::kProofBytes : 0;
+  return identify(c, hello.id, true, hello.address) ? pa::kProofBytes : 0;
+}
+
+size_t PeerMesh::inbound_announce(const std::shared_ptr<Inbound>& c, std::string_view data) {
+  int64_t id = 0;
+  mesh_hello::Address address;
+  size_t consumed = 0;
+  switch (mesh_hello::decode_announce(data, id, address, consumed)) {
+    case mesh_hello::Decode::kNeedMore:
+      return 0;
+    case mesh_hello::Decode::kMalformed:
+      refuse(c, "malformed hello");
+      return 0;
+    case mesh_hello::Decode::kDone:
+      break;
+  }
+  return identify(c, id, false, std::move(address)) ? consumed : 0;
 }
 
 void PeerMesh::inbound_write(const std::shared_ptr<Inbound>& c, std::string bytes) {
@@ -202,25 +234,51 @@ void PeerMesh::inbound_write(const std::shared_ptr<Inbound>& c, std::string byte
                         });
 }
 
-bool PeerMesh::identify(const std::shared_ptr<Inbound>& c, int64_t id, bool authenticated) {
+bool PeerMesh::identify(const std::shared_ptr<Inbound>& c, int64_t id, bool authenticated,
+                        mesh_hello::Address address) {
+  // A wildcard says nothing about where to dial back (as ZooKeeper's InitialMessage, which
+  // skips it): the connection's source address does.
+  if (auto a = mesh_literal_address(address.host); a && a->is_unspecified()) {
+    asio::error_code ec;
+    auto remote = c->stream.socket().remote_endpoint(ec);
+    if (!ec) address.host = remote.address().to_string();
+  }
   auto it = links_.find(id);
   if (it == links_.end()) {
-    refuse(c, "unknown member id " + std::to_string(id));
+    if (auto why = guest_refusal(id, address)) {
+      refuse(c, *why);
+      return false;
+    }
+  }
+  // A guest is dialled where it says it listens; a member where the member list says.
+  const bool moved_guest =
+      it != links_.end() && it->second.guest && !address.host.empty() &&
+      (address.host != it->second.peer.host || address.port != it->second.peer.port);
+  const std::string& host = it == links_.end() || moved_guest ? address.host : it->second.peer.host;
+  if (c->stream.tls() && tls_verify_host_ && !tls_peer_matches_host(c->stream.ssl(), host)) {
+    refuse(c, "server id " + std::to_string(id) + ": its certificate does not name " + host +
+                  " (ssl.quorum.hostnameVerification)");
     return false;
   }
-  if (c->stream.tls() && tls_verify_host_ &&
-      !tls_peer_matches_host(c->stream.ssl(), it->second.peer.host)) {
-    refuse(c, "member id " + std::to_string(id) + ": its certificate does not name " +
-                  it->second.peer.host + " (ssl.quorum.hostnameVerification)");
-    return false;
+  if (it == links_.end()) {
+    spdlog::info("peer mesh {} ({}): server {} at {} is no member; accepted as a guest", my_id_,
+                 purpose_, id, address.text());
+    it = links_.find(add_link({id, address.host, address.port}, true).peer.id);
+  } else if (moved_guest) {
+    spdlog::info("peer mesh {} ({}): guest {} now listens at {}", my_id_, purpose_, id,
+                 address.text());
+    set_address(it->second, {id, address.host, address.port});
+    redial(it->second);
   }
   pending_.erase(c);
   c->identified = true;
   c->peer = id;
   c->deadline.cancel();
   auto old = std::exchange(it->second.in, c);
-  spdlog::debug("peer mesh {} ({}): inbound connection from member {} ({}){}{}", my_id_, purpose_,
-                id, c->remote, c->stream.tls() ? " over TLS" : "",
+  update_linger(it->second);
+  spdlog::debug("peer mesh {} ({}): inbound connection from {} {} ({}){}{}", my_id_, purpose_,
+                it->second.guest ? "guest" : "member", id, c->remote,
+                c->stream.tls() ? " over TLS" : "",
                 authenticated ? ", authenticated as '" + c->hello->username + "'" : "");
   if (old) {
     spdlog::debug("peer mesh {}: replacing the older inbound connection from member {}", my_id_,
@@ -233,6 +291,7 @@ bool PeerMesh::identify(const std::shared_ptr<Inbound>& c, int64_t id, bool auth
 }
 
 void PeerMesh::refuse(const std::shared_ptr<Inbound>& c, const std::string& why) {
+  ++refusals_;
   spdlog::warn("peer mesh {} ({}): refusing connection from {}: {}", my_id_, purpose_, c->remote,
                why);
   inbound_lost(c);

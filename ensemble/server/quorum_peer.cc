@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <set>
 
 #include "ensemble/server/network_server.h"
 #include "ensemble/server/quorum_security.h"
@@ -23,6 +24,7 @@ zab::PeerConfig peer_config(const ServerConfig& config) {
   pc.tick_ms = config.tick_ms;
   pc.init_limit = config.init_limit;
   pc.sync_limit = config.sync_limit;
+  pc.reconfig_enabled = config.reconfig_enabled;
   return pc;
 }
 
@@ -61,10 +63,11 @@ int64_t QuorumPeer::steady_ms() {
 }
 
 QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageThread& storage,
-                       zab::PeerHistory history)
+                       zab::PeerHistory history, std::string config_path)
     : io_(io),
       core_(core),
       storage_(storage),
+      config_path_(std::move(config_path)),
       config_(peer_config(core.config())),
       peer_(config_, std::move(history), steady_ms()),
       timer_(io),
@@ -90,11 +93,15 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
       h.disconnected = [](int64_t) {};
     return h;
   };
+  // With reconfigEnabled, servers outside the config (joiners, removed members) are let in as
+  // guests, and the meshes follow the configs from start() on.
+  const MeshGuests guests{config_.reconfig_enabled, 16,
+                          std::chrono::milliseconds(config_.tick_ms * config_.init_limit)};
   election_mesh_ = std::make_unique<PeerMesh>(io_, config_.my_id, mesh_peers(core.config(), true),
-                                              handlers(false), kElectionFrameBytes);
+                                              handlers(false), kElectionFrameBytes, guests);
   quorum_mesh_ = std::make_unique<PeerMesh>(
       io_, config_.my_id, mesh_peers(core.config(), false), handlers(true),
-      static_cast<size_t>(core.config().quorum_max_frame_bytes));
+      static_cast<size_t>(core.config().quorum_max_frame_bytes), guests);
 }
 
 void QuorumPeer::start() {
@@ -104,6 +111,11 @@ void QuorumPeer::start() {
   // A vote sent while a connection is still being made must not be lost: a server that
   // misses a better vote may decide on its own and lead nobody until initLimit.
   election_mesh_->keep_last_unsent();
+  if (config_.reconfig_enabled) {
+    // The config chosen at start-up may be newer than zoo.cfg's server.N lines.
+    election_mesh_->set_members(mesh_members(true));
+    quorum_mesh_->set_members(mesh_members(false));
+  }
   election_mesh_->start();
   quorum_mesh_->start();
   drive();
@@ -315,15 +327,11 @@ void QuorumPeer::start_leader_sync(std::function<void(int64_t)> done) {
 void QuorumPeer::check_leader_syncs() {
   while (!leader_syncs_.empty()) {
     const LeaderSync& s = leader_syncs_.front();
-    size_t voters = 0, confirmed = 0;
-    for (const auto& m : config_.members) {
-      if (!m.voter) continue;
-      ++voters;
-      auto it = confirmed_round_.find(m.id);
-      if (m.id == config_.my_id || (it != confirmed_round_.end() && it->second >= s.round))
-        ++confirmed;
-    }
-    if (confirmed * 2 <= voters) return;
+    // Quorums as the core counts them: of the active config, and of a pending one too.
+    std::set<int64_t> confirmed{config_.my_id};
+    for (const auto& [id, round] : confirmed_round_)
+      if (round >= s.round) confirmed.insert(id);
+    if (!peer_.confirms(confirmed)) return;
     auto done = std::move(leader_syncs_.front().done);
     int64_t zxid = s.zxid;
     leader_syncs_.pop_front();
@@ -363,8 +371,9 @@ void QuorumPeer::drive() {
   for (;;) {
     zab::Ready ready = peer_.take_ready();
     bool empty = !ready.accepted_epoch && !ready.current_epoch && !ready.abstaining &&
-                 !ready.install_snapshot && !ready.truncate_after && ready.to_log.empty() &&
-                 ready.messages.empty() && ready.notifications.empty() && ready.committed.empty();
+                 !ready.install_snapshot && !ready.truncate_after && !ready.next_config &&
+                 !ready.activated && ready.to_log.empty() && ready.messages.empty() &&
+                 ready.notifications.empty() && ready.committed.empty();
     if (!empty) {
       act(std::move(ready));
       continue;
@@ -379,7 +388,7 @@ void QuorumPeer::drive() {
 void QuorumPeer::act(zab::Ready ready) {
   if (ready.abstaining) log_abstention(*ready.abstaining);
   if (ready.accepted_epoch || ready.current_epoch || ready.abstaining || ready.install_snapshot ||
-      ready.truncate_after)
+      ready.truncate_after || ready.next_config || ready.activated)
     persist(ready);
   if (!ready.to_log.empty()) {
     int64_t last = ready.to_log.back().zxid;
@@ -418,6 +427,27 @@ void QuorumPeer::send_all(std::vector<zab::Message> messages,
   for (const auto& m : messages) quorum_mesh_->send(m.to, zab::encode_frame(m));
 }
 
+void QuorumPeer::stop_serving_after_barriers() {
+  auto stop = [this] {
+    core_.stop_serving();
+    leader_syncs_.clear();
+    learner_syncs_.clear();
+    learner_revalidations_.clear();
+    confirmed_round_.clear();
+  };
+  if (barriers_ == 0) return stop();
+  // Txns committed before the role changed (a reconfig's hand-off) still wait behind the
+  // config's storage: their clients' replies are written before the connections close, and
+  // a graceful close flushes them. Nothing serves meanwhile (a new role waits for barriers).
+  ++barriers_;
+  storage_.run([](storage::Database&) {},
+               [this, stop] {
+                 stop();
+                 --barriers_;
+                 drive();
+               });
+}
+
 bool QuorumPeer::role_changed() {
   bool serving = ready_to_serve();
   PeerState state = peer_.state();
@@ -426,7 +456,11 @@ bool QuorumPeer::role_changed() {
   spdlog::info("server {} is {}{} in epoch {} (leader {}, last zxid 0x{:x})", config_.my_id,
                state_name(state), serving ? " and serving" : "", peer_.current_epoch(),
                peer_.leader(), peer_.last_logged_zxid());
-  if (role_moved && last_state_ != PeerState::kLooking) {
+  // A role that changes without an election round is a reconfig's hand-off: the old leader's
+  // COMMIT naming the designated leader may still wait behind the config's storage, and every
+  // member moves to that leader on its own, so no connection is cut.
+  bool handed_off = state != PeerState::kLooking && last_state_ != PeerState::kLooking;
+  if (role_moved && last_state_ != PeerState::kLooking && !handed_off) {
     // Closing the quorum connections tells the other side at once (as ZooKeeper's closed
     // learner sockets do): a former leader's learners, or a learner's former leader, stop
     // counting on this server now rather than after syncLimit ticks of silence.
@@ -439,12 +473,8 @@ bool QuorumPeer::role_changed() {
   if (serving != was_serving_ || (was_serving_ && state != last_state_)) {
     // Every session moves elsewhere when the server leaves a quorum, and read-only
     // sessions end when it rejoins one.
-    core_.stop_serving();
-    leader_syncs_.clear();
-    learner_syncs_.clear();
-    learner_revalidations_.clear();
-    confirmed_round_.clear();
     if (!serving) not_serving_since_ms_ = steady_ms();
+    stop_serving_after_barriers();
   }
   bool started_serving = serving && !was_serving_;
   if (started_serving) serving_since_ms_ = steady_ms();

@@ -33,8 +33,10 @@ zab::PeerConfig peer_config(const ServerConfig& config);
 class QuorumPeer : public Replication {
  public:
   /// `history` is what recovery found; `core` already holds the recovered state.
+  /// `config_path` is the zoo.cfg the server started from: with reconfigEnabled each activated
+  /// config is written next to it as ZooKeeper does (empty: no files are written).
   QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageThread& storage,
-             zab::PeerHistory history);
+             zab::PeerHistory history, std::string config_path = {});
   QuorumPeer(const QuorumPeer&) = delete;
   QuorumPeer& operator=(const QuorumPeer&) = delete;
 
@@ -67,6 +69,7 @@ class QuorumPeer : public Replication {
   int64_t serving_ms() const override { return was_serving_ ? steady_ms() - serving_since_ms_ : 0; }
   int64_t epoch() const override { return peer_.current_epoch(); }
   bool read_only() const override;
+  ReconfigView reconfig_view() const override;
 
   /// Milliseconds of a monotonic clock: the protocol's time base.
   static int64_t steady_ms();
@@ -94,7 +97,12 @@ class QuorumPeer : public Replication {
   void secure_meshes();
   /// The ZAB core serves and every txn it committed so far is applied here (none waits
   /// behind a storage barrier): only then may this server prepare writes or answer reads.
-  bool ready_to_serve() const { return peer_.serving() && barriers_ == 0; }
+  /// A server already serving in this role keeps serving across a barrier: in a role only a
+  /// reconfig's config storage makes one, and its Ready's messages and commits still wait.
+  bool ready_to_serve() const {
+    bool same_role = was_serving_ && peer_.state() == last_state_ && peer_.leader() == last_leader_;
+    return peer_.serving() && (barriers_ == 0 || same_role);
+  }
   /// A frame from the election (`quorum` false) or quorum mesh.
   void on_frame(int64_t from, const std::string& body, bool quorum);
   /// False (and the connection to the leader dropped) when `m` is a SNAP from the leader
@@ -112,6 +120,23 @@ class QuorumPeer : public Replication {
   /// Persists epochs and the abstention, installs a snapshot or truncates, on the storage
   /// thread.
   void persist(const zab::Ready& ready);
+  /// The configs a Ready asks to persist (Ready::next_config, Ready::activated).
+  struct ConfigChange {
+    std::shared_ptr<const zab::QuorumConfig> next;
+    std::optional<zab::Activation> activated;
+  };
+  static ConfigChange configs_of(const zab::Ready& ready) {
+    return {ready.next_config, ready.activated};
+  }
+  /// Stores the configs (after a truncation in the same Ready, which may drop an older
+  /// stored last-seen config), on the storage thread.
+  static void store_configs(storage::Database& db, const ConfigChange& change);
+  /// Once they are durable: the meshes learn the members of the active and last-seen
+  /// configs, and an activated config reaches the core (`conf`, the reconfig reply,
+  /// /zookeeper/config when no txn carries it) and zoo.cfg's dynamic file.
+  void use_configs(const ConfigChange& change);
+  /// The meshes' members: the active config's servers, and the last-seen one's not in it.
+  std::vector<MeshPeer> mesh_members(bool election) const;
   /// Tells the operator this server abstains from elections, or votes again.
   void log_abstention(bool abstaining) const;
   void send_all(std::vector<zab::Message> messages,
@@ -120,6 +145,9 @@ class QuorumPeer : public Replication {
   bool send_relay(int64_t to, zab::Relay r);
   /// Leader: answers a learner's kRevalidate with its verdict on the session.
   void answer_revalidate(const zab::Relay& r);
+  /// Closes the client connections (their sessions move elsewhere) once what storage
+  /// barriers hold back (commits, replies) is done.
+  void stop_serving_after_barriers();
   /// Acts on a change of role or of serving; false when nothing changed.
   bool role_changed();
   void check_leader_syncs();
@@ -128,6 +156,7 @@ class QuorumPeer : public Replication {
   asio::io_context& io_;
   ServerCore& core_;
   storage::StorageThread& storage_;
+  std::string config_path_;
   zab::PeerConfig config_;
   zab::Peer peer_;
   // sslQuorum: contexts for accepted and dialled member connections (before the meshes,

@@ -133,8 +133,8 @@ void QuorumPeer::persist(const zab::Ready& ready) {
   ++barriers_;
   storage_.run(
       [accepted = ready.accepted_epoch, current = ready.current_epoch, snapshot,
-       abstaining = ready.abstaining, trunc = ready.truncate_after,
-       rebuilt](storage::Database& db) {
+       abstaining = ready.abstaining, trunc = ready.truncate_after, rebuilt,
+       configs = configs_of(ready)](storage::Database& db) {
         try {
           if (accepted) db.set_meta("acceptedEpoch", *accepted);
           if (current) db.set_meta("currentEpoch", *current);
@@ -155,16 +155,18 @@ void QuorumPeer::persist(const zab::Ready& ready) {
             rebuilt->sessions = live_sessions(rec.sessions);
             rebuilt->truncated_to = rec.last_zxid;
           }
+          store_configs(db, configs);
         } catch (const std::exception& e) {
           storage_failed(e);
         }
       },
-      [this, rebuilt, trunc = ready.truncate_after] {
+      [this, rebuilt, trunc = ready.truncate_after, configs = configs_of(ready)] {
         if (rebuilt->tree) {
           core_.replace_state(std::move(*rebuilt->tree), rebuilt->sessions,
                               NetworkServer::now_ms());
           diverged_ = false;
         }
+        use_configs(configs);
         --barriers_;
         if (rebuilt->truncated_to && *rebuilt->truncated_to != *trunc) {
           // The log and snapshots that are left do not reach the zxid the core truncated

@@ -6,6 +6,7 @@
 #include <functional>
 #include <string>
 
+#include "ensemble/server/reconfig_prep.h"
 #include "ensemble/tree/txn.h"
 #include "ensemble/zab/relay.h"
 
@@ -54,6 +55,10 @@ class Replication {
   virtual int64_t serving_ms() const = 0;
   /// The current epoch (for 4lw).
   virtual int64_t epoch() const = 0;
+  /// Leader: what prep needs to check a reconfig (zoo.cfg's switches, the active and
+  /// last-seen configs, whether a config has a synced quorum). The default is an ensemble
+  /// with reconfigEnabled off.
+  virtual ReconfigView reconfig_view() const { return {}; }
 };
 
 }  // namespace corral::server

@@ -35,6 +35,12 @@ void apply_jvm_flags(ServerConfig& config, std::string_view jvm_flags) {
       config.kerberos_remove_host = config.kerberos_remove_host || value == "true";
     if (name == "zookeeper.kerberos.removeRealmFromPrincipal")
       config.kerberos_remove_realm = config.kerberos_remove_realm || value == "true";
+    // ZooKeeperServer.skipACL tests "yes".equals(...).
+    if (name == "zookeeper.skipACL" && !config.skip_acl_in_cfg) {
+      config.skip_acl = value == "yes";
+      if (config.skip_acl)
+        spdlog::warn("SERVER_JVMFLAGS: -Dzookeeper.skipACL=yes: no ACL is checked");
+    }
   }
 }
 

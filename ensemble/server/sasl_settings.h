@@ -10,9 +10,10 @@ namespace corral::server {
 
 /// Applies the `-Dname=value` words of `jvm_flags` that ZooKeeper's SASL reads:
 /// java.security.auth.login.config, zookeeper.sasl.serverconfig, zookeeper.superUser,
-/// zookeeper.kerberos.removeHostFromPrincipal and zookeeper.kerberos.removeRealmFromPrincipal.
-/// A setting zoo.cfg already made (one not at its default) wins, as zoo.cfg's keys override
-/// system properties in ZooKeeper. Other words are ignored.
+/// zookeeper.kerberos.removeHostFromPrincipal and zookeeper.kerberos.removeRealmFromPrincipal;
+/// and zookeeper.skipACL (ZooKeeperServer's, which is no SASL setting). A setting zoo.cfg already
+/// made (one not at its default) wins, as zoo.cfg's keys override system properties in ZooKeeper.
+/// Other words are ignored.
 void apply_jvm_flags(ServerConfig& config, std::string_view jvm_flags);
 
 /// Fills config.sasl_users from the JAAS file (nothing when none is named). Throws ConfigError

@@ -21,7 +21,7 @@ std::string finish_frame(std::string frame) {
 
 ServerCore::ServerCore(ServerConfig config, int64_t now_ms)
     : config_(std::move(config)),
-      prep_(tree_, config_.extended_types_enabled),
+      prep_(tree_, config_.extended_types_enabled, config_.skip_acl),
       sessions_(config_.my_id, now_ms),
       started_ms_(now_ms),
       next_container_check_ms_(now_ms + config_.container_check_interval_ms) {}
@@ -312,7 +312,7 @@ void ServerCore::dispatch(ClientLink& link, const wire::RequestHeader& h, wire::
       handle_multi_read(link, h, r);
       return;
     case OpCode::kReconfig:
-      reply_error(link, h.xid, ErrorCode::kReconfigDisabled);
+      handle_reconfig(link, h, r, now_ms);
       return;
     default:
       handle_read(link, h, r);
@@ -365,7 +365,7 @@ void ServerCore::notify(uint64_t link_id, wire::EventType type, const std::strin
   // CVE-2024-23944: as ZooKeeper 3.8.4/3.9.2, an event reaches a watcher only if it may READ
   // under `acl` at the moment the event fires, whatever it could read when it set the watch.
   // The watch that fired is spent either way (trigger() has removed a one-shot one).
-  if (acl && !tree::acl_allows(*acl, wire::perms::kRead, it->second->auth)) return;
+  if (acl && !acl_allows(*acl, wire::perms::kRead, it->second->auth)) return;
   std::string frame = start_frame();
   wire::JuteWriter w(frame);
   wire::ReplyHeader{wire::kNotificationXid, -1, 0}.write(w);

@@ -104,8 +104,9 @@ class ServerCore {
   void replace_state(tree::DataTree tree, const std::vector<session::Session>& live,
                      int64_t now_ms);
   /// Ensemble: `config` is the active membership; /zookeeper/config shows its text (set
-  /// outside the log, again after every replace_state) and `conf` prints it.
-  void install_config(zab::QuorumConfig config, int64_t now_ms);
+  /// outside the log, again after every replace_state) and `conf` prints it. `set_node`
+  /// false: a reconfig txn about to be applied writes the node itself.
+  void install_config(zab::QuorumConfig config, int64_t now_ms, bool set_node = true);
   /// The active membership; nullopt when standalone.
   const std::optional<zab::QuorumConfig>& quorum_config() const { return quorum_config_; }
   /// Changes whenever replace_state() swapped the tree (a snapshot walk must not span it).
@@ -159,6 +160,10 @@ class ServerCore {
   uint64_t outstanding_requests() const;
 
  private:
+  /// tree::acl_allows, or always true with skipACL=yes (ZooKeeperServer.checkACL).
+  bool acl_allows(const wire::AclList& acl, int32_t perm, const tree::AuthIds& ids) const {
+    return config_.skip_acl || tree::acl_allows(acl, perm, ids);
+  }
   void handshake(ClientLink& link, std::string_view payload, int64_t now_ms);
   void finish_handshake(ClientLink& link, int64_t session_id, int32_t timeout_ms,
                         const std::string& passwd, bool read_only = false);
@@ -190,6 +195,14 @@ class ServerCore {
   void handle_sasl(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
   void handle_set_watches(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
   void handle_multi_read(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r);
+  /// reconfig (see core_reconfig.cc): refused here when reconfig is off or standalone,
+  /// forwarded by a learner, prepared and proposed by the leader.
+  void handle_reconfig(ClientLink& link, const wire::RequestHeader& h, wire::JuteReader& r,
+                       int64_t now_ms);
+  /// The leader's reconfig txn for a request `body`: the new config, or an error txn.
+  tree::Txn prepare_reconfig(const tree::PrepContext& ctx, std::string_view body);
+  /// What plan_reconfig needs: the ensemble's view, or a standalone server's.
+  ReconfigView reconfig_view() const;
   /// Closes a session; answers `reply_xid` on its link when the client asked.
   void close_session(int64_t session_id, std::optional<int32_t> reply_xid, int64_t now_ms);
   void delete_if_unused(const std::string& path, int64_t now_ms);

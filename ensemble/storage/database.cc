@@ -82,7 +82,14 @@ CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,          -- acceptedEpoch, currentEpoch
   value INTEGER NOT NULL
 );
+CREATE TABLE IF NOT EXISTS quorum_config (
+  slot TEXT PRIMARY KEY CHECK (slot IN ('active', 'next')),  -- in force / proposed, pending
+  version INTEGER NOT NULL,      -- the zxid of the reconfig txn that made it
+  config TEXT NOT NULL           -- as /zookeeper/config shows it: server.N=... lines, version=
+);
 )sql";
+
+const char* slot_name(ConfigSlot slot) { return slot == ConfigSlot::kActive ? "active" : "next"; }
 
 }  // namespace
 
@@ -195,6 +202,12 @@ void Database::truncate_after(int64_t zxid) {
     q.bind(1, zxid);
     if (q.step() != SQLITE_DONE) rollback_and_fail("cannot drop snapshots after the truncation");
   }
+  {
+    // A pending reconfig past the cut was proposed in the history being dropped.
+    Statement q(db_, "DELETE FROM quorum_config WHERE slot = 'next' AND version > ?");
+    q.bind(1, zxid);
+    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot drop the next quorum config");
+  }
   drop_log_without_a_start();
   exec("COMMIT");
 }
@@ -228,8 +241,11 @@ std::vector<tree::Txn> Database::recent_txns(size_t n) const {
 void Database::replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
                                      const std::vector<SnapshotRow>& nodes) {
   exec("BEGIN IMMEDIATE");
-  for (const char* sql : {"DELETE FROM txn_log", "DELETE FROM snapshot_nodes",
-                          "DELETE FROM snapshot_sessions", "DELETE FROM snapshots"}) {
+  // A last-seen config whose txn the log held goes with it: the leader's SYNC that follows
+  // the snapshot stores it again if it is still pending.
+  for (const char* sql :
+       {"DELETE FROM txn_log", "DELETE FROM snapshot_nodes", "DELETE FROM snapshot_sessions",
+        "DELETE FROM snapshots", "DELETE FROM quorum_config WHERE slot = 'next'"}) {
     Statement q(db_, sql);
     if (q.step() != SQLITE_DONE) rollback_and_fail("cannot clear the database for a snapshot");
   }
@@ -414,6 +430,34 @@ void Database::set_meta(const std::string& key, int64_t value) {
               "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
   q.bind(1, key, false).bind(2, value);
   if (q.step() != SQLITE_DONE) fail("cannot write meta " + key);
+}
+
+std::optional<StoredQuorumConfig> Database::config(ConfigSlot slot) const {
+  Statement q(db_, "SELECT version, config FROM quorum_config WHERE slot = ?");
+  q.bind(1, slot_name(slot), false);
+  int rc = q.step();
+  if (rc == SQLITE_DONE) return std::nullopt;
+  if (rc != SQLITE_ROW) fail(std::string("cannot read the ") + slot_name(slot) + " quorum config");
+  return StoredQuorumConfig{q.int_at(0), q.bytes_at(1)};
+}
+
+void Database::set_config(ConfigSlot slot, int64_t version, const std::string& text) {
+  exec("BEGIN IMMEDIATE");
+  {
+    Statement q(db_,
+                "INSERT INTO quorum_config (slot, version, config) VALUES (?, ?, ?) "
+                "ON CONFLICT(slot) DO UPDATE SET version = excluded.version, "
+                "config = excluded.config");
+    q.bind(1, slot_name(slot), false).bind(2, version).bind(3, text, false);
+    if (q.step() != SQLITE_DONE)
+      rollback_and_fail(std::string("cannot store the ") + slot_name(slot) + " quorum config");
+  }
+  if (slot == ConfigSlot::kActive) {
+    Statement q(db_, "DELETE FROM quorum_config WHERE slot = 'next' AND version <= ?");
+    q.bind(1, version);
+    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot drop the next quorum config");
+  }
+  exec("COMMIT");
 }
 
 }  // namespace corral::storage

@@ -1,6 +1,7 @@
-// The SQLite database of one server: the txn log, snapshots, and metadata
-// (acceptedEpoch, currentEpoch). WAL mode, synchronous=FULL unless forceSync=no.
-// Not thread-safe: the storage thread owns it; recovery uses it before that.
+// The SQLite database of one server: the txn log, snapshots, metadata (acceptedEpoch,
+// currentEpoch) and the quorum configs of dynamic reconfiguration (active, next). WAL mode,
+// synchronous=FULL unless forceSync=no. Not thread-safe: the storage thread owns it; recovery uses
+// it before that.
 #pragma once
 
 #include <cstdint>
@@ -50,6 +51,18 @@ struct SnapshotInfo {
   std::optional<uint64_t> checksum;
 };
 
+/// Which stored quorum config: the one in force, or the newest one proposed and not yet
+/// active (ZooKeeper's `zoo.cfg.dynamic.next`, its last-seen config).
+enum class ConfigSlot { kActive, kNext };
+
+/// A quorum config as stored: its version and its text (zab::QuorumConfig::text()).
+struct StoredQuorumConfig {
+  int64_t version = 0;
+  std::string text;
+
+  bool operator==(const StoredQuorumConfig&) const = default;
+};
+
 /// The database file and its tables.
 class Database {
  public:
@@ -66,7 +79,8 @@ class Database {
   /// Calls `each` for every logged txn with zxid > `after`, in zxid order.
   void read_log(int64_t after, const std::function<void(tree::Txn)>& each) const;
   /// Removes logged txns with zxid > `zxid` (the ensemble's TRUNC), and in the same SQLite
-  /// transaction every snapshot that may hold a removed txn (one that started or finished
+  /// transaction the 'next' quorum config if its version (a reconfig txn's zxid) is above
+  /// `zxid`, and every snapshot that may hold a removed txn (one that started or finished
   /// after `zxid`, or is still being written), so a restart cannot bring them back. When no
   /// snapshot is left and the log no longer starts at the beginning of history (purged), the
   /// whole log goes too: what remains could not be recovered.
@@ -74,7 +88,8 @@ class Database {
   /// The newest `n` logged txns, oldest first.
   std::vector<tree::Txn> recent_txns(size_t n) const;
   /// Replaces everything (log and snapshots) with one complete snapshot at `zxid`, in one
-  /// SQLite transaction: a learner installing the leader's state (SNAP).
+  /// SQLite transaction: a learner installing the leader's state (SNAP). A stored last-seen
+  /// config goes too (the SYNC after the snapshot stores it again if it is still pending).
   void replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
                              const std::vector<SnapshotRow>& nodes);
   /// Highest logged zxid, or 0.
@@ -108,6 +123,13 @@ class Database {
   int64_t meta(const std::string& key, int64_t fallback) const;
   /// Sets a metadata value durably.
   void set_meta(const std::string& key, int64_t value);
+
+  /// The quorum config stored in `slot`, if any.
+  std::optional<StoredQuorumConfig> config(ConfigSlot slot) const;
+  /// Stores a quorum config in `slot` durably, replacing the previous one. Storing the active
+  /// config also drops, in the same SQLite transaction, a 'next' row it catches up with
+  /// (version <= `version`): that proposal is no longer pending.
+  void set_config(ConfigSlot slot, int64_t version, const std::string& text);
 
  private:
   /// truncate_after's last step: drops a log that cannot rebuild the state on its own.

@@ -41,9 +41,10 @@ struct PrepContext {
 /// Builds Txns from write requests.
 class TxnPrep {
  public:
-  /// `tree` must outlive the prep; `extended_types` enables TTL nodes.
-  TxnPrep(const DataTree& tree, bool extended_types)
-      : tree_(tree), extended_types_(extended_types) {}
+  /// `tree` must outlive the prep; `extended_types` enables TTL nodes; `skip_acl`
+  /// (zoo.cfg skipACL=yes, ZooKeeperServer.skipACL) turns every ACL check off.
+  TxnPrep(const DataTree& tree, bool extended_types, bool skip_acl = false)
+      : tree_(tree), extended_types_(extended_types), skip_acl_(skip_acl) {}
 
   /// One write: a Txn of that type, or an error Txn carrying ZooKeeper's code.
   Txn prepare(const PrepContext& ctx, const WriteOp& op);
@@ -54,6 +55,10 @@ class TxnPrep {
   Txn prepare_create_session(const PrepContext& ctx, int32_t timeout_ms);
   /// closeSession: the Txn that removes the session's ephemerals.
   Txn prepare_close_session(const PrepContext& ctx);
+  /// reconfig, once its checks passed (server::plan_reconfig): WRITE on /zookeeper/config,
+  /// where an outstanding setACL counts and super passes (else an error Txn, NOAUTH), then
+  /// ZooKeeper's SetDataTxn(/zookeeper/config, `config_text`, -1) as a kReconfig Txn.
+  Txn prepare_reconfig(const PrepContext& ctx, const std::string& config_text);
 
   /// Forgets change records of Txns up to `zxid`, now visible in the tree.
   void applied(int64_t zxid);
@@ -89,6 +94,7 @@ class TxnPrep {
 
   const DataTree& tree_;
   bool extended_types_;
+  bool skip_acl_;
   std::map<std::string, ChangeRecord> outstanding_;
   /// The paths of outstanding_'s records by the zxid that made them, so that applied()
   /// forgets in O(log n) per record instead of walking every outstanding change per txn.

@@ -20,6 +20,8 @@ std::string encode_notification(const Notification& n) {
   to_pb(n.vote, p->mutable_vote());
   p->set_election_epoch(n.election_epoch);
   p->set_abstaining(n.abstaining);
+  p->set_config_version(n.config_version);
+  p->set_config(n.config);
   return f.SerializeAsString();
 }
 
@@ -41,6 +43,9 @@ std::string encode_message(const Message& m) {
     p->mutable_snapshot()->set_bytes(m.snapshot->bytes);
   }
   for (const auto& t : m.txns) p->add_txns(txn::encode_txn(t));
+  p->set_designated_leader(m.designated_leader);
+  p->set_config(m.config);
+  p->set_config_version(m.config_version);
   return f.SerializeAsString();
 }
 
@@ -60,6 +65,9 @@ Message decode_message(const pb::ZabMessage& p) {
     m.snapshot =
         std::make_shared<SnapshotData>(SnapshotData{p.snapshot().zxid(), p.snapshot().bytes()});
   for (const auto& t : p.txns()) m.txns.push_back(txn::decode_txn(t));
+  m.designated_leader = p.designated_leader();
+  m.config = p.config();
+  m.config_version = p.config_version();
   return m;
 }
 
@@ -131,9 +139,13 @@ std::optional<PeerFrame> decode_frame(const std::string& bytes) {
     return std::nullopt;
   if (f.has_notification()) {
     const auto& p = f.notification();
-    return Notification{p.from(), static_cast<PeerState>(p.state()),
+    return Notification{p.from(),
+                        static_cast<PeerState>(p.state()),
                         Vote{p.vote().leader(), p.vote().zxid(), p.vote().peer_epoch()},
-                        p.election_epoch(), p.abstaining()};
+                        p.election_epoch(),
+                        p.abstaining(),
+                        p.config_version(),
+                        p.config()};
   }
   if (f.has_relay()) return decode_relay(f.relay());
   try {

@@ -9,6 +9,17 @@ namespace {
 /// Election rounds from here on are refused (see Election::receive).
 constexpr int64_t kMaxElectionEpoch = int64_t{1} << 62;
 
+/// A static member list as a config at version 0 (ZooKeeper's static mode).
+std::shared_ptr<const QuorumConfig> config_of_members(const std::vector<Member>& members) {
+  auto config = std::make_shared<QuorumConfig>();
+  for (const auto& m : members) {
+    QuorumServer& s = config->servers[m.id];
+    s.id = m.id;
+    s.role = m.voter ? QuorumRole::kParticipant : QuorumRole::kObserver;
+  }
+  return config;
+}
+
 }  // namespace
 
 bool vote_beats(const Vote& a, const Vote& b) {
@@ -18,18 +29,50 @@ bool vote_beats(const Vote& a, const Vote& b) {
 }
 
 Election::Election(int64_t my_id, std::vector<Member> members, ElectionTiming timing)
-    : my_id_(my_id), members_(std::move(members)), timing_(timing) {}
+    : my_id_(my_id), config_(config_of_members(members)), timing_(timing) {}
+
+void Election::set_config(std::shared_ptr<const QuorumConfig> config) {
+  config_ = std::move(config);
+}
 
 bool Election::is_voter(int64_t id) const {
-  for (const auto& m : members_)
-    if (m.id == id) return m.voter;
-  return false;
+  return config_->role_of(id) == QuorumRole::kParticipant;
+}
+
+void Election::adopt(const Decision& d) {
+  looking_ = false;
+  finalize_at_ms_.reset();
+  decision_ = d;
+  proposal_ = d.vote;
+}
+
+void Election::stamp(Notification& n) const {
+  if (!gossip_) return;
+  n.config_version = config_->version;
+  n.config = config_->text();
+}
+
+void Election::maybe_adopt(const Notification& n, int64_t now_ms) {
+  if (!gossip_ || n.config_version <= config_->version) return;
+  // Only a member of the active or the pending config may move this one on
+  // (ZooKeeper's FastLeaderElection takes a config only from a known server).
+  if (!config_->servers.count(n.from) && !(pending_ && pending_->servers.count(n.from))) return;
+  auto parsed = parse_dynamic(n.config);
+  auto* config = std::get_if<QuorumConfig>(&parsed);
+  // A text that does not parse, or names another version, is a corrupt peer's.
+  if (!config || config->version != n.config_version || config->voters().empty()) return;
+  config_ = std::make_shared<const QuorumConfig>(std::move(*config));
+  adopted_ = config_;
+  // Votes counted under the old member list mean nothing under the new one.
+  start(last_zxid_, current_epoch_, now_ms, abstaining_);
 }
 
 void Election::start(int64_t last_zxid, int64_t current_epoch, int64_t now_ms, bool abstaining) {
   decision_.reset();
   looking_ = true;
   abstaining_ = abstaining;
+  last_zxid_ = last_zxid;
+  current_epoch_ = current_epoch;
   ++logical_clock_;
   recvset_.clear();
   out_of_election_.clear();
@@ -55,7 +98,8 @@ void Election::receive(const Notification& n, int64_t now_ms) {
   // A round no ensemble reaches (one per election) or a negative one is a corrupt peer's:
   // taking it as the logical clock would overflow the next start().
   if (n.election_epoch < 0 || n.election_epoch >= kMaxElectionEpoch) return;
-  last_activity_ms_ = now_ms;
+  // The round restarts under a newer config, then counts this notification in it.
+  if (looking_) maybe_adopt(n, now_ms);
   if (!looking_) {
     // Decided (or idle): tell a looking peer who leads, so it can join.
     if (decision_ && n.state == PeerState::kLooking)
@@ -78,6 +122,10 @@ void Election::receive(const Notification& n, int64_t now_ms) {
       finalize_at_ms_.reset();
     return;
   }
+  // Only a counted voter's word defers the resend (ZooKeeper answers the others in
+  // WorkerReceiver, never waking lookForLeader): an observer or a stranger that keeps
+  // asking would otherwise keep the voters from ever telling each other again.
+  last_activity_ms_ = now_ms;
   // Only what a quorum of the others already decided tells an abstainer whom to follow:
   // a looking vote would have it take part in the election.
   if (abstaining_ && n.state == PeerState::kLooking) return;
@@ -142,10 +190,9 @@ void Election::on_decided_peer(const Notification& n) {
 bool Election::has_quorum(const std::map<int64_t, Received>& votes, const Vote& v,
                           int64_t election_epoch, PeerState state) const {
   size_t voters = 0, agreeing = 0;
-  for (const auto& m : members_) {
-    if (!m.voter) continue;
+  for (int64_t id : config_->voters()) {
     ++voters;
-    auto it = votes.find(m.id);
+    auto it = votes.find(id);
     if (it == votes.end()) continue;
     const Received& r = it->second;
     // As ZooKeeper's Vote.equals: decided servers agree on the leader and its
@@ -160,9 +207,8 @@ bool Election::has_quorum(const std::map<int64_t, Received>& votes, const Vote& 
 }
 
 bool Election::all_voters_agree() const {
-  for (const auto& m : members_) {
-    if (!m.voter) continue;
-    auto it = recvset_.find(m.id);
+  for (int64_t id : config_->voters()) {
+    auto it = recvset_.find(id);
     if (it == recvset_.end() || !(it->second.vote == proposal_)) return false;
   }
   return true;
@@ -189,9 +235,11 @@ void Election::tick(int64_t now_ms) {
 void Election::decide(const Vote& v, int64_t election_epoch) {
   looking_ = false;
   finalize_at_ms_.reset();
-  PeerState state = !is_voter(my_id_)    ? PeerState::kObserving
-                    : v.leader == my_id_ ? PeerState::kLeading
-                                         : PeerState::kFollowing;
+  // Only a listed observer observes: a server outside the config follows without a vote
+  // (ZooKeeper's non-voting participant), so a joiner gets proposals and acks them.
+  PeerState state = config_->role_of(my_id_) == QuorumRole::kObserver ? PeerState::kObserving
+                    : v.leader == my_id_                              ? PeerState::kLeading
+                                                                      : PeerState::kFollowing;
   decision_ = Decision{state, v, election_epoch};
   proposal_ = v;
 }
@@ -202,8 +250,8 @@ void Election::update_proposal(const Vote& v) {
 }
 
 void Election::broadcast() {
-  for (const auto& m : members_)
-    if (m.id != my_id_) send(m.id, PeerState::kLooking, proposal_);
+  for (const auto& [id, server] : config_->servers)
+    if (id != my_id_) send(id, PeerState::kLooking, proposal_);
 }
 
 void Election::send(int64_t to, PeerState state, const Vote& v) {
@@ -211,8 +259,10 @@ void Election::send(int64_t to, PeerState state, const Vote& v) {
 }
 
 Notification Election::current_message(PeerState state, const Vote& v) const {
-  return Notification{my_id_, state, v, decision_ ? decision_->election_epoch : logical_clock_,
-                      abstaining_};
+  Notification n{my_id_, state, v, decision_ ? decision_->election_epoch : logical_clock_,
+                 abstaining_};
+  stamp(n);
+  return n;
 }
 
 std::vector<std::pair<int64_t, Notification>> Election::take_outbox() {

@@ -5,9 +5,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
+#include <string>
 #include <utility>
 #include <vector>
+
+#include "ensemble/zab/quorum_config.h"
 
 namespace corral::zab {
 
@@ -32,6 +36,11 @@ struct Notification {
   /// The sender abstains (see Peer::diverged): no one counts this notification, whatever
   /// its vote or state.
   bool abstaining = false;
+  /// The version of the sender's committed (active) config; with reconfig off always 0.
+  int64_t config_version = 0;
+  /// That config's text (QuorumConfig::text), sent only with reconfig on: a looking server
+  /// that holds an older one adopts it (FastLeaderElection's config in notifications).
+  std::string config = {};
 };
 
 /// A member of the ensemble: voters (participants) decide, observers follow.
@@ -62,6 +71,25 @@ struct Decision {
 class Election {
  public:
   Election(int64_t my_id, std::vector<Member> members, ElectionTiming timing = {});
+
+  /// Replaces the config that says who votes and who is told (an activated reconfig).
+  void set_config(std::shared_ptr<const QuorumConfig> config);
+  /// The config this election counts votes by.
+  const std::shared_ptr<const QuorumConfig>& config() const { return config_; }
+  /// With reconfig on, notifications carry the config and a looking server adopts a newer
+  /// one it is told about (see take_adopted).
+  void set_gossip(bool on) { gossip_ = on; }
+  /// The peer's last-seen (pending) config, or null: its members may tell of a newer config
+  /// as well as the active config's (a guest's word must not change who votes).
+  void set_pending(std::shared_ptr<const QuorumConfig> config) { pending_ = std::move(config); }
+  /// A newer committed config learnt from a notification while looking, once; the round
+  /// restarted with it. Null when none.
+  std::shared_ptr<const QuorumConfig> take_adopted() { return std::move(adopted_); }
+  /// Takes a decision made elsewhere (a reconfig's designated leader): no round is run, and
+  /// looking servers are told it as if this server had decided it.
+  void adopt(const Decision& d);
+  /// Stamps `n` with this server's config (version, and text with gossip on).
+  void stamp(Notification& n) const;
 
   /// Starts a new round: votes for itself with its history (last logged zxid
   /// and current epoch) and tells everyone. An `abstaining` server (see
@@ -94,6 +122,8 @@ class Election {
   };
 
   bool is_voter(int64_t id) const;
+  /// Adopts the config `n` carries if it is newer, and restarts the round under it.
+  void maybe_adopt(const Notification& n, int64_t now_ms);
   /// Whether this server's vote counts: a voter that does not abstain.
   bool votes() const { return is_voter(my_id_) && !abstaining_; }
   bool has_quorum(const std::map<int64_t, Received>& votes, const Vote& v, int64_t election_epoch,
@@ -110,8 +140,14 @@ class Election {
   Notification current_message(PeerState state, const Vote& v) const;
 
   int64_t my_id_;
-  std::vector<Member> members_;
+  std::shared_ptr<const QuorumConfig> config_;
   ElectionTiming timing_;
+  bool gossip_ = false;
+  std::shared_ptr<const QuorumConfig> adopted_;
+  std::shared_ptr<const QuorumConfig> pending_;
+  // What start() was given, to restart the round with an adopted config.
+  int64_t last_zxid_ = 0;
+  int64_t current_epoch_ = 0;
   Vote own_;  // what this server would vote for itself
   Vote proposal_;
   int64_t logical_clock_ = 0;

@@ -64,6 +64,15 @@ struct Message {
   std::shared_ptr<const SnapshotData> snapshot;
   /// kSync: txns to append; kProposal/kInform: one txn.
   std::vector<tree::Txn> txns;
+  /// kCommit/kInform of a reconfig txn, and kUpToDate of a leader that completed one: who
+  /// leads under the new config (ZooKeeper's COMMITANDACTIVATE/INFORMANDACTIVATE); 0 = none.
+  int64_t designated_leader = 0;
+  /// kNewLeader: the leader's newest config text (its last-seen one, or its active one), which
+  /// the learner activates at UPTODATE if it is newer than its own (reconfig on only).
+  std::string config;
+  /// kFollowerInfo: the version of the learner's active config; a leader refuses a learner
+  /// whose config is newer than its own (LearnerHandler).
+  int64_t config_version = 0;
 };
 
 }  // namespace corral::zab

@@ -3,40 +3,18 @@
 #include <algorithm>
 #include <cassert>
 
+#include "ensemble/zab/peer_internal.h"
+
 namespace corral::zab {
-namespace {
 
-/// Epochs are the high 32 bits of a zxid, which stays positive: a FOLLOWERINFO or
-/// LEADERINFO with an epoch from here on is malformed.
-constexpr int64_t kMaxEpoch = int64_t{1} << 31;
-
-/// True when `m` could come from a leader of `epoch`: its txns and snapshot are of that
-/// epoch or older, a SNAP carries its state and a TRUNC names a zxid. A leader that breaks this
-/// could have the learner log a zxid twice (once leading that epoch itself: the txn log's insert
-/// fails and the server stops) or install nothing.
-bool lawful(const Message& m, int64_t epoch) {
-  auto of_epoch = [&](int64_t zxid) { return zxid >= 0 && (zxid >> 32) <= epoch; };
-  for (const auto& t : m.txns)
-    if (!of_epoch(t.zxid)) return false;
-  if (m.type == MessageType::kSync && m.sync_mode == SyncMode::kTrunc) return m.trunc_zxid >= 0;
-  if (m.type != MessageType::kSync || m.sync_mode != SyncMode::kSnap) return true;
-  return m.snapshot && of_epoch(m.snapshot->zxid);
-}
-
-Message message(MessageType type, int64_t to, int64_t epoch = 0, int64_t zxid = 0) {
-  Message m;
-  m.type = type;
-  m.to = to;
-  m.epoch = epoch;
-  m.zxid = zxid;
-  return m;
-}
-
-}  // namespace
+using detail::kMaxEpoch;
+using detail::message;
 
 Peer::Peer(PeerConfig config, PeerHistory history, int64_t now_ms)
     : config_(std::move(config)),
       election_(config_.my_id, config_.members, config_.election),
+      active_(history.active),
+      last_seen_(history.last_seen),
       accepted_epoch_(history.accepted_epoch),
       current_epoch_(history.current_epoch),
       last_logged_(history.last_zxid),
@@ -45,30 +23,33 @@ Peer::Peer(PeerConfig config, PeerHistory history, int64_t now_ms)
       history_(history.recent.begin(), history.recent.end()),
       abstaining_(history.abstaining) {
   history_base_ = history_.empty() ? last_logged_ : history_.front().zxid - 1;
+  if (active_)
+    election_.set_config(active_);
+  else
+    active_ = election_.config();
+  // With reconfig off, membership is static: no pending config survives a restart.
+  if (!config_.reconfig_enabled || (last_seen_ && last_seen_->version <= active_->version))
+    last_seen_ = nullptr;
+  election_.set_gossip(config_.reconfig_enabled);
   last_tick_ms_ = now_ms;
   look(now_ms);
-}
-
-bool Peer::is_voter(int64_t id) const {
-  for (const auto& m : config_.members)
-    if (m.id == id) return m.voter;
-  return false;
-}
-
-bool Peer::quorum(const std::set<int64_t>& ids) const {
-  size_t voters = 0, in = 0;
-  for (const auto& m : config_.members) {
-    if (!m.voter) continue;
-    ++voters;
-    if (ids.count(m.id)) ++in;
-  }
-  return in * 2 > voters;
 }
 
 // ---------------------------------------------------------------- roles
 
 void Peer::look(int64_t now_ms) {
+  reset_role();
   state_ = PeerState::kLooking;
+  early_follower_info_.clear();
+  election_.set_pending(last_seen_);
+  // Proposals this peer appended but never saw committed stay in its log;
+  // the next leader commits or truncates them. The vote counts them, as the
+  // FOLLOWERINFO and ACKEPOCH do (ZooKeeper votes after flushing its log).
+  election_.start(last_appended_, current_epoch_, now_ms, abstaining_);
+  drain_election(now_ms);
+}
+
+void Peer::reset_role() {
   leader_ = 0;
   serving_ = false;
   established_ = false;
@@ -81,15 +62,19 @@ void Peer::look(int64_t now_ms) {
   got_leader_info_ = false;
   pending_newleader_epoch_ = 0;
   pending_commit_zxid_ = 0;
-  early_follower_info_.clear();
-  // Proposals this peer appended but never saw committed stay in its log;
-  // the next leader commits or truncates them. The vote counts them, as the
-  // FOLLOWERINFO and ACKEPOCH do (ZooKeeper votes after flushing its log).
-  election_.start(last_appended_, current_epoch_, now_ms, abstaining_);
-  drain_election(now_ms);
+  pending_designated_ = 0;
+  newleader_config_.reset();
+  hand_off_to_.reset();
 }
 
 void Peer::drain_election(int64_t now_ms) {
+  if (auto adopted = election_.take_adopted()) {
+    // A newer committed config from a notification (the election already counts by it).
+    active_ = adopted;
+    if (last_seen_ && last_seen_->version <= active_->version) last_seen_ = nullptr;
+    election_.set_pending(last_seen_);
+    ready_.activated = Activation{std::move(adopted), 0, false};
+  }
   for (auto& n : election_.take_outbox()) ready_.notifications.push_back(std::move(n));
   if (state_ == PeerState::kLooking && election_.decision()) on_decision(now_ms);
 }
@@ -114,10 +99,13 @@ void Peer::tick(int64_t now_ms) {
       drain_election(now_ms);
       return;
     case PeerState::kLeading:
-      return leader_tick(now_ms);
+      leader_tick(now_ms);
+      break;
     default:
-      return learner_tick(now_ms);
+      learner_tick(now_ms);
+      break;
   }
+  settle(now_ms);
 }
 
 void Peer::step_election(const Notification& n, int64_t now_ms) {
@@ -129,8 +117,9 @@ void Peer::step_election(const Notification& n, int64_t now_ms) {
     const Decision& d = *election_.decision();
     Vote v = d.vote;
     if (established_ || synced_) v.peer_epoch = current_epoch_;
-    ready_.notifications.push_back(
-        {n.from, Notification{config_.my_id, d.state, v, d.election_epoch, abstaining_}});
+    Notification answer{config_.my_id, d.state, v, d.election_epoch, abstaining_};
+    election_.stamp(answer);
+    ready_.notifications.push_back({n.from, std::move(answer)});
     return;
   }
   election_.receive(n, now_ms);
@@ -138,12 +127,15 @@ void Peer::step_election(const Notification& n, int64_t now_ms) {
 }
 
 void Peer::step(const Message& m, int64_t now_ms) {
-  if (state_ == PeerState::kLooking && m.type == MessageType::kFollowerInfo)
+  // A FOLLOWERINFO to a server not leading (yet) is kept: an election or a reconfig's
+  // hand-off may make it lead, and the learner need not wait for its resend.
+  if (state_ != PeerState::kLeading && m.type == MessageType::kFollowerInfo)
     early_follower_info_[m.from] = m;
   else if (state_ == PeerState::kLeading)
     leader_step(m, now_ms);
   else if (state_ != PeerState::kLooking && m.from == leader_)
     learner_step(m, now_ms);
+  settle(now_ms);
 }
 
 void Peer::logged(int64_t zxid, int64_t now_ms) {
@@ -154,7 +146,7 @@ void Peer::logged(int64_t zxid, int64_t now_ms) {
   if (state_ == PeerState::kLeading) {
     leader_ack(config_.my_id, zxid);
     maybe_establish(now_ms);
-    return;
+    return settle(now_ms);
   }
   if (state_ == PeerState::kLooking) return;
   if (pending_newleader_epoch_ && last_logged_ >= last_appended_) ack_newleader();
@@ -186,6 +178,7 @@ void Peer::diverged(int64_t good_zxid, int64_t now_ms) {
   while (!history_.empty() && history_.back().zxid > good_zxid) history_.pop_back();
   history_base_ = std::min(history_base_, good_zxid);
   last_appended_ = last_logged_ = last_committed_ = good_zxid;
+  unsee_configs_after(good_zxid);
   abstaining_ = true;
   ready_.abstaining = true;
   look(now_ms);
@@ -219,12 +212,20 @@ std::optional<size_t> Peer::history_index(int64_t zxid) const {
   return static_cast<size_t>(it - history_.begin());
 }
 
-void Peer::commit_up_to(int64_t zxid) {
+void Peer::commit_up_to(int64_t zxid, int64_t designated) {
   auto it = std::upper_bound(history_.begin(), history_.end(), last_committed_,
                              [](int64_t z, const tree::Txn& t) { return z < t.zxid; });
   for (; it != history_.end() && it->zxid <= zxid; ++it) {
     ready_.committed.push_back(*it);
     last_committed_ = it->zxid;
+    // Activation in commit order, whatever delivered the commit (COMMIT, INFORM, a SYNC's
+    // committed zxid, UPTODATE, or a new leader committing its history).
+    if (auto config = config_in(*it)) {
+      int64_t to = designated                      ? designated
+                   : state_ == PeerState::kLeading ? designate_at_establishment(*config)
+                                                   : leader_;
+      activate(std::move(config), to, true);
+    }
   }
 }
 
@@ -244,6 +245,13 @@ void Peer::become_leader(int64_t now_ms) {
   for (const auto& [id, m] : early) leader_step(m, now_ms);
 }
 
+bool Peer::quorum_synced(const QuorumConfig& config) const {
+  std::vector<int64_t> ids{config_.my_id};  // majority() counts it only if a voter
+  for (const auto& [id, l] : learners_)
+    if (l.synced && !l.observer && counts(l)) ids.push_back(id);
+  return config.majority(ids);
+}
+
 std::vector<int64_t> Peer::synced_followers() const {
   std::vector<int64_t> out;
   for (const auto& [id, l] : learners_)
@@ -259,10 +267,8 @@ std::vector<int64_t> Peer::synced_observers() const {
 }
 
 bool Peer::leader_has_quorum() const {
-  std::set<int64_t> alive{config_.my_id};
-  for (const auto& [id, l] : learners_)
-    if (counts(l) && (established_ ? l.synced : true)) alive.insert(id);
-  return quorum(alive);
+  return learner_quorum(true,
+                        [&](int64_t, const LearnerState& l) { return !established_ || l.synced; });
 }
 
 void Peer::leader_step(const Message& m, int64_t now_ms) {
@@ -275,9 +281,17 @@ void Peer::leader_step(const Message& m, int64_t now_ms) {
     newleader_acks_.erase(m.from);
     // An epoch past the zxid's 32 bits cannot be followed by a new one (nor overflow).
     if (m.epoch < 0 || m.epoch >= kMaxEpoch) return;
+    // A learner with a newer committed config than this leader's is refused
+    // (LearnerHandler): syncing it would undo that config. Gossip fixes the leader later.
+    if (config_.reconfig_enabled && m.config_version > active_->version) {
+      learners_.erase(m.from);
+      return;
+    }
     LearnerState& l = learners_[m.from];
     l = LearnerState{};
-    l.observer = m.observer || !is_voter(m.from);
+    // Only a declared observer gets INFORM: every other learner, member or not, gets
+    // PROPOSALs and acks them, and the configs decide whose acks count.
+    l.observer = m.observer;
     l.wants_snapshot = m.wants_snapshot;
     l.accepted_epoch = m.epoch;
     l.last_zxid = m.zxid;
@@ -313,12 +327,10 @@ void Peer::leader_step(const Message& m, int64_t now_ms) {
         // leader: only then is its history the one to sync to (ZooKeeper's
         // Leader.waitForEpochAck). A quorum holds every committed txn, so a
         // leader missing one has met a more recent learner by then.
-        std::set<int64_t> acked{config_.my_id};
-        // An abstaining learner's epoch ack does not count: its log may lack txns it
-        // acknowledged, so it cannot vouch that this leader is not behind.
-        for (const auto& [id, other] : learners_)
-          if (other.acked_epoch && counts(other)) acked.insert(id);
-        if (!quorum(acked)) return;
+        // An abstaining learner's epoch ack does not count (see counts): its log may lack
+        // txns it acknowledged, so it cannot vouch that this leader is not behind.
+        if (!learner_quorum(true, [](int64_t, const LearnerState& o) { return o.acked_epoch; }))
+          return;
         for (auto& [id, other] : learners_)
           if (other.acked_epoch && !other.forwarding) sync_learner(id, other);
       }
@@ -344,18 +356,15 @@ void Peer::leader_step(const Message& m, int64_t now_ms) {
 
 void Peer::maybe_start_epoch(int64_t now_ms) {
   if (epoch_proposed_) return;
-  std::set<int64_t> connected{config_.my_id};
   int64_t max_epoch = accepted_epoch_;
-  for (const auto& [id, l] : learners_) {
-    if (l.observer) continue;
-    if (counts(l)) connected.insert(id);
-    max_epoch = std::max(max_epoch, l.accepted_epoch);
-  }
-  if (!quorum(connected)) return;
+  for (const auto& [id, l] : learners_)
+    if (!l.observer) max_epoch = std::max(max_epoch, l.accepted_epoch);
+  if (!learner_quorum(true, [](int64_t, const LearnerState&) { return true; })) return;
   new_epoch_ = max_epoch + 1;
   accepted_epoch_ = new_epoch_;
   ready_.accepted_epoch = new_epoch_;
   epoch_proposed_ = true;
+  maybe_bump_config();
   for (const auto& [id, l] : learners_) send(message(MessageType::kLeaderInfo, id, new_epoch_));
   maybe_establish(now_ms);
 }
@@ -395,16 +404,17 @@ void Peer::sync_learner(int64_t id, LearnerState& l) {
     if (t.zxid > from) m.txns.push_back(t);
   l.forwarding = true;  // from now on it gets every proposal and commit
   send(std::move(m));
-  send(message(MessageType::kNewLeader, id, new_epoch_));
+  Message newleader = message(MessageType::kNewLeader, id, new_epoch_);
+  newleader.config = newleader_config_text();
+  send(std::move(newleader));
 }
 
 void Peer::maybe_establish(int64_t now_ms) {
   if (established_ || !epoch_proposed_) return;
-  std::set<int64_t> acked;
-  if (last_logged_ >= last_appended_) acked.insert(config_.my_id);
-  for (int64_t id : newleader_acks_)
-    if (!learners_[id].observer) acked.insert(id);
-  if (!quorum(acked)) return;
+  if (!learner_quorum(last_logged_ >= last_appended_, [&](int64_t id, const LearnerState&) {
+        return newleader_acks_.count(id) > 0;
+      }))
+    return;
   // A quorum holds the leader's whole history durably: it is committed.
   established_ = true;
   serving_ = true;
@@ -412,10 +422,19 @@ void Peer::maybe_establish(int64_t now_ms) {
   ready_.current_epoch = new_epoch_;
   zxid_counter_ = 0;
   // Txns this process appended in an earlier role and never saw committed are
-  // part of that history: the state machine gets them now.
+  // part of that history: the state machine gets them now, a reconfig among them activated.
   commit_up_to(last_appended_);
-  for (const auto& [id, l] : learners_)
-    if (l.synced) send(message(MessageType::kUpToDate, id, new_epoch_));
+  // A last-seen config no txn carries (the version-0 re-issue) is complete now too.
+  if (last_seen_) {
+    int64_t designated = designate_at_establishment(*last_seen_);
+    activate(last_seen_, designated, false);
+  }
+  for (const auto& [id, l] : learners_) {
+    if (!l.synced) continue;
+    Message up = message(MessageType::kUpToDate, id, new_epoch_);
+    up.designated_leader = hand_off_to_.value_or(0);
+    send(std::move(up));
+  }
 }
 
 std::optional<int64_t> Peer::propose(tree::Txn txn, int64_t now_ms) {
@@ -426,9 +445,16 @@ std::optional<int64_t> Peer::propose(tree::Txn txn, int64_t now_ms) {
     return std::nullopt;
   }
   txn.zxid = new_epoch_ << 32 | ++zxid_counter_;
+  if (auto config = config_in(txn)) {
+    assert(!last_seen_ && "one reconfig at a time: the prep answers INPROGRESS");
+    assert(config->version == txn.zxid && "a reconfig's config is versioned by its zxid");
+    see_config(std::move(config));
+  }
   append_history(txn);
   ready_.to_log.push_back(txn);
-  outstanding_[txn.zxid] = Proposal{txn, {}};
+  // While a reconfig is pending, this proposal (the reconfig included) needs a majority of
+  // the last-seen config too.
+  outstanding_[txn.zxid] = Proposal{txn, {}, last_seen_, active_};
   for (const auto& [id, l] : learners_) {
     if (!l.forwarding || l.observer) continue;
     Message m = message(MessageType::kProposal, id);
@@ -451,21 +477,30 @@ void Peer::leader_ack(int64_t from, int64_t zxid) {
 }
 
 void Peer::maybe_commit() {
-  while (!outstanding_.empty() && quorum(outstanding_.begin()->second.acks)) {
-    const tree::Txn& txn = outstanding_.begin()->second.txn;
+  while (!outstanding_.empty()) {
+    auto first = outstanding_.begin();
+    const Proposal& p = first->second;
+    if (!majorities(p.acks, *p.config, p.next.get())) return;
+    const tree::Txn txn = std::move(first->second.txn);
+    auto config = config_in(txn);
+    const int64_t designated = config ? designate(*config, p.acks, std::next(first)) : 0;
     last_committed_ = txn.zxid;
     ready_.committed.push_back(txn);
     for (const auto& [id, l] : learners_) {
       if (!l.forwarding) continue;
-      if (l.observer) {
-        Message m = message(MessageType::kInform, id);
-        m.txns.push_back(txn);
-        send(std::move(m));
-      } else {
-        send(message(MessageType::kCommit, id, 0, txn.zxid));
-      }
+      Message m = message(l.observer ? MessageType::kInform : MessageType::kCommit, id, 0,
+                          l.observer ? 0 : txn.zxid);
+      if (l.observer) m.txns.push_back(txn);
+      m.designated_leader = designated;
+      send(std::move(m));
     }
-    outstanding_.erase(outstanding_.begin());
+    outstanding_.erase(first);
+    if (config) {
+      activate(std::move(config), designated, true);
+      // A leader that does not lead the new config commits nothing more: its successor
+      // (which acked the most) commits or truncates the rest.
+      if (designated != config_.my_id) return;
+    }
   }
 }
 
@@ -486,144 +521,6 @@ void Peer::leader_tick(int64_t now_ms) {
     last_ping_ms_ = now_ms;
     for (const auto& [id, l] : learners_) send(message(MessageType::kPing, id));
   }
-}
-
-// ---------------------------------------------------------------- learner
-
-void Peer::become_learner(int64_t now_ms) {
-  serving_ = false;
-  synced_ = false;
-  got_leader_info_ = false;
-  last_heard_leader_ms_ = now_ms;
-  send_follower_info(now_ms);
-}
-
-void Peer::send_follower_info(int64_t now_ms) {
-  Message m = message(MessageType::kFollowerInfo, leader_, accepted_epoch_, last_appended_);
-  m.observer = state_ == PeerState::kObserving;
-  m.wants_snapshot = abstaining_;
-  send(std::move(m));
-  follower_info_sent_ms_ = now_ms;
-}
-
-void Peer::learner_step(const Message& m, int64_t now_ms) {
-  // Only what a leader sends shows it leads (two learners may each think the
-  // other leads and keep sending FOLLOWERINFO).
-  if (m.type == MessageType::kFollowerInfo || m.type == MessageType::kAckEpoch ||
-      m.type == MessageType::kAckNewLeader || m.type == MessageType::kAck)
-    return;
-  last_heard_leader_ms_ = now_ms;
-  if (!lawful(m, accepted_epoch_)) return look(now_ms);
-  switch (m.type) {
-    case MessageType::kLeaderInfo:
-      got_leader_info_ = true;
-      if (m.epoch < accepted_epoch_ || m.epoch >= kMaxEpoch) return look(now_ms);
-      if (m.epoch > accepted_epoch_) {
-        accepted_epoch_ = m.epoch;
-        ready_.accepted_epoch = m.epoch;
-      }
-      send(message(MessageType::kAckEpoch, leader_, current_epoch_, last_appended_));
-      return;
-    case MessageType::kSync:
-      // An abstainer holds a state it found wrong: a DIFF or TRUNC would build on it, and
-      // its ACKNEWLEADER would then vouch for a history it does not hold.
-      if (abstaining_ && m.sync_mode != SyncMode::kSnap) return look(now_ms);
-      return learner_sync(m);
-    case MessageType::kNewLeader:
-      // The new epoch becomes current only once the sync stream is durable (see
-      // ack_newleader): with the epoch but not the txns, this peer could win
-      // the next election with a short log and truncate committed txns away.
-      // It is the epoch this peer accepted from LEADERINFO: a leader that names another
-      // (or none) breaks the protocol, and taking it would move currentEpoch past
-      // acceptedEpoch, or back. ZooKeeper's Learner also uses the LEADERINFO epoch.
-      if (!got_leader_info_ || m.epoch != accepted_epoch_) return look(now_ms);
-      pending_newleader_epoch_ = m.epoch;
-      if (last_logged_ >= last_appended_) ack_newleader();
-      return;
-    case MessageType::kUpToDate:
-      synced_ = true;
-      serving_ = true;
-      commit_up_to(std::max(sync_committed_zxid_, pending_commit_zxid_));
-      // Proposals logged while waiting for UPTODATE were not acknowledged yet.
-      if (state_ == PeerState::kFollowing)
-        send(message(MessageType::kAck, leader_, 0, last_logged_));
-      return;
-    case MessageType::kProposal:
-      for (const auto& t : m.txns) {
-        // The log only grows in zxid order: a repeated or older zxid (a confused or
-        // malicious leader) would fail the txn log's insert and stop this server.
-        if (t.zxid <= last_appended_) continue;
-        append_history(t);
-        ready_.to_log.push_back(t);
-      }
-      return;
-    case MessageType::kCommit:
-      if (serving_)
-        commit_up_to(m.zxid);
-      else
-        pending_commit_zxid_ = std::max(pending_commit_zxid_, m.zxid);
-      return;
-    case MessageType::kInform:
-      for (const auto& t : m.txns) {
-        // A txn already sent in this observer's sync comes again when it commits.
-        if (t.zxid > last_appended_) {
-          append_history(t);
-          ready_.to_log.push_back(t);
-        }
-        if (serving_)
-          commit_up_to(t.zxid);
-        else
-          pending_commit_zxid_ = std::max(pending_commit_zxid_, t.zxid);
-      }
-      return;
-    case MessageType::kPing:
-      send(message(MessageType::kPing, leader_));
-      return;
-    default:
-      return;
-  }
-}
-
-void Peer::learner_sync(const Message& m) {
-  if (m.sync_mode == SyncMode::kSnap) {
-    ready_.install_snapshot = m.snapshot;
-    if (abstaining_) ready_.abstaining = false;  // the leader's state replaces the wrong one
-    abstaining_ = false;
-    history_.clear();
-    history_base_ = m.snapshot->zxid;
-    last_logged_ = last_appended_ = last_committed_ = m.snapshot->zxid;
-  } else if (m.sync_mode == SyncMode::kTrunc) {
-    // Where the log ends once truncated: the driver checks its storage gets there.
-    ready_.truncate_after = std::min(m.trunc_zxid, last_appended_);
-    history_base_ = std::min(history_base_, m.trunc_zxid);
-    while (!history_.empty() && history_.back().zxid > m.trunc_zxid) history_.pop_back();
-    last_appended_ = std::min(last_appended_, m.trunc_zxid);
-    last_logged_ = std::min(last_logged_, m.trunc_zxid);
-    // The driver rebuilds its state from the truncated log: all of it counts as applied.
-    last_committed_ = last_appended_;
-  }
-  for (const auto& t : m.txns) {
-    // A txn still being logged from before may come again in a DIFF: append once.
-    if (t.zxid <= last_appended_) continue;
-    append_history(t);
-    ready_.to_log.push_back(t);
-  }
-  sync_committed_zxid_ = m.committed_zxid;
-}
-
-void Peer::ack_newleader() {
-  current_epoch_ = pending_newleader_epoch_;
-  ready_.current_epoch = current_epoch_;
-  send(message(MessageType::kAckNewLeader, leader_, pending_newleader_epoch_, last_logged_));
-  pending_newleader_epoch_ = 0;
-}
-
-void Peer::learner_tick(int64_t now_ms) {
-  int64_t limit = (synced_ ? config_.sync_limit : config_.init_limit) * config_.tick_ms;
-  if (now_ms - last_heard_leader_ms_ > limit) return look(now_ms);
-  // The leader may have decided after us and missed our first FOLLOWERINFO.
-  if (!got_leader_info_ && now_ms - follower_info_sent_ms_ >= config_.election.min_resend_ms)
-    send_follower_info(now_ms);
 }
 
 }  // namespace corral::zab

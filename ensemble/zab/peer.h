@@ -7,6 +7,10 @@
 // notices, then takes a Ready that says what to persist (epochs, log
 // appends, truncation, a snapshot to install) BEFORE sending its messages,
 // and which txns are now committed. It owns no socket, clock, thread or disk.
+//
+// Dynamic reconfiguration (peer_reconfig.cc): quorums are majorities of the active config
+// and, while a reconfig is pending, of the last-seen one too; a reconfig txn activates as it
+// commits, and the servers move to its designated leader without an election.
 #pragma once
 
 #include <cstdint>
@@ -21,13 +25,19 @@
 #include "ensemble/tree/txn.h"
 #include "ensemble/zab/election.h"
 #include "ensemble/zab/messages.h"
+#include "ensemble/zab/quorum_config.h"
 
 namespace corral::zab {
 
 /// Static settings of a peer.
 struct PeerConfig {
   int64_t my_id = 0;
+  /// The config at version 0 when PeerHistory::active is null (ZooKeeper's static mode).
   std::vector<Member> members;
+  /// reconfigEnabled: notifications carry the config, NEWLEADER's config is activated, a
+  /// learner ahead of the leader is refused, and the first leader re-issues a version-0
+  /// config at its epoch (ZOOKEEPER-1783).
+  bool reconfig_enabled = false;
   int64_t tick_ms = 2000;
   /// Ticks a learner may take to connect and sync (initLimit).
   int64_t init_limit = 10;
@@ -52,6 +62,20 @@ struct PeerHistory {
   std::vector<tree::Txn> recent;
   /// The peer abstained when it stopped (Ready::abstaining): it still does.
   bool abstaining = false;
+  /// The committed (active) config; null: PeerConfig::members at version 0.
+  std::shared_ptr<const QuorumConfig> active;
+  /// The last-seen (proposed, not yet active) config; null: none newer than `active`.
+  std::shared_ptr<const QuorumConfig> last_seen;
+};
+
+/// A config this peer now acts under.
+struct Activation {
+  std::shared_ptr<const QuorumConfig> config;
+  /// Who leads under it (the reconfig's designated leader; 0 when learnt by gossip).
+  int64_t designated_leader = 0;
+  /// False when no txn carries it (gossip, or the version-0 re-issue): the driver sets
+  /// /zookeeper/config itself.
+  bool from_txn = true;
 };
 
 /// What the driver must do after feeding the peer, in this order.
@@ -63,6 +87,14 @@ struct Ready {
   /// the log is cut (3); a false only after the snapshot (2) is durable: a crash in
   /// between must leave a peer that still abstains, never one that votes with a short log.
   std::optional<bool> abstaining;
+  /// 3b. Persist as the last-seen ("next") config, not with the epochs but after 2-3 and
+  /// before 5: a TRUNC (3) drops the stored one whose txn it cuts, and this one may come
+  /// from txns that follow the cut in the same sync. An ACK of its txn (or of NEWLEADER)
+  /// then means it is durable.
+  std::shared_ptr<const QuorumConfig> next_config;
+  /// 3b. Persist as the active config (which also drops an older stored last-seen one),
+  /// with next_config.
+  std::optional<Activation> activated;
   /// 2. Install this snapshot (SNAP): the state and log restart from its zxid.
   std::shared_ptr<const SnapshotData> install_snapshot;
   /// 3. Drop logged txns after this zxid, and snapshots that may hold any (TRUNC), and
@@ -136,8 +168,24 @@ class Peer {
   /// Learners (followers and observers) connected to this leader, synced or not.
   size_t learner_count() const { return learners_.size(); }
 
+  /// The committed config this peer acts under.
+  std::shared_ptr<const QuorumConfig> active_config() const { return active_; }
+  /// The newest config seen (proposed or being completed), or null if none is newer than
+  /// the active one.
+  std::shared_ptr<const QuorumConfig> last_seen_config() const { return last_seen_; }
+  /// Whether a reconfig is proposed but not yet active (a second one gets INPROGRESS).
+  bool reconfig_pending() const { return last_seen_ != nullptr; }
+  /// Leader only: whether this leader (if a voter of `config`) and its synced learners
+  /// that did not declare themselves observers, members or not, hold a majority of
+  /// `config`'s voters (Leader.isQuorumSynced; reconfig's NEWCONFIGNOQUORUM check).
+  bool quorum_synced(const QuorumConfig& config) const;
+  /// Whether `ids` acknowledge for this peer now: a majority of the active config and, while
+  /// a reconfig is pending, of the last-seen one.
+  bool confirms(const std::set<int64_t>& ids) const { return acked(ids, last_seen_.get()); }
+
  private:
   struct LearnerState {
+    /// What FOLLOWERINFO said: observers get INFORM; the config decides whose acks count.
     bool observer = false;
     bool wants_snapshot = false;
     int64_t accepted_epoch = 0;
@@ -151,15 +199,36 @@ class Peer {
   struct Proposal {
     tree::Txn txn;
     std::set<int64_t> acks;
+    /// The last-seen config when it was proposed: it commits once a majority of that one
+    /// acks too (Leader.propose's qvAcksetPairs).
+    std::shared_ptr<const QuorumConfig> next;
+    /// The active config when it was proposed, whose majority it needs even if the reconfig
+    /// before it activated meanwhile.
+    std::shared_ptr<const QuorumConfig> config;
   };
 
-  bool is_voter(int64_t id) const;
-  /// Whether a learner counts toward this leader's quorums: a voter that does not
-  /// abstain, or that acknowledged NEWLEADER after the SNAP it asked for.
-  static bool counts(const LearnerState& l) {
-    return !l.observer && (!l.wants_snapshot || l.synced);
+  /// Whether a learner's epoch, NEWLEADER and liveness acks may count toward this leader's
+  /// quorums: one that does not abstain, or that acknowledged NEWLEADER after the SNAP it
+  /// asked for. Which ones count is then up to the configs: a declared observer only in a
+  /// pending config that makes it a voter (it never acks proposals, so it vouches for none).
+  static bool counts(const LearnerState& l) { return !l.wants_snapshot || l.synced; }
+  /// A majority of the active config and, unless null, of `next`.
+  bool acked(const std::set<int64_t>& ids, const QuorumConfig* next) const {
+    return majorities(ids, *active_, next);
   }
-  bool quorum(const std::set<int64_t>& ids) const;
+  /// A majority of `config` and, unless null, of `next`.
+  static bool majorities(const std::set<int64_t>& ids, const QuorumConfig& config,
+                         const QuorumConfig* next);
+  /// Whether this leader (if `self`) and the counting learners that `pick` selects hold a
+  /// majority of the active config and, while a reconfig is pending, of the last-seen one:
+  /// discovery, establishment and leader liveness. A declared observer counts only toward the
+  /// last-seen config (ZooKeeper counts only participant-type learners).
+  bool learner_quorum(bool self,
+                      const std::function<bool(int64_t, const LearnerState&)>& pick) const;
+  /// The config `txn` moves to when reconfig is on; null otherwise (static membership).
+  std::shared_ptr<const QuorumConfig> config_in(const tree::Txn& txn) const;
+  /// Clears the role's state (learners, proposals, sync progress) before a new one.
+  void reset_role();
   void look(int64_t now_ms);
   void drain_election(int64_t now_ms);
   void on_decision(int64_t now_ms);
@@ -182,7 +251,34 @@ class Peer {
   void learner_step(const Message& m, int64_t now_ms);
   void learner_sync(const Message& m);
   void learner_tick(int64_t now_ms);
-  void commit_up_to(int64_t zxid);
+  /// Commits the history up to `zxid`, activating a reconfig txn on the way; `designated`
+  /// is who leads after it (0: the current leader).
+  void commit_up_to(int64_t zxid, int64_t designated = 0);
+
+  // Reconfig (peer_reconfig.cc).
+  /// Sets the last-seen config (a reconfig proposed or synced, or NEWLEADER's) if newer.
+  void see_config(std::shared_ptr<const QuorumConfig> config);
+  /// Forgets a last-seen config whose txn is gone (TRUNC to `zxid`, SNAP, divergence).
+  void unsee_configs_after(int64_t zxid);
+  /// Makes `config` active; then, once the current step is done, moves to `designated` or to
+  /// this peer's new role (see settle).
+  void activate(std::shared_ptr<const QuorumConfig> config, int64_t designated, bool from_txn);
+  /// Who leads after a reconfig to `next` that `acks` acknowledged, with `later` the
+  /// outstanding proposals after it (Leader.getDesignatedLeader).
+  int64_t designate(const QuorumConfig& next, const std::set<int64_t>& acks,
+                    std::map<int64_t, Proposal>::const_iterator later) const;
+  /// The config text NEWLEADER carries (reconfig on only): the newest one this leader will
+  /// have committed once established.
+  std::string newleader_config_text() const;
+  /// Whom a reconfig committed at establishment designates (its NEWLEADER ackers).
+  int64_t designate_at_establishment(const QuorumConfig& next) const;
+  /// Takes the leader a reconfig designated, without an election: LEADING if itself,
+  /// OBSERVING if a listed observer, FOLLOWING otherwise.
+  void hand_off(int64_t leader, int64_t now_ms);
+  /// Carries out a hand-off that activate() deferred to the end of a step.
+  void settle(int64_t now_ms);
+  /// The first leader with reconfig on re-issues a version-0 config at its epoch.
+  void maybe_bump_config();
 
   void send(Message m);
   void append_history(const tree::Txn& txn);
@@ -190,6 +286,10 @@ class Peer {
 
   PeerConfig config_;
   Election election_;
+  std::shared_ptr<const QuorumConfig> active_;
+  std::shared_ptr<const QuorumConfig> last_seen_;
+  /// A hand-off decided inside a step (activation), done once the step is over.
+  std::optional<int64_t> hand_off_to_;
   std::function<std::shared_ptr<const SnapshotData>()> snapshot_source_;
 
   PeerState state_ = PeerState::kLooking;
@@ -221,8 +321,8 @@ class Peer {
   std::set<int64_t> newleader_acks_;
   int64_t last_ping_ms_ = 0;
 
-  /// FOLLOWERINFOs that arrived while this peer was still looking: a learner that
-  /// decided first need not wait for its resend if this peer then leads.
+  /// FOLLOWERINFOs that arrived while this peer was not leading: a learner that decided
+  /// (or was handed off) first need not wait for its resend if this peer then leads.
   std::map<int64_t, Message> early_follower_info_;
 
   // Learner.
@@ -233,6 +333,10 @@ class Peer {
   int64_t sync_committed_zxid_ = 0;
   int64_t pending_newleader_epoch_ = 0;
   int64_t pending_commit_zxid_ = 0;
+  /// The designated leader of a commit that came before UPTODATE.
+  int64_t pending_designated_ = 0;
+  /// The config NEWLEADER carried, activated at UPTODATE if newer (Learner's newLeaderQV).
+  std::shared_ptr<const QuorumConfig> newleader_config_;
   /// Set by diverged() (see there), until a SNAP is installed; FOLLOWERINFO asks for one.
   bool abstaining_ = false;
 

@@ -196,4 +196,13 @@ std::variant<QuorumConfig, ErrorCode> parse_dynamic(std::string_view text) {
   return config;
 }
 
+std::shared_ptr<const QuorumConfig> config_of(const tree::Txn& txn) {
+  if (txn.type != wire::OpCode::kReconfig || txn.ops.size() != 1 || txn.ops[0].path != kConfigNode)
+    return nullptr;
+  auto parsed = parse_dynamic(txn.ops[0].data);
+  auto* config = std::get_if<QuorumConfig>(&parsed);
+  if (!config) return nullptr;
+  return std::make_shared<const QuorumConfig>(std::move(*config));
+}
+
 }  // namespace corral::zab

@@ -5,11 +5,13 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <variant>
 #include <vector>
 
+#include "ensemble/tree/txn.h"
 #include "wire/protocol.h"
 
 namespace corral::zab {
@@ -65,5 +67,13 @@ std::variant<QuorumServer, wire::ErrorCode> parse_server_spec(int64_t id, std::s
 /// or a bad spec; MARSHALLINGERROR for a non-numeric id or version, or observers without
 /// participants (the exceptions ZooKeeper's reconfig does not map).
 std::variant<QuorumConfig, wire::ErrorCode> parse_dynamic(std::string_view text);
+
+/// The path a reconfig txn sets (ZooKeeper's ZooDefs.CONFIG_NODE).
+inline constexpr std::string_view kConfigNode = "/zookeeper/config";
+
+/// The config a reconfig txn carries, or null if `txn` is not a reconfig txn. A reconfig txn
+/// is type kReconfig with one setData op on kConfigNode whose data is the new config's text
+/// (ZooKeeper: SetDataTxn(CONFIG_NODE, qv.toString(), -1), the version being the txn's zxid).
+std::shared_ptr<const QuorumConfig> config_of(const tree::Txn& txn);
 
 }  // namespace corral::zab

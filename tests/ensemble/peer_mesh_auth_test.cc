@@ -131,7 +131,7 @@ TEST(PeerAuthTest, ProofsBindRolePurposeIdsAndNonces) {
   EXPECT_EQ(pa::bound_id("server.1x"), std::nullopt);
   EXPECT_EQ(pa::bound_id("quorum"), std::nullopt);
 
-  pa::Hello h{7, nc, "server.7"}, out;
+  pa::Hello h{7, nc, "server.7", {}}, out;
   std::string bytes = pa::encode_hello(h);
   size_t used = 0;
   EXPECT_EQ(pa::decode_hello(std::string_view(bytes).substr(0, 20), out, used),
@@ -169,7 +169,7 @@ TEST_F(PeerMeshAuthTest, RogueWithoutTheSecretIsRefusedWhateverIdItClaims) {
   // answers with a challenge, then refuses the proof.
   for (int64_t id : {2, 99}) {
     auto s = raw_connect(1);
-    asio::write(s, asio::buffer(pa::encode_hello({id, pa::make_nonce(), "quorum"})));
+    asio::write(s, asio::buffer(pa::encode_hello({id, pa::make_nonce(), "quorum", {}})));
     asio::write(s, asio::buffer(std::string(pa::kProofBytes, 'x') + "\0\0\0\x01x"));
     std::string got;
     EXPECT_TRUE(closed_by_peer(s, &got)) << id;

@@ -9,7 +9,6 @@
 namespace corral::sim {
 namespace {
 
-using zab::Message;
 using zab::MessageType;
 using zab::PeerState;
 
@@ -36,14 +35,22 @@ tree::Txn to_txn(const SimTxn& s) {
   op.type = wire::OpCode::kCreate;
   op.path = s.path;
   op.data = s.data;
+  if (s.path == zab::kConfigNode) {
+    t.type = wire::OpCode::kReconfig;
+    op.type = wire::OpCode::kSetData;
+    op.version = -1;
+  }
   t.ops.push_back(std::move(op));
   return t;
 }
 
-/// The snapshot of a peer's applied state: one "zxid path data" line per txn.
+/// The snapshot of a peer's applied state: "zxid path size data" per txn (a
+/// config's text has line breaks).
 std::string encode_state(const std::vector<SimTxn>& txns) {
   std::string out;
-  for (const auto& t : txns) out += std::to_string(t.zxid) + " " + t.path + " " + t.data + "\n";
+  for (const auto& t : txns)
+    out += std::to_string(t.zxid) + " " + t.path + " " + std::to_string(t.data.size()) + " " +
+           t.data + "\n";
   return out;
 }
 
@@ -51,7 +58,13 @@ std::vector<SimTxn> decode_state(const std::string& bytes) {
   std::vector<SimTxn> out;
   std::istringstream in(bytes);
   SimTxn t;
-  while (in >> t.zxid >> t.path >> t.data) out.push_back(t);
+  size_t size = 0;
+  while (in >> t.zxid >> t.path >> size) {
+    in.get();  // the space before the data
+    t.data.assign(size, '\0');
+    in.read(t.data.data(), static_cast<std::streamsize>(size));
+    out.push_back(t);
+  }
   return out;
 }
 
@@ -135,22 +148,28 @@ std::string zxid_text(int64_t zxid) {
 ZabCluster::ZabCluster(ZabClusterOptions options) : options_(options), rng_(options.seed) {
   const char* t = std::getenv("ZAB_TRACE");
   trace_all_ = t != nullptr && *t != '\0' && *t != '0';
+  assert((options_.spares == 0 || options_.reconfig_enabled) && "spares need reconfig");
+  zab::QuorumConfig initial;
   for (int i = 1; i <= options_.voters + options_.observers; ++i) {
-    members_.push_back({i, i <= options_.voters});
+    const bool voter = i <= options_.voters;
+    members_.push_back({i, voter});
+    initial.servers[i] =
+        sim_server(i, voter ? zab::QuorumRole::kParticipant : zab::QuorumRole::kObserver);
     nodes_[i];
   }
+  for (int i = 1; i <= options_.spares; ++i) nodes_[options_.voters + options_.observers + i];
+  initial_config_ = current_config_ = std::make_shared<const zab::QuorumConfig>(initial);
+  if (options_.reconfig_enabled) config_texts_[0] = initial.text();
 }
 
 std::vector<int64_t> ZabCluster::ids() const {
   std::vector<int64_t> out;
-  for (const auto& m : members_) out.push_back(m.id);
+  for (const auto& [id, n] : nodes_) out.push_back(id);
   return out;
 }
 
 bool ZabCluster::is_voter(int64_t id) const {
-  for (const auto& m : members_)
-    if (m.id == id) return m.voter;
-  return false;
+  return current_config_->role_of(id) == zab::QuorumRole::kParticipant;
 }
 
 bool ZabCluster::up(int64_t id) const {
@@ -170,11 +189,18 @@ zab::PeerConfig ZabCluster::config_for(int64_t id) const {
   c.election = options_.election;
   c.max_diff_txns = options_.max_diff_txns;
   if (options_.max_zxid_counter > 0) c.max_zxid_counter = options_.max_zxid_counter;
+  c.reconfig_enabled = options_.reconfig_enabled;
   return c;
 }
 
-zab::PeerHistory ZabCluster::history_of(const SimStorage& s) const {
+zab::PeerHistory ZabCluster::history_of(int64_t id) const {
+  const Node& n = nodes_.at(id);
+  const SimStorage& s = n.storage;
   zab::PeerHistory h;
+  // As the server's start-up does: the stored active config (else the
+  // bootstrap one, its zoo.cfg), and the stored next one if newer.
+  h.active = s.active ? s.active : n.bootstrap;
+  if (s.next && (!h.active || s.next->version > h.active->version)) h.last_seen = s.next;
   h.accepted_epoch = s.accepted_epoch;
   h.current_epoch = s.current_epoch;
   h.last_zxid = s.log.empty() ? 0 : s.log.back().zxid;
@@ -200,7 +226,11 @@ void ZabCluster::start(int64_t id) {
   n.applied = n.storage.log;
   n.vouched = 0;
   n.client_waiting.clear();
-  n.peer = std::make_unique<zab::Peer>(config_for(id), history_of(n.storage), now_ms_);
+  if (options_.reconfig_enabled && !n.bootstrap) {
+    // A spare's zoo.cfg lists the ensemble as it is when it first starts.
+    n.bootstrap = initial_config_->servers.count(id) ? initial_config_ : current_config_;
+  }
+  n.peer = std::make_unique<zab::Peer>(config_for(id), history_of(id), now_ms_);
   n.peer->set_snapshot_source([this, id] {
     auto snap = std::make_shared<zab::SnapshotData>();
     const std::vector<SimTxn>& applied = nodes_.at(id).applied;
@@ -211,6 +241,7 @@ void ZabCluster::start(int64_t id) {
   n.state = n.peer->state();
   n.leader = n.peer->leader();
   n.serving = false;
+  n.config_before = n.peer->active_config();
   trace("start " + std::to_string(id) + " (log " + std::to_string(n.storage.log.size()) +
         " txns, last " + zxid_text(n.applied.empty() ? 0 : n.applied.back().zxid) + ", epochs " +
         std::to_string(n.storage.accepted_epoch) + "/" + std::to_string(n.storage.current_epoch) +
@@ -226,8 +257,8 @@ void ZabCluster::start(int64_t id) {
 }
 
 void ZabCluster::start_all() {
-  for (const auto& m : members_)
-    if (!up(m.id)) start(m.id);
+  for (int64_t id : ids())
+    if (!up(id)) start(id);
 }
 
 void ZabCluster::crash(int64_t id, bool silent) { do_crash(id, silent); }
@@ -255,41 +286,11 @@ void ZabCluster::do_crash(int64_t id, bool silent) {
   n.serving = false;
   // Data the process sent before it died still arrives; then the others see
   // the connection close, unless the machine vanished silently.
-  for (const auto& m : members_)
-    if (m.id != id) close_connection(id, m.id, false, false, !silent);
-}
-
-void ZabCluster::partition(const std::vector<std::vector<int64_t>>& groups) {
-  group_.clear();
-  for (size_t g = 0; g < groups.size(); ++g)
-    for (int64_t id : groups[g]) group_[id] = static_cast<int>(g);
-  int next = static_cast<int>(groups.size());
-  for (const auto& m : members_)
-    if (!group_.count(m.id)) group_[m.id] = next++;
-  std::string text = "partition";
-  for (const auto& g : groups) {
-    text += " {";
-    for (int64_t id : g) text += " " + std::to_string(id);
-    text += " }";
-  }
-  trace(text);
-  // Connections across the cut break without anyone noticing; what they
-  // carried is lost.
-  for (auto& [key, c] : connections_) {
-    if (reachable(key.first, key.second)) continue;
-    c.open = false;
-    ++c.gen;
-    c.last_delivery_ms.clear();
-  }
-}
-
-void ZabCluster::heal() {
-  group_.clear();
-  trace("heal");
-}
-
-bool ZabCluster::reachable(int64_t a, int64_t b) const {
-  return group_.empty() || group_.at(a) == group_.at(b);
+  for (int64_t other : ids())
+    if (other != id) {
+      close_connection(id, other, false, false, !silent);
+      close_connection(other, id, false, !silent, false);
+    }
 }
 
 // ---------------------------------------------------------------- clients
@@ -323,6 +324,7 @@ std::optional<int64_t> ZabCluster::propose(std::optional<int64_t> at) {
                 " outside its epoch " + std::to_string(n.peer->current_epoch()));
     n.client_waiting[*zxid] = s;
     proposed_.push_back(s);
+    note_proposal(*at, *zxid);
     trace("client proposes " + zxid_text(*zxid) + " " + s.path + " at " + std::to_string(*at));
   }
   process(*at);
@@ -363,127 +365,13 @@ void ZabCluster::process(int64_t id) {
     if (!n.peer) return;  // a hook crashed it
   }
   for (const auto& [to, notification] : r.notifications) send_notification(id, to, notification);
+  if (n.peer->state() == PeerState::kLeading && !n.serving && !r.committed.empty())
+    retag_history(id);
   apply_committed(id, r.committed);
+  if (r.activated) check_activation(id, *r.activated);
   note_role(id);
   check_peer(id);
-}
-
-// ---------------------------------------------------------------- network
-
-ZabCluster::Connection& ZabCluster::connection(int64_t a, int64_t b) {
-  return connections_[{std::min(a, b), std::max(a, b)}];
-}
-
-int64_t ZabCluster::delay() {
-  const ZabFaults& f = options_.faults;
-  const uint64_t span =
-      static_cast<uint64_t>(std::max<int64_t>(f.max_delay_ms - f.min_delay_ms + 1, 1));
-  return std::max<int64_t>(f.min_delay_ms + static_cast<int64_t>(random_below(span)), 1);
-}
-
-void ZabCluster::close_connection(int64_t a, int64_t b, bool reset, bool notify_a, bool notify_b) {
-  Connection& c = connection(a, b);
-  if (!c.open) return;
-  c.open = false;
-  if (reset) {
-    ++c.gen;
-    c.last_delivery_ms.clear();
-  }
-  auto notice = [&](int64_t to, int64_t about) {
-    if (!up(to)) return;
-    Event e;
-    // A close travels behind the data sent before it.
-    e.at_ms = std::max(now_ms_ + delay(), c.last_delivery_ms[about]);
-    e.kind = EventKind::kDisconnect;
-    e.to = to;
-    e.incarnation = nodes_.at(to).incarnation;
-    e.about = about;
-    e.conn_gen = c.gen;
-    push(e);
-  };
-  if (notify_a) notice(a, b);
-  if (notify_b) notice(b, a);
-}
-
-void ZabCluster::send_message(const Message& m) {
-  if (send_hook_ && !send_hook_(m)) {
-    trace("hook drops " + std::string(message_type_name(m.type)) + " " + std::to_string(m.from) +
-          " -> " + std::to_string(m.to));
-    return;
-  }
-  if (nodes_.find(m.to) == nodes_.end() || m.to == m.from) {
-    violation("peer " + std::to_string(m.from) + " sends to unknown peer " + std::to_string(m.to));
-    return;
-  }
-  Connection& c = connection(m.from, m.to);
-  if (m.type == MessageType::kFollowerInfo) {
-    // A learner connects (again): a fresh stream; the old one is gone.
-    ++c.gen;
-    c.open = false;
-    c.last_delivery_ms.clear();
-    c.opener = m.from;
-    c.accepted = false;
-    if (!reachable(m.from, m.to)) return;  // the connect times out: the limits find it
-    if (!up(m.to)) {
-      // Nobody listens: the connect is refused at once.
-      c.open = true;
-      close_connection(m.from, m.to, true, true, false);
-      return;
-    }
-    c.open = true;
-  } else if (!c.open || (m.from != c.opener && !c.accepted)) {
-    return;
-  }
-  const ZabFaults& f = options_.faults;
-  if (f.connection_reset > 0 && random_unit() < f.connection_reset) {
-    const bool silent = random_unit() < f.silent_reset_share;
-    trace(std::string(silent ? "silent " : "") + "reset " + std::to_string(m.from) + " <-> " +
-          std::to_string(m.to) + " at " + message_type_name(m.type));
-    close_connection(m.from, m.to, true, !silent, !silent);
-    return;
-  }
-  Event e;
-  int64_t& last = c.last_delivery_ms[m.from];
-  e.at_ms = std::max(now_ms_ + delay(), last);
-  last = e.at_ms;
-  e.kind = EventKind::kMessage;
-  e.to = m.to;
-  e.incarnation = nodes_.at(m.to).incarnation;
-  e.conn_gen = c.gen;
-  e.message = std::make_shared<Message>(m);
-  push(e);
-}
-
-void ZabCluster::send_notification(int64_t from, int64_t to, const zab::Notification& n) {
-  if (n.from != from)
-    violation("peer " + std::to_string(from) + " sends a notification as " +
-              std::to_string(n.from));
-  if (!is_voter(from) && (n.state == PeerState::kLeading || n.state == PeerState::kFollowing))
-    violation("observer " + std::to_string(from) + " announces " + peer_state_name(n.state));
-  if (n.state != PeerState::kLooking || is_voter(from)) {
-    if (nodes_.count(n.vote.leader) && !is_voter(n.vote.leader))
-      violation("peer " + std::to_string(from) + " votes for observer " +
-                std::to_string(n.vote.leader));
-  }
-  if (!up(to) || !reachable(from, to)) return;
-  const ZabFaults& f = options_.faults;
-  if (f.notification_drop > 0 && random_unit() < f.notification_drop) return;
-  const int copies =
-      f.notification_duplicate > 0 && random_unit() < f.notification_duplicate ? 2 : 1;
-  for (int i = 0; i < copies; ++i) {
-    Event e;
-    e.at_ms = now_ms_ + delay();
-    e.kind = EventKind::kNotification;
-    e.to = to;
-    e.incarnation = nodes_.at(to).incarnation;
-    e.notification = std::make_shared<zab::Notification>(n);
-    push(e);
-  }
-}
-
-void ZabCluster::push(Event e) {
-  e.seq = next_seq_++;
-  events_.push(std::move(e));
+  n.config_before = n.peer->active_config();
 }
 
 // ---------------------------------------------------------------- running
@@ -544,7 +432,8 @@ void ZabCluster::handle(const Event& e) {
       n.peer->step_election(*e.notification, now_ms_);
       return process(e.to);
     case EventKind::kDisconnect:
-      if (connection(e.to, e.about).gen != e.conn_gen) return;  // about an older connection
+      if (connection(e.link).gen != e.conn_gen) return;  // about an older connection
+      if (!concerns(e.to, e.link)) return;
       trace("peer " + std::to_string(e.to) + " sees its connection to " + std::to_string(e.about) +
             " close");
       n.peer->disconnected(e.about, now_ms_);
@@ -554,31 +443,6 @@ void ZabCluster::handle(const Event& e) {
     default:
       return;
   }
-}
-
-void ZabCluster::deliver_message(const Event& e) {
-  const Message& m = *e.message;
-  if (connection(m.from, m.to).gen != e.conn_gen) return;  // the connection broke
-  if (deliver_hook_ && !deliver_hook_(m)) return;
-  Node& n = nodes_.at(e.to);
-  if (!n.peer) return;  // the hook crashed it
-  if (trace_all_ || m.type != MessageType::kPing) {
-    std::string text = std::string(message_type_name(m.type)) + " " + std::to_string(m.from) +
-                       " -> " + std::to_string(m.to);
-    if (m.epoch) text += " epoch " + std::to_string(m.epoch);
-    if (m.zxid) text += " zxid " + zxid_text(m.zxid);
-    if (m.type == MessageType::kSync)
-      text += std::string(" ") + sync_mode_name(m.sync_mode) + " trunc " + zxid_text(m.trunc_zxid) +
-              " committed " + zxid_text(m.committed_zxid) + " " + std::to_string(m.txns.size()) +
-              " txns" + (m.snapshot ? " snapshot " + zxid_text(m.snapshot->zxid) : "");
-    if (!m.txns.empty() && m.type != MessageType::kSync) text += " " + zxid_text(m.txns[0].zxid);
-    trace(text);
-  }
-  if (m.type == MessageType::kFollowerInfo) connection(m.from, m.to).accepted = true;
-  if (m.type == MessageType::kSync)
-    syncs_.push_back({now_ms_, m.from, m.to, m.sync_mode, m.trunc_zxid, m.txns.size()});
-  n.peer->step(m, now_ms_);
-  process(e.to);
 }
 
 // ---------------------------------------------------------------- observing
@@ -596,14 +460,20 @@ std::optional<int64_t> ZabCluster::serving_leader() const {
 bool ZabCluster::settled() const {
   std::optional<int64_t> leader = serving_leader();
   if (!leader) return false;
+  const zab::Peer& l = *nodes_.at(*leader).peer;
+  if (l.reconfig_pending()) return false;
+  const zab::QuorumConfig& config = *l.active_config();
   for (const auto& [id, n] : nodes_) {
     if (!n.peer) continue;
+    if (n.peer->active_config()->version != config.version) return false;
     if (id != *leader) {
-      const PeerState want = is_voter(id) ? PeerState::kFollowing : PeerState::kObserving;
+      const PeerState want = config.role_of(id) == zab::QuorumRole::kObserver
+                                 ? PeerState::kObserving
+                                 : PeerState::kFollowing;
       if (n.peer->state() != want || n.peer->leader() != *leader || !n.peer->serving())
         return false;
       // Not a connection that silently broke and nobody noticed yet.
-      auto c = connections_.find({std::min(id, *leader), std::max(id, *leader)});
+      auto c = connections_.find({id, *leader});
       if (c == connections_.end() || !c->second.open || !c->second.accepted) return false;
     }
     if (n.applied.size() != committed_.size()) return false;
@@ -622,7 +492,17 @@ std::string ZabCluster::describe() const {
       << " txns committed (last " << zxid_text(committed_.empty() ? 0 : committed_.back().zxid)
       << "), " << acknowledged_.size() << " acknowledged:\n";
   for (const auto& [id, n] : nodes_) {
-    out << "  peer " << id << (is_voter(id) ? " voter" : " observer") << ": ";
+    out << "  peer " << id << " " << role_name(own_role(id));
+    if (options_.reconfig_enabled) {
+      const zab::Peer* p = n.peer.get();
+      const auto active = p                  ? p->active_config()
+                          : n.storage.active ? n.storage.active
+                                             : n.bootstrap;
+      const auto next = p ? p->last_seen_config() : n.storage.next;
+      if (active) out << " in config " << zxid_text(active->version);
+      if (next) out << " (next " << zxid_text(next->version) << ")";
+    }
+    out << ": ";
     if (!n.peer) {
       out << "down";
     } else {

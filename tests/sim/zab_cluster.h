@@ -5,12 +5,13 @@
 // The network carries two kinds of traffic, as the real server does:
 //  - election notifications travel like datagrams: delayed, reordered, lost
 //    and duplicated at random (FastLeaderElection tolerates all of that);
-//  - ZAB messages travel on learner-leader connections, FIFO like TCP. A
-//    learner's FOLLOWERINFO opens a new connection (the leader writes to it
-//    once it got the FOLLOWERINFO; a connect to a dead process is refused at
-//    once); a connection breaks (reset, partition, crash) and is then dead
-//    until the learner connects again. A peer that stops following (or
-//    leading) closes its connections and the other side notices
+//  - ZAB messages travel on learner-leader connections, FIFO like TCP, one per
+//    (learner, leader) pair: after a hand-off where a follower becomes its old
+//    leader's leader, the old connection still carries the old leader's last
+//    commits while the new one opens. A learner's FOLLOWERINFO opens a new connection (the leader
+//    writes to it once it got the FOLLOWERINFO; a connect to a dead process is refused at once); a
+//    connection breaks (reset, partition, crash) and is then dead until the learner connects again.
+//    A peer that stops following (or leading) closes its connections and the other side notices
 //    (Peer::disconnected); a crashed process's connections are noticed too
 //    unless the crash is "silent" (a machine that vanished).
 //
@@ -27,6 +28,18 @@
 // every committed txn; one established leader per epoch; epochs never go back;
 // no sync drops a committed txn without logging it again; observers never
 // lead or follow, nor are voted for.
+//
+// With reconfig_enabled the ensemble's membership changes by reconfig txns
+// (reconfig()), and spare peers start outside the config. Storage then also
+// keeps each peer's active and last-seen configs (Ready::activated and
+// Ready::next_config, durable after the snapshot or truncation and before any
+// message leaves), and a restarted peer gets them back. The checks become
+// config-aware (zab_cluster_reconfig.cc): a commit is durable on a majority of
+// every config its proposal was tagged with (the active one and, while a
+// reconfig was pending, the next); an established leader is backed by
+// majorities of its configs; activations never go back and each version has
+// one text and one designated leader everywhere; roles are judged by each
+// peer's own config, so a removed peer may follow but is never counted.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +58,7 @@
 #include "ensemble/tree/txn.h"
 #include "ensemble/zab/messages.h"
 #include "ensemble/zab/peer.h"
+#include "ensemble/zab/quorum_config.h"
 
 namespace corral::sim {
 
@@ -81,6 +95,13 @@ struct ZabClusterOptions {
   /// epoch (0: the Peer's default, 0xfffffffe).
   int64_t max_zxid_counter = 0;
   ZabFaults faults;
+  /// zoo.cfg reconfigEnabled: peers start from a versioned config with
+  /// addresses, and reconfig() may change it.
+  bool reconfig_enabled = false;
+  /// Peers with ids after the observers that are in no config at first: they
+  /// start as non-members (non-voting followers) until a reconfig adds them.
+  /// Only with reconfig_enabled.
+  int spares = 0;
 };
 
 /// One txn in the simulated log and state: its zxid and payload.
@@ -111,6 +132,12 @@ struct SimStorage {
   /// log[0, durable) survives a crash.
   size_t durable = 0;
   size_t snapshot_len = 0;
+  /// The persisted active config (Ready::activated); null: the bootstrap one.
+  std::shared_ptr<const zab::QuorumConfig> active;
+  /// The persisted last-seen config (Ready::next_config). Written after the
+  /// Ready's truncation, so only a later truncation below its version removes
+  /// it (as Database::truncate_after does).
+  std::shared_ptr<const zab::QuorumConfig> next;
 };
 
 /// The simulated ensemble.
@@ -145,6 +172,12 @@ class ZabCluster {
   std::optional<int64_t> propose(std::optional<int64_t> at = std::nullopt);
   /// Lets a client propose at a serving leader every 1..2*mean_ms (0 stops it).
   void set_client_interval(int64_t mean_ms);
+  /// Proposes `next` as a reconfig txn at a serving leader (the given one, or
+  /// any), with the version set to the txn's zxid; returns that zxid. Refused
+  /// (nullopt), as the server's reconfig prep would, when reconfig is off, no
+  /// leader serves, a reconfig is pending (INPROGRESS), `next` has fewer than
+  /// 2 voters, or its voters are not synced with the leader (NEWCONFIGNOQUORUM).
+  std::optional<int64_t> reconfig(zab::QuorumConfig next, std::optional<int64_t> at = std::nullopt);
 
   // ---- running
   /// Runs until pred() holds (checked after every event) or max_ms pass.
@@ -155,8 +188,14 @@ class ZabCluster {
   int64_t now_ms() const { return now_ms_; }
   uint64_t seed() const { return options_.seed; }
   const ZabClusterOptions& options() const { return options_; }
+  /// Every peer: members of the initial config, then the spares.
   std::vector<int64_t> ids() const;
+  /// Whether `id` is a voter of current_config().
   bool is_voter(int64_t id) const;
+  /// The newest config any peer activated (the initial one before any).
+  const zab::QuorumConfig& current_config() const { return *current_config_; }
+  /// The config the ensemble was built with (version 0).
+  const zab::QuorumConfig& initial_config() const { return *initial_config_; }
   bool up(int64_t id) const;
   /// The live Peer (nullptr when down).
   const zab::Peer* peer(int64_t id) const;
@@ -171,8 +210,10 @@ class ZabCluster {
   const std::vector<SimTxn>& proposed() const { return proposed_; }
   /// The serving leader, if exactly one is up.
   std::optional<int64_t> serving_leader() const;
-  /// One serving leader, all other up peers serving under it on a live
-  /// connection, and every up peer has applied exactly the committed sequence.
+  /// One serving leader with no reconfig pending, all other up peers serving
+  /// under it on a live connection (observers of its config observing, every
+  /// other peer, members or not, following), every up peer has the leader's
+  /// active config and has applied exactly the committed sequence.
   bool settled() const;
   /// Every sync message delivered.
   const std::vector<SyncEvent>& syncs() const { return syncs_; }
@@ -198,10 +239,20 @@ class ZabCluster {
     bool serving = false;
     int64_t max_accepted_epoch = 0;
     int64_t max_current_epoch = 0;
+    /// With reconfig on: the config its zoo.cfg gives it (the initial one, or
+    /// for a spare the ensemble's config when it first started).
+    std::shared_ptr<const zab::QuorumConfig> bootstrap;
+    /// The highest active config version it ever had: activations never go back.
+    int64_t max_active_version = 0;
+    /// Its active config after its previous step: what it sent during a step
+    /// may follow either.
+    std::shared_ptr<const zab::QuorumConfig> config_before;
     /// Proposals made here that a client waits for: zxid -> txn.
     std::map<int64_t, SimTxn> client_waiting;
   };
 
+  /// A connection: (learner, leader).
+  using Link = std::pair<int64_t, int64_t>;
   enum class EventKind { kMessage, kNotification, kDisconnect, kFsync, kTick, kClient, kCrash };
   struct Event {
     int64_t at_ms = 0;
@@ -211,6 +262,7 @@ class ZabCluster {
     int incarnation = 0;
     int64_t about = 0;      // kDisconnect: the other side; kCrash: silent flag
     uint64_t conn_gen = 0;  // kMessage / kDisconnect
+    Link link;              // kMessage / kDisconnect: the connection
     std::shared_ptr<zab::Message> message;
     std::shared_ptr<zab::Notification> notification;
     bool operator>(const Event& o) const {
@@ -220,10 +272,9 @@ class ZabCluster {
   struct Connection {
     uint64_t gen = 0;
     bool open = false;
-    /// The learner that connected; the other side writes to this connection
-    /// only once it has accepted it (got the FOLLOWERINFO): until then its
-    /// messages went to the connection before, which is gone.
-    int64_t opener = 0;
+    /// The leader writes to this connection only once it has accepted it (got
+    /// the FOLLOWERINFO): until then its messages went to the connection
+    /// before, which is gone.
     bool accepted = false;
     std::map<int64_t, int64_t> last_delivery_ms;  // by sender
   };
@@ -233,10 +284,8 @@ class ZabCluster {
   void persist(int64_t id, zab::Ready& r);
   void apply_committed(int64_t id, const std::vector<tree::Txn>& txns);
   void note_role(int64_t id);
-  /// Voters whose disk holds `t` durably.
-  std::set<int64_t> durable_voters(const SimTxn& t) const;
-  bool is_quorum(const std::set<int64_t>& ids) const;
   void check_peer(int64_t id);
+  void check_established(int64_t id);
   void on_commit_extended(int64_t id, size_t from, const char* how);
   /// The peer vouches that applied[0, upto) is committed (it committed or serves it).
   void vouch(int64_t id, size_t upto, const char* how);
@@ -244,8 +293,13 @@ class ZabCluster {
   // Network.
   void send_message(const zab::Message& m);
   void send_notification(int64_t from, int64_t to, const zab::Notification& n);
-  void close_connection(int64_t a, int64_t b, bool reset, bool notify_a, bool notify_b);
-  Connection& connection(int64_t a, int64_t b);
+  void close_connection(int64_t learner, int64_t leader, bool reset, bool notify_learner,
+                        bool notify_leader);
+  Connection& connection(const Link& link) { return connections_[link]; }
+  /// The connection a message travels on, by its direction (a PING by the sender's role).
+  Link link_of(const zab::Message& m) const;
+  /// Whether a close of `link` still concerns peer `id`'s current role.
+  bool concerns(int64_t id, const Link& link) const;
   bool reachable(int64_t a, int64_t b) const;
   int64_t delay();
   void push(Event e);
@@ -255,8 +309,33 @@ class ZabCluster {
   void client_write();
   void do_crash(int64_t id, bool silent);
 
+  // Configs (zab_cluster_reconfig.cc).
+  /// Records the configs whose majorities the leader's proposal `zxid` needs.
+  void note_proposal(int64_t leader, int64_t zxid);
+  /// A new leader commits its history under its own configs (NEWLEADER), as
+  /// ZooKeeper's does: what it has not seen committed needs majorities of
+  /// those, and of the config each reconfig txn up to it carries.
+  void retag_history(int64_t leader);
+  /// Step 1 of a Ready: the last-seen and active configs, with the epochs.
+  void persist_configs(int64_t id, const zab::Ready& r);
+  /// After the Ready's commits are applied: an activation from a txn is of a
+  /// txn this peer applied, and vouches for it being committed.
+  void check_activation(int64_t id, const zab::Activation& a);
+  /// One text per config version, everywhere.
+  void note_config_text(int64_t id, const char* what, const zab::QuorumConfig& config);
+  /// The configs whose majorities `t` needed when it was proposed.
+  std::vector<std::shared_ptr<const zab::QuorumConfig>> configs_of(const SimTxn& t) const;
+  /// Why `t` is not durable on a majority of each of its configs; empty if it is.
+  std::string missing_majorities(const SimTxn& t) const;
+  /// Config-aware role checks of one peer after a step.
+  void check_roles(int64_t id);
+  /// Whether what a notification says fits the sender's config (before or after its step).
+  void check_notification(int64_t from, const zab::Notification& n);
+  /// The role of `id` in the peer's own active config.
+  zab::QuorumRole own_role(int64_t id) const;
+
   zab::PeerConfig config_for(int64_t id) const;
-  zab::PeerHistory history_of(const SimStorage& s) const;
+  zab::PeerHistory history_of(int64_t id) const;
   tree::Txn make_txn();
   void violation(const std::string& what);
   void trace(const std::string& line);
@@ -266,8 +345,16 @@ class ZabCluster {
   ZabClusterOptions options_;
   std::mt19937_64 rng_;
   std::vector<zab::Member> members_;
+  std::shared_ptr<const zab::QuorumConfig> initial_config_;
+  std::shared_ptr<const zab::QuorumConfig> current_config_;
+  /// Config text by version, from reconfig txns and every next/active config seen.
+  std::map<int64_t, std::string> config_texts_;
+  /// The designated leader each activated version named, by (version, epoch).
+  std::map<std::pair<int64_t, int64_t>, int64_t> designated_;
+  /// By zxid: the configs (active, and last-seen while pending) at proposal.
+  std::map<int64_t, std::vector<std::shared_ptr<const zab::QuorumConfig>>> proposal_configs_;
   std::map<int64_t, Node> nodes_;
-  std::map<std::pair<int64_t, int64_t>, Connection> connections_;
+  std::map<Link, Connection> connections_;
   std::map<int64_t, int> group_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   int64_t now_ms_ = 0;
@@ -290,7 +377,8 @@ class ZabCluster {
   std::deque<std::string> recent_trace_;
 };
 
-/// The simulation's form of a txn it made (one create op), and back.
+/// The simulation's form of a txn it made (one create op, or a reconfig's
+/// setData of /zookeeper/config), and back.
 SimTxn to_sim(const tree::Txn& t);
 tree::Txn to_txn(const SimTxn& s);
 /// A peer's applied state as snapshot bytes (one "zxid path data" line per
@@ -300,11 +388,20 @@ std::vector<SimTxn> decode_state(const std::string& bytes);
 /// Whether log[0, len) holds `t` (logs are sorted by zxid).
 bool log_holds(const std::vector<SimTxn>& log, size_t len, const SimTxn& t);
 
+/// The reconfig txn that installs `config` (the contract's form).
+tree::Txn reconfig_txn(const zab::QuorumConfig& config);
+/// The address the simulation gives server `id` in its configs.
+zab::QuorumServer sim_server(int64_t id, zab::QuorumRole role);
+/// `config` with server `id` added (or its role replaced), and without it.
+zab::QuorumConfig with_server(zab::QuorumConfig config, int64_t id, zab::QuorumRole role);
+zab::QuorumConfig without_server(zab::QuorumConfig config, int64_t id);
+
 /// Printable names for logs.
 const char* peer_state_name(zab::PeerState s);
 const char* message_type_name(zab::MessageType t);
 const char* sync_mode_name(zab::SyncMode m);
 std::string zxid_text(int64_t zxid);
 std::string ids_text(const std::set<int64_t>& ids);
+const char* role_name(zab::QuorumRole r);
 
 }  // namespace corral::sim

@@ -1,8 +1,9 @@
 // ZabCluster's side of the Ready contract (persisting, applying) and the
 // invariants it checks after every step: what a peer commits or serves
-// matches what everyone else committed, a commit is durable on a quorum, a
-// new leader holds every committed txn, one leader per epoch, epochs never go
-// back, observers neither lead nor follow.
+// matches what everyone else committed, a commit is durable on a majority of
+// each config it was proposed in, a new leader holds every committed txn and
+// is backed by majorities of its configs, one leader per epoch, epochs never
+// go back. The config-aware role checks are in zab_cluster_reconfig.cc.
 #include <algorithm>
 #include <string>
 
@@ -62,12 +63,16 @@ void ZabCluster::persist(int64_t id, zab::Ready& r) {
     for (auto it = keep; it != s.log.end(); ++it)
       if (log_holds(committed_, committed_.size(), *it)) dropped.push_back(*it);
     s.log.erase(keep, s.log.end());
+    // As Database::truncate_after: a last-seen config whose txn is cut goes too.
+    if (s.next && s.next->version > z) s.next.reset();
     // The truncation is one durable write; it makes what came before durable too.
     s.durable = s.log.size();
     s.snapshot_len = std::min(s.snapshot_len, s.log.size());
     n.applied = s.log;
     n.vouched = std::min(n.vouched, n.applied.size());
   }
+  // After the TRUNC, which may cut a stored last-seen config that this Ready replaces.
+  persist_configs(id, r);
   for (const auto& t : r.to_log) {
     SimTxn x = to_sim(t);
     if (!s.log.empty() && x.zxid <= s.log.back().zxid) {
@@ -84,11 +89,10 @@ void ZabCluster::persist(int64_t id, zab::Ready& r) {
       violation(who + "sync drops committed txn " + zxid_text(t.zxid) + " " + t.path);
       continue;
     }
-    const std::set<int64_t> holders = durable_voters(t);
-    if (!is_quorum(holders))
+    const std::string missing = missing_majorities(t);
+    if (!missing.empty())
       violation(who + "sync drops committed txn " + zxid_text(t.zxid) + " " + t.path +
-                " to log it again; until then only voters {" + ids_text(holders) +
-                " } hold it durably");
+                " to log it again; until then " + missing);
   }
   if (!r.to_log.empty() && !n.fsync_scheduled) {
     n.fsync_scheduled = true;
@@ -161,34 +165,13 @@ void ZabCluster::on_commit_extended(int64_t id, size_t from, const char* how) {
     if (i > 0 && t.zxid <= committed_[i - 1].zxid)
       violation("committed sequence goes from " + zxid_text(committed_[i - 1].zxid) + " to " +
                 zxid_text(t.zxid));
-    // Committed means durable on a quorum of voters.
-    const std::set<int64_t> durable = durable_voters(t);
-    if (!is_quorum(durable)) {
-      const std::string who = ids_text(durable);
+    // Committed means durable on a majority of each config it was proposed in.
+    const std::string missing = missing_majorities(t);
+    if (!missing.empty())
       violation("peer " + std::to_string(id) + " " + how + " txn " + zxid_text(t.zxid) + " " +
-                t.path + " as committed but it is durable only on voters {" + who + " }");
-    }
+                t.path + " as committed but " + missing);
     trace("committed #" + std::to_string(i + 1) + " " + zxid_text(t.zxid) + " " + t.path);
   }
-}
-
-std::set<int64_t> ZabCluster::durable_voters(const SimTxn& t) const {
-  std::set<int64_t> out;
-  for (const auto& m : members_) {
-    const SimStorage& s = nodes_.at(m.id).storage;
-    if (m.voter && log_holds(s.log, s.durable, t)) out.insert(m.id);
-  }
-  return out;
-}
-
-bool ZabCluster::is_quorum(const std::set<int64_t>& ids) const {
-  size_t voters = 0, in = 0;
-  for (const auto& m : members_) {
-    if (!m.voter) continue;
-    ++voters;
-    in += ids.count(m.id);
-  }
-  return in * 2 > voters;
 }
 
 void ZabCluster::note_role(int64_t id) {
@@ -205,8 +188,8 @@ void ZabCluster::note_role(int64_t id) {
   if (is_learner(n.state) && n.leader != 0 && n.leader != id)
     close_connection(id, n.leader, false, false, true);
   if (n.state == PeerState::kLeading)
-    for (const auto& m : members_)
-      if (m.id != id) close_connection(id, m.id, false, false, true);
+    for (int64_t other : ids())
+      if (other != id) close_connection(other, id, false, true, false);
   if (n.state == PeerState::kLeading) n.client_waiting.clear();
   n.state = state;
   n.leader = leader;
@@ -216,10 +199,7 @@ void ZabCluster::check_peer(int64_t id) {
   Node& n = nodes_.at(id);
   const zab::Peer& p = *n.peer;
   const std::string who = "peer " + std::to_string(id) + ": ";
-  if (!is_voter(id) && (p.state() == PeerState::kLeading || p.state() == PeerState::kFollowing))
-    violation(who + "an observer is " + peer_state_name(p.state()));
-  if (p.state() != PeerState::kLooking && p.leader() != 0 && !is_voter(p.leader()))
-    violation(who + "follows observer " + std::to_string(p.leader()));
+  check_roles(id);
   if (p.accepted_epoch() < n.max_accepted_epoch)
     violation(who + "acceptedEpoch " + std::to_string(p.accepted_epoch()) + " < earlier " +
               std::to_string(n.max_accepted_epoch));
@@ -235,30 +215,58 @@ void ZabCluster::check_peer(int64_t id) {
   n.serving = p.serving();
   if (!became_serving) return;
   if (p.state() == PeerState::kLeading) {
-    auto [it, fresh] = epoch_leaders_.emplace(p.current_epoch(), id);
-    if (it->second != id || !fresh)
-      violation(who + "leads epoch " + std::to_string(p.current_epoch()) + " which " +
-                std::to_string(it->second) + " already led");
-    trace(who + "established as leader of epoch " + std::to_string(p.current_epoch()));
-    // A new leader holds every committed txn, and its state reflects its
-    // whole history, which a quorum now holds: all of it is committed.
-    const std::vector<SimTxn>& log = n.storage.log;
-    for (size_t i = 0; i < committed_.size(); ++i) {
-      if (i >= log.size() || !(log[i] == committed_[i])) {
-        violation(who + "established in epoch " + std::to_string(p.current_epoch()) +
-                  " without committed txn " + zxid_text(committed_[i].zxid) + " " +
-                  committed_[i].path);
-        break;
-      }
-    }
-    if (n.applied.size() != log.size())
-      violation(who + "established with " + std::to_string(n.applied.size()) +
-                " txns applied but " + std::to_string(log.size()) + " logged");
+    check_established(id);
   } else {
     trace(who + "serving under " + std::to_string(p.leader()));
   }
   // A server that serves has applied committed txns only.
   vouch(id, n.applied.size(), "serves");
+}
+
+void ZabCluster::check_established(int64_t id) {
+  Node& n = nodes_.at(id);
+  const zab::Peer& p = *n.peer;
+  const std::string who = "peer " + std::to_string(id) + ": ";
+  auto [it, fresh] = epoch_leaders_.emplace(p.current_epoch(), id);
+  if (it->second != id || !fresh)
+    violation(who + "leads epoch " + std::to_string(p.current_epoch()) + " which " +
+              std::to_string(it->second) + " already led");
+  trace(who + "established as leader of epoch " + std::to_string(p.current_epoch()));
+  // NEWLEADER was acknowledged by a majority of each config the leader went
+  // by (before this step, now, and the pending one): those voters made the
+  // epoch durable before they acknowledged. Members of no such config, or
+  // observers, never make up for a missing voter.
+  std::vector<std::shared_ptr<const zab::QuorumConfig>> configs = {n.config_before,
+                                                                   p.active_config()};
+  if (p.last_seen_config()) configs.push_back(p.last_seen_config());
+  for (const auto& config : configs) {
+    if (!config) continue;
+    std::vector<int64_t> backers;
+    for (int64_t v : config->voters()) {
+      auto node = nodes_.find(v);
+      if (v == id ||
+          (node != nodes_.end() && node->second.storage.current_epoch >= p.current_epoch()))
+        backers.push_back(v);
+    }
+    if (!config->majority(backers))
+      violation(who + "established in epoch " + std::to_string(p.current_epoch()) +
+                " but only voters {" + ids_text({backers.begin(), backers.end()}) +
+                " } of config " + zxid_text(config->version) + " hold that epoch");
+  }
+  // A new leader holds every committed txn, and its state reflects its
+  // whole history, which a quorum now holds: all of it is committed.
+  const std::vector<SimTxn>& log = n.storage.log;
+  for (size_t i = 0; i < committed_.size(); ++i) {
+    if (i >= log.size() || !(log[i] == committed_[i])) {
+      violation(who + "established in epoch " + std::to_string(p.current_epoch()) +
+                " without committed txn " + zxid_text(committed_[i].zxid) + " " +
+                committed_[i].path);
+      break;
+    }
+  }
+  if (n.applied.size() != log.size())
+    violation(who + "established with " + std::to_string(n.applied.size()) + " txns applied but " +
+              std::to_string(log.size()) + " logged");
 }
 
 }  // namespace corral::sim

@@ -115,6 +115,22 @@ inline std::optional<int64_t> leader_among(const ZabCluster& c, const std::vecto
   return std::nullopt;
 }
 
+/// A leader serves a quorum, and every up peer that does not follow it has
+/// accepted a newer epoch than the leader's.
+inline bool blocked_by_accepted_epoch(const ZabCluster& c) {
+  std::optional<int64_t> leader = c.serving_leader();
+  if (!leader) return false;
+  const int64_t epoch = c.peer(*leader)->current_epoch();
+  bool blocked = false;
+  for (int64_t id : c.ids()) {
+    const zab::Peer* p = c.peer(id);
+    if (!p || p->serving()) continue;
+    if (p->accepted_epoch() <= epoch) return false;
+    blocked = true;
+  }
+  return blocked;
+}
+
 /// A settled 3-voter ensemble with a few committed txns.
 inline ZabCluster& warm_up(ZabCluster& c, int txns) {
   c.start_all();

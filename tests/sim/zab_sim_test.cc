@@ -136,22 +136,6 @@ void random_fault(ZabCluster& c, std::mt19937_64& rng) {
   }
 }
 
-/// A leader serves a quorum, and every up peer that does not follow it has
-/// accepted a newer epoch than the leader's.
-bool blocked_by_accepted_epoch(const ZabCluster& c) {
-  std::optional<int64_t> leader = c.serving_leader();
-  if (!leader) return false;
-  const int64_t epoch = c.peer(*leader)->current_epoch();
-  bool blocked = false;
-  for (int64_t id : c.ids()) {
-    const zab::Peer* p = c.peer(id);
-    if (!p || p->serving()) continue;
-    if (p->accepted_epoch() <= epoch) return false;
-    blocked = true;
-  }
-  return blocked;
-}
-
 TEST(ZabSim, RandomFaultsManySeeds) {
   const auto started = std::chrono::steady_clock::now();
   uint64_t runs = 0, commits = 0, acknowledged = 0, unblocked = 0;

@@ -390,6 +390,36 @@ TEST(RecordsRoundTrip, SetDataRequest) {
   EXPECT_EQ(out.version, -1);
 }
 
+TEST(RecordsRoundTrip, ReconfigRequestKeepsNullApartFromEmpty) {
+  // kazoo and ZooKeeperAdmin send an absent argument as a null string (length -1).
+  ReconfigRequest in;
+  in.joining = "server.100=0.0.0.0:1:2:observer;3";
+  in.leaving = "";
+  in.cur_config_id = 0x100000003LL;
+  std::string enc = encode_record(in);
+  ReconfigRequest out = decode_record<ReconfigRequest>(enc);
+  EXPECT_EQ(out.joining, in.joining);
+  EXPECT_EQ(out.leaving, std::optional<std::string>(""));
+  EXPECT_EQ(out.new_members, std::nullopt);
+  EXPECT_EQ(out.cur_config_id, 0x100000003LL);
+  expect_record_prefixes_throw<ReconfigRequest>(enc);
+}
+
+TEST(RecordsBytes, ReconfigRequest) {
+  ReconfigRequest in;
+  in.leaving = "2";
+  EXPECT_EQ(encode_record(in),
+            bytes({0xff, 0xff, 0xff, 0xff, 0,    0,    0,    1,   '2', 0xff, 0xff, 0xff, 0xff,  //
+                   0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}));
+}
+
+TEST(RecordsDecodeError, ReconfigRequestWithABadLengthThrows) {
+  std::string enc = bytes({0xff, 0xff, 0xff, 0xfe, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+                           0xff, 0xff, 0,    0,    0,    0,    0,    0,    0,    1});
+  JuteReader r(enc);
+  EXPECT_THROW(ReconfigRequest::read(r), DecodeError);
+}
+
 TEST(RecordsRoundTrip, SetAclRequest) {
   SetAclRequest in;
   in.path = "/secure";
@@ -889,6 +919,21 @@ TEST(ApacheCCompat, Stat) {
   std::string c = c_serialize(serialize_Stat, &theirs);
   EXPECT_EQ(encode_record(ours), c);
   EXPECT_EQ(decode_record<Stat>(c), ours);
+}
+
+TEST(ApacheCCompat, ReconfigRequest) {
+  ReconfigRequest ours;
+  ours.joining = "server.5=10.0.0.5:2888:3888;2181";
+  ours.new_members = "";
+  ours.cur_config_id = 0x200000001LL;
+  struct ::ReconfigRequest theirs = {c_str(*ours.joining), nullptr, c_str(*ours.new_members),
+                                     ours.cur_config_id};
+  std::string c = c_serialize(serialize_ReconfigRequest, &theirs);
+  EXPECT_EQ(encode_record(ours), c);
+  ReconfigRequest back = decode_record<ReconfigRequest>(c);
+  EXPECT_EQ(back.joining, ours.joining);
+  EXPECT_EQ(back.leaving, std::nullopt);
+  EXPECT_EQ(back.new_members, std::optional<std::string>(""));
 }
 
 TEST(ApacheCCompat, StatDeserializedByC) {
