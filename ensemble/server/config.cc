@@ -491,6 +491,8 @@ bool is_any_address(std::string_view address) {
   return address == "0.0.0.0" || address == "::" || address == "0:0:0:0:0:0:0:0";
 }
 
+}  // namespace
+
 // ZooKeeper's QuorumPeerConfig.setupClientPort: this server's client address comes from its
 // server.N line when that has one; clientPort/clientPortAddress may only repeat it.
 void apply_own_client_address(ServerConfig& config, const std::string& source) {
@@ -509,8 +511,6 @@ void apply_own_client_address(ServerConfig& config, const std::string& source) {
   config.client_port = own->client_port;
   config.client_port_address = own->client_address;
 }
-
-}  // namespace
 
 int ServerConfig::effective_min_session_timeout_ms() const {
   return min_session_timeout_ms == -1 ? ticks_ms(*this, 2) : min_session_timeout_ms;

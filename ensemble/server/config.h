@@ -175,6 +175,11 @@ struct ServerConfig {
   bool four_letter_word_enabled(std::string_view word) const;
 };
 
+/// ZooKeeper's QuorumPeerConfig.setupClientPort: this server's client address comes from its
+/// server.N line when that has one; clientPort/clientPortAddress may only repeat it (else a
+/// ConfigError naming `source`).
+void apply_own_client_address(ServerConfig& config, const std::string& source);
+
 /// Parses the text of a zoo.cfg (Java properties: `key=value` lines, `#` or `!` comments,
 /// surrounding whitespace trimmed; later duplicates of a key win). Integers are decimal or
 /// 0x-prefixed hexadecimal. `source_name` prefixes error messages. Keys Corral does not use

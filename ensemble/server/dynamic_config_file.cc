@@ -87,28 +87,6 @@ void check_dynamic_line(const Line& line) {
                            line.value));
 }
 
-bool is_any_address(std::string_view address) {
-  return address == "0.0.0.0" || address == "::" || address == "0:0:0:0:0:0:0:0";
-}
-
-// ZooKeeper's setupClientPort for the dynamic file: this server's line, when it has a client
-// part, gives the client address; a clientPort in zoo.cfg may only repeat it.
-void apply_own_client_address(ServerConfig& config, const std::string& dynamic_path) {
-  auto own = std::find_if(config.servers.begin(), config.servers.end(),
-                          [&](const PeerSpec& p) { return p.id == config.my_id; });
-  if (own == config.servers.end() || own->client_port == 0) return;
-  bool conflict = config.client_port != 0 && (config.client_port != own->client_port ||
-                                              (!is_any_address(config.client_port_address) &&
-                                               config.client_port_address != own->client_address));
-  if (conflict)
-    throw ConfigError(fmt::format(
-        "{}: server.{}: client address {}:{} differs from clientPortAddress:clientPort {}:{}",
-        dynamic_path, own->id, own->client_address, own->client_port, config.client_port_address,
-        config.client_port));
-  config.client_port = own->client_port;
-  config.client_port_address = own->client_address;
-}
-
 std::string hex(int64_t version) {
   char text[24];
   auto [end, ec] = std::to_chars(text, text + sizeof text, static_cast<uint64_t>(version), 16);
