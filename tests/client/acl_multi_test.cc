@@ -32,6 +32,8 @@ TEST(Acl, DigestAclNeedsAuth) {
   EXPECT_EQ(acl->stat.aversion, 0);
 
   // Without alice's identity: no reading, no writing, no deleting children, no ACL change.
+  // (The stranger may be on another server: sync first, or p may not be there yet.)
+  ASSERT_TRUE(await(stranger->sync(p, use_future)).ok());
   auto get = await(stranger->get(p, nullptr, use_future));
   EXPECT_EQ(get.error(), ErrorCode::kNoAuth) << text(get.error());
   EXPECT_EQ(error_text(get.error()), "ZNOAUTH");
@@ -56,6 +58,7 @@ TEST(Acl, DigestAclNeedsAuth) {
   EXPECT_EQ(opened->version, 1);
 
   // Now world-readable, but not writable.
+  ASSERT_TRUE(await(stranger->sync(p, use_future)).ok());
   auto read = await(stranger->get(p, nullptr, use_future));
   ASSERT_TRUE(read.ok()) << text(read.error());
   EXPECT_EQ(read->data, "new");

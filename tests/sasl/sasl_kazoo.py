@@ -76,19 +76,25 @@ def main():
     print("super get:", outcome(lambda: admin.get("/sasl_node")[0]))
     admin.stop()
 
-    # kazoo reports CONNECTED before its SASL exchange, so start() may return before the
-    # refusal arrives: the first request is what fails, then the client is LOST.
+    # kazoo reports CONNECTED before its SASL exchange, so start() may return before the refusal
+    # arrives, and a request made after it races kazoo's own teardown (AuthFailedError while the
+    # client is AUTH_FAILED, ConnectionClosedError once it is CLOSED). What does not race: the
+    # client state at the moment the session is lost, recorded by a listener on kazoo's
+    # connection thread before it moves on to CLOSED.
     # An unknown user's password is one nobody has: ZooKeeper's callback handler keeps the last
     # user name it found across connections, so after bob's attempt "mallory" with bob's
     # password logs in there (as "mallory"). Corral refuses that too; the transcript only
     # holds what both do.
     for user, password in (("bob", "wrongsecret"), ("mallory", "mallorysecret")):
-        c, _ = session(user, password)
-        who = "%s/%s" % (user, password)
-        print(who, "get:", outcome(lambda: c.get("/")[0]))
+        c = client(user, password)
+        lost_as = []
+        c.add_listener(lambda state: lost_as.append(c.client_state) if state == "LOST" else None)
+        outcome(lambda: c.start(timeout=TIMEOUT))
         deadline = time.monotonic() + TIMEOUT
-        while c.state != "LOST" and time.monotonic() < deadline:
+        while c.client_state != "CLOSED" and time.monotonic() < deadline:
             time.sleep(0.01)
+        who = "%s/%s" % (user, password)
+        print(who, "lost as:", ",".join(lost_as) or "never lost")
         print(who, "state:", c.state)
         c.stop()
         c.close()
