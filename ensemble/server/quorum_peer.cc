@@ -373,7 +373,8 @@ void QuorumPeer::drive() {
     bool empty = !ready.accepted_epoch && !ready.current_epoch && !ready.abstaining &&
                  !ready.install_snapshot && !ready.truncate_after && !ready.next_config &&
                  !ready.activated && ready.to_log.empty() && ready.messages.empty() &&
-                 ready.notifications.empty() && ready.committed.empty();
+                 ready.notifications.empty() && ready.committed.empty() &&
+                 ready.dropped_learners.empty();
     if (!empty) {
       act(std::move(ready));
       continue;
@@ -387,6 +388,11 @@ void QuorumPeer::drive() {
 
 void QuorumPeer::act(zab::Ready ready) {
   if (ready.abstaining) log_abstention(*ready.abstaining);
+  for (int64_t learner : ready.dropped_learners) {
+    spdlog::warn("server {} stopped counting on learner {} after its limit of silence",
+                 config_.my_id, learner);
+    quorum_mesh_->reset(learner);
+  }
   if (ready.accepted_epoch || ready.current_epoch || ready.abstaining || ready.install_snapshot ||
       ready.truncate_after || ready.next_config || ready.activated)
     persist(ready);

@@ -505,10 +505,14 @@ void Peer::maybe_commit() {
 }
 
 void Peer::leader_tick(int64_t now_ms) {
-  int64_t limit_ms = (established_ ? config_.sync_limit : config_.init_limit) * config_.tick_ms;
   for (auto it = learners_.begin(); it != learners_.end();) {
+    // A learner still syncing gets initLimit, as in ZooKeeper's LearnerHandler: loading a
+    // large SNAP keeps it from answering for longer than syncLimit.
+    bool syncing = !established_ || !it->second.synced;
+    int64_t limit_ms = (syncing ? config_.init_limit : config_.sync_limit) * config_.tick_ms;
     if (now_ms - it->second.last_heard_ms > limit_ms) {
       newleader_acks_.erase(it->first);
+      ready_.dropped_learners.push_back(it->first);
       it = learners_.erase(it);
     } else {
       ++it;

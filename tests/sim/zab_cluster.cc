@@ -278,6 +278,9 @@ void ZabCluster::do_crash(int64_t id, bool silent) {
   trace(std::string(silent ? "silent " : "") + "crash " + std::to_string(id) + " (" +
         std::to_string(n.storage.log.size() - n.storage.durable) + " txns not durable)");
   n.peer.reset();
+  n.busy = false;
+  n.deferred_sends.clear();
+  deferred_events_.erase(id);
   n.storage.log.resize(n.storage.durable);
   n.storage.snapshot_len = std::min(n.storage.snapshot_len, n.storage.durable);
   n.client_waiting.clear();
@@ -356,11 +359,20 @@ void ZabCluster::process(int64_t id) {
   if (!n.peer) return;
   zab::Ready r = n.peer->take_ready();
   persist(id, r);
+  if (r.install_snapshot && options_.snapshot_install_ms > 0) start_busy(id);
+  for (int64_t learner : r.dropped_learners) {
+    trace("leader " + std::to_string(id) + " gives up on learner " + std::to_string(learner));
+    close_connection(learner, id, true, true, false);
+  }
   // The messages leave only now that the Ready's epochs, snapshot and
   // truncation are durable.
   for (const auto& m : r.messages) {
     if (m.from != id)
       violation("peer " + std::to_string(id) + " sends a message from " + std::to_string(m.from));
+    if (n.busy) {
+      n.deferred_sends.push_back(m);
+      continue;
+    }
     send_message(m);
     if (!n.peer) return;  // a hook crashed it
   }
@@ -398,7 +410,7 @@ void ZabCluster::handle(const Event& e) {
   switch (e.kind) {
     case EventKind::kTick: {
       for (auto& [id, n] : nodes_) {
-        if (!n.peer) continue;
+        if (!n.peer || n.busy) continue;
         n.peer->tick(now_ms_);
         process(id);
       }
@@ -412,11 +424,17 @@ void ZabCluster::handle(const Event& e) {
       return client_write();
     case EventKind::kCrash:
       return do_crash(e.to, e.about != 0);
+    case EventKind::kWake:
+      return wake(e.to, e.incarnation);
     default:
       break;
   }
   Node& n = nodes_.at(e.to);
   if (!n.peer || n.incarnation != e.incarnation) return;
+  if (n.busy) {
+    deferred_events_[e.to].push_back(e);
+    return;
+  }
   switch (e.kind) {
     case EventKind::kFsync:
       return fsync(e.to);

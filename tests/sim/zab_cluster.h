@@ -102,6 +102,10 @@ struct ZabClusterOptions {
   /// start as non-members (non-voting followers) until a reconfig adds them.
   /// Only with reconfig_enabled.
   int spares = 0;
+  /// How long a learner's driver is busy installing a SNAP (decoding and storing a large
+  /// tree): it handles nothing meanwhile, and the messages that follow the install leave
+  /// only after it. 0: at once.
+  int64_t snapshot_install_ms = 0;
 };
 
 /// One txn in the simulated log and state: its zxid and payload.
@@ -233,6 +237,10 @@ class ZabCluster {
     /// applied[0, vouched) is known committed by this peer.
     size_t vouched = 0;
     bool fsync_scheduled = false;
+    /// Installing a SNAP (ZabClusterOptions::snapshot_install_ms): events wait in
+    /// deferred_events_, messages it sends in deferred_sends.
+    bool busy = false;
+    std::vector<zab::Message> deferred_sends;
     zab::PeerState state = zab::PeerState::kLooking;
     int64_t leader = 0;
     int role_changes = 0;
@@ -253,7 +261,16 @@ class ZabCluster {
 
   /// A connection: (learner, leader).
   using Link = std::pair<int64_t, int64_t>;
-  enum class EventKind { kMessage, kNotification, kDisconnect, kFsync, kTick, kClient, kCrash };
+  enum class EventKind {
+    kMessage,
+    kNotification,
+    kDisconnect,
+    kFsync,
+    kTick,
+    kClient,
+    kCrash,
+    kWake
+  };
   struct Event {
     int64_t at_ms = 0;
     uint64_t seq = 0;
@@ -295,6 +312,10 @@ class ZabCluster {
   void send_notification(int64_t from, int64_t to, const zab::Notification& n);
   void close_connection(int64_t learner, int64_t leader, bool reset, bool notify_learner,
                         bool notify_leader);
+  /// The peer starts installing a SNAP: busy for snapshot_install_ms.
+  void start_busy(int64_t id);
+  /// The install is done: what it sent leaves, then what it was sent is handled, in order.
+  void wake(int64_t id, int incarnation);
   Connection& connection(const Link& link) { return connections_[link]; }
   /// The connection a message travels on, by its direction (a PING by the sender's role).
   Link link_of(const zab::Message& m) const;
@@ -355,6 +376,8 @@ class ZabCluster {
   std::map<int64_t, std::vector<std::shared_ptr<const zab::QuorumConfig>>> proposal_configs_;
   std::map<int64_t, Node> nodes_;
   std::map<Link, Connection> connections_;
+  /// Events for a busy peer, in the order they came.
+  std::map<int64_t, std::vector<Event>> deferred_events_;
   std::map<int64_t, int> group_;
   std::priority_queue<Event, std::vector<Event>, std::greater<>> events_;
   int64_t now_ms_ = 0;

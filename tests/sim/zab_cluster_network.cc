@@ -78,6 +78,35 @@ void ZabCluster::close_connection(int64_t learner, int64_t leader, bool reset, b
   if (notify_leader) notice(leader, learner);
 }
 
+void ZabCluster::start_busy(int64_t id) {
+  Node& n = nodes_.at(id);
+  n.busy = true;
+  trace("peer " + std::to_string(id) + " installs a snapshot for " +
+        std::to_string(options_.snapshot_install_ms) + " ms");
+  Event e;
+  e.at_ms = now_ms_ + options_.snapshot_install_ms;
+  e.kind = EventKind::kWake;
+  e.to = id;
+  e.incarnation = n.incarnation;
+  push(e);
+}
+
+void ZabCluster::wake(int64_t id, int incarnation) {
+  Node& n = nodes_.at(id);
+  if (!n.peer || n.incarnation != incarnation || !n.busy) return;
+  n.busy = false;
+  std::vector<Message> sends = std::move(n.deferred_sends);
+  n.deferred_sends.clear();
+  for (const auto& m : sends) {
+    send_message(m);
+    if (!n.peer) return;  // a hook crashed it
+  }
+  std::vector<Event> events = std::move(deferred_events_[id]);
+  deferred_events_.erase(id);
+  // handle() defers again what comes while a later install keeps it busy.
+  for (const auto& e : events) handle(e);
+}
+
 void ZabCluster::send_message(const Message& m) {
   if (send_hook_ && !send_hook_(m)) {
     trace("hook drops " + std::string(message_type_name(m.type)) + " " + std::to_string(m.from) +

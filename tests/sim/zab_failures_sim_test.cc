@@ -106,6 +106,62 @@ TEST(ZabSim, LearnerFarBehindGetsSnap) {
   expect_live(c, 10'000);
 }
 
+TEST(ZabSim, LearnerSlowToInstallASnapshotIsGivenInitLimit) {
+  // Decoding and storing a large SNAP keeps a server from answering for longer than syncLimit
+  // (1,000,000 znodes: about 9 s). A leader gives a learner that is still syncing initLimit,
+  // as ZooKeeper's LearnerHandler does; dropping it at syncLimit made it wait out its own
+  // limit, then sync all over again.
+  ZabClusterOptions o = reliable(310, 3);
+  o.max_diff_txns = 10;
+  o.snapshot_install_ms = (o.sync_limit + 2) * o.tick_ms;  // past syncLimit, within initLimit
+  ASSERT_LT(o.snapshot_install_ms, o.init_limit * o.tick_ms);
+  ZabCluster c(o);
+  warm_up(c, 5);
+  const int64_t leader = *c.serving_leader();
+  const int64_t learner = others(c, leader)[0];
+  c.crash(learner);
+  write(c, 30);
+  const size_t syncs_before = c.syncs().size();
+  const int leader_roles = c.role_changes(leader);
+  const int64_t started = c.now_ms();
+  c.start(learner);
+  ASSERT_TRUE(c.run_until([&] { return c.settled(); }, 10'000)) << report(c);
+  std::vector<SyncEvent> to_learner;
+  for (size_t i = syncs_before; i < c.syncs().size(); ++i)
+    if (c.syncs()[i].learner == learner) to_learner.push_back(c.syncs()[i]);
+  ASSERT_EQ(to_learner.size(), 1u) << "synced again: dropped while installing\n" << report(c);
+  EXPECT_STREQ(sync_mode_name(to_learner[0].mode), "SNAP");
+  EXPECT_LT(c.now_ms() - started, o.snapshot_install_ms + o.sync_limit * o.tick_ms) << report(c);
+  EXPECT_EQ(c.role_changes(leader), leader_roles) << report(c);
+  EXPECT_EQ(c.applied(learner), c.committed());
+  expect_live(c, 10'000);
+}
+
+TEST(ZabSim, LearnerTheLeaderGivesUpOnIsToldAtOnce) {
+  // A learner whose acks and pings stop reaching the leader is dropped after syncLimit; the
+  // leader closes the connection (as ZooKeeper closes the LearnerHandler's socket), so the
+  // learner looks for a leader now instead of after its own syncLimit of missing pings.
+  ZabClusterOptions o = reliable(311, 3);
+  ZabCluster c(o);
+  warm_up(c, 5);
+  const int64_t leader = *c.serving_leader();
+  const int64_t learner = others(c, leader)[0];
+  bool mute = true;
+  c.on_deliver(
+      [&](const zab::Message& m) { return !(mute && m.from == learner && m.to == leader); });
+  const int roles = c.role_changes(learner);
+  const int64_t muted_at = c.now_ms();
+  ASSERT_TRUE(c.run_until([&] { return c.role_changes(learner) != roles; }, 10'000)) << report(c);
+  const int64_t limit_ms = o.sync_limit * o.tick_ms;
+  // The leader drops it just past syncLimit; the learner, hearing pings until then, would
+  // wait up to another syncLimit on its own.
+  EXPECT_LT(c.now_ms() - muted_at, limit_ms + 4 * o.tick_interval_ms + 10) << report(c);
+  EXPECT_EQ(c.peer(learner)->state(), PeerState::kLooking) << report(c);
+  mute = false;
+  ASSERT_TRUE(c.run_until([&] { return c.settled(); }, 10'000)) << report(c);
+  EXPECT_EQ(c.applied(learner), c.committed());
+}
+
 TEST(ZabSim, LearnerLittleBehindGetsDiff) {
   ZabClusterOptions o = reliable(301, 3);
   o.max_diff_txns = 10;
