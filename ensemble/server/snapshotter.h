@@ -36,6 +36,8 @@ class Snapshotter {
   int64_t last_time_s() const { return last_time_s_; }
 
  private:
+  /// True (and the snapshot ends) when the state was replaced since the walk began.
+  bool abandoned();
   void step();
   void finish();
 

@@ -1,0 +1,188 @@
+// End to end: writes are not held behind a snapshot being taken. The storage thread writes
+// both the snapshot's chunks and the txn log, in order; a snapshot walk that queues the whole
+// tree ahead of the log makes every write issued meanwhile wait for most of the snapshot.
+// A standalone corral-server is filled with 100,000 znodes, then one client writes with one
+// request in flight while snapshots (small snapCount) are taken; the longest write must stay
+// far below the shortest snapshot's own duration, as the server reports it (AdminServer's
+// monitor command), so the test holds on a slow or loaded machine too.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "tests/e2e/jute_bytes.h"
+#include "tests/e2e/raw_client.h"
+#include "tests/e2e/server_process.h"
+#include "tests/ops/http_get.h"
+
+namespace {
+
+using namespace corral::e2e;
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+// The tree: kParents multis (about 500 KB each, inside jute.maxbuffer), each creating a parent
+// and its kChildren children, so a snapshot writes about 100,000 rows, 100 MB, in a few
+// seconds. Records of 1 KB cost SQLite far more to write than the walk to encode them: a walk
+// that does not wait for its chunks to be written runs well ahead of the storage thread.
+constexpr int kParents = 200;
+constexpr int kChildren = 500;
+constexpr size_t kDataBytes = 1000;
+// Multis in flight while filling: enough to keep the server busy, few enough that their
+// replies never pile up in its output buffer.
+constexpr int kFillWindow = 4;
+// Above the fill's txns (a session and kParents multis), so the first snapshot is taken while
+// the measured writes run and covers the whole tree; small enough for several in a few seconds.
+constexpr int kSnapCount = 1000;
+// Snapshots to complete while writing, and how long that may take at most.
+constexpr uint64_t kSnapshotsWanted = 2;
+constexpr auto kWriteBudget = 40s;
+
+/// What the AdminServer's monitor command says about snapshots (durations in ms).
+struct SnapshotFigures {
+  uint64_t count = 0;
+  int64_t min_ms = 0;
+  int64_t max_ms = 0;
+  int64_t sum_ms = 0;
+  int64_t znodes = 0;
+};
+
+/// The snapshot figures from /commands/monitor; nullopt without a well-formed answer.
+std::optional<SnapshotFigures> snapshot_figures(uint16_t admin_port) {
+  auto answer = corral::ops_test::http_get(admin_port, "/commands/monitor");
+  if (!answer || answer->status != 200) return std::nullopt;
+  auto j = nlohmann::json::parse(answer->body, nullptr, false);
+  if (j.is_discarded() || !j.contains("cnt_snapshottime")) return std::nullopt;
+  return SnapshotFigures{j["cnt_snapshottime"].get<uint64_t>(),
+                         j["min_snapshottime"].get<int64_t>(), j["max_snapshottime"].get<int64_t>(),
+                         j["sum_snapshottime"].get<int64_t>(), j["znode_count"].get<int64_t>()};
+}
+
+/// A multi creating /p<parent> and its kChildren children, each with kDataBytes of data.
+std::string fill_multi(int parent) {
+  const std::string dir = "/p" + std::to_string(parent);
+  const std::string data(kDataBytes, 'x');
+  std::string body;
+  auto add_create = [&](const std::string& path) {
+    put32(body, kOpCreate);
+    body += '\0';  // done: false
+    put32(body, -1);
+    body += create_body(path, data);
+  };
+  add_create(dir);
+  for (int i = 0; i < kChildren; ++i) add_create(dir + "/" + std::to_string(i));
+  put32(body, -1);  // the closing header: type -1, done, err -1
+  body += '\1';
+  put32(body, -1);
+  return body;
+}
+
+/// Sends the fill multis with kFillWindow in flight; an error message, or "" when every
+/// multi was answered with ZOK.
+std::string fill_tree(RawClient& client) {
+  int sent = 0;
+  int answered = 0;
+  while (answered < kParents) {
+    while (sent < kParents && sent - answered < kFillWindow) {
+      if (!client.send(frame(request(sent + 1, kOpMulti, fill_multi(sent)))))
+        return "the connection closed while sending multi " + std::to_string(sent);
+      ++sent;
+    }
+    auto reply = client.read_frame();
+    if (!reply || reply->size() < 16) return "no answer to multi " + std::to_string(answered);
+    if (get32(*reply, 12) != kOk)
+      return "multi " + std::to_string(answered) + " failed: " + std::to_string(get32(*reply, 12));
+    ++answered;
+  }
+  return "";
+}
+
+/// The value below which `share` of `sorted` (ascending) lies.
+double quantile(const std::vector<double>& sorted, double share) {
+  return sorted[std::min(sorted.size() - 1, static_cast<size_t>(share * double(sorted.size())))];
+}
+
+/// The measured writes: each one's latency, how long they ran, the snapshot figures at the end.
+struct WriteRun {
+  std::vector<double> latencies_ms;
+  double seconds = 0;
+  SnapshotFigures after;
+};
+
+/// setData on `path` with one write in flight, each timed, until kSnapshotsWanted snapshots
+/// completed or kWriteBudget passed. The monitor is polled between writes, outside the timing.
+WriteRun write_while_snapshotting(RawClient& writer, const std::string& path, uint16_t admin_port,
+                                  const SnapshotFigures& before) {
+  WriteRun run{{}, 0, before};
+  const auto start = Clock::now();
+  auto next_poll = start;
+  while (run.after.count < kSnapshotsWanted && Clock::now() - start < kWriteBudget) {
+    const auto t0 = Clock::now();
+    auto err = writer.set_data(path, std::to_string(run.latencies_ms.size()));
+    run.latencies_ms.push_back(
+        std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+    EXPECT_EQ(err, kOk) << "write " << run.latencies_ms.size();
+    if (err != kOk) break;
+    if (Clock::now() < next_poll) continue;
+    next_poll = Clock::now() + 100ms;
+    if (auto now = snapshot_figures(admin_port)) run.after = *now;
+  }
+  run.seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  return run;
+}
+
+TEST(SnapshotUnderLoad, WritesDoNotWaitForTheWholeSnapshot) {
+  ServerProcess server("corral-snapload", ServerProcess::Options{});
+  ASSERT_FALSE(server.dir().empty());
+  const uint16_t admin_port = free_port();
+  ASSERT_TRUE(server.start("snapCount=" + std::to_string(kSnapCount) +
+                           "\nadmin.enableServer=true\n"
+                           "admin.serverAddress=127.0.0.1\nadmin.serverPort=" +
+                           std::to_string(admin_port) + "\n"))
+      << server.log();
+  ASSERT_EQ(server.wait_until([&] { return snapshot_figures(admin_port).has_value(); }, 10s),
+            ServerProcess::Wait::kReady)
+      << server.log();
+
+  const auto fill_start = Clock::now();
+  RawClient filler(server.port(), 30s);
+  ASSERT_TRUE(filler.handshake());
+  ASSERT_EQ(fill_tree(filler), "") << server.log();
+  const double fill_s = std::chrono::duration<double>(Clock::now() - fill_start).count();
+  RawClient writer(server.port(), 30s);
+  ASSERT_TRUE(writer.handshake());
+  ASSERT_EQ(writer.create("/w", ""), kOk);
+  auto before = snapshot_figures(admin_port);
+  ASSERT_TRUE(before);
+  ASSERT_EQ(before->count, 0u) << "a snapshot ran before the measured writes (snapCount too low)";
+  ASSERT_GE(before->znodes, int64_t{kParents} * (kChildren + 1));
+
+  WriteRun run = write_while_snapshotting(writer, "/w", admin_port, *before);
+  std::vector<double> sorted = run.latencies_ms;
+  std::sort(sorted.begin(), sorted.end());
+  const double max_ms = sorted.back();
+  const SnapshotFigures& snaps = run.after;
+  std::printf(
+      "fill: %lld znodes in %.2f s; writes: %zu in %.2f s, p50 %.2f ms, p99 %.2f ms, "
+      "max %.2f ms; snapshots: %llu, min %lld ms, avg %lld ms, max %lld ms\n",
+      static_cast<long long>(before->znodes), fill_s, sorted.size(), run.seconds,
+      quantile(sorted, 0.5), quantile(sorted, 0.99), max_ms,
+      static_cast<unsigned long long>(snaps.count), static_cast<long long>(snaps.min_ms),
+      static_cast<long long>(snaps.count ? snaps.sum_ms / int64_t(snaps.count) : 0),
+      static_cast<long long>(snaps.max_ms));
+  std::fflush(stdout);
+
+  ASSERT_GE(snaps.count, 1u) << "no snapshot completed in " << run.seconds << " s of writes\n"
+                             << server.log();
+  // A write waits at most for the chunk being written, not for the rest of the snapshot.
+  EXPECT_LT(max_ms, double(snaps.min_ms) / 4)
+      << "a write waited " << max_ms << " ms; the shortest snapshot took " << snaps.min_ms << " ms";
+}
+
+}  // namespace
