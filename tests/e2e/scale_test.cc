@@ -1,5 +1,6 @@
 // Scale against a real corral-server: N sessions (10,000 in CI; OVERLOAD_CONNECTIONS sets N,
-// e.g. 100000 by hand), one watcher per connection on ONE node (exists, getData and
+// below this one process's 20,000 descriptors; 100,000 by hand is hundred_k_watchers_test),
+// one watcher per connection on ONE node (exists, getData and
 // getChildren watches, persistent and persistent-recursive addWatch, in turn) all fired by
 // one delete; a multi of 10,000 creates; a 1 MiB node (jute.maxbuffer less 1 KiB) read by
 // 1,000 clients at once. Every client must get its answer and event, the server's RSS must

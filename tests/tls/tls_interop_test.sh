@@ -3,6 +3,8 @@
 #   - kazoo (python3-kazoo) over TLS: CRUD with a certificate from the CA; no certificate and a
 #     certificate from another CA refused with ssl.clientAuth=need; x509 ACLs
 #     (tls_kazoo_check.py); a client without a certificate accepted with clientAuth=none;
+#   - clientAuth=want (no certificate accepted, the CA's gives the x509 id, another CA's
+#     refused) and ssl.ciphersuites (a client offering only an unlisted suite refused);
 #   - Corral's CLI over TLS (--tls-ca, --tls-cert), its x509 identity, and a refused CA;
 #   - zkCli.sh in TLS mode (ClientCnxnSocketNetty) against Corral's secure port;
 #   - Corral with secureClientPort only, and its handshake timeout.
@@ -36,6 +38,7 @@ check() {  # check DESCRIPTION COMMAND...: runs the command, reports ok/FAIL.
 
 # The zoo.cfg both servers get: DATADIR PORT SECURE_PORT (PORT 0: no plain port).
 CLIENT_AUTH=need
+CIPHERS=  # ssl.ciphersuites when set
 tls_cfg() {
   cat <<EOF
 tickTime=2000
@@ -55,6 +58,7 @@ ssl.hostnameVerification=true
 admin.enableServer=false
 EOF
   [[ $2 == 0 ]] || printf 'clientPort=%s\nclientPortAddress=127.0.0.1\n' "$2"
+  [[ -z $CIPHERS ]] || printf 'ssl.ciphersuites=%s\n' "$CIPHERS"
 }
 # zk_server.sh writes every server's zoo.cfg with this function: TLS keys for both kinds.
 PLAIN_PORT=yes
@@ -134,6 +138,29 @@ sys.exit(0 if answer == b"imok" else f"answer {answer!r}")
 PY
 }
 
+# A TLS 1.2 client that offers only OPENSSL_SUITE: with "ok", its handshake must succeed on
+# that suite and ruok be answered; with "refused", the handshake must fail.
+tls_cipher() {  # tls_cipher PORT OPENSSL_SUITE ok|refused
+  "$python" - "$1" "$certs" "$2" "$3" <<'PY'
+import socket, ssl, sys
+port, certs, suite, expect = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
+ctx = ssl.create_default_context(cafile=certs + "/ca.crt")
+ctx.load_cert_chain(certs + "/client.crt", certs + "/client.key")
+ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+ctx.set_ciphers(suite)
+try:
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="localhost") as s:
+            s.sendall(b"ruok")
+            answer = s.recv(4)
+            got = s.cipher()[0]
+except (ssl.SSLError, ConnectionError) as e:
+    sys.exit(0 if expect == "refused" else f"refused: {e}")
+sys.exit(0 if expect == "ok" and got == suite and answer == b"imok" else
+         f"connected with {got}, answer {answer!r}")
+PY
+}
+
 run_server() {  # run_server KIND NAME CLIENT_AUTH
   local kind=$1 name=$2
   CLIENT_AUTH=$3
@@ -157,6 +184,19 @@ for kind in zookeeper corral; do
   check "$kind: kazoo, clientAuth=none" \
     timeout 30 "$python" "$here/tls_kazoo_check.py" "$(secure_port "$kind-none")" "$certs" none
   compat_server_stop "$kind-none"
+
+  # ZooKeeper's want: a certificate is asked for, not required. And ssl.ciphersuites: a
+  # client whose only suite is outside the list cannot connect, one inside can.
+  CIPHERS=TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+  run_server "$command" "$kind-want" want
+  CIPHERS=
+  check "$kind: kazoo, clientAuth=want" \
+    timeout 60 "$python" "$here/tls_kazoo_check.py" "$(secure_port "$kind-want")" "$certs" want
+  check "$kind: ssl.ciphersuites: a client offering a listed suite connects" \
+    tls_cipher "$(secure_port "$kind-want")" ECDHE-ECDSA-AES256-GCM-SHA384 ok
+  check "$kind: ssl.ciphersuites: a client offering only an unlisted suite is refused" \
+    tls_cipher "$(secure_port "$kind-want")" ECDHE-ECDSA-AES128-GCM-SHA256 refused
+  compat_server_stop "$kind-want"
 done
 
 # secureClientPort without clientPort: zk_server.sh's readiness check needs the plain port,

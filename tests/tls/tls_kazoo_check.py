@@ -1,11 +1,13 @@
 """kazoo over TLS against one server's secureClientPort: what a ZooKeeper user checks.
 
-  tls_kazoo_check.py PORT CERT_DIR need|none
+  tls_kazoo_check.py PORT CERT_DIR need|want|none
 
 need: a client with the CA's certificate connects and does create/get/set/children/delete;
 one without a certificate and one with a certificate from another CA are refused; a node
 with ACL x509:<subject DN of the client>:cdrwa is readable by that client only.
 none: a client without a certificate connects and does the same CRUD.
+want: as none, and a client with the CA's certificate gets its x509 id (a node with its ACL is
+readable by it, NOAUTH for the client without one); a certificate from another CA is refused.
 Prints one line per check; exits 1 on the first failure.
 """
 import sys
@@ -56,6 +58,24 @@ if MODE == "none":
     zk = connect(None)
     check("clientAuth=none: a client without a certificate does CRUD", crud(zk))
     zk.stop()
+    sys.exit(0)
+
+if MODE == "want":
+    anonymous = connect(None)
+    check("clientAuth=want: a client without a certificate does CRUD", crud(anonymous))
+    zk = connect("client")
+    zk.create("/x509", b"secret", acl=[make_acl("x509", CLIENT_DN, all=True)])
+    check("clientAuth=want: a certificate from the CA gives its x509 id",
+          zk.get("/x509")[0] == b"secret")
+    try:
+        anonymous.get("/x509")
+        check("clientAuth=want: NOAUTH on the x509 node without a certificate", False)
+    except NoAuthError:
+        check("clientAuth=want: NOAUTH on the x509 node without a certificate", True)
+    zk.delete("/x509")
+    zk.stop()
+    anonymous.stop()
+    check("clientAuth=want: a certificate from another CA is refused", refused("rogue"))
     sys.exit(0)
 
 zk = connect("client")
