@@ -430,7 +430,8 @@ void QuorumPeer::act(zab::Ready ready) {
 void QuorumPeer::send_all(std::vector<zab::Message> messages,
                           std::vector<std::pair<int64_t, zab::Notification>> notifications) {
   for (const auto& [to, n] : notifications) election_mesh_->send(to, zab::encode_frame(n));
-  for (const auto& m : messages) quorum_mesh_->send(m.to, zab::encode_frame(m));
+  zab::MessageEncoder encoder;
+  for (const auto& m : messages) quorum_mesh_->send(m.to, encoder.encode(m));
 }
 
 void QuorumPeer::stop_serving_after_barriers() {

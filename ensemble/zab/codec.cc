@@ -1,5 +1,7 @@
 #include "ensemble/zab/codec.h"
 
+#include <functional>
+
 #include "ensemble/txn/txn_codec.h"
 #include "ensemble/zab/wire.pb.h"
 
@@ -25,7 +27,8 @@ std::string encode_notification(const Notification& n) {
   return f.SerializeAsString();
 }
 
-std::string encode_message(const Message& m) {
+std::string encode_message(const Message& m,
+                           const std::function<const std::string&(const tree::Txn&)>& txn_bytes) {
   pb::PeerFrame f;
   pb::ZabMessage* p = f.mutable_message();
   p->set_type(static_cast<int32_t>(m.type));
@@ -42,7 +45,7 @@ std::string encode_message(const Message& m) {
     p->mutable_snapshot()->set_zxid(m.snapshot->zxid);
     p->mutable_snapshot()->set_bytes(m.snapshot->bytes);
   }
-  for (const auto& t : m.txns) p->add_txns(txn::encode_txn(t));
+  for (const auto& t : m.txns) p->add_txns(txn_bytes(t));
   p->set_designated_leader(m.designated_leader);
   p->set_config(m.config);
   p->set_config_version(m.config_version);
@@ -130,7 +133,20 @@ bool valid_enums(const pb::PeerFrame& f) {
 std::string encode_frame(const PeerFrame& frame) {
   if (const auto* n = std::get_if<Notification>(&frame)) return encode_notification(*n);
   if (const auto* r = std::get_if<Relay>(&frame)) return encode_relay(*r);
-  return encode_message(std::get<Message>(frame));
+  std::string scratch;
+  return encode_message(std::get<Message>(frame),
+                        [&scratch](const tree::Txn& t) -> const std::string& {
+                          scratch = txn::encode_txn(t);
+                          return scratch;
+                        });
+}
+
+std::string MessageEncoder::encode(const Message& m) {
+  return encode_message(m, [this](const tree::Txn& t) -> const std::string& {
+    auto [it, added] = txns_.try_emplace(t.zxid);
+    if (added) it->second = txn::encode_txn(t);
+    return it->second;
+  });
 }
 
 std::optional<PeerFrame> decode_frame(const std::string& bytes) {
