@@ -241,6 +241,12 @@ void set_ciphers(SSL_CTX* ctx, const TlsSettings& s) {
     fail(s, "ciphersuites",
          fmt::format("no usable cipher suite in '{}': {}", tls13, openssl_error()));
   }
+  if (s.ciphersuites.empty()) return;
+  // A Java list without a suite of one version leaves that version out: it is not negotiated.
+  // OpenSSL would keep its default suites for the list it was not given, and it settles the
+  // version before the suite, so the version range itself must exclude it.
+  if (tls13.empty()) SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+  if (tls12.empty()) SSL_CTX_set_min_proto_version(ctx, TLS1_3_VERSION);
 }
 
 // What both sides share: versions, suites, trusted CAs and the certificate to present.

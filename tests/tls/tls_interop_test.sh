@@ -39,6 +39,8 @@ check() {  # check DESCRIPTION COMMAND...: runs the command, reports ok/FAIL.
 # The zoo.cfg both servers get: DATADIR PORT SECURE_PORT (PORT 0: no plain port).
 CLIENT_AUTH=need
 CIPHERS=  # ssl.ciphersuites when set
+PROTOCOL=TLSv1.2
+PROTOCOLS=  # ssl.enabledProtocols when set
 tls_cfg() {
   cat <<EOF
 tickTime=2000
@@ -52,13 +54,14 @@ ssl.keyStore.type=PEM
 ssl.trustStore.location=$certs/ca.crt
 ssl.trustStore.type=PEM
 ssl.clientAuth=$CLIENT_AUTH
-ssl.protocol=TLSv1.2
+ssl.protocol=$PROTOCOL
 ssl.hostnameVerification=true
 4lw.commands.whitelist=*
 admin.enableServer=false
 EOF
   [[ $2 == 0 ]] || printf 'clientPort=%s\nclientPortAddress=127.0.0.1\n' "$2"
   [[ -z $CIPHERS ]] || printf 'ssl.ciphersuites=%s\n' "$CIPHERS"
+  [[ -z $PROTOCOLS ]] || printf 'ssl.enabledProtocols=%s\n' "$PROTOCOLS"
 }
 # zk_server.sh writes every server's zoo.cfg with this function: TLS keys for both kinds.
 PLAIN_PORT=yes
@@ -138,16 +141,20 @@ sys.exit(0 if answer == b"imok" else f"answer {answer!r}")
 PY
 }
 
-# A TLS 1.2 client that offers only OPENSSL_SUITE: with "ok", its handshake must succeed on
-# that suite and ruok be answered; with "refused", the handshake must fail.
-tls_cipher() {  # tls_cipher PORT OPENSSL_SUITE ok|refused
+# A client that offers only OPENSSL_SUITE over TLS 1.2, or (suite "TLSv1.3") only TLS 1.3 with
+# its default suites: with "ok", its handshake must succeed on that suite and ruok be answered;
+# with "refused", the handshake must fail.
+tls_cipher() {  # tls_cipher PORT OPENSSL_SUITE|TLSv1.3 ok|refused
   "$python" - "$1" "$certs" "$2" "$3" <<'PY'
 import socket, ssl, sys
 port, certs, suite, expect = int(sys.argv[1]), sys.argv[2], sys.argv[3], sys.argv[4]
 ctx = ssl.create_default_context(cafile=certs + "/ca.crt")
 ctx.load_cert_chain(certs + "/client.crt", certs + "/client.key")
-ctx.maximum_version = ssl.TLSVersion.TLSv1_2
-ctx.set_ciphers(suite)
+if suite == "TLSv1.3":
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
+else:
+    ctx.maximum_version = ssl.TLSVersion.TLSv1_2
+    ctx.set_ciphers(suite)
 try:
     with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
         with ctx.wrap_socket(raw, server_hostname="localhost") as s:
@@ -156,7 +163,7 @@ try:
             got = s.cipher()[0]
 except (ssl.SSLError, ConnectionError) as e:
     sys.exit(0 if expect == "refused" else f"refused: {e}")
-sys.exit(0 if expect == "ok" and got == suite and answer == b"imok" else
+sys.exit(0 if expect == "ok" and suite in (got, "TLSv1.3") and answer == b"imok" else
          f"connected with {got}, answer {answer!r}")
 PY
 }
@@ -186,16 +193,19 @@ for kind in zookeeper corral; do
   compat_server_stop "$kind-none"
 
   # ZooKeeper's want: a certificate is asked for, not required. And ssl.ciphersuites: a
-  # client whose only suite is outside the list cannot connect, one inside can.
-  CIPHERS=TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384
+  # client whose only suite is outside the list cannot connect, one inside can, and with TLS
+  # 1.3 enabled but none of its suites listed, a TLS 1.3-only client cannot either.
+  CIPHERS=TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 PROTOCOL=TLSv1.3 PROTOCOLS=TLSv1.2,TLSv1.3
   run_server "$command" "$kind-want" want
-  CIPHERS=
+  CIPHERS= PROTOCOL=TLSv1.2 PROTOCOLS=
   check "$kind: kazoo, clientAuth=want" \
     timeout 60 "$python" "$here/tls_kazoo_check.py" "$(secure_port "$kind-want")" "$certs" want
   check "$kind: ssl.ciphersuites: a client offering a listed suite connects" \
     tls_cipher "$(secure_port "$kind-want")" ECDHE-ECDSA-AES256-GCM-SHA384 ok
   check "$kind: ssl.ciphersuites: a client offering only an unlisted suite is refused" \
     tls_cipher "$(secure_port "$kind-want")" ECDHE-ECDSA-AES128-GCM-SHA256 refused
+  check "$kind: ssl.ciphersuites without a TLS 1.3 suite: a TLS 1.3-only client is refused" \
+    tls_cipher "$(secure_port "$kind-want")" TLSv1.3 refused
   compat_server_stop "$kind-want"
 done
 
