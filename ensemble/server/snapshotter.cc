@@ -78,6 +78,9 @@ void Snapshotter::finish() {
         db.finish_snapshot(*id, end_zxid, count, retain);
       },
       [this, count, end_zxid] {
+        // A SNAP or TRUNC whose storage ran before this job deleted the snapshot: it counts
+        // for nothing.
+        if (abandoned()) return;
         running_ = false;
         ++completed_;
         last_zxid_ = end_zxid;

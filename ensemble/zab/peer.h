@@ -107,7 +107,7 @@ struct Ready {
   std::vector<std::pair<int64_t, Notification>> notifications;
   /// 6. Apply these committed txns to the state, in order.
   std::vector<tree::Txn> committed;
-  /// Leader only: learners it stopped counting on after their limit of silence. Close the
+  /// 0. Leader only: learners it stopped counting on after their limit of silence. Close the
   /// connections with them (as ZooKeeper closes a LearnerHandler's socket): the learner
   /// learns it at once instead of waiting out its own limit for pings that no longer come.
   std::vector<int64_t> dropped_learners;

@@ -2,7 +2,7 @@
 // both the snapshot's chunks and the txn log, in order; a snapshot walk that queues the whole
 // tree ahead of the log makes every write issued meanwhile wait for most of the snapshot.
 // A standalone corral-server is filled with 100,000 znodes, then one client writes with one
-// request in flight while snapshots (small snapCount) are taken; the longest write must stay
+// request in flight while snapshots (small snapCount) are taken; the second longest write must stay
 // far below the shortest snapshot's own duration, as the server reports it (AdminServer's
 // monitor command), so the test holds on a slow or loaded machine too.
 #include <gtest/gtest.h>
@@ -178,11 +178,17 @@ TEST(SnapshotUnderLoad, WritesDoNotWaitForTheWholeSnapshot) {
       static_cast<long long>(snaps.max_ms));
   std::fflush(stdout);
 
-  ASSERT_GE(snaps.count, 1u) << "no snapshot completed in " << run.seconds << " s of writes\n"
-                             << server.log();
-  // A write waits at most for the chunk being written, not for the rest of the snapshot.
-  EXPECT_LT(max_ms, double(snaps.min_ms) / 4)
-      << "a write waited " << max_ms << " ms; the shortest snapshot took " << snaps.min_ms << " ms";
+  ASSERT_GE(snaps.count, kSnapshotsWanted)
+      << "too few snapshots completed in " << run.seconds << " s of writes\n"
+      << server.log();
+  // A write waits at most for the chunk being written, not for the rest of the snapshot. The
+  // second longest write is what counts: a held write comes with every snapshot (two here),
+  // and one disk stall on a busy machine must not decide the test.
+  ASSERT_GE(sorted.size(), 2u);
+  const double second_ms = sorted[sorted.size() - 2];
+  EXPECT_LT(second_ms, double(snaps.min_ms) / 4)
+      << "writes waited " << max_ms << " and " << second_ms << " ms; the shortest snapshot took "
+      << snaps.min_ms << " ms";
 }
 
 }  // namespace

@@ -135,7 +135,7 @@ TEST(ZabCodec, MessageWithoutSnapshotHasNone) {
   EXPECT_EQ(std::get<Message>(*back).zxid, 42);
 }
 
-TEST(ZabCodec, MessageEncoderMakesTheSameFramesEncodingEachTxnOnce) {
+TEST(ZabCodec, MessageEncoderFramesAreEncodeFramesByteForByte) {
   // A proposal to two learners, then a DIFF to a third carrying the same txn and a later one:
   // the encoder's frames are encode_frame's, byte for byte.
   std::vector<Message> ready;
