@@ -127,6 +127,22 @@ TEST_F(OpsEndpoints, FiguresMoveWithWritesReadsAndWatches) {
   EXPECT_FALSE(after.count("synced_followers"));
 }
 
+// The server allocates through jemalloc, and its figures follow the tree: 40 znodes of 100 KiB
+// add at least 4 MiB of live allocations.
+TEST_F(OpsEndpoints, AllocatorFiguresFollowTheData) {
+  auto before = samples(scrape());
+  ASSERT_TRUE(before.count("corral_allocator_allocated_bytes")) << "jemalloc gave no figures";
+  EXPECT_GE(before["corral_allocator_resident_bytes"], before["corral_allocator_allocated_bytes"]);
+  e2e::RawClient c(server_.port());
+  ASSERT_TRUE(c.handshake());
+  const std::string value(100 * 1024, 'v');
+  for (int i = 0; i < 40; ++i) ASSERT_EQ(c.create("/big" + std::to_string(i), value), 0);
+  auto after = samples(scrape());
+  EXPECT_GE(after["corral_allocator_allocated_bytes"],
+            before["corral_allocator_allocated_bytes"] + 40.0 * value.size());
+  EXPECT_GE(after["corral_allocator_resident_bytes"], after["corral_allocator_allocated_bytes"]);
+}
+
 TEST_F(OpsEndpoints, AdminCommandsAnswerAsZooKeeper) {
   e2e::RawClient c(server_.port());
   ASSERT_TRUE(c.handshake());

@@ -1,5 +1,6 @@
 #include "ensemble/server/admin/server_metrics.h"
 
+#include "ensemble/ops/allocator_stats.h"
 #include "ensemble/server/server_core.h"
 #include "ensemble/server/snapshotter.h"
 #include "ensemble/storage/storage_thread.h"
@@ -99,6 +100,13 @@ void add_corral_metrics(const OpsView& view, ops::MetricSet& m) {
             double(view.snapshotter.completed()));
   m.gauge("corral_txns_since_snapshot", "Txns applied since the last snapshot began",
           double(view.core.txns_since_snapshot()));
+  if (auto memory = ops::allocator_stats()) {
+    m.gauge("corral_allocator_allocated_bytes", "Bytes of live allocations (jemalloc)",
+            double(memory->allocated));
+    m.gauge("corral_allocator_resident_bytes",
+            "Bytes of physical memory held by the allocator's pages (jemalloc)",
+            double(memory->resident));
+  }
 }
 
 }  // namespace
