@@ -18,6 +18,9 @@ struct sqlite3;
 
 namespace corral::storage {
 
+/// A prepared SQLite statement (database.cc).
+class Statement;
+
 /// A problem with the database: the message names the file and, where known, the zxid.
 class StorageError : public std::runtime_error {
  public:
@@ -147,6 +150,8 @@ class Database {
 
   std::string path_;
   sqlite3* db_ = nullptr;
+  /// The txn log's INSERT, kept prepared across appends.
+  std::unique_ptr<Statement> append_;
 };
 
 /// "0x1a2b": how zxids are written in messages.
