@@ -125,6 +125,11 @@ bool PeerMesh::connected(int64_t to) const {
   return it != links_.end() && it->second.out && it->second.out->up;
 }
 
+size_t PeerMesh::queued_bytes(int64_t to) const {
+  auto it = links_.find(to);
+  return it != links_.end() && it->second.out ? it->second.out->queued_bytes : 0;
+}
+
 void PeerMesh::reset(int64_t peer) {
   auto it = links_.find(peer);
   if (it == links_.end() || !running_) return;

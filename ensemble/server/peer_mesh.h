@@ -109,6 +109,8 @@ class PeerMesh {
   bool send(int64_t to, std::string body);
   /// True when the outbound connection to `to` (a member or a guest) is up.
   bool connected(int64_t to) const;
+  /// Bytes queued to `to` and not yet handed to the socket (0 without a connection).
+  size_t queued_bytes(int64_t to) const;
   /// Replaces the member list (a reconfiguration's active config with its last-seen one):
   /// new ids are dialled, members whose host or port changed are reset() to the new address,
   /// and dropped ids become guests, their live connections kept. This member's own entry may

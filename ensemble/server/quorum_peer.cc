@@ -71,21 +71,30 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
       config_(peer_config(core.config())),
       peer_(config_, std::move(history), steady_ms()),
       timer_(io),
+      snapshot_streams_(io, snapshot_mesh()),
       not_serving_since_ms_(steady_ms()) {
   peer_.set_snapshot_source([this] {
     std::vector<storage::SessionRow> sessions;
     for (const auto& [id, s] : core_.sessions().sessions())
       sessions.push_back({id, s.timeout_ms, s.passwd});
-    storage::StateImage image = storage::capture_image(core_.tree(), std::move(sessions));
-    spdlog::info("sending a snapshot of {} nodes at zxid 0x{:x}", image.nodes.size(), image.zxid);
-    return std::make_shared<zab::SnapshotData>(
-        zab::SnapshotData{image.zxid, storage::encode_image(image)});
+    spdlog::info("sending a snapshot of {} nodes at zxid 0x{:x}", core_.tree().node_count(),
+                 core_.tree().last_zxid());
+    try {
+      return snapshot_streams_.start(core_.tree(), sessions);
+    } catch (const std::system_error& e) {
+      // No process to write it: the image is made here, and the leader waits for it.
+      spdlog::warn("cannot stream the snapshot ({}): making it on the leader's thread", e.what());
+      storage::StateImage image = storage::capture_image(core_.tree(), std::move(sessions));
+      return std::make_shared<const zab::SnapshotData>(
+          zab::SnapshotData{image.zxid, storage::encode_image(image)});
+    }
   });
   auto handlers = [this](bool quorum) {
     PeerMesh::Handlers h;
     h.frame = [this, quorum](int64_t from, std::string body) { on_frame(from, body, quorum); };
     if (quorum)
       h.disconnected = [this](int64_t peer) {
+        snapshot_streams_.drop(peer);
         peer_.disconnected(peer, steady_ms());
         drive();
       };
@@ -194,6 +203,12 @@ void QuorumPeer::on_frame(int64_t from, const std::string& body, bool quorum) {
     peer_.step_election(*n, now);
   } else if (auto* m = std::get_if<zab::Message>(&*frame)) {
     m->from = from;
+    if (m->type == zab::MessageType::kSync && m->snapshot && m->snapshot->streamed) {
+      // Its image came ahead in parts; none arrived whole: the SNAP does not decode.
+      auto bytes = incoming_snapshot_.take(from, m->snapshot->zxid);
+      m->snapshot = std::make_shared<const zab::SnapshotData>(
+          zab::SnapshotData{m->snapshot->zxid, bytes ? std::move(*bytes) : std::string()});
+    }
     if (!accept_snapshot(*m)) return;
     peer_.step(*m, now);
   } else {
@@ -256,6 +271,9 @@ void QuorumPeer::on_relay(const zab::Relay& r) {
       return;
     case zab::RelayKind::kRevalidate:
       if (leading) answer_revalidate(r);
+      return;
+    case zab::RelayKind::kSnapshotChunk:
+      incoming_snapshot_.add(r.from, r.zxid, r.id, r.body);
       return;
     case zab::RelayKind::kRevalidateReply:
       if (auto it = learner_revalidations_.find(r.id); it != learner_revalidations_.end()) {
@@ -431,7 +449,16 @@ void QuorumPeer::send_all(std::vector<zab::Message> messages,
                           std::vector<std::pair<int64_t, zab::Notification>> notifications) {
   for (const auto& [to, n] : notifications) election_mesh_->send(to, zab::encode_frame(n));
   zab::MessageEncoder encoder;
-  for (const auto& m : messages) quorum_mesh_->send(m.to, encoder.encode(m));
+  for (const auto& m : messages) snapshot_streams_.send(m.to, m, encoder.encode(m));
+}
+
+SnapshotStreams::Mesh QuorumPeer::snapshot_mesh() {
+  return {[this](int64_t to, std::string body) { return quorum_mesh_->send(to, std::move(body)); },
+          [this](int64_t to) { return quorum_mesh_->queued_bytes(to); },
+          [this](int64_t learner, const std::string& why) {
+            spdlog::warn("server {} gives up syncing learner {}: {}", config_.my_id, learner, why);
+            quorum_mesh_->reset(learner);
+          }};
 }
 
 void QuorumPeer::stop_serving_after_barriers() {
@@ -497,6 +524,7 @@ bool QuorumPeer::role_changed() {
   if (started_serving) core_.resume_parked_handshakes(NetworkServer::now_ms());
   if (state != PeerState::kLeading) {
     early_relays_.clear();  // their clients' connections to learners closed meanwhile
+    snapshot_streams_.clear();
   } else if (serving) {
     auto early = std::move(early_relays_);
     early_relays_.clear();

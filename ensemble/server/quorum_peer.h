@@ -16,9 +16,11 @@
 #include <optional>
 #include <string>
 
+#include "ensemble/server/incoming_snapshot.h"
 #include "ensemble/server/peer_mesh.h"
 #include "ensemble/server/replication.h"
 #include "ensemble/server/server_core.h"
+#include "ensemble/server/snapshot_stream.h"
 #include "ensemble/storage/state_image.h"
 #include "ensemble/storage/storage_thread.h"
 #include "ensemble/zab/codec.h"
@@ -151,6 +153,8 @@ class QuorumPeer : public Replication {
   /// Acts on a change of role or of serving; false when nothing changed.
   bool role_changed();
   void check_leader_syncs();
+  /// What snapshot_streams_ sends through: the quorum mesh.
+  SnapshotStreams::Mesh snapshot_mesh();
   void start_leader_sync(std::function<void(int64_t)> done);
 
   asio::io_context& io_;
@@ -166,6 +170,10 @@ class QuorumPeer : public Replication {
   std::unique_ptr<PeerMesh> election_mesh_;
   std::unique_ptr<PeerMesh> quorum_mesh_;
   asio::steady_timer timer_;
+  /// Leader: the SNAPs being streamed to learners.
+  SnapshotStreams snapshot_streams_;
+  /// Learner: the SNAP arriving ahead of its SYNC.
+  IncomingSnapshot incoming_snapshot_;
   bool stopped_ = false;
   bool driving_ = false;
   /// Storage jobs (epochs, snapshot, truncation), and actions queued behind them, that

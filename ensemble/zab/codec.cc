@@ -44,6 +44,7 @@ std::string encode_message(const Message& m,
   if (m.snapshot) {
     p->mutable_snapshot()->set_zxid(m.snapshot->zxid);
     p->mutable_snapshot()->set_bytes(m.snapshot->bytes);
+    p->mutable_snapshot()->set_streamed(m.snapshot->streamed);
   }
   for (const auto& t : m.txns) p->add_txns(txn_bytes(t));
   p->set_designated_leader(m.designated_leader);
@@ -65,8 +66,8 @@ Message decode_message(const pb::ZabMessage& p) {
   m.trunc_zxid = p.trunc_zxid();
   m.committed_zxid = p.committed_zxid();
   if (p.has_snapshot())
-    m.snapshot =
-        std::make_shared<SnapshotData>(SnapshotData{p.snapshot().zxid(), p.snapshot().bytes()});
+    m.snapshot = std::make_shared<SnapshotData>(
+        SnapshotData{p.snapshot().zxid(), p.snapshot().bytes(), p.snapshot().streamed()});
   for (const auto& t : p.txns()) m.txns.push_back(txn::decode_txn(t));
   m.designated_leader = p.designated_leader();
   m.config = p.config();
@@ -118,7 +119,7 @@ Relay decode_relay(const pb::Relay& p) {
 bool valid_enums(const pb::PeerFrame& f) {
   if (f.has_relay())
     return f.relay().kind() >= 0 &&
-           f.relay().kind() <= static_cast<int>(RelayKind::kRevalidateReply);
+           f.relay().kind() <= static_cast<int>(RelayKind::kSnapshotChunk);
   if (f.has_notification()) {
     int s = f.notification().state();
     return s >= 0 && s <= static_cast<int>(PeerState::kObserving);

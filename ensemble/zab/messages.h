@@ -40,6 +40,10 @@ enum class SyncMode : uint8_t {
 struct SnapshotData {
   int64_t zxid = 0;
   std::string bytes;
+  /// The leader's driver streams the bytes to the learner ahead of the SYNC, in relays of
+  /// kind kSnapshotChunk, and `bytes` is empty; the learner's driver puts them back before
+  /// its core sees the SYNC. The core never looks at either.
+  bool streamed = false;
 };
 
 /// One message. Fields not used by a type stay at their defaults.

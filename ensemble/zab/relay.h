@@ -25,6 +25,9 @@ enum class RelayKind : uint8_t {
   kRevalidate,
   /// leader -> learner: the verdict on revalidation `id`, and the zxid it was made at
   kRevalidateReply,
+  /// leader -> learner: `body` is the part at offset `id` of the snapshot at `zxid` that the
+  /// next SYNC (SNAP) names; the parts come before it, in order
+  kSnapshotChunk,
 };
 
 /// One relay message. Fields not used by a kind stay at their defaults.
@@ -35,7 +38,8 @@ struct Relay {
   int64_t session_id = 0;
   int32_t cxid = 0;
   int32_t type = 0;
-  /// kRequest: the request body after its header (jute), as the client sent it.
+  /// kRequest: the request body after its header (jute), as the client sent it;
+  /// kSnapshotChunk: a part of the snapshot's bytes.
   std::string body;
   /// kRequest: the identities the client authenticated as on the learner.
   std::vector<wire::Id> auth;
@@ -46,10 +50,10 @@ struct Relay {
   /// kTouch: session ids.
   std::vector<int64_t> sessions;
   /// kSyncRequest/kSyncReply and kRevalidate/kRevalidateReply: the learner's request
-  /// number; kConfirm/kConfirmAck: the round.
+  /// number; kConfirm/kConfirmAck: the round; kSnapshotChunk: the body's offset.
   int64_t id = 0;
   /// kSyncReply: the zxid to apply before answering; kRevalidateReply: the leader's last
-  /// applied zxid when it gave its verdict.
+  /// applied zxid when it gave its verdict; kSnapshotChunk: the snapshot's zxid.
   int64_t zxid = 0;
   /// kRevalidateReply: the session is live and the password is its own.
   bool valid = false;

@@ -19,6 +19,7 @@
 #include "tests/e2e/jute_bytes.h"
 #include "tests/e2e/raw_client.h"
 #include "tests/e2e/server_process.h"
+#include "tests/e2e/tree_fill.h"
 #include "tests/ops/http_get.h"
 
 namespace {
@@ -27,17 +28,12 @@ using namespace corral::e2e;
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// The tree: kParents multis (about 500 KB each, inside jute.maxbuffer), each creating a parent
-// and its kChildren children, so a snapshot writes about 100,000 rows, 100 MB, in a few
+// The tree: 200 multis (about 500 KB each, inside jute.maxbuffer), each creating a parent
+// and its 500 children, so a snapshot writes about 100,000 rows, 100 MB, in a few
 // seconds. Records of 1 KB cost SQLite far more to write than the walk to encode them: a walk
 // that does not wait for its chunks to be written runs well ahead of the storage thread.
-constexpr int kParents = 200;
-constexpr int kChildren = 500;
-constexpr size_t kDataBytes = 1000;
-// Multis in flight while filling: enough to keep the server busy, few enough that their
-// replies never pile up in its output buffer.
-constexpr int kFillWindow = 4;
-// Above the fill's txns (a session and kParents multis), so the first snapshot is taken while
+const TreeShape kTree{.parents = 200, .children = 500, .data_bytes = 1000};
+// Above the fill's txns (a session and kTree.parents multis), so the first snapshot is taken while
 // the measured writes run and covers the whole tree; small enough for several in a few seconds.
 constexpr int kSnapCount = 1000;
 // Snapshots to complete while writing, and how long that may take at most.
@@ -62,45 +58,6 @@ std::optional<SnapshotFigures> snapshot_figures(uint16_t admin_port) {
   return SnapshotFigures{j["cnt_snapshottime"].get<uint64_t>(),
                          j["min_snapshottime"].get<int64_t>(), j["max_snapshottime"].get<int64_t>(),
                          j["sum_snapshottime"].get<int64_t>(), j["znode_count"].get<int64_t>()};
-}
-
-/// A multi creating /p<parent> and its kChildren children, each with kDataBytes of data.
-std::string fill_multi(int parent) {
-  const std::string dir = "/p" + std::to_string(parent);
-  const std::string data(kDataBytes, 'x');
-  std::string body;
-  auto add_create = [&](const std::string& path) {
-    put32(body, kOpCreate);
-    body += '\0';  // done: false
-    put32(body, -1);
-    body += create_body(path, data);
-  };
-  add_create(dir);
-  for (int i = 0; i < kChildren; ++i) add_create(dir + "/" + std::to_string(i));
-  put32(body, -1);  // the closing header: type -1, done, err -1
-  body += '\1';
-  put32(body, -1);
-  return body;
-}
-
-/// Sends the fill multis with kFillWindow in flight; an error message, or "" when every
-/// multi was answered with ZOK.
-std::string fill_tree(RawClient& client) {
-  int sent = 0;
-  int answered = 0;
-  while (answered < kParents) {
-    while (sent < kParents && sent - answered < kFillWindow) {
-      if (!client.send(frame(request(sent + 1, kOpMulti, fill_multi(sent)))))
-        return "the connection closed while sending multi " + std::to_string(sent);
-      ++sent;
-    }
-    auto reply = client.read_frame();
-    if (!reply || reply->size() < 16) return "no answer to multi " + std::to_string(answered);
-    if (get32(*reply, 12) != kOk)
-      return "multi " + std::to_string(answered) + " failed: " + std::to_string(get32(*reply, 12));
-    ++answered;
-  }
-  return "";
 }
 
 /// The value below which `share` of `sorted` (ascending) lies.
@@ -153,7 +110,7 @@ TEST(SnapshotUnderLoad, WritesDoNotWaitForTheWholeSnapshot) {
   const auto fill_start = Clock::now();
   RawClient filler(server.port(), 30s);
   ASSERT_TRUE(filler.handshake());
-  ASSERT_EQ(fill_tree(filler), "") << server.log();
+  ASSERT_EQ(fill_tree(filler, kTree), "") << server.log();
   const double fill_s = std::chrono::duration<double>(Clock::now() - fill_start).count();
   RawClient writer(server.port(), 30s);
   ASSERT_TRUE(writer.handshake());
@@ -161,7 +118,7 @@ TEST(SnapshotUnderLoad, WritesDoNotWaitForTheWholeSnapshot) {
   auto before = snapshot_figures(admin_port);
   ASSERT_TRUE(before);
   ASSERT_EQ(before->count, 0u) << "a snapshot ran before the measured writes (snapCount too low)";
-  ASSERT_GE(before->znodes, int64_t{kParents} * (kChildren + 1));
+  ASSERT_GE(before->znodes, kTree.nodes());
 
   WriteRun run = write_while_snapshotting(writer, "/w", admin_port, *before);
   std::vector<double> sorted = run.latencies_ms;

@@ -78,6 +78,25 @@ TEST(ZabCodec, SyncMessageWithTxnsAndSnapshotRoundTrip) {
   EXPECT_EQ(got.txns[1].ops[0].parent_cversion, 3);
 }
 
+// A streamed SNAP's SYNC carries no bytes, and says so: its image came ahead in relays.
+TEST(ZabCodec, StreamedSnapshotKeepsItsMark) {
+  Message m;
+  m.type = MessageType::kSync;
+  m.sync_mode = SyncMode::kSnap;
+  m.snapshot = std::make_shared<SnapshotData>(SnapshotData{0x400000000, {}, true});
+  auto back = decode_frame(encode_frame(m));
+  ASSERT_TRUE(back);
+  const auto& got = std::get<Message>(*back);
+  ASSERT_TRUE(got.snapshot);
+  EXPECT_TRUE(got.snapshot->streamed);
+  EXPECT_TRUE(got.snapshot->bytes.empty());
+  EXPECT_EQ(got.snapshot->zxid, 0x400000000);
+  m.snapshot = std::make_shared<SnapshotData>(SnapshotData{0x400000000, "image"});
+  back = decode_frame(encode_frame(m));
+  ASSERT_TRUE(back);
+  EXPECT_FALSE(std::get<Message>(*back).snapshot->streamed);
+}
+
 // Dynamic reconfiguration's fields: the designated leader of a COMMIT/INFORM/UPTODATE, the
 // config NEWLEADER and notifications carry, and FOLLOWERINFO's config version.
 TEST(ZabCodec, ReconfigFieldsRoundTrip) {
@@ -204,7 +223,8 @@ Relay full_relay(RelayKind kind) {
 TEST(ZabCodec, RelayRoundTripOfEveryKind) {
   for (RelayKind kind : {RelayKind::kRequest, RelayKind::kTouch, RelayKind::kSyncRequest,
                          RelayKind::kSyncReply, RelayKind::kConfirm, RelayKind::kConfirmAck,
-                         RelayKind::kRevalidate, RelayKind::kRevalidateReply}) {
+                         RelayKind::kRevalidate, RelayKind::kRevalidateReply,
+                         RelayKind::kSnapshotChunk}) {
     SCOPED_TRACE("kind " + std::to_string(static_cast<int>(kind)));
     Relay r = full_relay(kind);
     auto back = decode_frame(encode_frame(r));
@@ -246,17 +266,17 @@ TEST(ZabCodec, RelayWithDefaultFieldsRoundTrips) {
 
 TEST(ZabCodec, RelayWithAnOutOfRangeKindIsRejected) {
   // One past the last kind, as the encoder writes it.
-  Relay past = full_relay(RelayKind::kRevalidateReply);
-  past.kind = static_cast<RelayKind>(static_cast<int>(RelayKind::kRevalidateReply) + 1);
+  Relay past = full_relay(RelayKind::kSnapshotChunk);
+  past.kind = static_cast<RelayKind>(static_cast<int>(RelayKind::kSnapshotChunk) + 1);
   EXPECT_FALSE(decode_frame(encode_frame(past)));
   past.kind = static_cast<RelayKind>(255);
   EXPECT_FALSE(decode_frame(encode_frame(past)));
-  // By hand: field 3 (relay) holding field 1 (kind) = 8, and = -1 (a ten-byte varint).
+  // By hand: field 3 (relay) holding field 1 (kind) = 9, and = -1 (a ten-byte varint).
   auto relay_frame = [](const std::string& inner) {
     return std::string("\x1a", 1) + static_cast<char>(inner.size()) + inner;
   };
-  EXPECT_TRUE(decode_frame(relay_frame(std::string("\x08\x07", 2))));  // kRevalidateReply
-  EXPECT_FALSE(decode_frame(relay_frame(std::string("\x08\x08", 2))));
+  EXPECT_TRUE(decode_frame(relay_frame(std::string("\x08\x08", 2))));  // kSnapshotChunk
+  EXPECT_FALSE(decode_frame(relay_frame(std::string("\x08\x09", 2))));
   EXPECT_FALSE(
       decode_frame(relay_frame(std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11))));
 }

@@ -1,0 +1,181 @@
+#include "ensemble/server/snapshot_stream.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <system_error>
+
+#include "ensemble/storage/state_image.h"
+#include "ensemble/zab/codec.h"
+
+namespace corral::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+/// Bytes read from the pipe per relay.
+constexpr size_t kChunkBytes = size_t{1} << 20;
+/// The pipe is read only while the learner's connection has at most this much queued: the
+/// mesh cuts off a member whose queue passes quorum.sendQueueMaxBytes (64 MiB by default).
+constexpr size_t kMaxBacklog = size_t{8} << 20;
+
+/// The child: writes the image of the tree it was forked with into `fd`, then exits.
+[[noreturn]] void write_image(int fd, const tree::DataTree& tree,
+                              std::vector<storage::SessionRow> sessions, pid_t leader) {
+  // It dies with the leader, and of signals as any process does (the leader's handlers
+  // would write to the leader's own descriptors).
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != leader) _exit(1);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) signal(sig, SIG_DFL);
+  // The leader's sockets and files stay the leader's alone: a connection the leader closes
+  // must close now, not when this child ends.
+  if (fd > 3) close_range(3, static_cast<unsigned>(fd - 1), 0);
+  close_range(static_cast<unsigned>(fd + 1), ~0u, 0);
+  const std::string bytes =
+      storage::encode_image(storage::capture_image(tree, std::move(sessions)));
+  for (size_t done = 0; done < bytes.size();) {
+    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) _exit(1);
+    done += static_cast<size_t>(n);
+  }
+  _exit(0);
+}
+
+}  // namespace
+
+SnapshotStreams::SnapshotStreams(asio::io_context& io, Mesh mesh)
+    : io_(io), mesh_(std::move(mesh)) {}
+
+SnapshotStreams::~SnapshotStreams() { clear(); }
+
+std::shared_ptr<const zab::SnapshotData> SnapshotStreams::start(
+    const tree::DataTree& tree, std::vector<storage::SessionRow> sessions) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) throw std::system_error(errno, std::generic_category(), "pipe");
+  const pid_t leader = getpid();
+  const pid_t child = fork();
+  if (child < 0) {
+    int error = errno;
+    close(fds[0]);
+    close(fds[1]);
+    throw std::system_error(error, std::generic_category(), "fork");
+  }
+  if (child == 0) {
+    close(fds[0]);
+    write_image(fds[1], tree, std::move(sessions), leader);
+  }
+  close(fds[1]);
+  auto s = std::make_shared<Stream>(io_);
+  s->child = child;
+  s->data = std::make_shared<zab::SnapshotData>(zab::SnapshotData{tree.last_zxid(), {}, true});
+  s->pipe.assign(fds[0]);
+  s->pipe.non_blocking(true);
+  s->buffer.resize(kChunkBytes);
+  streams_.push_back(s);
+  return s->data;
+}
+
+void SnapshotStreams::send(int64_t to, const zab::Message& m, std::string body) {
+  if (m.type == zab::MessageType::kSync && m.snapshot && m.snapshot->streamed) {
+    auto it = std::find_if(streams_.begin(), streams_.end(),
+                           [&](const StreamPtr& s) { return s->data == m.snapshot; });
+    if (it != streams_.end() && (*it)->learner == 0) {
+      StreamPtr s = *it;
+      // An older stream to the same learner belongs to a sync it has given up on.
+      if (StreamPtr old = bound_to(to)) end(old);
+      s->learner = to;
+      s->held.push_back(std::move(body));
+      pump(s);
+      return;
+    }
+  }
+  if (StreamPtr s = bound_to(to)) {
+    s->held.push_back(std::move(body));
+    return;
+  }
+  mesh_.send(to, std::move(body));
+}
+
+void SnapshotStreams::drop(int64_t learner) {
+  if (StreamPtr s = bound_to(learner)) end(s);
+}
+
+void SnapshotStreams::clear() {
+  while (!streams_.empty()) end(streams_.back());
+}
+
+void SnapshotStreams::pump(const StreamPtr& s) {
+  if (mesh_.backlog(s->learner) > kMaxBacklog) {
+    s->wait.expires_after(2ms);
+    s->wait.async_wait([this, s](const asio::error_code& ec) {
+      if (!ec && !s->ended) pump(s);
+    });
+    return;
+  }
+  s->pipe.async_read_some(
+      asio::buffer(s->buffer), [this, s](const asio::error_code& ec, size_t n) {
+        if (s->ended) return;
+        if (ec == asio::error::eof) return finish(s);
+        if (ec) return fail(s, "its snapshot's pipe failed: " + ec.message());
+        zab::Relay chunk;
+        chunk.kind = zab::RelayKind::kSnapshotChunk;
+        chunk.zxid = s->data->zxid;
+        chunk.id = s->sent;
+        chunk.body.assign(s->buffer.data(), n);
+        s->sent += static_cast<int64_t>(n);
+        if (!mesh_.send(s->learner, zab::encode_frame(chunk)))
+          return fail(s, "its connection went down during the snapshot");
+        pump(s);
+      });
+}
+
+void SnapshotStreams::finish(const StreamPtr& s) {
+  int status = 0;
+  pid_t reaped = waitpid(s->child, &status, 0);
+  s->child = -1;
+  if (reaped < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return fail(s, "the process writing its snapshot failed");
+  spdlog::info("sent learner {} a snapshot of {} bytes at zxid 0x{:x}", s->learner, s->sent,
+               s->data->zxid);
+  const int64_t learner = s->learner;
+  std::deque<std::string> held = std::move(s->held);
+  end(s);
+  for (auto& body : held) mesh_.send(learner, std::move(body));
+}
+
+void SnapshotStreams::fail(const StreamPtr& s, const std::string& why) {
+  const int64_t learner = s->learner;
+  end(s);
+  if (learner) mesh_.give_up(learner, why);
+}
+
+void SnapshotStreams::end(const StreamPtr& stream) {
+  const StreamPtr s = stream;  // `stream` may be the element erased below
+  s->ended = true;
+  asio::error_code ignored;
+  s->pipe.close(ignored);
+  s->wait.cancel();
+  if (s->child > 0) {
+    kill(s->child, SIGKILL);
+    waitpid(s->child, nullptr, 0);
+    s->child = -1;
+  }
+  s->held.clear();
+  std::erase(streams_, s);
+}
+
+SnapshotStreams::StreamPtr SnapshotStreams::bound_to(int64_t learner) const {
+  for (const auto& s : streams_)
+    if (s->learner == learner) return s;
+  return nullptr;
+}
+
+}  // namespace corral::server

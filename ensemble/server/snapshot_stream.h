@@ -1,0 +1,94 @@
+// A leader's SNAP, sent without stopping the leader. Capturing and encoding 1,000,000 znodes
+// took the leader's thread about 4 s, during which none of its clients was served. Now a
+// forked child process holds the tree as it was at the SYNC's zxid (the kernel copies pages
+// only as the leader changes them), encodes the image and writes it into a pipe; the leader
+// relays the pipe to the learner in kSnapshotChunk relays as the learner's connection drains,
+// and holds whatever the ZAB core sends that learner meanwhile (the SYNC itself, NEWLEADER,
+// proposals, commits) until the image is through, so the learner sees the same order as if
+// the SYNC had carried the image. Redis takes its snapshots the same way.
+#pragma once
+
+#include <sys/types.h>
+
+#include <asio/io_context.hpp>
+#include <asio/posix/stream_descriptor.hpp>
+#include <asio/steady_timer.hpp>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ensemble/storage/database.h"
+#include "ensemble/tree/data_tree.h"
+#include "ensemble/zab/messages.h"
+
+namespace corral::server {
+
+/// The leader's streamed SNAPs, one per learner being sent one.
+class SnapshotStreams {
+ public:
+  /// How the streams reach the quorum mesh: send a frame body to a member, the bytes queued
+  /// to it, and give up on a learner (its connection is closed: it syncs again).
+  struct Mesh {
+    std::function<bool(int64_t to, std::string body)> send;
+    std::function<size_t(int64_t to)> backlog;
+    std::function<void(int64_t learner, const std::string& why)> give_up;
+  };
+
+  SnapshotStreams(asio::io_context& io, Mesh mesh);
+  /// Kills the children still writing.
+  ~SnapshotStreams();
+  SnapshotStreams(const SnapshotStreams&) = delete;
+  SnapshotStreams& operator=(const SnapshotStreams&) = delete;
+
+  /// Forks the child that writes `tree` (whose last zxid is the snapshot's) and `sessions`.
+  /// The data returned names the stream: the SYNC that carries it binds it to its learner.
+  /// Throws std::system_error when there is no pipe or no child.
+  std::shared_ptr<const zab::SnapshotData> start(const tree::DataTree& tree,
+                                                 std::vector<storage::SessionRow> sessions);
+  /// Sends `body`, the encoding of `m`, to `to` now, or holds it behind the stream to `to`.
+  /// A SYNC carrying a started stream's data binds that stream to `to` and starts it.
+  void send(int64_t to, const zab::Message& m, std::string body);
+  /// `learner`'s connection is gone: its stream ends and its held frames are dropped.
+  void drop(int64_t learner);
+  /// Ends every stream (the server stops leading).
+  void clear();
+  /// Streams under way (for tests and logs).
+  size_t active() const { return streams_.size(); }
+
+ private:
+  struct Stream {
+    explicit Stream(asio::io_context& io) : pipe(io), wait(io) {}
+    std::shared_ptr<const zab::SnapshotData> data;
+    pid_t child = -1;
+    asio::posix::stream_descriptor pipe;
+    asio::steady_timer wait;
+    /// The learner, once the SYNC went out; 0 before.
+    int64_t learner = 0;
+    /// Bytes relayed so far (the next chunk's offset).
+    int64_t sent = 0;
+    std::vector<char> buffer;
+    std::deque<std::string> held;
+    /// Set by end(): handlers still queued for the stream do nothing (the streams may be
+    /// gone by then).
+    bool ended = false;
+  };
+  using StreamPtr = std::shared_ptr<Stream>;
+
+  /// Relays the next part of the pipe when the learner's queue allows.
+  void pump(const StreamPtr& s);
+  /// The child wrote everything: the held frames follow the image.
+  void finish(const StreamPtr& s);
+  void fail(const StreamPtr& s, const std::string& why);
+  /// Kills and reaps the child, and forgets the stream.
+  void end(const StreamPtr& stream);
+  StreamPtr bound_to(int64_t learner) const;
+
+  asio::io_context& io_;
+  Mesh mesh_;
+  std::vector<StreamPtr> streams_;
+};
+
+}  // namespace corral::server
