@@ -13,9 +13,10 @@ namespace corral::server {
 class IncomingSnapshot {
  public:
   /// Adds the part at `offset` of the snapshot at `zxid` from `from`. A part at offset 0
-  /// starts a new snapshot; a part that does not follow on the bytes held drops them (a SYNC
-  /// naming that snapshot then finds none, and the learner syncs again).
-  void add(int64_t from, int64_t zxid, int64_t offset, const std::string& bytes) {
+  /// starts a new snapshot; a part that does not follow on the bytes held, or that would take
+  /// them past `limit`, drops them (a SYNC naming that snapshot then finds none, and the
+  /// learner syncs again).
+  void add(int64_t from, int64_t zxid, int64_t offset, const std::string& bytes, size_t limit) {
     if (offset == 0) {
       from_ = from;
       zxid_ = zxid;
@@ -23,12 +24,18 @@ class IncomingSnapshot {
       whole_ = true;
     }
     if (!whole_ || from != from_ || zxid != zxid_ ||
-        offset != static_cast<int64_t>(bytes_.size())) {
-      whole_ = false;
-      bytes_.clear();
+        offset != static_cast<int64_t>(bytes_.size()) || bytes.size() > limit - bytes_.size()) {
+      clear();
       return;
     }
     bytes_ += bytes;
+  }
+
+  /// Drops what arrived (the leader changed).
+  void clear() {
+    bytes_.clear();
+    bytes_.shrink_to_fit();
+    whole_ = false;
   }
 
   /// The bytes of the snapshot at `zxid` from `from`, taken out; nullopt when no such
@@ -36,9 +43,7 @@ class IncomingSnapshot {
   std::optional<std::string> take(int64_t from, int64_t zxid) {
     std::optional<std::string> out;
     if (whole_ && from == from_ && zxid == zxid_) out = std::move(bytes_);
-    bytes_.clear();
-    bytes_.shrink_to_fit();
-    whole_ = false;
+    clear();
     return out;
   }
 

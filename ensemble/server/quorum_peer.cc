@@ -154,6 +154,7 @@ void QuorumPeer::secure_meshes() {
 void QuorumPeer::stop() {
   stopped_ = true;
   timer_.cancel();
+  snapshot_streams_.clear();
   election_mesh_->stop();
   quorum_mesh_->stop();
 }
@@ -273,7 +274,11 @@ void QuorumPeer::on_relay(const zab::Relay& r) {
       if (leading) answer_revalidate(r);
       return;
     case zab::RelayKind::kSnapshotChunk:
-      incoming_snapshot_.add(r.from, r.zxid, r.id, r.body);
+      // Only the leader's, and no more than a SNAP in one frame could hold.
+      if ((peer_.state() == PeerState::kFollowing || peer_.state() == PeerState::kObserving) &&
+          r.from == peer_.leader())
+        incoming_snapshot_.add(r.from, r.zxid, r.id, r.body,
+                               static_cast<size_t>(core_.config().quorum_max_frame_bytes));
       return;
     case zab::RelayKind::kRevalidateReply:
       if (auto it = learner_revalidations_.find(r.id); it != learner_revalidations_.end()) {
@@ -409,6 +414,7 @@ void QuorumPeer::act(zab::Ready ready) {
   for (int64_t learner : ready.dropped_learners) {
     spdlog::warn("server {} stopped counting on learner {} after its limit of silence",
                  config_.my_id, learner);
+    snapshot_streams_.drop(learner);  // reset() tells no `disconnected` handler
     quorum_mesh_->reset(learner);
   }
   if (ready.accepted_epoch || ready.current_epoch || ready.abstaining || ready.install_snapshot ||
@@ -457,7 +463,7 @@ SnapshotStreams::Mesh QuorumPeer::snapshot_mesh() {
           [this](int64_t to) { return quorum_mesh_->queued_bytes(to); },
           [this](int64_t learner, const std::string& why) {
             spdlog::warn("server {} gives up syncing learner {}: {}", config_.my_id, learner, why);
-            quorum_mesh_->reset(learner);
+            quorum_mesh_->reset(learner);  // the stream ended already
           }};
 }
 
@@ -503,6 +509,7 @@ bool QuorumPeer::role_changed() {
     else
       quorum_mesh_->reset(last_leader_);
   }
+  if (peer_.leader() != last_leader_) incoming_snapshot_.clear();
   last_leader_ = peer_.leader();
   if (serving != was_serving_ || (was_serving_ && state != last_state_)) {
     // Every session moves elsewhere when the server leaves a quorum, and read-only

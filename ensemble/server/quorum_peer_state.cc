@@ -31,6 +31,7 @@ std::vector<session::Session> live_sessions(const std::vector<storage::SessionRo
 
 void QuorumPeer::drop_member(int64_t member, const std::string& why) {
   spdlog::warn("server {} {}: closing the quorum connections with it", member, why);
+  snapshot_streams_.drop(member);  // reset() tells no `disconnected` handler
   quorum_mesh_->reset(member);
   peer_.disconnected(member, steady_ms());
   drive();

@@ -26,9 +26,20 @@ constexpr size_t kChunkBytes = size_t{1} << 20;
 /// mesh cuts off a member whose queue passes quorum.sendQueueMaxBytes (64 MiB by default).
 constexpr size_t kMaxBacklog = size_t{8} << 20;
 
+/// Closes every descriptor but `keep` (and 0-2).
+void close_all_but(int keep) {
+  if ((keep <= 3 || close_range(3, static_cast<unsigned>(keep - 1), 0) == 0) &&
+      close_range(static_cast<unsigned>(keep + 1), ~0u, 0) == 0)
+    return;
+  // No close_range (Linux before 5.9): one by one.
+  const long max = sysconf(_SC_OPEN_MAX);
+  for (int fd = 3; fd < (max > 0 ? max : 65536); ++fd)
+    if (fd != keep) close(fd);
+}
+
 /// The child: writes the image of the tree it was forked with into `fd`, then exits.
 [[noreturn]] void write_image(int fd, const tree::DataTree& tree,
-                              std::vector<storage::SessionRow> sessions, pid_t leader) {
+                              std::vector<storage::SessionRow> sessions, pid_t leader) noexcept {
   // It dies with the leader, and of signals as any process does (the leader's handlers
   // would write to the leader's own descriptors).
   prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -36,17 +47,33 @@ constexpr size_t kMaxBacklog = size_t{8} << 20;
   for (int sig : {SIGTERM, SIGINT, SIGHUP, SIGPIPE}) signal(sig, SIG_DFL);
   // The leader's sockets and files stay the leader's alone: a connection the leader closes
   // must close now, not when this child ends.
-  if (fd > 3) close_range(3, static_cast<unsigned>(fd - 1), 0);
-  close_range(static_cast<unsigned>(fd + 1), ~0u, 0);
-  const std::string bytes =
-      storage::encode_image(storage::capture_image(tree, std::move(sessions)));
-  for (size_t done = 0; done < bytes.size();) {
-    ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) _exit(1);
-    done += static_cast<size_t>(n);
+  close_all_but(fd);
+  // Short of memory, the kernel takes this child (the image is made again) before the leader.
+  if (int adj = open("/proc/self/oom_score_adj", O_WRONLY); adj >= 0) {
+    (void)!write(adj, "1000", 4);
+    close(adj);
+  }
+  try {
+    const std::string bytes =
+        storage::encode_image(storage::capture_image(tree, std::move(sessions)));
+    for (size_t done = 0; done < bytes.size();) {
+      ssize_t n = write(fd, bytes.data() + done, bytes.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) _exit(1);
+      done += static_cast<size_t>(n);
+    }
+  } catch (...) {
+    _exit(2);  // never back into the leader's code: this is not the leader
   }
   _exit(0);
+}
+
+/// waitpid, again after a signal.
+pid_t wait_for(pid_t child, int* status, int options) {
+  pid_t r;
+  do r = waitpid(child, status, options);
+  while (r < 0 && errno == EINTR);
+  return r;
 }
 
 }  // namespace
@@ -54,7 +81,10 @@ constexpr size_t kMaxBacklog = size_t{8} << 20;
 SnapshotStreams::SnapshotStreams(asio::io_context& io, Mesh mesh)
     : io_(io), mesh_(std::move(mesh)) {}
 
-SnapshotStreams::~SnapshotStreams() { clear(); }
+SnapshotStreams::~SnapshotStreams() {
+  clear();
+  for (pid_t child : killed_) wait_for(child, nullptr, 0);  // SIGKILLed: gone soon
+}
 
 std::shared_ptr<const zab::SnapshotData> SnapshotStreams::start(
     const tree::DataTree& tree, std::vector<storage::SessionRow> sessions) {
@@ -80,6 +110,7 @@ std::shared_ptr<const zab::SnapshotData> SnapshotStreams::start(
   s->pipe.non_blocking(true);
   s->buffer.resize(kChunkBytes);
   streams_.push_back(s);
+  reap();
   return s->data;
 }
 
@@ -87,15 +118,19 @@ void SnapshotStreams::send(int64_t to, const zab::Message& m, std::string body) 
   if (m.type == zab::MessageType::kSync && m.snapshot && m.snapshot->streamed) {
     auto it = std::find_if(streams_.begin(), streams_.end(),
                            [&](const StreamPtr& s) { return s->data == m.snapshot; });
-    if (it != streams_.end() && (*it)->learner == 0) {
-      StreamPtr s = *it;
-      // An older stream to the same learner belongs to a sync it has given up on.
-      if (StreamPtr old = bound_to(to)) end(old);
-      s->learner = to;
-      s->held.push_back(std::move(body));
-      pump(s);
+    if (it == streams_.end() || (*it)->learner) {
+      // Its stream ended (this server stopped leading in between): a SYNC without its image
+      // would only be refused.
+      mesh_.give_up(to, "its snapshot's stream ended before the SYNC went out");
       return;
     }
+    StreamPtr s = *it;
+    // An older stream to the same learner belongs to a sync it has given up on.
+    if (StreamPtr old = bound_to(to)) end(old);
+    s->learner = to;
+    s->held.push_back(std::move(body));
+    pump(s);
+    return;
   }
   if (StreamPtr s = bound_to(to)) {
     s->held.push_back(std::move(body));
@@ -110,10 +145,11 @@ void SnapshotStreams::drop(int64_t learner) {
 
 void SnapshotStreams::clear() {
   while (!streams_.empty()) end(streams_.back());
+  reap();
 }
 
 void SnapshotStreams::pump(const StreamPtr& s) {
-  if (mesh_.backlog(s->learner) > kMaxBacklog) {
+  if (mesh_.backlog(*s->learner) > kMaxBacklog) {
     s->wait.expires_after(2ms);
     s->wait.async_wait([this, s](const asio::error_code& ec) {
       if (!ec && !s->ended) pump(s);
@@ -131,7 +167,7 @@ void SnapshotStreams::pump(const StreamPtr& s) {
         chunk.id = s->sent;
         chunk.body.assign(s->buffer.data(), n);
         s->sent += static_cast<int64_t>(n);
-        if (!mesh_.send(s->learner, zab::encode_frame(chunk)))
+        if (!mesh_.send(*s->learner, zab::encode_frame(chunk)))
           return fail(s, "its connection went down during the snapshot");
         pump(s);
       });
@@ -139,22 +175,34 @@ void SnapshotStreams::pump(const StreamPtr& s) {
 
 void SnapshotStreams::finish(const StreamPtr& s) {
   int status = 0;
-  pid_t reaped = waitpid(s->child, &status, 0);
+  pid_t reaped = wait_for(s->child, &status, 0);  // it closed the pipe: it is exiting
   s->child = -1;
   if (reaped < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
     return fail(s, "the process writing its snapshot failed");
-  spdlog::info("sent learner {} a snapshot of {} bytes at zxid 0x{:x}", s->learner, s->sent,
+  spdlog::info("sent learner {} a snapshot of {} bytes at zxid 0x{:x}", *s->learner, s->sent,
                s->data->zxid);
-  const int64_t learner = s->learner;
-  std::deque<std::string> held = std::move(s->held);
-  end(s);
-  for (auto& body : held) mesh_.send(learner, std::move(body));
+  release(s);
+}
+
+void SnapshotStreams::release(const StreamPtr& s) {
+  // Paced as the image was: frames held during a long stream under load could pass the
+  // mesh's queue bound at once, and the learner would be cut off.
+  while (!s->held.empty() && mesh_.backlog(*s->learner) <= kMaxBacklog) {
+    if (!mesh_.send(*s->learner, std::move(s->held.front())))
+      return fail(s, "its connection went down after the snapshot");
+    s->held.pop_front();
+  }
+  if (s->held.empty()) return end(s);  // from now on frames go straight to the learner
+  s->wait.expires_after(2ms);
+  s->wait.async_wait([this, s](const asio::error_code& ec) {
+    if (!ec && !s->ended) release(s);
+  });
 }
 
 void SnapshotStreams::fail(const StreamPtr& s, const std::string& why) {
-  const int64_t learner = s->learner;
+  const std::optional<int64_t> learner = s->learner;
   end(s);
-  if (learner) mesh_.give_up(learner, why);
+  if (learner) mesh_.give_up(*learner, why);
 }
 
 void SnapshotStreams::end(const StreamPtr& stream) {
@@ -165,11 +213,16 @@ void SnapshotStreams::end(const StreamPtr& stream) {
   s->wait.cancel();
   if (s->child > 0) {
     kill(s->child, SIGKILL);
-    waitpid(s->child, nullptr, 0);
+    killed_.push_back(s->child);
     s->child = -1;
   }
   s->held.clear();
   std::erase(streams_, s);
+  reap();
+}
+
+void SnapshotStreams::reap() {
+  std::erase_if(killed_, [](pid_t child) { return wait_for(child, nullptr, WNOHANG) != 0; });
 }
 
 SnapshotStreams::StreamPtr SnapshotStreams::bound_to(int64_t learner) const {

@@ -17,6 +17,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -65,8 +66,8 @@ class SnapshotStreams {
     pid_t child = -1;
     asio::posix::stream_descriptor pipe;
     asio::steady_timer wait;
-    /// The learner, once the SYNC went out; 0 before.
-    int64_t learner = 0;
+    /// The learner, once the SYNC went out (member ids start at 0).
+    std::optional<int64_t> learner;
     /// Bytes relayed so far (the next chunk's offset).
     int64_t sent = 0;
     std::vector<char> buffer;
@@ -81,14 +82,20 @@ class SnapshotStreams {
   void pump(const StreamPtr& s);
   /// The child wrote everything: the held frames follow the image.
   void finish(const StreamPtr& s);
+  /// Releases the held frames as the learner's queue allows, then unbinds the stream.
+  void release(const StreamPtr& s);
   void fail(const StreamPtr& s, const std::string& why);
   /// Kills and reaps the child, and forgets the stream.
   void end(const StreamPtr& stream);
   StreamPtr bound_to(int64_t learner) const;
+  /// Reaps the children killed earlier that have exited, without waiting.
+  void reap();
 
   asio::io_context& io_;
   Mesh mesh_;
   std::vector<StreamPtr> streams_;
+  /// Children killed and not reaped yet: waiting for one to exit would stop the leader.
+  std::vector<pid_t> killed_;
 };
 
 }  // namespace corral::server

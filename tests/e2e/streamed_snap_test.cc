@@ -5,7 +5,7 @@
 // the leader writes, one request in flight, from the follower's restart until it serves
 // again, and another reads meanwhile. The reads, which wait for no disk and no quorum, show
 // whether the leader's thread stopped: the longest must stay under a twentieth of the whole
-// sync, so the test holds on a slow machine too. (Writes also wait for fsyncs, which the
+// sync (so the test holds on a slow machine too) and under 250 ms. (Writes also wait for fsyncs, which the
 // follower's 100 MB of snapshot rows slow down.) The follower then holds the whole tree and
 // the last write.
 #include <gtest/gtest.h>
@@ -77,7 +77,7 @@ TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
   std::atomic<bool> stop{false};
   std::vector<double> reads_ms;
   bool reads_ok = true;
-  std::thread reading([&] {
+  std::jthread reading([&] {
     while (!stop) {
       const auto t0 = Clock::now();
       auto read = reader.get_data("/w");
@@ -88,6 +88,12 @@ TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
       }
     }
   });
+
+  // An ASSERT below returns early: the reader stops and is joined on the way out.
+  struct StopReading {
+    std::atomic<bool>& stop;
+    ~StopReading() { stop = true; }
+  } stop_reading{stop};
 
   ASSERT_TRUE(ensemble.kill9(joiner));
   lose_disk(ensemble, joiner);
@@ -107,6 +113,7 @@ TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
   const double sync_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   stop = true;
   reading.join();
+  ASSERT_FALSE(reads_ms.empty());
   ASSERT_TRUE(writes_ok) << "write " << writes << " failed\n" << ensemble.describe();
   ASSERT_TRUE(reads_ok) << "read " << reads_ms.size() << " failed\n" << ensemble.describe();
   ASSERT_TRUE(synced) << "the follower did not sync in 120 s\n" << ensemble.log(joiner, 4000);
@@ -118,7 +125,9 @@ TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
               kTree.nodes(), sync_ms, writes, sorted.size(), sorted[sorted.size() / 2],
               sorted.back());
   std::fflush(stdout);
-  EXPECT_LT(sorted.back(), sync_ms / 20)
+  // A twentieth of the sync, and at most 250 ms: the image took the previous leader about
+  // 500 ms here, and a slow disk lengthens the sync, not the leader's work.
+  EXPECT_LT(sorted.back(), std::min(250.0, sync_ms / 20))
       << "a read on the leader waited " << sorted.back() << " ms while the follower synced in "
       << sync_ms << " ms";
 
