@@ -123,8 +123,10 @@ test_zkcli() {
   expect "$one" "[mine]"
   expect "$one" "ip: 127.0.0.1"
   expect "$one" "zkCli.sh: 32 commands, exit 0"
-  # A new session: the first one's ephemeral is gone; errors for missing nodes.
-  zkcli "$two" "ls /zkcli-eph" "delete /zkcli-eph" "ls /zkcli-eph" "get /nope" \
+  # A new session: the first one's ephemeral is gone; errors for missing nodes. whoami first:
+  # zkCli.sh prints the connection event from another thread, and it once landed inside the
+  # first command's output ("[", the event, "]"); a round trip later it has been printed.
+  zkcli "$two" "whoami" "ls /zkcli-eph" "delete /zkcli-eph" "ls /zkcli-eph" "get /nope" \
     "set /nope x" "create /nope/child x" "deleteall /nope" "ls /zookeeper"
   expect "$two" "[]"
   expect "$two" "Node does not exist: /zkcli-eph"
@@ -132,7 +134,7 @@ test_zkcli() {
   expect "$two" "Node does not exist: /nope/child"
   expect "$two" "[config, quota]"
   # zkCli.sh's exit status is that of its last command.
-  expect "$two" "zkCli.sh: 8 commands, exit 0"
+  expect "$two" "zkCli.sh: 9 commands, exit 0"
 }
 
 test_cli_mt() {
