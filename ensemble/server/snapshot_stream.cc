@@ -149,28 +149,21 @@ void SnapshotStreams::clear() {
 }
 
 void SnapshotStreams::pump(const StreamPtr& s) {
-  if (mesh_.backlog(*s->learner) > kMaxBacklog) {
-    s->wait.expires_after(2ms);
-    s->wait.async_wait([this, s](const asio::error_code& ec) {
-      if (!ec && !s->ended) pump(s);
-    });
-    return;
-  }
-  s->pipe.async_read_some(
-      asio::buffer(s->buffer), [this, s](const asio::error_code& ec, size_t n) {
-        if (s->ended) return;
-        if (ec == asio::error::eof) return finish(s);
-        if (ec) return fail(s, "its snapshot's pipe failed: " + ec.message());
-        zab::Relay chunk;
-        chunk.kind = zab::RelayKind::kSnapshotChunk;
-        chunk.zxid = s->data->zxid;
-        chunk.id = s->sent;
-        chunk.body.assign(s->buffer.data(), n);
-        s->sent += static_cast<int64_t>(n);
-        if (!mesh_.send(*s->learner, zab::encode_frame(chunk)))
-          return fail(s, "its connection went down during the snapshot");
-        pump(s);
-      });
+  if (mesh_.backlog(*s->learner) > kMaxBacklog) return retry_soon(s, &SnapshotStreams::pump);
+  s->pipe.async_read_some(asio::buffer(s->buffer), [this, s](const asio::error_code& ec, size_t n) {
+    if (s->ended) return;
+    if (ec == asio::error::eof) return finish(s);
+    if (ec) return fail(s, "its snapshot's pipe failed: " + ec.message());
+    zab::Relay chunk;
+    chunk.kind = zab::RelayKind::kSnapshotChunk;
+    chunk.zxid = s->data->zxid;
+    chunk.id = s->sent;
+    chunk.body.assign(s->buffer.data(), n);
+    s->sent += static_cast<int64_t>(n);
+    if (!mesh_.send(*s->learner, zab::encode_frame(chunk)))
+      return fail(s, "its connection went down during the snapshot");
+    pump(s);
+  });
 }
 
 void SnapshotStreams::finish(const StreamPtr& s) {
@@ -193,9 +186,14 @@ void SnapshotStreams::release(const StreamPtr& s) {
     s->held.pop_front();
   }
   if (s->held.empty()) return end(s);  // from now on frames go straight to the learner
+  retry_soon(s, &SnapshotStreams::release);
+}
+
+void SnapshotStreams::retry_soon(const StreamPtr& s,
+                                 void (SnapshotStreams::*step)(const StreamPtr&)) {
   s->wait.expires_after(2ms);
-  s->wait.async_wait([this, s](const asio::error_code& ec) {
-    if (!ec && !s->ended) release(s);
+  s->wait.async_wait([this, s, step](const asio::error_code& ec) {
+    if (!ec && !s->ended) (this->*step)(s);
   });
 }
 

@@ -84,6 +84,8 @@ class SnapshotStreams {
   void finish(const StreamPtr& s);
   /// Releases the held frames as the learner's queue allows, then unbinds the stream.
   void release(const StreamPtr& s);
+  /// Runs `step` again in 2 ms: the learner's queue is full.
+  void retry_soon(const StreamPtr& s, void (SnapshotStreams::*step)(const StreamPtr&));
   void fail(const StreamPtr& s, const std::string& why);
   /// Kills and reaps the child, and forgets the stream.
   void end(const StreamPtr& stream);

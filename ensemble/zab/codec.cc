@@ -118,8 +118,7 @@ Relay decode_relay(const pb::Relay& p) {
 
 bool valid_enums(const pb::PeerFrame& f) {
   if (f.has_relay())
-    return f.relay().kind() >= 0 &&
-           f.relay().kind() <= static_cast<int>(RelayKind::kSnapshotChunk);
+    return f.relay().kind() >= 0 && f.relay().kind() <= static_cast<int>(RelayKind::kSnapshotChunk);
   if (f.has_notification()) {
     int s = f.notification().state();
     return s >= 0 && s <= static_cast<int>(PeerState::kObserving);

@@ -5,9 +5,9 @@
 // the leader writes, one request in flight, from the follower's restart until it serves
 // again, and another reads meanwhile. The reads, which wait for no disk and no quorum, show
 // whether the leader's thread stopped: the longest must stay under a twentieth of the whole
-// sync (so the test holds on a slow machine too) and under 250 ms. (Writes also wait for fsyncs, which the
-// follower's 100 MB of snapshot rows slow down.) The follower then holds the whole tree and
-// the last write.
+// sync (so the test holds on a slow machine too) and under 250 ms. (Writes also wait for fsyncs,
+// which the follower's 100 MB of snapshot rows slow down.) The follower then holds the whole tree
+// and the last write.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -120,10 +120,10 @@ TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
 
   std::vector<double> sorted = reads_ms;
   std::sort(sorted.begin(), sorted.end());
-  std::printf("sync of %d znodes: %.0f ms; meanwhile %d writes and %zu reads, reads: median "
-              "%.2f ms, longest %.2f ms\n",
-              kTree.nodes(), sync_ms, writes, sorted.size(), sorted[sorted.size() / 2],
-              sorted.back());
+  std::printf(
+      "sync of %d znodes: %.0f ms; meanwhile %d writes and %zu reads, reads: median "
+      "%.2f ms, longest %.2f ms\n",
+      kTree.nodes(), sync_ms, writes, sorted.size(), sorted[sorted.size() / 2], sorted.back());
   std::fflush(stdout);
   // A twentieth of the sync, and at most 250 ms: the image took the previous leader about
   // 500 ms here, and a slow disk lengthens the sync, not the leader's work.

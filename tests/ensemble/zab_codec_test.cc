@@ -221,10 +221,10 @@ Relay full_relay(RelayKind kind) {
 }
 
 TEST(ZabCodec, RelayRoundTripOfEveryKind) {
-  for (RelayKind kind : {RelayKind::kRequest, RelayKind::kTouch, RelayKind::kSyncRequest,
-                         RelayKind::kSyncReply, RelayKind::kConfirm, RelayKind::kConfirmAck,
-                         RelayKind::kRevalidate, RelayKind::kRevalidateReply,
-                         RelayKind::kSnapshotChunk}) {
+  for (RelayKind kind :
+       {RelayKind::kRequest, RelayKind::kTouch, RelayKind::kSyncRequest, RelayKind::kSyncReply,
+        RelayKind::kConfirm, RelayKind::kConfirmAck, RelayKind::kRevalidate,
+        RelayKind::kRevalidateReply, RelayKind::kSnapshotChunk}) {
     SCOPED_TRACE("kind " + std::to_string(static_cast<int>(kind)));
     Relay r = full_relay(kind);
     auto back = decode_frame(encode_frame(r));
