@@ -75,17 +75,22 @@ bool run_round(Context& ctx, const std::string& path, const std::shared_ptr<Roun
   return true;
 }
 
+std::string watched_path(const Context& ctx) { return ctx.dir + "/watched"; }
+
 }  // namespace
+
+std::optional<std::string> prepare_fanout(Context& ctx) {
+  if (auto e = ensure_node(*ctx.pool.clients()[0], watched_path(ctx)); e != ErrorCode::kOk) {
+    return client::error_text(e);
+  }
+  return std::nullopt;
+}
 
 RunOutcome run_fanout(Context& ctx) {
   const Options& o = ctx.options;
   RunOutcome out;
   out.result.workload = "watch";
-  std::string path = ctx.dir + "/watched";
-  if (auto e = ensure_node(*ctx.pool.clients()[0], path); e != ErrorCode::kOk) {
-    out.result.errors[e] = 1;
-    return out;
-  }
+  std::string path = watched_path(ctx);
   CpuSampler cpu(o.server_pids);
   uint64_t losses_before = ctx.pool.connection_losses();
   LatencyRecorder notifications, last;

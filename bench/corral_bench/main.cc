@@ -26,16 +26,20 @@ std::optional<WorkloadResult> run_workload(const std::string& name, Context& ctx
                                            const std::vector<WorkloadResult>& done) {
   RunOutcome out;
   std::unique_ptr<Workload> w;
+  std::optional<std::string> err;
   if (name == "watch") {
-    out = run_fanout(ctx);
+    err = prepare_fanout(ctx);
   } else {
     w = make_workload(name, ctx);
-    if (auto err = w->prepare()) {
-      std::cerr << "corral-bench: preparing " << name << ": " << *err << "\n";
-      return std::nullopt;
-    }
-    out = run_lanes(name, *w, ctx);
+    err = w->prepare();
   }
+  // Sessions on followers must see what was prepared before their first read.
+  if (!err) err = ctx.pool.sync_all(ctx.dir);
+  if (err) {
+    std::cerr << "corral-bench: preparing " << name << ": " << *err << "\n";
+    return std::nullopt;
+  }
+  out = w ? run_lanes(name, *w, ctx) : run_fanout(ctx);
   if (!out.cpu_error.empty()) std::cerr << "corral-bench: " << out.cpu_error << "\n";
   if (out.stuck) {
     auto all = done;

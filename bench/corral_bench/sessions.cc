@@ -50,6 +50,26 @@ client::Options SessionPool::client_options(std::string connect_string) {
   return o;
 }
 
+namespace {
+
+/// Waits for every session's answer until the session timeout (plus slack) has passed; the
+/// first session that did not answer, or answered an error, as "<what(i)>: why".
+template <typename T, typename Describe>
+std::optional<std::string> first_failure(std::vector<std::future<client::Result<T>>>& answers,
+                                         int session_timeout_ms, Describe what) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(session_timeout_ms) +
+                  std::chrono::seconds(5);
+  for (size_t i = 0; i < answers.size(); ++i) {
+    std::string who = what(i);
+    if (answers[i].wait_until(deadline) != std::future_status::ready) return who + ": no answer";
+    auto r = answers[i].get();
+    if (!r) return who + ": " + client::error_text(r.error());
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<std::string> SessionPool::connect() {
   std::vector<std::future<client::Result<client::Stat>>> answers;
   for (int i = 0; i < options_.sessions; ++i) {
@@ -59,19 +79,17 @@ std::optional<std::string> SessionPool::connect() {
     answers.push_back(c->exists("/", nullptr, asio::use_future));
     clients_.push_back(std::move(c));
   }
-  auto deadline = std::chrono::steady_clock::now() +
-                  std::chrono::milliseconds(options_.session_timeout_ms) + std::chrono::seconds(5);
-  for (size_t i = 0; i < answers.size(); ++i) {
-    if (answers[i].wait_until(deadline) != std::future_status::ready) {
-      return "session " + std::to_string(i) + " could not connect to " + connect_string_for(i);
-    }
-    auto r = answers[i].get();
-    if (!r) {
-      return "session " + std::to_string(i) + " on " + connect_string_for(i) + ": " +
-             client::error_text(r.error());
-    }
-  }
-  return std::nullopt;
+  return first_failure(answers, options_.session_timeout_ms, [this](size_t i) {
+    return "session " + std::to_string(i) + " connecting to " + connect_string_for(i);
+  });
+}
+
+std::optional<std::string> SessionPool::sync_all(const std::string& path) {
+  std::vector<std::future<client::Result<void>>> answers;
+  for (auto& c : clients_) answers.push_back(c->sync(path, asio::use_future));
+  return first_failure(answers, options_.session_timeout_ms, [&](size_t i) {
+    return "session " + std::to_string(i) + " syncing " + path;
+  });
 }
 
 void SessionPool::close() {
