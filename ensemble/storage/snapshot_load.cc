@@ -5,6 +5,10 @@
 
 namespace corral::storage {
 
+SnapshotLoader::SnapshotLoader(tree::DataTree& tree) : tree_(tree) {
+  for (auto& path : tree.paths()) replaceable_.insert(std::move(path));
+}
+
 std::string SnapshotLoader::add(const std::string& path, const std::string& record) {
   tree::Node node;
   if (!decode_node(record, tree_, node)) return "snapshot node " + path + " does not decode";
@@ -13,9 +17,10 @@ std::string SnapshotLoader::add(const std::string& path, const std::string& reco
     if (std::string why = wire::validate_path(path); !why.empty())
       return "a snapshot node's path is invalid (" + why + ")";
   }
-  if (!seen_.insert(path).second) return "snapshot node " + path + " appears twice";
-  if (tree_.find(path) && node.ephemeral_owner != 0)
-    return "snapshot node " + path + " cannot have an owner";
+  if (tree_.find(path)) {
+    if (replaceable_.erase(path) == 0) return "snapshot node " + path + " appears twice";
+    if (node.ephemeral_owner != 0) return "snapshot node " + path + " cannot have an owner";
+  }
   if (!tree_.load_node(path, std::move(node))) return "snapshot node " + path + " has no parent";
   ++loaded_;
   return {};

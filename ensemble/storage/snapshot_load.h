@@ -16,7 +16,7 @@ namespace corral::storage {
 class SnapshotLoader {
  public:
   /// Loads into `tree`, which holds only what DataTree's constructor put there.
-  explicit SnapshotLoader(tree::DataTree& tree) : tree_(tree) {}
+  explicit SnapshotLoader(tree::DataTree& tree);
 
   /// Decodes `record` and adds it at `path`; returns why it cannot, empty when added.
   std::string add(const std::string& path, const std::string& record);
@@ -25,7 +25,10 @@ class SnapshotLoader {
 
  private:
   tree::DataTree& tree_;
-  std::set<std::string> seen_;
+  /// The nodes the tree started with, which the snapshot replaces once each. Any other node
+  /// already in the tree came earlier in this snapshot: no set of every path is needed to tell
+  /// a second copy (a million paths would be 100 MB while recovering).
+  std::set<std::string> replaceable_;
   int64_t loaded_ = 0;
 };
 

@@ -47,7 +47,7 @@ TreeDigest tree_digest(const tree::DataTree& tree) {
   // second lookup, and no recursion as deep as the tree.
   struct Frame {
     const tree::Node* node;
-    std::set<std::string, std::less<>>::const_iterator next_child;
+    tree::ChildNames::const_iterator next_child;
     size_t path_size;
   };
   std::string path = "/";
@@ -61,7 +61,7 @@ TreeDigest tree_digest(const tree::DataTree& tree) {
       stack.pop_back();
       continue;
     }
-    const std::string& name = *top.next_child++;
+    std::string_view name = *top.next_child++;
     path.resize(top.path_size);
     if (path.size() > 1) path += '/';
     path += name;

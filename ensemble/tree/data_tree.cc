@@ -63,9 +63,9 @@ void DataTree::set_config_node(const std::string& text, int64_t version, int64_t
 }
 
 void DataTree::add_system_node(const std::string& path, wire::AclList acl) {
-  Node& n = nodes_[path];
-  n.acl = intern(acl);
-  must_find(wire::parent_path(path)).children.emplace(wire::base_name(path));
+  auto it = nodes_.try_emplace(path).first;
+  it->second.acl = intern(acl);
+  must_find(wire::parent_path(path)).children.insert(wire::base_name(it->first));
 }
 
 std::shared_ptr<const wire::AclList> DataTree::intern(const wire::AclList& acl) {
@@ -145,7 +145,7 @@ OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   n.czxid = n.mzxid = n.pzxid = txn.zxid;
   n.ctime = n.mtime = txn.time_ms;
   n.ephemeral_owner = op.ephemeral_owner;
-  parent.children.emplace(wire::base_name(op.path));
+  parent.children.insert(wire::base_name(it->first));
   if (op.parent_cversion > parent.cversion) parent.cversion = op.parent_cversion;
   parent.pzxid = txn.zxid;
   data_bytes_ += static_cast<int64_t>(op.data.size());
@@ -162,10 +162,11 @@ OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   int64_t owner = it->second.ephemeral_owner;
   std::shared_ptr<const wire::AclList> acl = std::move(it->second.acl);
   data_bytes_ -= static_cast<int64_t>(it->second.data.size());
-  nodes_.erase(it);
   std::string_view parent_path = wire::parent_path(op.path);
   Node& parent = must_find(parent_path);
-  parent.children.erase(parent.children.find(wire::base_name(op.path)));
+  // The parent's entry views the node's key, so it goes first.
+  parent.children.erase(wire::base_name(op.path));
+  nodes_.erase(it);
   if (txn.zxid > parent.pzxid) parent.pzxid = txn.zxid;
   unindex(op.path, owner);
   triggers.push_back({op.path, EventType::kNodeDeleted, std::move(acl)});
@@ -314,9 +315,9 @@ bool DataTree::load_node(const std::string& path, Node node) {
     root = std::move(node);
     return true;
   }
-  auto parent = nodes_.find(wire::parent_path(path));
-  if (parent == nodes_.end()) return false;
-  parent->second.children.emplace(wire::base_name(path));
+  auto parent_it = nodes_.find(wire::parent_path(path));
+  if (parent_it == nodes_.end()) return false;
+  Node& parent = parent_it->second;  // a reference outlives a rehash; the iterator does not
   auto existing = nodes_.find(path);
   if (existing != nodes_.end()) {
     // The system nodes exist from construction; the snapshot's copy replaces them.
@@ -328,7 +329,8 @@ bool DataTree::load_node(const std::string& path, Node node) {
   }
   data_bytes_ += static_cast<int64_t>(node.data.size());
   index(path, node.ephemeral_owner);
-  nodes_.emplace(path, std::move(node));
+  auto added = nodes_.emplace(path, std::move(node)).first;
+  parent.children.insert(wire::base_name(added->first));
   return true;
 }
 
