@@ -220,7 +220,7 @@ void QuorumPeer::on_frame(int64_t from, const std::string& body, bool quorum) {
   drive();
   // A SNAP the core did not take (it refused the message). Inside an outer drive() the
   // Ready holding it is still to be acted on.
-  if (!driving_) decoded_snapshot_.reset();
+  if (!driving_) forget_snapshot(std::move(decoded_snapshot_));
 }
 
 void QuorumPeer::on_relay(const zab::Relay& r) {

@@ -83,6 +83,13 @@ class QuorumPeer : public Replication {
     std::shared_ptr<const zab::SnapshotData> data;
     storage::StateImage image;
     tree::DataTree tree;
+    /// The rows as stored beside the database's state while the tree is built (set on the
+    /// storage thread, read there only).
+    std::optional<int64_t> staged_id;
+    /// Steady-clock times for the install's log line: received, decoded, tree built.
+    int64_t received_ms = 0;
+    int64_t decoded_ms = 0;
+    int64_t built_ms = 0;
   };
 
   /// A sync waiting for a quorum to confirm this leader (ZOOKEEPER-1675).
@@ -110,6 +117,8 @@ class QuorumPeer : public Replication {
   /// False (and the connection to the leader dropped) when `m` is a SNAP from the leader
   /// that cannot be installed; otherwise true, with a SNAP kept in decoded_snapshot_.
   bool accept_snapshot(const zab::Message& m);
+  /// A decoded SNAP that will not be installed: its staged rows are dropped.
+  void forget_snapshot(std::shared_ptr<DecodedSnapshot> snapshot);
   /// Closes the quorum connections with `member` and forgets it (a learner whose leader
   /// it is goes LOOKING), logging `why`.
   void drop_member(int64_t member, const std::string& why);

@@ -47,14 +47,31 @@ bool QuorumPeer::accept_snapshot(const zab::Message& m) {
   // Decoded here, before the core drops its history for it: a snapshot that turns out
   // unusable later could only stop the server (its log would already be gone).
   auto decoded = std::make_shared<DecodedSnapshot>();
+  decoded->received_ms = steady_ms();
   try {
     decoded->image = storage::decode_image(m.snapshot->bytes);
+    decoded->decoded_ms = steady_ms();
     if (decoded->image.zxid != m.snapshot->zxid)
       throw storage::StorageError("its state is at zxid " +
                                   storage::zxid_text(decoded->image.zxid) + ", the message says " +
                                   storage::zxid_text(m.snapshot->zxid));
+    // The storage thread writes the rows while this thread builds the tree from them (two
+    // cores, one after the other took 2.3 s and 3.7 s for 1,000,000 nodes). They stay an
+    // incomplete snapshot, which recovery drops, until the core installs the SNAP.
+    storage_.run(
+        [decoded](storage::Database& db) {
+          try {
+            const storage::StateImage& image = decoded->image;
+            decoded->staged_id = db.stage_snapshot(image.zxid, image.sessions, image.nodes);
+          } catch (const std::exception& e) {
+            storage_failed(e);
+          }
+        },
+        [] {});
     storage::load_image(decoded->image, decoded->tree);
+    decoded->built_ms = steady_ms();
   } catch (const storage::StorageError& e) {
+    forget_snapshot(std::move(decoded));
     drop_member(m.from, std::string("(the leader) sent a snapshot that cannot be installed (") +
                             e.what() + ")");
     return false;
@@ -62,6 +79,20 @@ bool QuorumPeer::accept_snapshot(const zab::Message& m) {
   decoded->data = m.snapshot;
   decoded_snapshot_ = std::move(decoded);
   return true;
+}
+
+void QuorumPeer::forget_snapshot(std::shared_ptr<DecodedSnapshot> snapshot) {
+  if (!snapshot) return;
+  // After the job that stages it (the storage thread runs jobs in order).
+  storage_.run(
+      [snapshot](storage::Database& db) {
+        try {
+          if (snapshot->staged_id) db.drop_snapshot(*snapshot->staged_id);
+        } catch (const std::exception& e) {
+          storage_failed(e);
+        }
+      },
+      [] {});
 }
 
 // What ZooKeeper's DataTree.processTxn does with a committed txn whose precondition fails
@@ -120,6 +151,8 @@ void QuorumPeer::persist(const zab::Ready& ready) {
     std::vector<session::Session> sessions;
     /// After a truncation: the last zxid storage could rebuild.
     std::optional<int64_t> truncated_to;
+    /// When a snapshot's rows were stored (steady clock), for the install's log line.
+    int64_t stored_ms = 0;
   };
   auto rebuilt = std::make_shared<Rebuilt>();
   std::shared_ptr<DecodedSnapshot> snapshot;
@@ -142,10 +175,13 @@ void QuorumPeer::persist(const zab::Ready& ready) {
           // Before the log is cut: a crash after the cut must restart a server that abstains.
           if (abstaining == true) db.set_meta(storage::Database::kAbstainingKey, 1);
           if (snapshot) {
-            const storage::StateImage& image = snapshot->image;
-            db.replace_with_snapshot(image.zxid, image.sessions, image.nodes);
+            // Staged by the job accept_snapshot queued before this one.
+            if (!snapshot->staged_id) throw storage::StorageError("the snapshot was not staged");
+            db.install_snapshot(*snapshot->staged_id,
+                                static_cast<int64_t>(snapshot->image.nodes.size()));
+            rebuilt->stored_ms = steady_ms();
             rebuilt->tree.emplace(std::move(snapshot->tree));
-            rebuilt->sessions = live_sessions(image.sessions);
+            rebuilt->sessions = live_sessions(snapshot->image.sessions);
           }
           // Only once the leader's state that repairs this server is durable.
           if (abstaining == false) db.set_meta(storage::Database::kAbstainingKey, 0);
@@ -161,7 +197,16 @@ void QuorumPeer::persist(const zab::Ready& ready) {
           storage_failed(e);
         }
       },
-      [this, rebuilt, trunc = ready.truncate_after, configs = configs_of(ready)] {
+      [this, rebuilt, snapshot, trunc = ready.truncate_after, configs = configs_of(ready)] {
+        if (snapshot && rebuilt->stored_ms) {
+          // Where a SNAP's time goes on the learner, one step after the other.
+          spdlog::info(
+              "server {} installed the leader's snapshot of {} nodes at zxid {}: decoded in {} "
+              "ms, tree built in {} ms, stored in {} ms",
+              config_.my_id, snapshot->image.nodes.size(), storage::zxid_text(snapshot->image.zxid),
+              snapshot->decoded_ms - snapshot->received_ms,
+              snapshot->built_ms - snapshot->decoded_ms, rebuilt->stored_ms - snapshot->built_ms);
+        }
         if (rebuilt->tree) {
           core_.replace_state(std::move(*rebuilt->tree), rebuilt->sessions,
                               NetworkServer::now_ms());

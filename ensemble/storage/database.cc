@@ -249,32 +249,46 @@ std::vector<tree::Txn> Database::recent_txns(size_t n) const {
 
 void Database::replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
                                      const std::vector<SnapshotRow>& nodes) {
+  install_snapshot(stage_snapshot(zxid, sessions, nodes), static_cast<int64_t>(nodes.size()));
+}
+
+int64_t Database::stage_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
+                                 const std::vector<SnapshotRow>& nodes) {
+  int64_t id = begin_snapshot(zxid, sessions);
+  add_snapshot_nodes(id, nodes);
+  return id;
+}
+
+void Database::install_snapshot(int64_t snapshot_id, int64_t node_count) {
   exec("BEGIN IMMEDIATE");
-  // A last-seen config whose txn the log held goes with it: the leader's SYNC that follows
-  // the snapshot stores it again if it is still pending.
-  for (const char* sql :
-       {"DELETE FROM txn_log", "DELETE FROM snapshot_nodes", "DELETE FROM snapshot_sessions",
-        "DELETE FROM snapshots", "DELETE FROM quorum_config WHERE slot = 'next'"}) {
+  auto clear = [&](const char* sql, bool of_others) {
     Statement q(db_, sql);
+    if (of_others) q.bind(1, snapshot_id);
     if (q.step() != SQLITE_DONE) rollback_and_fail("cannot clear the database for a snapshot");
-  }
-  Statement snap(db_,
-                 "INSERT INTO snapshots (start_zxid, end_zxid, node_count, complete, checksum) "
-                 "VALUES (?, ?, ?, 1, ?)");
-  uint64_t checksum = 0;
-  for (const auto& row : nodes) checksum += snapshot_row_checksum(row.path, row.record);
-  snap.bind(1, zxid).bind(2, zxid).bind(3, static_cast<int64_t>(nodes.size()));
-  snap.bind(4, static_cast<int64_t>(checksum));
-  if (snap.step() != SQLITE_DONE) rollback_and_fail("cannot store the snapshot");
-  int64_t id = sqlite3_last_insert_rowid(db_);
-  insert_snapshot_sessions(id, sessions);
-  Statement q(db_,
-              "INSERT INTO snapshot_nodes (snapshot_id, seq, path, record) VALUES (?, ?, ?, ?)");
-  int64_t seq = 0;
-  for (const auto& row : nodes) {
-    q.bind(1, id).bind(2, ++seq).bind(3, row.path, false).bind(4, row.record, true);
-    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot write snapshot node " + row.path);
-    q.reset();
+  };
+  // A last-seen config whose txn the log held goes with it.
+  clear("DELETE FROM txn_log", false);
+  clear("DELETE FROM quorum_config WHERE slot = 'next'", false);
+  clear("DELETE FROM snapshot_nodes WHERE snapshot_id != ?", true);
+  clear("DELETE FROM snapshot_sessions WHERE snapshot_id != ?", true);
+  clear("DELETE FROM snapshots WHERE id != ?", true);
+  Statement done(db_,
+                 "UPDATE snapshots SET complete = 1, end_zxid = start_zxid, node_count = ? "
+                 "WHERE id = ?");
+  done.bind(1, node_count).bind(2, snapshot_id);
+  if (done.step() != SQLITE_DONE || sqlite3_changes(db_) != 1)
+    rollback_and_fail("snapshot " + std::to_string(snapshot_id) + " to install is not there");
+  exec("COMMIT");
+}
+
+void Database::drop_snapshot(int64_t snapshot_id) {
+  exec("BEGIN IMMEDIATE");
+  for (const char* sql : {"DELETE FROM snapshot_nodes WHERE snapshot_id = ?",
+                          "DELETE FROM snapshot_sessions WHERE snapshot_id = ?",
+                          "DELETE FROM snapshots WHERE id = ?"}) {
+    Statement q(db_, sql);
+    q.bind(1, snapshot_id);
+    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot drop a snapshot");
   }
   exec("COMMIT");
 }

@@ -90,11 +90,21 @@ class Database {
   void truncate_after(int64_t zxid);
   /// The newest `n` logged txns, oldest first.
   std::vector<tree::Txn> recent_txns(size_t n) const;
-  /// Replaces everything (log and snapshots) with one complete snapshot at `zxid`, in one
-  /// SQLite transaction: a learner installing the leader's state (SNAP). A stored last-seen
-  /// config goes too (the SYNC after the snapshot stores it again if it is still pending).
+  /// Replaces everything (log and snapshots) with one complete snapshot at `zxid`: a learner
+  /// installing the leader's state (SNAP). stage_snapshot, then install_snapshot.
   void replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
                              const std::vector<SnapshotRow>& nodes);
+  /// Writes a leader's snapshot at `zxid` beside what the database holds, as an incomplete
+  /// snapshot (recovery drops it, nothing else reads it) until install_snapshot: a learner
+  /// stores the rows while it builds its tree from them. Returns the snapshot's id.
+  int64_t stage_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
+                         const std::vector<SnapshotRow>& nodes);
+  /// Makes a staged snapshot of `node_count` nodes the whole state, in one SQLite
+  /// transaction: the log and every other snapshot go, and a stored last-seen config (the
+  /// SYNC after the snapshot stores it again if it is still pending).
+  void install_snapshot(int64_t snapshot_id, int64_t node_count);
+  /// Removes one snapshot, complete or not, with its rows (a staged one not installed).
+  void drop_snapshot(int64_t snapshot_id);
   /// Highest logged zxid, or 0.
   int64_t last_logged_zxid() const;
   /// Lowest logged zxid, or 0 when the log is empty.

@@ -39,8 +39,15 @@ class ChildNames {
 
   /// Adds `name` (a view that outlives the entry); nothing when it is there already.
   void insert(std::string_view name) {
-    if (!set_) set_ = std::make_unique<Set>();
-    set_->insert(name);
+    if (set_) {
+      set_->insert(name);
+      return;
+    }
+    // Built aside: an empty set left behind by a failed insert would make a leaf look like a
+    // parent (empty() tests the pointer).
+    auto first = std::make_unique<Set>();
+    first->insert(name);
+    set_ = std::move(first);
   }
   /// Removes `name`; the set's memory goes with the last child.
   void erase(std::string_view name) {

@@ -94,8 +94,9 @@ class DataTree {
   /// Replaying every Txn from the snapshot's start converges to the true tree.
   void replay(const Txn& txn);
 
-  /// Adds a node read from a snapshot (parents come first). Returns false when
-  /// its parent is missing or the path is already there: a broken snapshot.
+  /// Adds a node read from a snapshot (parents come first); one already there (the root and
+  /// the system nodes a new tree starts with) is replaced in place, keeping its children.
+  /// Returns false when its parent is missing: a broken snapshot.
   bool load_node(const std::string& path, Node node);
 
   /// Paths of ephemeral nodes owned by `session_id`, sorted.

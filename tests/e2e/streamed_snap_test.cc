@@ -124,6 +124,13 @@ TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
       "sync of %d znodes: %.0f ms; meanwhile %d writes and %zu reads, reads: median "
       "%.2f ms, longest %.2f ms\n",
       kTree.nodes(), sync_ms, writes, sorted.size(), sorted[sorted.size() / 2], sorted.back());
+  // The learner's own account of the install (decode, tree, storage).
+  const std::string joiner_log = ensemble.log(joiner, 100000);
+  auto installed = joiner_log.find("installed the leader's snapshot of");
+  EXPECT_NE(installed, std::string::npos) << "the follower's log does not tell its install";
+  if (installed != std::string::npos)
+    std::printf("%s\n",
+                joiner_log.substr(installed, joiner_log.find('\n', installed) - installed).c_str());
   std::fflush(stdout);
   // A twentieth of the sync, and at most 250 ms: the image took the previous leader about
   // 500 ms here, and a slow disk lengthens the sync, not the leader's work.

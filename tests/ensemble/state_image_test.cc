@@ -440,6 +440,19 @@ class StateDatabaseTest : public ::testing::Test {
   /// Closes the database.
   void close() { db.reset(); }
 
+  /// What recovery would use: the complete snapshots' ids and the logged zxids.
+  struct Held {
+    std::vector<int64_t> snapshot_ids;
+    std::vector<int64_t> log;
+    bool operator==(const Held&) const = default;
+  };
+  Held held() {
+    Held h;
+    for (const auto& s : db->snapshots()) h.snapshot_ids.push_back(s.id);
+    h.log = zxids_of(read_all(*db));
+    return h;
+  }
+
   /// Fills the database with `old`'s history: its txns, a snapshot part way, and metadata.
   void fill_with_history(Builder& old) {
     old.create_session(0x0900000000000001, 20000);
@@ -608,8 +621,7 @@ TEST_F(StateDatabaseTest, ReplaceWithSnapshotTwiceKeepsTheSecond) {
 TEST_F(StateDatabaseTest, FailedReplaceChangesNothing) {
   Builder old(1);
   fill_with_history(old);
-  auto snaps_before = db->snapshots();
-  auto log_before = zxids_of(read_all(*db));
+  Held before = held();
 
   Builder leader(2);
   build_rich_tree(leader);
@@ -619,10 +631,7 @@ TEST_F(StateDatabaseTest, FailedReplaceChangesNothing) {
   doubled.push_back(doubled.front());
   EXPECT_THROW(db->replace_with_snapshot(image.zxid, doubled, image.nodes), StorageError);
 
-  auto snaps_after = db->snapshots();
-  ASSERT_EQ(snaps_after.size(), snaps_before.size());
-  for (size_t i = 0; i < snaps_after.size(); ++i) EXPECT_EQ(snaps_after[i].id, snaps_before[i].id);
-  EXPECT_EQ(zxids_of(read_all(*db)), log_before);
+  EXPECT_EQ(held(), before);
   DataTree recovered;
   recover(*db, recovered);
   EXPECT_TRUE(same_tree(old.tree, recovered));
@@ -630,6 +639,55 @@ TEST_F(StateDatabaseTest, FailedReplaceChangesNothing) {
   // The database is still usable: a good replace goes through.
   db->replace_with_snapshot(image.zxid, image.sessions, image.nodes);
   expect_only(image);
+}
+
+// A learner stores the leader's rows while it builds its tree from them: staged rows change
+// nothing a reader or a restart sees until install_snapshot.
+TEST_F(StateDatabaseTest, AStagedSnapshotCountsOnlyOnceInstalled) {
+  Builder old(1);
+  fill_with_history(old);
+  Held before = held();
+  int64_t rows_before = raw_int(path(), "SELECT count(*) FROM snapshot_nodes");
+  Builder leader(2);
+  build_rich_tree(leader);
+  StateImage image = through_the_wire(leader);
+
+  // Dropped when the SNAP is not installed after all.
+  int64_t staged = db->stage_snapshot(image.zxid, image.sessions, image.nodes);
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"),
+            rows_before + static_cast<int64_t>(image.nodes.size()));
+  EXPECT_EQ(held(), before);
+  db->drop_snapshot(staged);
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), rows_before);
+  EXPECT_EQ(held(), before);
+
+  // A crash between staging and installing: recovery drops the staged rows.
+  db->stage_snapshot(image.zxid, image.sessions, image.nodes);
+  open();
+  {
+    DataTree recovered;
+    recover(*db, recovered);
+    EXPECT_TRUE(same_tree(old.tree, recovered));
+  }
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), rows_before);
+  EXPECT_EQ(held(), before);
+
+  // Installed: it is the whole state.
+  db->install_snapshot(db->stage_snapshot(image.zxid, image.sessions, image.nodes),
+                       static_cast<int64_t>(image.nodes.size()));
+  expect_only(image);
+}
+
+TEST_F(StateDatabaseTest, InstallingASnapshotThatWasNotStagedChangesNothing) {
+  Builder old(1);
+  fill_with_history(old);
+  Held before = held();
+  ASSERT_FALSE(before.snapshot_ids.empty());
+  EXPECT_THROW(db->install_snapshot(before.snapshot_ids.front() + 1000, 5), StorageError);
+  EXPECT_EQ(held(), before);
+  DataTree recovered;
+  recover(*db, recovered);
+  EXPECT_TRUE(same_tree(old.tree, recovered));
 }
 
 TEST_F(StateDatabaseTest, RecentTxnsAreTheNewestOldestFirst) {
