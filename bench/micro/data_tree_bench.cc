@@ -5,25 +5,14 @@
 #include <string>
 #include <vector>
 
+#include "bench/micro/create_txn.h"
 #include "ensemble/tree/data_tree.h"
 #include "ensemble/tree/txn.h"
 
 namespace {
 
 using namespace corral;
-
-tree::Txn create_txn(int64_t zxid, const std::string& path, size_t value_size) {
-  tree::Txn t;
-  t.zxid = zxid;
-  t.type = wire::OpCode::kCreate;
-  tree::TxnOp op;
-  op.type = wire::OpCode::kCreate;
-  op.path = path;
-  op.data.assign(value_size, 'x');
-  op.acl = {{wire::perms::kAll, {"world", "anyone"}}};
-  t.ops.push_back(std::move(op));
-  return t;
-}
+using bench::create_txn;
 
 /// A tree with /b and `n` children of it, /b/n0 .. /b/n<n-1>, of 100 bytes each.
 tree::DataTree tree_of(int64_t n, int64_t& zxid) {

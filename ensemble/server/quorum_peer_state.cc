@@ -77,6 +77,7 @@ bool QuorumPeer::accept_snapshot(const zab::Message& m) {
     return false;
   }
   decoded->data = m.snapshot;
+  forget_snapshot(std::move(decoded_snapshot_));  // one the core did not take
   decoded_snapshot_ = std::move(decoded);
   return true;
 }
@@ -151,8 +152,9 @@ void QuorumPeer::persist(const zab::Ready& ready) {
     std::vector<session::Session> sessions;
     /// After a truncation: the last zxid storage could rebuild.
     std::optional<int64_t> truncated_to;
-    /// When a snapshot's rows were stored (steady clock), for the install's log line.
-    int64_t stored_ms = 0;
+    /// What the install's log line says (where its time went), made by the storage job so
+    /// the image can be freed there rather than on the event loop.
+    std::string installed;
   };
   auto rebuilt = std::make_shared<Rebuilt>();
   std::shared_ptr<DecodedSnapshot> snapshot;
@@ -179,7 +181,11 @@ void QuorumPeer::persist(const zab::Ready& ready) {
             if (!snapshot->staged_id) throw storage::StorageError("the snapshot was not staged");
             db.install_snapshot(*snapshot->staged_id,
                                 static_cast<int64_t>(snapshot->image.nodes.size()));
-            rebuilt->stored_ms = steady_ms();
+            rebuilt->installed = fmt::format(
+                "{} nodes at zxid {}: decoded in {} ms, tree built in {} ms, stored in {} ms",
+                snapshot->image.nodes.size(), storage::zxid_text(snapshot->image.zxid),
+                snapshot->decoded_ms - snapshot->received_ms,
+                snapshot->built_ms - snapshot->decoded_ms, steady_ms() - snapshot->built_ms);
             rebuilt->tree.emplace(std::move(snapshot->tree));
             rebuilt->sessions = live_sessions(snapshot->image.sessions);
           }
@@ -197,15 +203,11 @@ void QuorumPeer::persist(const zab::Ready& ready) {
           storage_failed(e);
         }
       },
-      [this, rebuilt, snapshot, trunc = ready.truncate_after, configs = configs_of(ready)] {
-        if (snapshot && rebuilt->stored_ms) {
-          // Where a SNAP's time goes on the learner, one step after the other.
-          spdlog::info(
-              "server {} installed the leader's snapshot of {} nodes at zxid {}: decoded in {} "
-              "ms, tree built in {} ms, stored in {} ms",
-              config_.my_id, snapshot->image.nodes.size(), storage::zxid_text(snapshot->image.zxid),
-              snapshot->decoded_ms - snapshot->received_ms,
-              snapshot->built_ms - snapshot->decoded_ms, rebuilt->stored_ms - snapshot->built_ms);
+      [this, rebuilt, trunc = ready.truncate_after, configs = configs_of(ready)] {
+        if (!rebuilt->installed.empty()) {
+          // Where a SNAP's time went on the learner, one step after the other.
+          spdlog::info("server {} installed the leader's snapshot of {}", config_.my_id,
+                       rebuilt->installed);
         }
         if (rebuilt->tree) {
           core_.replace_state(std::move(*rebuilt->tree), rebuilt->sessions,

@@ -27,13 +27,25 @@ std::string encode_node(const tree::Node& node) {
 }
 
 bool decode_node(const std::string& bytes, tree::DataTree& tree, tree::Node& out) {
-  pb::Node p;
+  return NodeDecoder(tree).decode(bytes, out);
+}
+
+NodeDecoder::NodeDecoder(tree::DataTree& tree)
+    : tree_(tree), record_(std::make_unique<pb::Node>()) {}
+
+NodeDecoder::~NodeDecoder() = default;
+
+bool NodeDecoder::decode(const std::string& bytes, tree::Node& out) {
+  pb::Node& p = *record_;
   if (!p.ParseFromString(bytes)) return false;
-  out.data = p.data();
+  out.data.swap(*p.mutable_data());
   out.data_null = p.data_null();
-  wire::AclList acl;
-  for (const auto& a : p.acl()) acl.push_back({a.perms(), {a.id().scheme(), a.id().id()}});
-  out.acl = tree.shared_acl(acl);
+  if (!same_as_last_acl()) {
+    wire::AclList acl;
+    for (const auto& a : p.acl()) acl.push_back({a.perms(), {a.id().scheme(), a.id().id()}});
+    last_acl_ = tree_.shared_acl(acl);
+  }
+  out.acl = last_acl_;
   out.czxid = p.czxid();
   out.mzxid = p.mzxid();
   out.pzxid = p.pzxid();
@@ -43,6 +55,17 @@ bool decode_node(const std::string& bytes, tree::DataTree& tree, tree::Node& out
   out.cversion = p.cversion();
   out.aversion = p.aversion();
   out.ephemeral_owner = p.ephemeral_owner();
+  return true;
+}
+
+bool NodeDecoder::same_as_last_acl() const {
+  if (!last_acl_ || last_acl_->size() != static_cast<size_t>(record_->acl_size())) return false;
+  for (int i = 0; i < record_->acl_size(); ++i) {
+    const pb::Acl& a = record_->acl(i);
+    const wire::Acl& b = (*last_acl_)[static_cast<size_t>(i)];
+    if (a.perms() != b.perms || a.id().scheme() != b.id.scheme || a.id().id() != b.id.id)
+      return false;
+  }
   return true;
 }
 

@@ -5,23 +5,32 @@
 
 namespace corral::storage {
 
-SnapshotLoader::SnapshotLoader(tree::DataTree& tree) : tree_(tree) {
+SnapshotLoader::SnapshotLoader(tree::DataTree& tree) : tree_(tree), decoder_(tree) {
   for (auto& path : tree.paths()) replaceable_.insert(std::move(path));
 }
 
 std::string SnapshotLoader::add(const std::string& path, const std::string& record) {
   tree::Node node;
-  if (!decode_node(record, tree_, node)) return "snapshot node " + path + " does not decode";
+  if (!decoder_.decode(record, node)) return "snapshot node " + path + " does not decode";
   if (path != "/") {
     // Not quoted: the path may hold a NUL, which would cut the message short.
     if (std::string why = wire::validate_path(path); !why.empty())
       return "a snapshot node's path is invalid (" + why + ")";
   }
-  if (tree_.find(path)) {
-    if (replaceable_.erase(path) == 0) return "snapshot node " + path + " appears twice";
-    if (node.ephemeral_owner != 0) return "snapshot node " + path + " cannot have an owner";
+  bool replaceable = replaceable_.contains(path);
+  if (replaceable && node.ephemeral_owner != 0)
+    return "snapshot node " + path + " cannot have an owner";
+  switch (tree_.load_node(path, std::move(node), replaceable)) {
+    case tree::DataTree::Loaded::kNoParent:
+      return "snapshot node " + path + " has no parent";
+    case tree::DataTree::Loaded::kAlreadyThere:
+      return "snapshot node " + path + " appears twice";
+    case tree::DataTree::Loaded::kReplaced:
+      replaceable_.erase(path);  // once each
+      break;
+    case tree::DataTree::Loaded::kAdded:
+      break;
   }
-  if (!tree_.load_node(path, std::move(node))) return "snapshot node " + path + " has no parent";
   ++loaded_;
   return {};
 }

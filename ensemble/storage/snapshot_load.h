@@ -8,6 +8,7 @@
 #include <set>
 #include <string>
 
+#include "ensemble/storage/snapshot_codec.h"
 #include "ensemble/tree/data_tree.h"
 
 namespace corral::storage {
@@ -25,6 +26,7 @@ class SnapshotLoader {
 
  private:
   tree::DataTree& tree_;
+  NodeDecoder decoder_;
   /// The nodes the tree started with, which the snapshot replaces once each. Any other node
   /// already in the tree came earlier in this snapshot: no set of every path is needed to tell
   /// a second copy (a million paths would be 100 MB while recovering).

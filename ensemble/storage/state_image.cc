@@ -42,11 +42,16 @@ StateImage decode_image(const std::string& bytes) {
     image.zxid = r.int64();
     int32_t sessions = r.int32();
     if (sessions < 0) throw wire::DecodeError("negative session count");
+    // A session twice would break the database's key when a learner stores the rows, which it
+    // does before the tree is built: it is refused here, with the rest of what is malformed.
+    std::set<int64_t> ids;
     for (int32_t i = 0; i < sessions; ++i) {
       SessionRow s;
       s.id = r.int64();
       s.timeout_ms = r.int32();
       s.passwd = r.buffer();
+      if (!ids.insert(s.id).second)
+        throw wire::DecodeError("session " + std::to_string(s.id) + " appears twice");
       image.sessions.push_back(std::move(s));
     }
     int64_t nodes = r.int64();
@@ -67,15 +72,12 @@ StateImage decode_image(const std::string& bytes) {
 void load_image(const StateImage& image, tree::DataTree& tree) {
   // A leader's image gets the checks recovery gives the database's snapshots.
   SnapshotLoader loader(tree);
+  tree.reserve(image.nodes.size());
   for (const auto& row : image.nodes)
     if (std::string why = loader.add(row.path, row.record); !why.empty())
       throw StorageError("state image: " + why);
   if (std::string why = ephemeral_problem(tree); !why.empty())
     throw StorageError("state image: " + why);
-  std::set<int64_t> sessions;
-  for (const auto& s : image.sessions)
-    if (!sessions.insert(s.id).second)
-      throw StorageError("state image: session " + std::to_string(s.id) + " appears twice");
   tree.set_last_zxid(image.zxid);
 }
 

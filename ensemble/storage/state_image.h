@@ -23,7 +23,8 @@ struct StateImage {
 StateImage capture_image(const tree::DataTree& tree, std::vector<SessionRow> sessions);
 /// Bytes for the wire.
 std::string encode_image(const StateImage& image);
-/// Reads bytes made by encode_image; throws StorageError when they are malformed.
+/// Reads bytes made by encode_image; throws StorageError when they are malformed (a session
+/// appearing twice among them).
 StateImage decode_image(const std::string& bytes);
 /// Loads the image's nodes into the empty `tree`; throws StorageError on a bad node.
 void load_image(const StateImage& image, tree::DataTree& tree);

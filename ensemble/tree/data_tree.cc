@@ -307,31 +307,28 @@ void DataTree::remove_subtree(const Txn& txn, const std::string& path) {
   remove(txn, op, ignored);
 }
 
-bool DataTree::load_node(const std::string& path, Node node) {
-  if (path == "/") {
-    Node& root = nodes_["/"];
-    node.children = std::move(root.children);
-    data_bytes_ += static_cast<int64_t>(node.data.size()) - static_cast<int64_t>(root.data.size());
-    root = std::move(node);
-    return true;
+DataTree::Loaded DataTree::load_node(const std::string& path, Node node, bool may_replace) {
+  Node* parent = nullptr;
+  if (path != "/") {
+    auto parent_it = nodes_.find(wire::parent_path(path));
+    if (parent_it == nodes_.end()) return Loaded::kNoParent;
+    parent = &parent_it->second;  // a pointer outlives a rehash; the iterator does not
   }
-  auto parent_it = nodes_.find(wire::parent_path(path));
-  if (parent_it == nodes_.end()) return false;
-  Node& parent = parent_it->second;  // a reference outlives a rehash; the iterator does not
-  auto existing = nodes_.find(path);
-  if (existing != nodes_.end()) {
-    // The system nodes exist from construction; the snapshot's copy replaces them.
-    node.children = std::move(existing->second.children);
-    data_bytes_ -= static_cast<int64_t>(existing->second.data.size());
-    existing->second = std::move(node);
-    data_bytes_ += static_cast<int64_t>(existing->second.data.size());
-    return true;
+  // One lookup for both cases: a million of them load a large snapshot.
+  auto [it, added] = nodes_.try_emplace(path);
+  Node& slot = it->second;
+  if (!added) {
+    if (!may_replace) return Loaded::kAlreadyThere;
+    node.children = std::move(slot.children);
+    data_bytes_ += static_cast<int64_t>(node.data.size()) - static_cast<int64_t>(slot.data.size());
+    slot = std::move(node);
+    return Loaded::kReplaced;
   }
   data_bytes_ += static_cast<int64_t>(node.data.size());
   index(path, node.ephemeral_owner);
-  auto added = nodes_.emplace(path, std::move(node)).first;
-  parent.children.insert(wire::base_name(added->first));
-  return true;
+  slot = std::move(node);
+  parent->children.insert(wire::base_name(it->first));
+  return Loaded::kAdded;
 }
 
 std::shared_ptr<const wire::AclList> DataTree::shared_acl(const wire::AclList& acl) {

@@ -94,10 +94,17 @@ class DataTree {
   /// Replaying every Txn from the snapshot's start converges to the true tree.
   void replay(const Txn& txn);
 
-  /// Adds a node read from a snapshot (parents come first); one already there (the root and
-  /// the system nodes a new tree starts with) is replaced in place, keeping its children.
-  /// Returns false when its parent is missing: a broken snapshot.
-  bool load_node(const std::string& path, Node node);
+  /// Makes room for `nodes` nodes in all, so loading them rehashes nothing (no hash is stored
+  /// per node: a rehash would hash every path again).
+  void reserve(size_t nodes) { nodes_.reserve(nodes); }
+
+  /// What load_node did.
+  enum class Loaded { kAdded, kReplaced, kNoParent, kAlreadyThere };
+  /// Adds a node read from a snapshot (parents come first). A node already at `path` (the
+  /// root and the system nodes a new tree starts with) is replaced in place, keeping its
+  /// children, when `may_replace`; otherwise it stays and the answer is kAlreadyThere. A
+  /// missing parent (kNoParent) or a node already there means a broken snapshot.
+  Loaded load_node(const std::string& path, Node node, bool may_replace);
 
   /// Paths of ephemeral nodes owned by `session_id`, sorted.
   std::vector<std::string> ephemerals(int64_t session_id) const;

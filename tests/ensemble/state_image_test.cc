@@ -386,6 +386,16 @@ TEST(StateImage, DecodeRejectsNegativeCounts) {
   EXPECT_FALSE(decode_error(bad_passwd).empty());
 }
 
+TEST(StateImage, DecodeRejectsASessionThatAppearsTwice) {
+  Builder b(1);
+  build_rich_tree(b);
+  StateImage image = capture_image(b.tree, b.session_rows());
+  ASSERT_FALSE(image.sessions.empty());
+  image.sessions.push_back(image.sessions.front());
+  std::string msg = decode_error(encode_image(image));
+  EXPECT_NE(msg.find("appears twice"), std::string::npos) << msg;
+}
+
 TEST(StateImage, LoadRejectsANodeWhoseParentIsMissing) {
   Builder b(1);
   build_rich_tree(b);
