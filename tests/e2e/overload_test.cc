@@ -343,7 +343,9 @@ TEST(Overload, ReadsBetweenTwoWritesAreAnsweredBeforeTheSecond) {
     ASSERT_TRUE(reply) << "no reply for xid " << xid << "; log:\n" << server.log();
     ASSERT_EQ(get32(*reply, 0), xid) << "replies out of order";
     EXPECT_EQ(get32(*reply, 12), kOk) << xid;
-    if (xid == 2 + kReads) EXPECT_EQ(reply->substr(20, 3), "one") << "the read saw a later write";
+    if (xid == 2 + kReads) {
+      EXPECT_EQ(reply->substr(20, 3), "one") << "the read saw a later write";
+    }
   }
   EXPECT_TRUE(server.terminate());
 }
@@ -441,8 +443,12 @@ TEST(Overload, CrowdReadingABigNodeStaysWithinTheOutputBudget) {
   EXPECT_LT(peak_kib, bound_kib);
   // Served least, the small client goes before the crowd's next replies: tens of ms (its first
   // request waits its turn among the crowd's first ones). Woken in arrival order it waited a
-  // whole round of 1,000 replies each time (about 1 s); without the budget, seconds.
-  EXPECT_LT(small_ms[small_ms.size() * 9 / 10], 250.0);
+  // whole round of 1,000 replies each time (about 1 s alone); without the budget, seconds. The
+  // bound is a quarter of a round as this run measured it: alone, p90 was 67-97 ms of 1.0-1.2 s
+  // rounds; in CI, beside another heavy test on two cores, 352 ms of a 1.9 s round.
+  const double round_ms = crowd_s * 1000.0 / kReadsEach;
+  EXPECT_LT(small_ms[small_ms.size() * 9 / 10], round_ms / 4)
+      << "a round of the crowd took " << round_ms << " ms";
   EXPECT_LT(small_ms.back(), 3000.0);
   EXPECT_NE(server.log().find("output budget: "), std::string::npos) << server.log();
   EXPECT_TRUE(server.terminate());

@@ -11,18 +11,17 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "tests/e2e/ensemble.h"
 #include "tests/e2e/jute_bytes.h"
 #include "tests/e2e/raw_client.h"
+#include "tests/e2e/read_probe.h"
 #include "tests/e2e/tree_fill.h"
 
 namespace corral::e2e {
@@ -74,26 +73,7 @@ TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
   // The reader: getData on the leader, one in flight, on its own connection and thread.
   RawClient reader(ensemble.client_port(leader), 30s);
   ASSERT_TRUE(reader.handshake());
-  std::atomic<bool> stop{false};
-  std::vector<double> reads_ms;
-  bool reads_ok = true;
-  std::jthread reading([&] {
-    while (!stop) {
-      const auto t0 = Clock::now();
-      auto read = reader.get_data("/w");
-      reads_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
-      if (!read || read->err != kOk) {
-        reads_ok = false;
-        return;
-      }
-    }
-  });
-
-  // An ASSERT below returns early: the reader stops and is joined on the way out.
-  struct StopReading {
-    std::atomic<bool>& stop;
-    ~StopReading() { stop = true; }
-  } stop_reading{stop};
+  ReadProbe reads(reader, "/w");
 
   ASSERT_TRUE(ensemble.kill9(joiner));
   lose_disk(ensemble, joiner);
@@ -111,15 +91,13 @@ TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
     synced = ensemble.mode(joiner, 200ms) == "follower";
   }
   const double sync_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-  stop = true;
-  reading.join();
-  ASSERT_FALSE(reads_ms.empty());
+  reads.stop();
+  const std::vector<double> sorted = reads.sorted_ms();
+  ASSERT_FALSE(sorted.empty());
   ASSERT_TRUE(writes_ok) << "write " << writes << " failed\n" << ensemble.describe();
-  ASSERT_TRUE(reads_ok) << "read " << reads_ms.size() << " failed\n" << ensemble.describe();
+  ASSERT_TRUE(reads.ok()) << "read " << sorted.size() << " failed\n" << ensemble.describe();
   ASSERT_TRUE(synced) << "the follower did not sync in 120 s\n" << ensemble.log(joiner, 4000);
 
-  std::vector<double> sorted = reads_ms;
-  std::sort(sorted.begin(), sorted.end());
   std::printf(
       "sync of %d znodes: %.0f ms; meanwhile %d writes and %zu reads, reads: median "
       "%.2f ms, longest %.2f ms\n",

@@ -44,10 +44,11 @@ std::string fill_tree(RawClient& client, const TreeShape& shape) {
   return "";
 }
 
-std::string set_many(RawClient& client, const std::string& path, int count, int window) {
+std::string set_many(RawClient& client, const std::string& path, int count, int window,
+                     const std::string& value) {
   std::string body;
   put_buffer(body, path);
-  put_buffer(body, "v");
+  put_buffer(body, value);
   put32(body, -1);  // any version
   int sent = 0;
   int answered = 0;

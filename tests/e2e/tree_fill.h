@@ -31,8 +31,10 @@ struct TreeShape {
 /// answered with ZOK, else what went wrong.
 std::string fill_tree(RawClient& client, const TreeShape& shape);
 
-/// `count` setData of `path` (which must exist), `window` in flight, each one txn: to move
-/// the leader's history on. "" when every one was answered with ZOK, else what went wrong.
-std::string set_many(RawClient& client, const std::string& path, int count, int window = 100);
+/// `count` setData of `path` (which must exist) to `value`, `window` in flight, each one txn:
+/// to move the leader's history on. "" when every one was answered with ZOK, else what went
+/// wrong.
+std::string set_many(RawClient& client, const std::string& path, int count, int window = 100,
+                     const std::string& value = "v");
 
 }  // namespace corral::e2e
