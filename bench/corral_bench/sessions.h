@@ -40,7 +40,7 @@ class SessionPool {
   std::optional<std::string> connect();
   /// Has every session sync `path`, so that its server has applied every write committed
   /// before: a read on a follower may otherwise miss a node another session just made (a
-  /// ZooKeeper follower's reads may lag). An error naming the first session that could not.
+  /// ZooKeeper follower's reads may lag). What the first session that could not was told.
   std::optional<std::string> sync_all(const std::string& path);
   /// Closes every session, waiting up to a few seconds for the answers.
   void close();

@@ -152,7 +152,8 @@ TEST_F(BenchSmoke, ErrorsOfAKilledMemberAreReportedNotDropped) {
                       "3", "--inflight", "4", "--keys", "20", "--warmup", "0.2", "--duration", "3",
                       "--root", "/smoke-kill", "--json"},
                      ensemble_->dir());
-  // Once the keys exist, the lanes are running: kill the member session 1 is pinned to.
+  // Once a key was set, the lanes are running (not just the keys made, nor the sessions syncing
+  // after that): kill the member session 1 is pinned to.
   BlockingClient c(client_options());
   ASSERT_TRUE(c.wait_connected(std::chrono::seconds(10)));
   auto deadline = Clock::now() + std::chrono::seconds(20);
@@ -160,8 +161,14 @@ TEST_F(BenchSmoke, ErrorsOfAKilledMemberAreReportedNotDropped) {
   while (!running && Clock::now() < deadline) {
     auto runs = c.children("/smoke-kill");
     if (runs && !runs->children.empty()) {
-      auto keys = c.children("/smoke-kill/" + runs->children[0] + "/keys");
-      running = keys && keys->children.size() == 20;
+      std::string dir = "/smoke-kill/" + runs->children[0] + "/keys";
+      auto keys = c.children(dir);
+      if (keys && keys->children.size() == 20) {
+        for (const auto& key : keys->children) {
+          auto stat = c.exists(dir + "/" + key);
+          if (stat && stat->version > 0) running = true;
+        }
+      }
     }
     if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
