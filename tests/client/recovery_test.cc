@@ -147,6 +147,18 @@ TEST(ReadOnly, ClientSeesReadOnlyStateReadsAndGetsNotReadOnlyOnWrites) {
   for (int i = 0; i < ens.size(); ++i) {
     if (i != survivor) ASSERT_TRUE(ens.kill9(i));
   }
+  // The client connects once the survivor serves read-only. Before that a loaded survivor may
+  // still follow: ZooKeeper's follower then grants a read-write local session, which its
+  // read-only server expires later, and a lost session is not retried (CI saw "no read-only
+  // session within 40 s" that way).
+  std::string mode;
+  ASSERT_TRUE(wait_until(40s,
+                         [&] {
+                           mode = ens.mode(survivor, 200ms);
+                           return mode == "read-only";
+                         }))
+      << "survivor's mode: '" << mode << "'\n"
+      << ens.describe();
 
   // A client that allows a read-only server (TestClient does not ask for that).
   asio::io_context io;
