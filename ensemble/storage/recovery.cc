@@ -17,8 +17,7 @@ int64_t counter_of(int64_t zxid) { return zxid & 0xffffffffll; }
 
 bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
                    std::string& problem) {
-  SnapshotLoader loader(tree);
-  tree.reserve(static_cast<size_t>(std::max<int64_t>(snap.node_count, 0)));
+  SnapshotLoader loader(tree, static_cast<size_t>(std::max<int64_t>(snap.node_count, 0)));
   db.read_snapshot(snap.id, [&](SnapshotRow row) {
     if (problem.empty()) problem = loader.add(row.path, row.record);
   });

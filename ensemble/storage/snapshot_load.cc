@@ -5,8 +5,10 @@
 
 namespace corral::storage {
 
-SnapshotLoader::SnapshotLoader(tree::DataTree& tree) : tree_(tree), decoder_(tree) {
+SnapshotLoader::SnapshotLoader(tree::DataTree& tree, size_t expected_nodes)
+    : tree_(tree), decoder_(tree) {
   for (auto& path : tree.paths()) replaceable_.insert(std::move(path));
+  tree.reserve(expected_nodes);
 }
 
 std::string SnapshotLoader::add(const std::string& path, const std::string& record) {

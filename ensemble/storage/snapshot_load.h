@@ -16,8 +16,10 @@ namespace corral::storage {
 /// Adds the nodes of one snapshot to a tree, parents first.
 class SnapshotLoader {
  public:
-  /// Loads into `tree`, which holds only what DataTree's constructor put there.
-  explicit SnapshotLoader(tree::DataTree& tree);
+  /// Loads `expected_nodes` nodes into `tree`, which holds only what DataTree's constructor
+  /// put there; room for them all is made first, so loading rehashes nothing (no hash is
+  /// stored per node: a rehash would hash every path again).
+  SnapshotLoader(tree::DataTree& tree, size_t expected_nodes);
 
   /// Decodes `record` and adds it at `path`; returns why it cannot, empty when added.
   std::string add(const std::string& path, const std::string& record);

@@ -71,8 +71,7 @@ StateImage decode_image(const std::string& bytes) {
 
 void load_image(const StateImage& image, tree::DataTree& tree) {
   // A leader's image gets the checks recovery gives the database's snapshots.
-  SnapshotLoader loader(tree);
-  tree.reserve(image.nodes.size());
+  SnapshotLoader loader(tree, image.nodes.size());
   for (const auto& row : image.nodes)
     if (std::string why = loader.add(row.path, row.record); !why.empty())
       throw StorageError("state image: " + why);
