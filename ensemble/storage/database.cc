@@ -247,11 +247,6 @@ std::vector<tree::Txn> Database::recent_txns(size_t n) const {
   return out;
 }
 
-void Database::replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
-                                     const std::vector<SnapshotRow>& nodes) {
-  install_snapshot(stage_snapshot(zxid, sessions, nodes), static_cast<int64_t>(nodes.size()));
-}
-
 int64_t Database::stage_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
                                  const std::vector<SnapshotRow>& nodes) {
   int64_t id = begin_snapshot(zxid, sessions);

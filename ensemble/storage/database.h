@@ -90,10 +90,6 @@ class Database {
   void truncate_after(int64_t zxid);
   /// The newest `n` logged txns, oldest first.
   std::vector<tree::Txn> recent_txns(size_t n) const;
-  /// Replaces everything (log and snapshots) with one complete snapshot at `zxid`: a learner
-  /// installing the leader's state (SNAP). stage_snapshot, then install_snapshot.
-  void replace_with_snapshot(int64_t zxid, const std::vector<SessionRow>& sessions,
-                             const std::vector<SnapshotRow>& nodes);
   /// Writes a leader's snapshot at `zxid` beside what the database holds, as an incomplete
   /// snapshot (recovery drops it, nothing else reads it) until install_snapshot: a learner
   /// stores the rows while it builds its tree from them. Returns the snapshot's id.

@@ -1,6 +1,6 @@
 // The state image a leader sends a learner that needs SNAP (capture, encode, decode, load),
-// and the Database methods the ensemble added: replace_with_snapshot (the learner installs
-// that image as its only snapshot) and recent_txns (the log tail a leader DIFFs from).
+// and the Database methods the ensemble added: stage_snapshot and install_snapshot (the learner
+// installs that image as its only snapshot) and recent_txns (the log tail a leader DIFFs from).
 #include "ensemble/storage/state_image.h"
 
 #include <gtest/gtest.h>
@@ -436,6 +436,13 @@ TEST(StateImage, LoadRejectsARecordThatDoesNotDecode) {
 
 // ---- the database -----------------------------------------------------------------------------
 
+/// Replaces everything in `db` with the snapshot of `zxid`, `sessions` and `nodes`, as a
+/// learner installs a SNAP: staged, then installed.
+void replace_with(Database& db, int64_t zxid, const std::vector<SessionRow>& sessions,
+                  const std::vector<SnapshotRow>& nodes) {
+  db.install_snapshot(db.stage_snapshot(zxid, sessions, nodes), static_cast<int64_t>(nodes.size()));
+}
+
 /// A temporary database file, opened and reopened by the test.
 class StateDatabaseTest : public ::testing::Test {
  protected:
@@ -528,7 +535,7 @@ TEST_F(StateDatabaseTest, ReplaceWithSnapshotLeavesOnlyThatSnapshot) {
   build_rich_tree(leader);
   StateImage image = through_the_wire(leader);
   ASSERT_LT(image.zxid, db->last_logged_zxid());
-  db->replace_with_snapshot(image.zxid, image.sessions, image.nodes);
+  replace_with(*db, image.zxid, image.sessions, image.nodes);
   {
     SCOPED_TRACE("before reopening");
     expect_only(image);
@@ -559,7 +566,7 @@ TEST_F(StateDatabaseTest, ReplaceWithSnapshotOnAnEmptyDatabase) {
   Builder leader(4);
   build_rich_tree(leader);
   StateImage image = through_the_wire(leader);
-  d.replace_with_snapshot(image.zxid, image.sessions, image.nodes);
+  replace_with(d, image.zxid, image.sessions, image.nodes);
   expect_only(image);
   DataTree recovered;
   recover(d, recovered);
@@ -572,7 +579,7 @@ TEST_F(StateDatabaseTest, TxnsAppendedAfterTheSnapshotAreReplayed) {
   Builder leader(2);
   build_rich_tree(leader);
   StateImage image = through_the_wire(leader);
-  db->replace_with_snapshot(image.zxid, image.sessions, image.nodes);
+  replace_with(*db, image.zxid, image.sessions, image.nodes);
 
   // The learner goes on logging what the leader commits after the snapshot.
   size_t before = leader.txns.size();
@@ -614,14 +621,14 @@ TEST_F(StateDatabaseTest, ReplaceWithSnapshotTwiceKeepsTheSecond) {
   Builder first(2);
   first.create("/first", "1");
   StateImage one = through_the_wire(first);
-  d.replace_with_snapshot(one.zxid, one.sessions, one.nodes);
+  replace_with(d, one.zxid, one.sessions, one.nodes);
   first.create("/first/x", "");
   d.append({first.txns.back()});
 
   Builder second(3);
   build_rich_tree(second);
   StateImage two = through_the_wire(second);
-  d.replace_with_snapshot(two.zxid, two.sessions, two.nodes);
+  replace_with(d, two.zxid, two.sessions, two.nodes);
   expect_only(two);
   DataTree recovered;
   recover(d, recovered);
@@ -639,7 +646,7 @@ TEST_F(StateDatabaseTest, FailedReplaceChangesNothing) {
   // Two rows for one session break the snapshot_sessions key half way through.
   std::vector<SessionRow> doubled = image.sessions;
   doubled.push_back(doubled.front());
-  EXPECT_THROW(db->replace_with_snapshot(image.zxid, doubled, image.nodes), StorageError);
+  EXPECT_THROW(replace_with(*db, image.zxid, doubled, image.nodes), StorageError);
 
   EXPECT_EQ(held(), before);
   DataTree recovered;
@@ -647,7 +654,7 @@ TEST_F(StateDatabaseTest, FailedReplaceChangesNothing) {
   EXPECT_TRUE(same_tree(old.tree, recovered));
 
   // The database is still usable: a good replace goes through.
-  db->replace_with_snapshot(image.zxid, image.sessions, image.nodes);
+  replace_with(*db, image.zxid, image.sessions, image.nodes);
   expect_only(image);
 }
 
