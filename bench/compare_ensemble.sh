@@ -25,6 +25,8 @@
 #   LOAD_OPS=100000 LOAD_INFLIGHT=1000 LATENCY_OPS=2000 (corral-load) FSYNC_SAMPLES=200
 #   ZK_JVMFLAGS= (JVM defaults, as Debian's zkServer.sh) OUT= KEEP=1 keeps the temp dir
 #   CORRAL_SERVER, CORRAL_BENCH, CORRAL_LOAD: the binaries (default BUILD_DIR/bin/...)
+#   MEM_IMPLS="zookeeper corral" (whose memory, restart and rejoin step 2 measures; with
+#   WORKLOADS= (empty), step 1 is skipped, e.g. to time one server's restart)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -34,7 +36,7 @@ CORRAL_LOAD=${CORRAL_LOAD:-$build/bin/corral-load}
 ROUNDS=${ROUNDS:-2}
 NODES=${NODES:-100000}
 SIZE=${SIZE:-100}
-WORKLOADS=${WORKLOADS:-create,set,get,mixed,multi,set-latency,get-latency,watch,churn}
+WORKLOADS=${WORKLOADS-create,set,get,mixed,multi,set-latency,get-latency,watch,churn}
 DURATION=${DURATION:-10}
 BENCH_WARMUP=${BENCH_WARMUP:-2}
 WARMUP_ROUND=${WARMUP_ROUND:-3}
@@ -49,7 +51,7 @@ ZK_CP=${ZK_CLASSPATH:-/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/sha
 START_TIMEOUT=${START_TIMEOUT:-120}
 PY=${PYTHON:-/usr/bin/python3} # kazoo (Debian python3-kazoo) lives there
 helper=bench/compare_ensemble.py
-command_line="ROUNDS=$ROUNDS NODES=$NODES SIZE=$SIZE WORKLOADS=$WORKLOADS DURATION=$DURATION \
+command_line="${MEM_IMPLS:+MEM_IMPLS=\"$MEM_IMPLS\" }ROUNDS=$ROUNDS NODES=$NODES SIZE=$SIZE WORKLOADS=$WORKLOADS DURATION=$DURATION \
 BENCH_WARMUP=$BENCH_WARMUP WARMUP_ROUND=$WARMUP_ROUND SESSIONS=$SESSIONS INFLIGHT=$INFLIGHT \
 LOAD_OPS=$LOAD_OPS LOAD_INFLIGHT=$LOAD_INFLIGHT LATENCY_OPS=$LATENCY_OPS bench/compare_ensemble.sh $build"
 
@@ -300,32 +302,34 @@ memory_and_restart() { # TAG: load, RSS, kill -9 of all and restart, a follower'
 log "fsync floor in $work"
 fsync_us=$("$PY" "$helper" fsync "$work" "$FSYNC_SAMPLES")
 
-log "starting both ensembles"
-ens_setup zk zookeeper
-ens_setup corral corral
-for i in 1 2 3; do ens_start zk "$i" && ens_start corral "$i"; done
-ens_wait zk
-ens_wait corral
+if [[ ${#workloads[@]} -gt 0 ]]; then
+  log "starting both ensembles"
+  ens_setup zk zookeeper
+  ens_setup corral corral
+  for i in 1 2 3; do ens_start zk "$i" && ens_start corral "$i"; done
+  ens_wait zk
+  ens_wait corral
 
-if [[ $WARMUP_ROUND != 0 ]]; then
-  log "warm-up round (${WARMUP_ROUND}s per workload, not recorded)"
+  if [[ $WARMUP_ROUND != 0 ]]; then
+    log "warm-up round (${WARMUP_ROUND}s per workload, not recorded)"
+    for w in "${workloads[@]}"; do
+      for tag in zk corral; do run_bench "$tag" "$w" "$WARMUP_ROUND" 0; done
+    done
+  fi
   for w in "${workloads[@]}"; do
-    for tag in zk corral; do run_bench "$tag" "$w" "$WARMUP_ROUND" 0; done
-  done
-fi
-for w in "${workloads[@]}"; do
-  for ((r = 1; r <= ROUNDS; r++)); do
-    for tag in zk corral; do
-      log "$w, round $r/$ROUNDS, ${IMPL[$tag]}"
-      run_bench "$tag" "$w" "$DURATION" 1
-      if has_load "$w"; then run_load "$tag" "$w" "$r"; fi
+    for ((r = 1; r <= ROUNDS; r++)); do
+      for tag in zk corral; do
+        log "$w, round $r/$ROUNDS, ${IMPL[$tag]}"
+        run_bench "$tag" "$w" "$DURATION" 1
+        if has_load "$w"; then run_load "$tag" "$w" "$r"; fi
+      done
     done
   done
-done
-ens_down zk
-ens_down corral
+  ens_down zk
+  ens_down corral
+fi
 
-for impl in zookeeper corral; do
+for impl in ${MEM_IMPLS:-zookeeper corral}; do
   log "memory, restart and rejoin: $impl with $NODES znodes"
   ens_setup "$impl-mem" "$impl"
   memory_and_restart "$impl-mem"

