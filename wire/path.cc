@@ -31,6 +31,18 @@ bool is_forbidden(uint32_t c) {
          c >= 0xfff0;  // includes code points outside the BMP (surrogate pairs in Java)
 }
 
+// True for a path of printable ASCII with no empty name and no name starting with '.': valid
+// without decoding (the common case, checked per write on every server). Anything else takes
+// the full check.
+bool plain_ascii_names(std::string_view path) {
+  for (size_t i = 1; i < path.size(); ++i) {
+    auto c = static_cast<unsigned char>(path[i]);
+    if (c < 0x20 || c >= 0x7f) return false;
+    if ((c == '/' || c == '.') && path[i - 1] == '/') return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string validate_path(std::string_view path, bool sequential) {
@@ -41,6 +53,7 @@ std::string validate_path(std::string_view path, bool sequential) {
   if (path[0] != '/') return "Path must start with / character";
   if (path.size() == 1) return {};
   if (path.back() == '/') return "Path must not end with / character";
+  if (plain_ascii_names(path)) return {};
   size_t i = 0;
   while (i < path.size()) {
     size_t at = i;

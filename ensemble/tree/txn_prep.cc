@@ -1,5 +1,6 @@
 #include "ensemble/tree/txn_prep.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "wire/path.h"
@@ -134,6 +135,9 @@ Txn TxnPrep::prepare_close_session(const PrepContext& ctx) {
   std::vector<std::string> doomed = tree_.ephemerals(ctx.session_id);
   for (const auto& [path, rec] : outstanding_)
     if (rec.exists && rec.ephemeral_owner == ctx.session_id) doomed.push_back(path);
+  // In path order, whatever order the records are kept in, so the Txn is the same on a rerun.
+  std::sort(doomed.begin(), doomed.end());
+  doomed.erase(std::unique(doomed.begin(), doomed.end()), doomed.end());
   for (const auto& path : doomed) {
     auto rec = lookup(path);
     if (!rec || rec->ephemeral_owner != ctx.session_id) continue;

@@ -8,11 +8,13 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <variant>
 #include <vector>
 
 #include "ensemble/tree/acl.h"
 #include "ensemble/tree/data_tree.h"
+#include "ensemble/tree/path_hash.h"
 #include "ensemble/tree/txn.h"
 #include "wire/records.h"
 
@@ -95,7 +97,9 @@ class TxnPrep {
   const DataTree& tree_;
   bool extended_types_;
   bool skip_acl_;
-  std::map<std::string, ChangeRecord> outstanding_;
+  /// Hashed, not ordered: a pipeline of 600 writes holds thousands of records, and comparing
+  /// paths that share a long prefix down a tree took 3% of a leader's time under multi.
+  std::unordered_map<std::string, ChangeRecord, PathHash, std::equal_to<>> outstanding_;
   /// The paths of outstanding_'s records by the zxid that made them, so that applied()
   /// forgets in O(log n) per record instead of walking every outstanding change per txn.
   /// A path changed again appears again; entries of records already replaced are skipped.

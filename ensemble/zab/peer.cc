@@ -452,16 +452,18 @@ std::optional<int64_t> Peer::propose(tree::Txn txn, int64_t now_ms) {
   }
   append_history(txn);
   ready_.to_log.push_back(txn);
-  // While a reconfig is pending, this proposal (the reconfig included) needs a majority of
-  // the last-seen config too.
-  outstanding_[txn.zxid] = Proposal{txn, {}, last_seen_, active_};
   for (const auto& [id, l] : learners_) {
     if (!l.forwarding || l.observer) continue;
     Message m = message(MessageType::kProposal, id);
     m.txns.push_back(txn);
     send(std::move(m));
   }
-  return txn.zxid;
+  const int64_t zxid = txn.zxid;
+  // While a reconfig is pending, this proposal (the reconfig included) needs a majority of
+  // the last-seen config too. The txn moves in: each copy of a write costs the leader a few
+  // allocations and a copy of its data.
+  outstanding_[zxid] = Proposal{std::move(txn), {}, last_seen_, active_};
+  return zxid;
 }
 
 void Peer::leader_ack(int64_t from, int64_t zxid) {
@@ -481,11 +483,10 @@ void Peer::maybe_commit() {
     auto first = outstanding_.begin();
     const Proposal& p = first->second;
     if (!majorities(p.acks, *p.config, p.next.get())) return;
-    const tree::Txn txn = std::move(first->second.txn);
+    const tree::Txn& txn = first->second.txn;
     auto config = config_in(txn);
     const int64_t designated = config ? designate(*config, p.acks, std::next(first)) : 0;
     last_committed_ = txn.zxid;
-    ready_.committed.push_back(txn);
     for (const auto& [id, l] : learners_) {
       if (!l.forwarding) continue;
       Message m = message(l.observer ? MessageType::kInform : MessageType::kCommit, id, 0,
@@ -494,6 +495,7 @@ void Peer::maybe_commit() {
       m.designated_leader = designated;
       send(std::move(m));
     }
+    ready_.committed.push_back(std::move(first->second.txn));
     outstanding_.erase(first);
     if (config) {
       activate(std::move(config), designated, true);
