@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -26,6 +27,7 @@
 #include "ensemble/server/startup_membership.h"
 #include "ensemble/server/version.h"
 #include "ensemble/storage/database.h"
+#include "ensemble/storage/integrity_check.h"
 #include "ensemble/storage/recovery.h"
 #include "ensemble/storage/storage_thread.h"
 
@@ -51,15 +53,23 @@ std::string database_path(const server::ServerConfig& config) {
   return dir + "/corral.db";
 }
 
-// Loads the database into the core; returns false (after saying why) if it cannot.
+// Loads the database into the core while `integrity` (SQLite's quick_check of the file) runs
+// beside it; returns false (after saying why) if it cannot. A damaged page read as garbage can
+// make recovery fail for a reason that hides the damage: the check's finding is told instead.
 // `last_zxid` gets the last recovered zxid.
-bool recover_into(server::ServerCore& core, storage::Database& db, int64_t& last_zxid) {
+bool recover_into(server::ServerCore& core, storage::Database& db,
+                  std::future<std::string> integrity, int64_t& last_zxid) {
   auto started = std::chrono::steady_clock::now();
   storage::Recovered rec;
+  std::string problem;
   try {
     rec = storage::recover(db, core.tree_for_recovery());
   } catch (const storage::StorageError& e) {
-    std::fprintf(stderr, "corral-server: refusing to start: %s\n", e.what());
+    problem = e.what();
+  }
+  if (std::string damage = integrity.get(); !damage.empty()) problem = damage;
+  if (!problem.empty()) {
+    std::fprintf(stderr, "corral-server: refusing to start: %s\n", problem.c_str());
     return false;
   }
   std::vector<session::Session> live;
@@ -169,15 +179,20 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<corral::storage::Database> db;
   try {
-    db = std::make_unique<corral::storage::Database>(database_path(config), config.force_sync);
+    db = std::make_unique<corral::storage::Database>(
+        database_path(config), config.force_sync,
+        corral::storage::Database::IntegrityCheck::kByCaller);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "corral-server: refusing to start: %s\n", e.what());
     return 1;
   }
+  // The check reads the whole file (about 1 s per GB): on a thread of its own, beside recovery.
+  auto integrity =
+      std::async(std::launch::async, corral::storage::quick_check_file, database_path(config));
   asio::io_context io(1);
   ServerCore core(config, NetworkServer::now_ms());
   int64_t last_zxid = 0;
-  if (!recover_into(core, *db, last_zxid)) return 1;
+  if (!recover_into(core, *db, std::move(integrity), last_zxid)) return 1;
   std::optional<StartupMembership> membership;
   if (ensemble && !(membership = choose_membership(config, config_path, *db))) return 2;
   // ZooKeeper's initConfigInZKDatabase: outside the log, before serving; standalone leaves

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "ensemble/storage/checksum.h"
+#include "ensemble/storage/integrity_check.h"
 #include "ensemble/storage/records.pb.h"
 #include "ensemble/txn/txn_codec.h"
 
@@ -100,7 +101,7 @@ std::string zxid_text(int64_t zxid) {
   return buf;
 }
 
-Database::Database(const std::string& path, bool force_sync) : path_(path) {
+Database::Database(const std::string& path, bool force_sync, IntegrityCheck check) : path_(path) {
   // A constructor that throws runs no destructor: the handle is closed here instead.
   try {
     if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
@@ -109,16 +110,9 @@ Database::Database(const std::string& path, bool force_sync) : path_(path) {
     sqlite3_busy_timeout(db_, 5000);
     exec("PRAGMA journal_mode=WAL");
     exec(force_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
-    Statement check(db_, "PRAGMA quick_check");
-    if (!check.ok() || check.step() != SQLITE_ROW) fail("integrity check failed");
-    std::string verdict = check.bytes_at(0);
-    if (verdict != "ok") {
-      // A few of SQLite's findings, on one line ("*** in database main ***\nPage 14: ...").
-      for (int rows = 0; rows < 5 && check.step() == SQLITE_ROW; ++rows)
-        verdict += "\n" + check.bytes_at(0);
-      std::replace(verdict.begin(), verdict.end(), '\n', ';');
-      throw StorageError(path_ + ": database is corrupt: " + verdict);
-    }
+    if (check == IntegrityCheck::kAtOpen)
+      if (std::string problem = quick_check_problem(db_); !problem.empty())
+        throw StorageError(path_ + ": " + problem);
     exec(kSchema);
     // A database from before snapshot checksums gets the column; its snapshots keep NULL.
     if (!Statement(db_, "SELECT checksum FROM snapshots LIMIT 0").ok())

@@ -69,8 +69,14 @@ struct StoredQuorumConfig {
 /// The database file and its tables.
 class Database {
  public:
-  /// Opens (creating if needed) `path`; checks its integrity. Throws StorageError.
-  Database(const std::string& path, bool force_sync);
+  /// Whether opening runs SQLite's quick_check, or the caller runs it (quick_check_file) beside
+  /// what it does next.
+  enum class IntegrityCheck { kAtOpen, kByCaller };
+
+  /// Opens (creating if needed) `path`, checking its integrity unless the caller will. Throws
+  /// StorageError.
+  Database(const std::string& path, bool force_sync,
+           IntegrityCheck check = IntegrityCheck::kAtOpen);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <string>
 
+#include "ensemble/storage/integrity_check.h"
 #include "ensemble/storage/recovery.h"
 #include "tests/ensemble/storage_support.h"
 
@@ -74,6 +75,31 @@ TEST_F(RecoveryDamageTest, ACorruptFileIsRefusedWithoutLeakingItsHandle) {
     EXPECT_THROW(Database(path(), false), StorageError);
   }
   EXPECT_EQ(open_files(), before);
+}
+
+// The server checks the file on a connection of its own while it recovers: that check passes
+// a sound file beside an open Database and refuses a damaged one as the check at open does.
+TEST_F(RecoveryDamageTest, TheCheckBesideRecoveryFindsWhatTheCheckAtOpenFinds) {
+  log({single(kZxid | 1, OpCode::kCreate, "/a")});
+  {
+    Database db(path(), false, Database::IntegrityCheck::kByCaller);
+    EXPECT_EQ(quick_check_file(path()), "");
+  }
+  {
+    std::fstream f(path(), std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(4096 + 8);  // the first table page's header
+    f.write("\xff\xff\xff\xff", 4);
+  }
+  const std::string problem = quick_check_file(path());
+  EXPECT_EQ(problem.rfind(path() + ": ", 0), 0u) << problem;
+  try {
+    Database db(path(), false);
+    ADD_FAILURE() << "a damaged file opened";
+  } catch (const StorageError& e) {
+    EXPECT_EQ(problem, e.what());
+  }
+  // Skipping the check at open leaves the damage to the caller's check.
+  EXPECT_NO_THROW(Database(path(), false, Database::IntegrityCheck::kByCaller));
 }
 
 TEST_F(RecoveryDamageTest, ALoggedTxnThatDoesNotFitIsRefused) {
