@@ -54,20 +54,36 @@ std::string database_path(const server::ServerConfig& config) {
 }
 
 // Loads the database into the core while `integrity` (SQLite's quick_check of the file) runs
-// beside it; returns false (after saying why) if it cannot. A damaged page read as garbage can
-// make recovery fail for a reason that hides the damage: the check's finding is told instead.
-// `last_zxid` gets the last recovered zxid.
+// beside it; returns false (after saying why) if it cannot. Recovery writes only once the check
+// passed. A damaged page read as garbage can make recovery fail for a reason that hides the
+// damage: the check's finding is told instead. `last_zxid` gets the last recovered zxid.
 bool recover_into(server::ServerCore& core, storage::Database& db,
                   std::future<std::string> integrity, int64_t& last_zxid) {
   auto started = std::chrono::steady_clock::now();
+  std::optional<std::string> damage;
+  auto await_check = [&] {
+    if (!damage) {
+      try {
+        damage = integrity.get();
+      } catch (const std::exception& e) {
+        damage = std::string("integrity check failed: ") + e.what();
+      }
+    }
+    if (!damage->empty()) throw storage::StorageError(*damage);
+  };
   storage::Recovered rec;
   std::string problem;
   try {
-    rec = storage::recover(db, core.tree_for_recovery());
-  } catch (const storage::StorageError& e) {
+    rec = storage::recover(db, core.tree_for_recovery(), await_check);
+  } catch (const std::exception& e) {
+    // Garbage read from a damaged page can throw more than StorageError.
     problem = e.what();
+    try {
+      await_check();
+    } catch (const storage::StorageError& e) {
+      problem = e.what();
+    }
   }
-  if (std::string damage = integrity.get(); !damage.empty()) problem = damage;
   if (!problem.empty()) {
     std::fprintf(stderr, "corral-server: refusing to start: %s\n", problem.c_str());
     return false;

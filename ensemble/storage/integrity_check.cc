@@ -5,6 +5,15 @@
 #include <algorithm>
 
 namespace corral::storage {
+namespace {
+
+/// Column `i` of `q`'s row as text ("" for NULL, which SQLite also returns when out of memory).
+std::string text_at(sqlite3_stmt* q, int i) {
+  const unsigned char* text = sqlite3_column_text(q, i);
+  return text ? reinterpret_cast<const char*>(text) : "";
+}
+
+}  // namespace
 
 std::string quick_check_problem(sqlite3* db) {
   sqlite3_stmt* q = nullptr;
@@ -12,11 +21,10 @@ std::string quick_check_problem(sqlite3* db) {
   if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, nullptr) != SQLITE_OK ||
       sqlite3_step(q) != SQLITE_ROW) {
     problem = "integrity check failed: " + std::string(sqlite3_errmsg(db));
-  } else if (std::string verdict = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
-             verdict != "ok") {
+  } else if (std::string verdict = text_at(q, 0); verdict != "ok") {
     // A few of SQLite's findings, on one line ("*** in database main ***\nPage 14: ...").
     for (int rows = 0; rows < 5 && sqlite3_step(q) == SQLITE_ROW; ++rows)
-      verdict += "\n" + std::string(reinterpret_cast<const char*>(sqlite3_column_text(q, 0)));
+      verdict += "\n" + text_at(q, 0);
     std::replace(verdict.begin(), verdict.end(), '\n', ';');
     problem = "database is corrupt: " + verdict;
   }

@@ -32,8 +32,7 @@ bool zxid_follows(int64_t prev, int64_t next) {
   return epoch_of(next) > epoch_of(prev) && counter_of(next) == 1;
 }
 
-Recovered recover(Database& db, tree::DataTree& tree) {
-  db.drop_incomplete_snapshots();
+Recovered recover(Database& db, tree::DataTree& tree, const std::function<void()>& before_writing) {
   Recovered out;
   std::map<int64_t, SessionRow> sessions;
   int64_t fuzzy_end = 0;
@@ -89,6 +88,9 @@ Recovered recover(Database& db, tree::DataTree& tree) {
   if (std::string why = ephemeral_problem(tree); !why.empty())
     throw StorageError(db.path() + ": " + why);
   for (auto& [id, s] : sessions) out.sessions.push_back(s);
+  // Only complete snapshots were read: the incomplete ones can go once nothing was refused.
+  if (before_writing) before_writing();
+  db.drop_incomplete_snapshots();
   return out;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,13 @@ struct Recovered {
   std::vector<SessionRow> sessions;
 };
 
-/// Loads `db` into the empty `tree`. Throws StorageError when the data is
-/// corrupt or incomplete (a gap in the log, a log that does not reach the snapshot).
-Recovered recover(Database& db, tree::DataTree& tree);
+/// Loads `db` into the empty `tree`, then drops the snapshots left incomplete (its only write).
+/// Throws StorageError when the data is corrupt or incomplete (a gap in the log, a log that
+/// does not reach the snapshot). `before_writing` runs before that write and may throw to stop
+/// it: the server waits there for the integrity check it runs beside recovery, so a file it
+/// refuses is not written to.
+Recovered recover(Database& db, tree::DataTree& tree,
+                  const std::function<void()>& before_writing = {});
 
 /// Loads the nodes of complete snapshot `snap` into the empty `tree` with recovery's checks
 /// (each row decodes, paths are valid and unique, parents come first, the count matches).

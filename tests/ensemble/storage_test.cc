@@ -814,6 +814,11 @@ TEST_F(StorageTest, DropIncompleteSnapshots) {
   // drop_incomplete_snapshots itself leaves complete snapshots alone.
   Database& d = open();
   int64_t again = d.begin_snapshot(w.live.last_zxid(), {});
+  // Recovery writes nothing when the caller's check before its write refuses the file.
+  DataTree refused;
+  EXPECT_THROW(recover(d, refused, [] { throw StorageError("refused"); }), StorageError);
+  ASSERT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots WHERE id = " + std::to_string(again)),
+            1);
   d.drop_incomplete_snapshots();
   ASSERT_EQ(d.snapshots().size(), 1u);
   close();
