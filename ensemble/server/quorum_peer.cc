@@ -455,7 +455,12 @@ void QuorumPeer::send_all(std::vector<zab::Message> messages,
                           std::vector<std::pair<int64_t, zab::Notification>> notifications) {
   for (const auto& [to, n] : notifications) election_mesh_->send(to, zab::encode_frame(n));
   zab::MessageEncoder encoder;
-  for (const auto& m : messages) snapshot_streams_.send(m.to, m, encoder.encode(m));
+  for (auto& m : messages) {
+    if (SnapshotStreams::long_sync(m))
+      snapshot_streams_.send_long_sync(m.to, std::move(m));
+    else
+      snapshot_streams_.send(m.to, m, encoder.encode(m));
+  }
 }
 
 SnapshotStreams::Mesh QuorumPeer::snapshot_mesh() {

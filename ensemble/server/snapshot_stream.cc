@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <asio/post.hpp>
 #include <cerrno>
 #include <chrono>
 #include <system_error>
@@ -82,6 +83,10 @@ SnapshotStreams::SnapshotStreams(asio::io_context& io, Mesh mesh)
     : io_(io), mesh_(std::move(mesh)) {}
 
 SnapshotStreams::~SnapshotStreams() {
+  // An encoding job uses the streams: none may run once they are gone. A finished job's
+  // handler still queued on the event loop finds its stream ended and does nothing.
+  encoder_.stop();
+  encoder_.join();
   clear();
   for (pid_t child : killed_) wait_for(child, nullptr, 0);  // SIGKILLed: gone soon
 }
@@ -137,6 +142,29 @@ void SnapshotStreams::send(int64_t to, const zab::Message& m, std::string body) 
     return;
   }
   mesh_.send(to, std::move(body));
+}
+
+bool SnapshotStreams::long_sync(const zab::Message& m) {
+  // About a millisecond of encoding: below it, a thread's round trip is not worth it.
+  constexpr size_t kLongSyncTxns = 1000;
+  return m.type == zab::MessageType::kSync && !m.snapshot && m.txns.size() >= kLongSyncTxns;
+}
+
+void SnapshotStreams::send_long_sync(int64_t to, zab::Message sync) {
+  // An older stream to the same learner belongs to a sync it has given up on.
+  if (StreamPtr old = bound_to(to)) end(old);
+  auto s = std::make_shared<Stream>(io_);
+  s->learner = to;
+  s->encoding = true;
+  streams_.push_back(s);
+  asio::post(encoder_, [this, s, frame = zab::PeerFrame(std::move(sync))] {
+    auto body = std::make_shared<std::string>(zab::encode_frame(frame));
+    asio::post(io_, [this, s, body] {
+      if (s->ended) return;
+      s->held.push_front(std::move(*body));
+      release(s);
+    });
+  });
 }
 
 void SnapshotStreams::drop(int64_t learner) {
