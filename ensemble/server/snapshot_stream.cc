@@ -158,10 +158,16 @@ void SnapshotStreams::send_long_sync(int64_t to, zab::Message sync) {
   s->encoding = true;
   streams_.push_back(s);
   asio::post(encoder_, [this, s, frame = zab::PeerFrame(std::move(sync))] {
+    // A learner that reconnects and gives up again must not queue encodings behind it.
+    if (s->cancelled) return;
     auto body = std::make_shared<std::string>(zab::encode_frame(frame));
     asio::post(io_, [this, s, body] {
       if (s->ended) return;
-      s->held.push_front(std::move(*body));
+      const size_t bytes = body->size();
+      if (!mesh_.send(*s->learner, std::move(*body)))
+        return fail(s, "its SYNC of " + std::to_string(bytes) +
+                           " bytes could not be sent: the connection is down or the frame is "
+                           "over the quorum frame limit");
       release(s);
     });
   });
@@ -234,6 +240,7 @@ void SnapshotStreams::fail(const StreamPtr& s, const std::string& why) {
 void SnapshotStreams::end(const StreamPtr& stream) {
   const StreamPtr s = stream;  // `stream` may be the element erased below
   s->ended = true;
+  s->cancelled = true;
   asio::error_code ignored;
   s->pipe.close(ignored);
   s->wait.cancel();

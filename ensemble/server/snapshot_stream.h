@@ -18,6 +18,7 @@
 #include <asio/posix/stream_descriptor.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/thread_pool.hpp>
+#include <atomic>
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -80,6 +81,8 @@ class SnapshotStreams {
     std::optional<int64_t> learner;
     /// A long SYNC being encoded: no child, no pipe; the SYNC is the stream.
     bool encoding = false;
+    /// Set by end(), read by the encoding thread: a SYNC nobody waits for is not encoded.
+    std::atomic<bool> cancelled{false};
     /// Bytes relayed so far (the next chunk's offset).
     int64_t sent = 0;
     std::vector<char> buffer;

@@ -53,11 +53,10 @@ TEST(DiffCatchUp, AFollowerBehindBy90000TxnsCatchesUpByADiff) {
   ReadProbe reads(reader, "/w");
   // Writes while the follower syncs: their proposals reach it while its SYNC is being encoded,
   // and must follow the SYNC.
-  std::atomic<bool> stop_writing{false};
   std::atomic<int> acked{0};
   std::atomic<bool> write_failed{false};
-  std::jthread during([&] {
-    while (!stop_writing) {
+  std::jthread during([&](std::stop_token stop) {
+    while (!stop.stop_requested()) {
       if (writer.set_data("/during", std::to_string(acked + 1)) != kOk) {
         write_failed = true;
         return;
@@ -72,7 +71,7 @@ TEST(DiffCatchUp, AFollowerBehindBy90000TxnsCatchesUpByADiff) {
     synced = ensemble.mode(joiner, 200ms) == "follower";
   const double sync_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   reads.stop();
-  stop_writing = true;
+  during.request_stop();
   during.join();
   ASSERT_FALSE(write_failed) << ensemble.describe();
   ASSERT_TRUE(synced) << "the follower did not sync in 120 s\n" << ensemble.log(joiner, 4000);
