@@ -40,8 +40,8 @@ std::string quick_check_file(const std::string& path) {
   if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr) != SQLITE_OK) {
     problem = "cannot open: " + std::string(sqlite3_errmsg(db));
   } else {
-    // The server's connection may hold the file's lock a moment (recovering the WAL index,
-    // dropping an incomplete snapshot).
+    // The server's connection may hold the file's lock a moment (rebuilding the WAL index
+    // after a crash).
     sqlite3_busy_timeout(db, 5000);
     problem = quick_check_problem(db);
   }
