@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Soak of a 3-server Corral ensemble (issue 13: "an hour-long soak under constant mixed load
+# shows flat RSS"): corral-bench's mixed workload runs back to back for MINUTES minutes while
+# each server's RSS is sampled every SAMPLE_S seconds. Prints one line per sample and a summary:
+# each server's RSS at the end of the first run (after warm-up) and at the end, and the
+# largest change between them.
+#
+#   bench/soak.sh [BUILD_DIR]
+#
+# Environment (defaults): MINUTES=60 RUN_MINUTES=10 (length of each corral-bench run; every
+# run keeps all its latencies in memory) SAMPLE_S=30 SESSIONS=6 INFLIGHT=100 KEYS=10000
+# READ_RATIO=0.9 OUT= (also write the samples, tab-separated, there)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build=${1:-build}
+SERVER=$build/bin/corral-server
+BENCH=$build/bin/corral-bench
+MINUTES=${MINUTES:-60}
+RUN_MINUTES=${RUN_MINUTES:-10}
+SAMPLE_S=${SAMPLE_S:-30}
+SESSIONS=${SESSIONS:-6}
+INFLIGHT=${INFLIGHT:-100}
+KEYS=${KEYS:-10000}
+READ_RATIO=${READ_RATIO:-0.9}
+for bin in "$SERVER" "$BENCH"; do
+  [[ -x $bin ]] || { echo "not built: $bin" >&2; exit 1; }
+done
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/corral-soak.XXXXXX")
+read -r -a ports <<<"$(python3 bench/compare_ensemble.py ports 9)"
+pids=()
+cleanup() {
+  local p
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+servers=""
+for i in 1 2 3; do servers+="server.$i=127.0.0.1:${ports[i + 2]}:${ports[i + 5]}"$'\n'; done
+connect=""
+for i in 1 2 3; do
+  d=$work/s$i
+  mkdir -p "$d/data"
+  echo "$i" >"$d/data/myid"
+  cat >"$d/zoo.cfg" <<CFG
+tickTime=2000
+initLimit=10
+syncLimit=5
+dataDir=$d/data
+clientPort=${ports[i - 1]}
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+forceSync=yes
+snapCount=100000
+4lw.commands.whitelist=*
+admin.enableServer=false
+$servers
+CFG
+  "$SERVER" "$d/zoo.cfg" >"$d/server.log" 2>&1 </dev/null &
+  pids+=($!)
+  connect+="${connect:+,}127.0.0.1:${ports[i - 1]}"
+done
+for i in 1 2 3; do
+  deadline=$((SECONDS + 60))
+  until [[ $(echo srvr | timeout 1 nc -q1 127.0.0.1 "${ports[i - 1]}" 2>/dev/null) == *Mode* ]]; do
+    ((SECONDS < deadline)) || { echo "server $i did not start" >&2; exit 1; }
+    sleep 0.2
+  done
+done
+
+rss_mib() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+sample() { # ELAPSED_S: one line of the three servers' RSS
+  local line="$1" p
+  for p in "${pids[@]}"; do line+=$'\t'"$(rss_mib "$p")"; done
+  echo "$line"
+}
+
+echo "soak: 3-server Corral ensemble, mixed ${READ_RATIO} reads, $SESSIONS sessions x $INFLIGHT" \
+  "in flight, $KEYS keys, $MINUTES min in runs of $RUN_MINUTES min" >&2
+samples=$work/samples.tsv
+start=$SECONDS
+runs=$(((MINUTES + RUN_MINUTES - 1) / RUN_MINUTES))
+(
+  for ((r = 1; r <= runs; r++)); do
+    left=$((MINUTES * 60 - (SECONDS - start)))
+    ((left > 0)) || break
+    "$BENCH" --connect "$connect" --workload mixed --read-ratio "$READ_RATIO" \
+      --sessions "$SESSIONS" --inflight "$INFLIGHT" --keys "$KEYS" --warmup 5 \
+      --duration $((left < RUN_MINUTES * 60 ? left : RUN_MINUTES * 60)) \
+      --server-pids "$(IFS=,; echo "${pids[*]}")" 2>&1 | grep -E '^mixed ' || true
+  done
+) >"$work/bench.out" &
+bench=$!
+echo -e "seconds\tserver 1 RSS (MiB)\tserver 2 RSS (MiB)\tserver 3 RSS (MiB)"
+while kill -0 "$bench" 2>/dev/null; do
+  sample $((SECONDS - start)) | tee -a "$samples"
+  sleep "$SAMPLE_S"
+done
+wait "$bench" || true
+sample $((SECONDS - start)) | tee -a "$samples"
+echo "corral-bench runs (workload ops seconds ops/s p50 p99 p99.9 errors srv-CPU ops/CPU-s):"
+cat "$work/bench.out"
+# First sample after the first run's warm-up and 5 minutes of load, against the last.
+python3 - "$samples" <<'PY'
+import sys
+rows = [list(map(float, l.split("\t"))) for l in open(sys.argv[1]) if l.strip()]
+settled = next((r for r in rows if r[0] >= 300), rows[0])
+last = rows[-1]
+for i in range(1, len(last)):
+    peak = max(r[i] for r in rows if r[0] >= settled[0])
+    print(f"server {i}: {settled[i]:.1f} MiB at {settled[0]:.0f} s, {last[i]:.1f} MiB at "
+          f"{last[0]:.0f} s ({last[i] - settled[i]:+.1f} MiB), peak {peak:.1f} MiB")
+PY
+if [[ -n ${OUT:-} ]]; then cp "$samples" "$OUT"; fi
