@@ -72,7 +72,7 @@ bool recover_into(server::ServerCore& core, storage::Database& db,
     if (!damage->empty()) throw storage::StorageError(*damage);
   };
   storage::Recovered rec;
-  std::string problem;
+  std::optional<std::string> problem;
   try {
     rec = storage::recover(db, core.tree_for_recovery(), await_check);
   } catch (const std::exception& e) {
@@ -80,12 +80,12 @@ bool recover_into(server::ServerCore& core, storage::Database& db,
     problem = e.what();
     try {
       await_check();
-    } catch (const storage::StorageError& e) {
-      problem = e.what();
+    } catch (const storage::StorageError& damaged) {
+      problem = damaged.what();
     }
   }
-  if (!problem.empty()) {
-    std::fprintf(stderr, "corral-server: refusing to start: %s\n", problem.c_str());
+  if (problem) {
+    std::fprintf(stderr, "corral-server: refusing to start: %s\n", problem->c_str());
     return false;
   }
   std::vector<session::Session> live;

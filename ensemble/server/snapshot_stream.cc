@@ -155,7 +155,6 @@ void SnapshotStreams::send_long_sync(int64_t to, zab::Message sync) {
   if (StreamPtr old = bound_to(to)) end(old);
   auto s = std::make_shared<Stream>(io_);
   s->learner = to;
-  s->encoding = true;
   streams_.push_back(s);
   asio::post(encoder_, [this, s, frame = zab::PeerFrame(std::move(sync))] {
     // A learner that reconnects and gives up again must not queue encodings behind it.

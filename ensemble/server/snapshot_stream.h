@@ -33,7 +33,7 @@
 
 namespace corral::server {
 
-/// The leader's streamed SNAPs, one per learner being sent one.
+/// The leader's streamed SNAPs and long DIFFs being encoded, one per learner being sent one.
 class SnapshotStreams {
  public:
   /// How the streams reach the quorum mesh: send a frame body to a member, the bytes queued
@@ -45,7 +45,7 @@ class SnapshotStreams {
   };
 
   SnapshotStreams(asio::io_context& io, Mesh mesh);
-  /// Kills the children still writing.
+  /// Stops the encoding thread and kills the children still writing.
   ~SnapshotStreams();
   SnapshotStreams(const SnapshotStreams&) = delete;
   SnapshotStreams& operator=(const SnapshotStreams&) = delete;
@@ -77,10 +77,9 @@ class SnapshotStreams {
     pid_t child = -1;
     asio::posix::stream_descriptor pipe;
     asio::steady_timer wait;
-    /// The learner, once the SYNC went out (member ids start at 0).
+    /// The learner, once the SYNC went out; from the start for a long SYNC being encoded (which
+    /// has no child and no pipe: the SYNC is the stream). Member ids start at 0.
     std::optional<int64_t> learner;
-    /// A long SYNC being encoded: no child, no pipe; the SYNC is the stream.
-    bool encoding = false;
     /// Set by end(), read by the encoding thread: a SYNC nobody waits for is not encoded.
     std::atomic<bool> cancelled{false};
     /// Bytes relayed so far (the next chunk's offset).

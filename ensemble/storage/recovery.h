@@ -27,8 +27,8 @@ struct Recovered {
 /// Loads `db` into the empty `tree`, then drops the snapshots left incomplete (its only write).
 /// Throws StorageError when the data is corrupt or incomplete (a gap in the log, a log that
 /// does not reach the snapshot). `before_writing` runs before that write and may throw to stop
-/// it: the server waits there for the integrity check it runs beside recovery, so a file it
-/// refuses is not written to.
+/// it: the server waits there for the integrity check it runs beside recovery, so recovery
+/// changes no row of a file the check refuses.
 Recovered recover(Database& db, tree::DataTree& tree,
                   const std::function<void()>& before_writing = {});
 

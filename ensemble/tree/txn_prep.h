@@ -98,7 +98,8 @@ class TxnPrep {
   bool extended_types_;
   bool skip_acl_;
   /// Hashed, not ordered: a pipeline of 600 writes holds thousands of records, and comparing
-  /// paths that share a long prefix down a tree took 3% of a leader's time under multi.
+  /// paths that share a long prefix down a tree of them was most of the 9.8% of a leader's
+  /// time under multi spent in memcmp (with TxnPrep::applied).
   std::unordered_map<std::string, ChangeRecord, PathHash, std::equal_to<>> outstanding_;
   /// The paths of outstanding_'s records by the zxid that made them, so that applied()
   /// forgets in O(log n) per record instead of walking every outstanding change per txn.
