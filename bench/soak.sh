@@ -119,7 +119,7 @@ wait "$bench" || bench_status=$?
 bench=
 sample $((SECONDS - start)) | tee -a "$samples"
 echo "corral-bench runs (workload ops seconds ops/s p50 p99 p99.9 errors srv-CPU ops/CPU-s):"
-grep -E '^(mixed[ :]|corral-bench run)' "$work/bench.log" || true
+grep -E '^(mixed[ :]|corral-bench run|corral-bench: session)' "$work/bench.log" || true
 if [[ -n ${OUT:-} ]]; then cp "$samples" "$OUT"; fi
 if [[ $bench_status != 0 ]]; then
   echo "soak: corral-bench failed; its output is in $work/bench.log" >&2

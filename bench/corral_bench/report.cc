@@ -71,6 +71,11 @@ void print_table(std::ostream& out, const Options& o, const std::vector<Workload
     if (r.connection_losses) {
       out << r.workload << ": " << r.connection_losses << " connection losses\n";
     }
+    if (!r.sessions_lost.empty()) {
+      out << r.workload << ": sessions lost (their lanes stopped):";
+      for (size_t i : r.sessions_lost) out << " " << i;
+      out << "\n";
+    }
   }
 }
 
@@ -100,6 +105,7 @@ void print_json(std::ostream& out, const Options& o, const std::vector<WorkloadR
     j["error_counts"] = nlohmann::ordered_json::object();
     for (const auto& [code, n] : r.errors) j["error_counts"][client::error_text(code)] = n;
     j["connection_losses"] = r.connection_losses;
+    j["sessions_lost"] = r.sessions_lost;
     if (!r.server_cpu_seconds.empty()) {
       nlohmann::ordered_json per_pid = nlohmann::ordered_json::object();
       for (size_t i = 0; i < r.server_cpu_seconds.size(); ++i) {

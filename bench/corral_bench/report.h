@@ -28,6 +28,8 @@ struct WorkloadResult {
   ErrorCounts errors;
   /// Connection losses and session expiries the sessions saw meanwhile.
   uint64_t connection_losses = 0;
+  /// The sessions that expired (or were refused) by the end: their lanes stopped there.
+  std::vector<size_t> sessions_lost;
   /// Each sampled server's CPU seconds over the window (empty without --server-pids).
   std::vector<pid_t> server_pids;
   std::vector<double> server_cpu_seconds;

@@ -31,8 +31,8 @@ struct LaneState {
 /// The lanes and the window they record into.
 class LaneDriver {
  public:
-  LaneDriver(Workload& workload, const Options& options)
-      : workload_(workload), options_(options), lanes_(workload.lanes()) {
+  LaneDriver(Workload& workload, const Options& options, const SessionPool& pool)
+      : workload_(workload), options_(options), pool_(pool), lanes_(workload.lanes()) {
     for (size_t i = 0; i < lanes_.size(); ++i) {
       lanes_[i].lane.index = i;
       lanes_[i].lane.session = i % static_cast<size_t>(options.sessions);
@@ -45,10 +45,11 @@ class LaneDriver {
   }
   /// Opens the measured window now.
   void open_window() { start_ns_ = now_ns(); }
-  /// Waits until `deadline`, or until the operation target closed the window.
+  /// Waits until `deadline`, until the operation target closed the window, or until every
+  /// lane stopped because its session was lost.
   void wait_window(Clock::time_point deadline) {
     std::unique_lock lock(mu_);
-    cv_.wait_until(lock, deadline, [&] { return stopping_.load(); });
+    cv_.wait_until(lock, deadline, [&] { return stopping_.load() || running_.load() == 0; });
   }
   /// Closes the window (unless the operation target did) and stops issuing.
   void close_window() {
@@ -75,6 +76,9 @@ class LaneDriver {
     r.ops = all.count();
     r.latency = all.summarise();
     r.seconds = window_seconds();
+    for (size_t i = 0; i < static_cast<size_t>(options_.sessions); ++i) {
+      if (pool_.lost(i)) r.sessions_lost.push_back(i);
+    }
     return issued;
   }
 
@@ -92,7 +96,10 @@ class LaneDriver {
     } else if (t0 >= start_ns_.load() && t1 <= end_ns_.load()) {
       record(s, t1 - t0);
     }
-    if (!stopping_) return issue(s);
+    // A lost session fails every call at once: the lane would spin on errors. It stops, and
+    // the report names the session.
+    bool session_lost = err != ErrorCode::kOk && pool_.lost(s.lane.session);
+    if (!stopping_ && !session_lost) return issue(s);
     if (--running_ == 0) notify();
   }
 
@@ -114,6 +121,7 @@ class LaneDriver {
 
   Workload& workload_;
   const Options& options_;
+  const SessionPool& pool_;
   std::vector<LaneState> lanes_;
   std::atomic<int64_t> start_ns_{std::numeric_limits<int64_t>::max()};
   std::atomic<int64_t> end_ns_{std::numeric_limits<int64_t>::max()};
@@ -134,7 +142,7 @@ RunOutcome run_lanes(const std::string& name, Workload& workload, Context& ctx) 
   const Options& o = ctx.options;
   RunOutcome out;
   out.result.workload = name;
-  auto driver = std::make_unique<LaneDriver>(workload, o);
+  auto driver = std::make_unique<LaneDriver>(workload, o, ctx.pool);
   CpuSampler cpu(o.server_pids);
   uint64_t losses_before = ctx.pool.connection_losses();
   driver->start_all();

@@ -2,6 +2,8 @@
 
 #include <asio/use_future.hpp>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <future>
 #include <sstream>
 
@@ -20,7 +22,10 @@ ConnectHosts split_connect(const std::string& connect) {
 }
 
 SessionPool::SessionPool(const Options& options)
-    : options_(options), hosts_(split_connect(options.connect)), work_(io_.get_executor()) {
+    : options_(options),
+      hosts_(split_connect(options.connect)),
+      work_(io_.get_executor()),
+      lost_(std::make_shared<std::vector<std::atomic<bool>>>(options.sessions)) {
   for (int i = 0; i < options.threads; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
@@ -38,13 +43,48 @@ std::string SessionPool::connect_string_for(size_t i) const {
   return hosts_.hosts[i % hosts_.hosts.size()] + hosts_.chroot;
 }
 
-client::Options SessionPool::client_options(std::string connect_string) {
+client::Options SessionPool::client_options(size_t i) {
   client::Options o;
-  o.connect_string = std::move(connect_string);
+  o.connect_string = connect_string_for(i);
   o.session_timeout = std::chrono::milliseconds(options_.session_timeout_ms);
   o.on_state = [losses = losses_](client::ConnectionState s) {
     if (s == client::ConnectionState::kSuspended || s == client::ConnectionState::kLost) {
       ++*losses;
+    }
+  };
+  return o;
+}
+
+namespace {
+
+/// Now in UTC as 2026-12-05T01:02:03.456Z, to line up with the servers' logs.
+std::string utc_now() {
+  auto now = std::chrono::system_clock::now();
+  std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char text[40];
+  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%S", &tm);
+  return std::string(text) + "." + std::to_string(1000 + ms.count()).substr(1) + "Z";
+}
+
+}  // namespace
+
+client::Options SessionPool::session_options(size_t i) {
+  client::Options o = client_options(i);
+  o.on_state = [count = std::move(o.on_state), lost = lost_, i](client::ConnectionState s) {
+    count(s);
+    if (s == client::ConnectionState::kConnecting || s == client::ConnectionState::kConnected ||
+        s == client::ConnectionState::kClosed) {
+      return;
+    }
+    // A session that expires mid-run would otherwise only show as errors: say when, so the
+    // servers' logs can tell why.
+    std::fprintf(stderr, "corral-bench: session %zu %s at %s\n", i, client::state_name(s),
+                 utc_now().c_str());
+    if (s == client::ConnectionState::kLost || s == client::ConnectionState::kAuthFailed) {
+      (*lost)[i] = true;
     }
   };
   return o;
@@ -73,7 +113,7 @@ std::optional<std::string> first_failure(std::vector<std::future<client::Result<
 std::optional<std::string> SessionPool::connect() {
   std::vector<std::future<client::Result<client::Stat>>> answers;
   for (int i = 0; i < options_.sessions; ++i) {
-    auto c = std::make_unique<client::Client>(executor(), client_options(connect_string_for(i)));
+    auto c = std::make_unique<client::Client>(executor(), session_options(i));
     c->start();
     // Requests wait for the session: the first answer says it is established.
     answers.push_back(c->exists("/", nullptr, asio::use_future));

@@ -47,8 +47,11 @@ class SessionPool {
 
   /// The connect string of session (or lane) `i`: host i mod n when pinned, else all.
   std::string connect_string_for(size_t i) const;
-  /// Client options for a session of `connect_string`, counting its connection losses.
-  client::Options client_options(std::string connect_string);
+  /// Options for a short-lived client on session (or lane) `i`'s servers (session churn):
+  /// its connection losses are counted.
+  client::Options client_options(size_t i);
+  /// True once session `i` of the pool expired or was refused: its calls can only fail now.
+  bool lost(size_t i) const { return (*lost_)[i].load(); }
 
   /// The sessions, each connected.
   std::vector<std::unique_ptr<client::Client>>& clients() { return clients_; }
@@ -66,7 +69,12 @@ class SessionPool {
   asio::executor_work_guard<asio::io_context::executor_type> work_;
   std::vector<std::thread> threads_;
   std::vector<std::unique_ptr<client::Client>> clients_;
+  /// Options for session `i` of the pool: as client_options(i), and every change of its state
+  /// after the first connection is written to stderr with the time, and marks it lost().
+  client::Options session_options(size_t i);
+
   std::shared_ptr<std::atomic<uint64_t>> losses_ = std::make_shared<std::atomic<uint64_t>>(0);
+  std::shared_ptr<std::vector<std::atomic<bool>>> lost_;
 };
 
 }  // namespace corral::bench

@@ -126,8 +126,8 @@ class ChurnWorkload : public Workload {
     return std::nullopt;
   }
   void start(const Lane& lane, OpDone done) override {
-    auto c = std::make_shared<client::Client>(
-        ctx_.pool.executor(), ctx_.pool.client_options(ctx_.pool.connect_string_for(lane.session)));
+    auto c = std::make_shared<client::Client>(ctx_.pool.executor(),
+                                              ctx_.pool.client_options(lane.session));
     c->start();
     std::string path = base_ + "/e" + std::to_string(lane.index) + "-" + std::to_string(lane.seq);
     c->create(path, ctx_.value, client::CreateOptions(client::CreateMode::kEphemeral),

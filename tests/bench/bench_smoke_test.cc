@@ -2,9 +2,11 @@
 // ENSEMBLE_IMPL=zookeeper): every workload, a second each with few sessions, must complete
 // with operations, no errors, sane figures and the servers' CPU; the run's nodes must be gone
 // afterwards; and when a member is killed mid-run the failed operations must be reported
-// (exit status 3, counted per error code), not dropped.
+// (exit status 3, counted per error code), not dropped; and a session that expires stops its
+// lanes, named in the report, instead of failing calls as fast as they can be made.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -65,6 +67,8 @@ class BenchProcess {
     pid_ = -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
+  /// SIGSTOP or SIGCONT: a stopped client sends nothing, so its sessions expire.
+  void signal(int sig) const { kill(pid_, sig); }
   std::string out() const { return slurp(out_); }
   std::string err() const { return slurp(err_); }
 
@@ -106,6 +110,47 @@ class BenchSmoke : public ::testing::Test {
     corral::client::Options o;
     o.connect_string = ensemble_->connect_string();
     return o;
+  }
+
+  /// Waits until `run_root` holds a run whose 20 keys were all made and one was set: the
+  /// lanes are running (not just the keys made, nor the sessions syncing after that).
+  static bool wait_for_sets(BlockingClient& c, const std::string& run_root) {
+    auto deadline = Clock::now() + std::chrono::seconds(20);
+    while (Clock::now() < deadline) {
+      auto runs = c.children(run_root);
+      if (runs && !runs->children.empty()) {
+        std::string dir = run_root + "/" + runs->children[0] + "/keys";
+        auto keys = c.children(dir);
+        if (keys && keys->children.size() == 20) {
+          for (const auto& key : keys->children) {
+            auto stat = c.exists(dir + "/" + key);
+            if (stat && stat->version > 0) return true;
+          }
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  /// How many TCP connections to a member's client port the server has closed while their
+  /// client has not (CLOSE_WAIT), from /proc/net/tcp.
+  static int connections_closed_by_servers() {
+    std::ifstream tcp("/proc/net/tcp");
+    std::string line;
+    std::getline(tcp, line);  // the header
+    int n = 0;
+    while (std::getline(tcp, line)) {
+      std::istringstream fields(line);
+      std::string slot, local, remote, state;
+      fields >> slot >> local >> remote >> state;
+      if (state != "08") continue;  // CLOSE_WAIT
+      int port = std::stoi(remote.substr(remote.find(':') + 1), nullptr, 16);
+      for (int i = 0; i < ensemble_->size(); ++i) {
+        if (ensemble_->client_port(i) == port) ++n;
+      }
+    }
+    return n;
   }
 
   static Ensemble* ensemble_;
@@ -152,27 +197,10 @@ TEST_F(BenchSmoke, ErrorsOfAKilledMemberAreReportedNotDropped) {
                       "3", "--inflight", "4", "--keys", "20", "--warmup", "0.2", "--duration", "3",
                       "--root", "/smoke-kill", "--json"},
                      ensemble_->dir());
-  // Once a key was set, the lanes are running (not just the keys made, nor the sessions syncing
-  // after that): kill the member session 1 is pinned to.
+  // Once the lanes run, kill the member session 1 is pinned to.
   BlockingClient c(client_options());
   ASSERT_TRUE(c.wait_connected(std::chrono::seconds(10)));
-  auto deadline = Clock::now() + std::chrono::seconds(20);
-  bool running = false;
-  while (!running && Clock::now() < deadline) {
-    auto runs = c.children("/smoke-kill");
-    if (runs && !runs->children.empty()) {
-      std::string dir = "/smoke-kill/" + runs->children[0] + "/keys";
-      auto keys = c.children(dir);
-      if (keys && keys->children.size() == 20) {
-        for (const auto& key : keys->children) {
-          auto stat = c.exists(dir + "/" + key);
-          if (stat && stat->version > 0) running = true;
-        }
-      }
-    }
-    if (!running) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  ASSERT_TRUE(running) << bench.err();
+  ASSERT_TRUE(wait_for_sets(c, "/smoke-kill")) << bench.err();
   ASSERT_TRUE(ensemble_->restart(1));
   int status = bench.wait(std::chrono::seconds(60));
   ASSERT_EQ(status, 3) << bench.out() << bench.err();
@@ -185,6 +213,40 @@ TEST_F(BenchSmoke, ErrorsOfAKilledMemberAreReportedNotDropped) {
   EXPECT_GT(r["ops"].get<uint64_t>(), 0u);
   EXPECT_NE(bench.out().find("ZCONNECTIONLOSS"), std::string::npos);
   ensemble_->wait_for_quorum(Clock::now() + std::chrono::seconds(30));
+}
+
+TEST_F(BenchSmoke, ExpiredSessionsStopTheirLanesAndAreNamed) {
+  BenchProcess bench({"--connect", ensemble_->connect_string(), "--workload", "set", "--sessions",
+                      "3", "--inflight", "4", "--keys", "20", "--warmup", "0.2", "--duration", "60",
+                      "--session-timeout-ms", "1000", "--root", "/smoke-expire", "--json"},
+                     ensemble_->dir());
+  BlockingClient c(client_options());
+  ASSERT_TRUE(c.wait_connected(std::chrono::seconds(10)));
+  ASSERT_TRUE(wait_for_sets(c, "/smoke-expire")) << bench.err();
+  // Stopped, the client sends nothing: each server expires its session and closes the
+  // connection, which the stopped process sees as CLOSE_WAIT.
+  int before = connections_closed_by_servers();
+  bench.signal(SIGSTOP);
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  bool expired = false;
+  while (!(expired = connections_closed_by_servers() >= before + 3) && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  bench.signal(SIGCONT);
+  ASSERT_TRUE(expired) << "the servers did not close the stopped client's connections";
+  auto resumed = Clock::now();
+  int status = bench.wait(std::chrono::seconds(60));
+  // The run ends when its last lane stops, well before its 60 s.
+  EXPECT_LT(Clock::now() - resumed, std::chrono::seconds(20));
+  ASSERT_EQ(status, 3) << bench.out() << bench.err();
+  auto r = nlohmann::json::parse(bench.out())["results"][0];
+  EXPECT_EQ(r["sessions_lost"], nlohmann::json::parse("[0, 1, 2]")) << r.dump();
+  // Each of the 12 lanes stops at its first ZSESSIONEXPIRED (a call that was waiting for the
+  // reconnection may fail with it too): not millions of them.
+  auto expired_calls = r["error_counts"].value("ZSESSIONEXPIRED", 0);
+  EXPECT_GE(expired_calls, 12) << r.dump();
+  EXPECT_LE(expired_calls, 24) << r.dump();
+  EXPECT_NE(bench.err().find("corral-bench: session 0 lost at "), std::string::npos) << bench.err();
 }
 
 }  // namespace
