@@ -51,6 +51,8 @@ def bench_rows(impl, workload):
         rows += [("p50 µs", lat["p50"]), ("p99 µs", lat["p99"]), ("p99.9 µs", lat["p99.9"])]
         if not workload.endswith("latency") and "ops_per_server_cpu_sec" in r:
             rows.append(("ops per server CPU-s", r["ops_per_server_cpu_sec"]))
+        if "last_notification_p50_us" in r:  # watch: from the set to the last session told
+            rows.append(("last notified, p50 µs", r["last_notification_p50_us"]))
         for measure, value in rows:
             print(f"{impl}\t{workload}\tcorral-bench\t{measure}\t{value}")
         if r["errors"]:

@@ -22,6 +22,7 @@
 #   WORKLOADS=create,set,get,mixed,multi,set-latency,get-latency,watch,churn
 #   DURATION=10 BENCH_WARMUP=2 (corral-bench's seconds per run) WARMUP_ROUND=3 (seconds per
 #   workload in the warm-up round; 0 skips it) SESSIONS=6 INFLIGHT=100 (corral-bench)
+#   WATCH_SESSIONS=10000 (the watch fan-out's sessions, each watching the one node)
 #   LOAD_OPS=100000 LOAD_INFLIGHT=1000 LATENCY_OPS=2000 (corral-load) FSYNC_SAMPLES=200
 #   ZK_JVMFLAGS= (JVM defaults, as Debian's zkServer.sh) OUT= KEEP=1 keeps the temp dir
 #   CORRAL_SERVER, CORRAL_BENCH, CORRAL_LOAD: the binaries (default BUILD_DIR/bin/...)
@@ -42,6 +43,7 @@ BENCH_WARMUP=${BENCH_WARMUP:-2}
 WARMUP_ROUND=${WARMUP_ROUND:-3}
 SESSIONS=${SESSIONS:-6}
 INFLIGHT=${INFLIGHT:-100}
+WATCH_SESSIONS=${WATCH_SESSIONS:-10000}
 LOAD_OPS=${LOAD_OPS:-100000}
 LOAD_INFLIGHT=${LOAD_INFLIGHT:-1000}
 LATENCY_OPS=${LATENCY_OPS:-2000}
@@ -53,7 +55,7 @@ PY=${PYTHON:-/usr/bin/python3} # kazoo (Debian python3-kazoo) lives there
 helper=bench/compare_ensemble.py
 command_line="${MEM_IMPLS:+MEM_IMPLS=\"$MEM_IMPLS\" }ROUNDS=$ROUNDS NODES=$NODES SIZE=$SIZE WORKLOADS=$WORKLOADS DURATION=$DURATION \
 BENCH_WARMUP=$BENCH_WARMUP WARMUP_ROUND=$WARMUP_ROUND SESSIONS=$SESSIONS INFLIGHT=$INFLIGHT \
-LOAD_OPS=$LOAD_OPS LOAD_INFLIGHT=$LOAD_INFLIGHT LATENCY_OPS=$LATENCY_OPS bench/compare_ensemble.sh $build"
+WATCH_SESSIONS=$WATCH_SESSIONS LOAD_OPS=$LOAD_OPS LOAD_INFLIGHT=$LOAD_INFLIGHT LATENCY_OPS=$LATENCY_OPS bench/compare_ensemble.sh $build"
 
 for bin in "$CORRAL_SERVER" "$CORRAL_BENCH" "$CORRAL_LOAD"; do
   if [[ ! -x $bin ]]; then
@@ -217,6 +219,8 @@ run_bench() { # TAG WORKLOAD SECONDS RECORD(0|1): one corral-bench run
   case $w in
     set-latency) args=(--workload latency --sessions 1 --inflight 1) ;;
     get-latency) args=(--workload get --sessions 1 --inflight 1) ;;
+    # Issue 13's fan-out: that many sessions watch one node, and one set notifies them all.
+    watch) args=(--workload watch --sessions "$WATCH_SESSIONS" --inflight 1) ;;
     *) args=(--workload "$w" --sessions "$SESSIONS" --inflight "$INFLIGHT") ;;
   esac
   json=$("$CORRAL_BENCH" --connect "$(hosts "$tag")" "${args[@]}" --value-size "$SIZE" \

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# CI smoke run of bench/compare_ensemble.sh (issue 13's ensemble comparison): two workloads
-# for a second each, one round without the warm-up round, 2,000 znodes. It passes when the table has every expected
+# CI smoke run of bench/compare_ensemble.sh (issue 13's ensemble comparison): three workloads
+# (the watch fan-out with 30 sessions) for a second each, one round without the warm-up round, 2,000 znodes. It passes when the table has every expected
 # row and each row has a number above zero for both ZooKeeper and Corral: both ensembles
 # served every workload with both clients, and memory, restart and rejoin were measured.
 #
@@ -11,7 +11,7 @@ build=$2
 out=$(mktemp "${TMPDIR:-/tmp}/compare-ensemble-smoke.XXXXXX")
 trap 'rm -f "$out"' EXIT
 
-WORKLOADS=set,get-latency DURATION=1 BENCH_WARMUP=0.2 WARMUP_ROUND=0 ROUNDS=1 NODES=2000 \
+WORKLOADS=set,get-latency,watch WATCH_SESSIONS=30 DURATION=1 BENCH_WARMUP=0.2 WARMUP_ROUND=0 ROUNDS=1 NODES=2000 \
   LOAD_OPS=3000 LATENCY_OPS=200 FSYNC_SAMPLES=50 OUT=$out \
   "$src/bench/compare_ensemble.sh" "$build" >/dev/null
 
@@ -33,6 +33,9 @@ for m in "ops/s" "p50 µs" "p99 µs" "p99.9 µs" "ops per server CPU-s"; do expe
 expect_row set "C client" "ops/s"
 expect_row set "C client" "ops per server CPU-s"
 for m in "p50 µs" "p99 µs" "p99.9 µs"; do expect_row get-latency corral-bench "$m"; done
+for m in "ops/s" "p50 µs" "p99 µs" "p99.9 µs" "ops per server CPU-s" "last notified, p50 µs"; do
+  expect_row watch corral-bench "$m"
+done
 expect_row "load 2000 znodes of 100 B" "C client" "create ops/s"
 for w in "load 2000 znodes of 100 B" "kill -9 of all 3, restart"; do
   expect_row "$w" - "RSS of the leader (MiB)"
@@ -45,8 +48,8 @@ grep -q '^- Command: `.*bench/compare_ensemble.sh' "$out" || { echo "FAIL: no co
 grep -qE '^- Disk fsync floor .*: [0-9]+ µs' "$out" || { echo "FAIL: no fsync floor"; fail=1; }
 # Every table row is one that was checked: nothing unexpected, nothing half empty.
 rows=$(grep -c '^| [a-z]' "$out" || true)
-if ((rows != 18)); then # the header row plus the 17 checked above
-  echo "FAIL: $rows table rows, expected 18"
+if ((rows != 24)); then # the header row plus the 23 checked above
+  echo "FAIL: $rows table rows, expected 24"
   fail=1
 fi
 cat "$out"
