@@ -96,7 +96,16 @@ TEST_F(RecoveryDamageTest, TheCheckBesideRecoveryFindsWhatTheCheckAtOpenFinds) {
     Database db(path(), false);
     ADD_FAILURE() << "a damaged file opened";
   } catch (const StorageError& e) {
-    EXPECT_EQ(problem, e.what());
+    // The same finding. SQLite may end either list with a row "database disk image is
+    // malformed" or not (seen in about 1 run in 13): the findings before it are compared.
+    auto findings = [](const std::string& text) {
+      const std::string trailer = ";database disk image is malformed";
+      bool ends = text.size() >= trailer.size() &&
+                  text.compare(text.size() - trailer.size(), trailer.size(), trailer) == 0;
+      return ends ? text.substr(0, text.size() - trailer.size()) : text;
+    };
+    EXPECT_EQ(findings(problem), findings(e.what()));
+    EXPECT_NE(findings(problem).find("On tree page 2"), std::string::npos) << problem;
   }
   // Skipping the check at open leaves the damage to the caller's check.
   EXPECT_NO_THROW(Database(path(), false, Database::IntegrityCheck::kByCaller));
