@@ -39,7 +39,7 @@ using namespace corral;
 class StorageLog : public server::TxnLog {
  public:
   explicit StorageLog(storage::StorageThread& storage) : storage_(storage) {}
-  void append(tree::Txn txn, std::function<void()> durable) override {
+  void append(tree::SharedTxn txn, std::function<void()> durable) override {
     storage_.append(std::move(txn), std::move(durable));
   }
 

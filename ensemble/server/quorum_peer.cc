@@ -421,7 +421,7 @@ void QuorumPeer::act(zab::Ready ready) {
       ready.truncate_after || ready.next_config || ready.activated)
     persist(ready);
   if (!ready.to_log.empty()) {
-    int64_t last = ready.to_log.back().zxid;
+    int64_t last = ready.to_log.back()->zxid;
     for (size_t i = 0; i + 1 < ready.to_log.size(); ++i)
       storage_.append(std::move(ready.to_log[i]), [] {});
     storage_.append(std::move(ready.to_log.back()), [this, last] {

@@ -123,7 +123,7 @@ class QuorumPeer : public Replication {
   /// it is goes LOOKING), logging `why`.
   void drop_member(int64_t member, const std::string& why);
   /// Applies committed txns to the core, unless one does not fit its tree (see .cc).
-  void apply_committed(const std::vector<tree::Txn>& committed);
+  void apply_committed(const std::vector<tree::SharedTxn>& committed);
   void on_relay(const zab::Relay& r);
   /// Takes the core's Ready and acts on it, until there is nothing left to do.
   void drive();

@@ -114,8 +114,9 @@ void QuorumPeer::forget_snapshot(std::shared_ptr<DecodedSnapshot> snapshot) {
 // (Peer::diverged): the clients waiting on this server lose their connection rather than
 // get an answer the ensemble did not give. Txns with no precondition (createSession,
 // closeSession, error, check) always fit.
-void QuorumPeer::apply_committed(const std::vector<tree::Txn>& committed) {
-  for (const auto& txn : committed) {
+void QuorumPeer::apply_committed(const std::vector<tree::SharedTxn>& committed) {
+  for (const auto& shared : committed) {
+    const tree::Txn& txn = *shared;
     if (diverged_) return;  // built on the state being replaced
     std::string misfit = storage::apply_misfit(core_.tree(), txn);
     if (misfit.empty()) {

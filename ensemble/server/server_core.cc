@@ -336,9 +336,9 @@ void ServerCore::commit(tree::Txn txn, std::function<void(const tree::ApplyResul
     then(apply(txn));
     return;
   }
-  auto shared = std::make_shared<tree::Txn>(std::move(txn));
+  tree::SharedTxn shared = tree::share(std::move(txn));
   ++log_in_flight_;
-  log_->append(*shared, [this, shared, then = std::move(then)] {
+  log_->append(shared, [this, shared, then = std::move(then)] {
     --log_in_flight_;
     then(apply(*shared));
     wake_throttled();

@@ -13,7 +13,7 @@ class TxnLog {
   virtual ~TxnLog() = default;
   /// Makes `txn` durable, then runs `durable` on the core's thread. Txns become
   /// durable in the order they were appended.
-  virtual void append(tree::Txn txn, std::function<void()> durable) = 0;
+  virtual void append(tree::SharedTxn txn, std::function<void()> durable) = 0;
 };
 
 }  // namespace corral::server

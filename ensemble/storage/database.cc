@@ -148,7 +148,21 @@ void Database::exec(const char* sql) const {
   }
 }
 
+void Database::append(const std::vector<tree::SharedTxn>& txns) {
+  std::vector<const tree::Txn*> each;
+  each.reserve(txns.size());
+  for (const auto& t : txns) each.push_back(t.get());
+  append_all(each);
+}
+
 void Database::append(const std::vector<tree::Txn>& txns) {
+  std::vector<const tree::Txn*> each;
+  each.reserve(txns.size());
+  for (const auto& t : txns) each.push_back(&t);
+  append_all(each);
+}
+
+void Database::append_all(const std::vector<const tree::Txn*>& txns) {
   exec("BEGIN IMMEDIATE");
   // Prepared once: every group commit runs it, and preparing took as long as the inserts of a
   // small batch.
@@ -156,7 +170,8 @@ void Database::append(const std::vector<tree::Txn>& txns) {
     append_ = std::make_unique<Statement>(
         db_, "INSERT INTO txn_log (zxid, type, session_id, record) VALUES (?, ?, ?, ?)");
   Statement& insert = *append_;
-  for (const auto& txn : txns) {
+  for (const tree::Txn* t : txns) {
+    const tree::Txn& txn = *t;
     insert.bind(1, txn.zxid).bind(2, static_cast<int64_t>(txn.type)).bind(3, txn.session_id);
     insert.bind(4, txn::encode_txn(txn), true);
     int rc = insert.step();

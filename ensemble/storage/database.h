@@ -84,6 +84,8 @@ class Database {
   const std::string& path() const { return path_; }
 
   /// Appends txns in one SQLite transaction (one fsync): group commit.
+  void append(const std::vector<tree::SharedTxn>& txns);
+  /// The same for txns held by value.
   void append(const std::vector<tree::Txn>& txns);
   /// Calls `each` for every logged txn with zxid > `after`, in zxid order.
   void read_log(int64_t after, const std::function<void(tree::Txn)>& each) const;
@@ -147,6 +149,8 @@ class Database {
   void set_config(ConfigSlot slot, int64_t version, const std::string& text);
 
  private:
+  /// Both appends: one SQLite transaction.
+  void append_all(const std::vector<const tree::Txn*>& txns);
   /// truncate_after's last step: drops a log that cannot rebuild the state on its own.
   void drop_log_without_a_start();
   /// The body of `purge`, inside the caller's transaction.

@@ -11,7 +11,7 @@ StorageThread::StorageThread(Database& db, std::function<void(std::function<void
 
 StorageThread::~StorageThread() { stop(); }
 
-void StorageThread::append(tree::Txn txn, std::function<void()> durable) {
+void StorageThread::append(tree::SharedTxn txn, std::function<void()> durable) {
   {
     std::lock_guard lock(mu_);
     Item item;
@@ -74,7 +74,7 @@ void StorageThread::loop() {
 
 void StorageThread::flush_txns(std::vector<Item>& items) {
   if (items.empty()) return;
-  std::vector<tree::Txn> batch;
+  std::vector<tree::SharedTxn> batch;
   batch.reserve(items.size());
   for (auto& item : items) batch.push_back(std::move(item.txn));
   auto started = std::chrono::steady_clock::now();

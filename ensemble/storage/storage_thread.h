@@ -32,7 +32,7 @@ class StorageThread {
   StorageThread& operator=(const StorageThread&) = delete;
 
   /// Logs `txn`; `durable` runs (via post) once it is fsynced.
-  void append(tree::Txn txn, std::function<void()> durable);
+  void append(tree::SharedTxn txn, std::function<void()> durable);
   /// Runs `job` on the storage thread after everything submitted before it;
   /// `done` runs via post afterwards.
   void run(std::function<void(Database&)> job, std::function<void()> done);
@@ -46,7 +46,7 @@ class StorageThread {
  private:
   struct Item {
     bool is_txn = false;
-    tree::Txn txn;
+    tree::SharedTxn txn;
     std::function<void(Database&)> job;
     std::function<void()> done;
   };

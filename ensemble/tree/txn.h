@@ -4,7 +4,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wire/protocol.h"
@@ -49,6 +51,14 @@ struct Txn {
   /// kError: the failed single request's code.
   wire::ErrorCode err = wire::ErrorCode::kOk;
 };
+
+/// A txn once made, shared by all that hold it (a leader's history, the batch to log, the
+/// proposal to each follower, the batch to apply): it never changes again, and a copy would
+/// allocate every op's path and data anew.
+using SharedTxn = std::shared_ptr<const Txn>;
+
+/// `txn`, moved into a SharedTxn.
+inline SharedTxn share(Txn txn) { return std::make_shared<const Txn>(std::move(txn)); }
 
 /// ephemeralOwner of a container node.
 inline constexpr int64_t kContainerOwner = INT64_MIN;

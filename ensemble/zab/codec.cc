@@ -46,7 +46,7 @@ std::string encode_message(const Message& m,
     p->mutable_snapshot()->set_bytes(m.snapshot->bytes);
     p->mutable_snapshot()->set_streamed(m.snapshot->streamed);
   }
-  for (const auto& t : m.txns) p->add_txns(txn_bytes(t));
+  for (const auto& t : m.txns) p->add_txns(txn_bytes(*t));
   p->set_designated_leader(m.designated_leader);
   p->set_config(m.config);
   p->set_config_version(m.config_version);
@@ -68,7 +68,7 @@ Message decode_message(const pb::ZabMessage& p) {
   if (p.has_snapshot())
     m.snapshot = std::make_shared<SnapshotData>(
         SnapshotData{p.snapshot().zxid(), p.snapshot().bytes(), p.snapshot().streamed()});
-  for (const auto& t : p.txns()) m.txns.push_back(txn::decode_txn(t));
+  for (const auto& t : p.txns()) m.txns.push_back(tree::share(txn::decode_txn(t)));
   m.designated_leader = p.designated_leader();
   m.config = p.config();
   m.config_version = p.config_version();

@@ -67,7 +67,7 @@ struct Message {
   int64_t committed_zxid = 0;
   std::shared_ptr<const SnapshotData> snapshot;
   /// kSync: txns to append; kProposal/kInform: one txn.
-  std::vector<tree::Txn> txns;
+  std::vector<tree::SharedTxn> txns;
   /// kCommit/kInform of a reconfig txn, and kUpToDate of a leader that completed one: who
   /// leads under the new config (ZooKeeper's COMMITANDACTIVATE/INFORMANDACTIVATE); 0 = none.
   int64_t designated_leader = 0;

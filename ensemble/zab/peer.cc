@@ -20,9 +20,9 @@ Peer::Peer(PeerConfig config, PeerHistory history, int64_t now_ms)
       last_logged_(history.last_zxid),
       last_appended_(history.last_zxid),
       last_committed_(history.last_zxid),
-      history_(history.recent.begin(), history.recent.end()),
       abstaining_(history.abstaining) {
-  history_base_ = history_.empty() ? last_logged_ : history_.front().zxid - 1;
+  for (auto& t : history.recent) history_.push_back(tree::share(std::move(t)));
+  history_base_ = history_.empty() ? last_logged_ : history_.front()->zxid - 1;
   if (active_)
     election_.set_config(active_);
   else
@@ -175,7 +175,7 @@ void Peer::diverged(int64_t good_zxid, int64_t now_ms) {
   // still holds it.
   good_zxid = std::min(good_zxid, last_appended_);
   ready_.truncate_after = good_zxid;
-  while (!history_.empty() && history_.back().zxid > good_zxid) history_.pop_back();
+  while (!history_.empty() && history_.back()->zxid > good_zxid) history_.pop_back();
   history_base_ = std::min(history_base_, good_zxid);
   last_appended_ = last_logged_ = last_committed_ = good_zxid;
   unsee_configs_after(good_zxid);
@@ -195,32 +195,32 @@ void Peer::send(Message m) {
   ready_.messages.push_back(std::move(m));
 }
 
-void Peer::append_history(const tree::Txn& txn) {
-  history_.push_back(txn);
-  last_appended_ = txn.zxid;
+void Peer::append_history(tree::SharedTxn txn) {
+  last_appended_ = txn->zxid;
+  history_.push_back(std::move(txn));
   // Only committed txns may leave: the rest are still to be applied (or synced).
-  while (history_.size() > config_.max_diff_txns && history_.front().zxid <= last_committed_) {
-    history_base_ = history_.front().zxid;
+  while (history_.size() > config_.max_diff_txns && history_.front()->zxid <= last_committed_) {
+    history_base_ = history_.front()->zxid;
     history_.pop_front();
   }
 }
 
 std::optional<size_t> Peer::history_index(int64_t zxid) const {
   auto it = std::lower_bound(history_.begin(), history_.end(), zxid,
-                             [](const tree::Txn& t, int64_t z) { return t.zxid < z; });
-  if (it == history_.end() || it->zxid != zxid) return std::nullopt;
+                             [](const tree::SharedTxn& t, int64_t z) { return t->zxid < z; });
+  if (it == history_.end() || (*it)->zxid != zxid) return std::nullopt;
   return static_cast<size_t>(it - history_.begin());
 }
 
 void Peer::commit_up_to(int64_t zxid, int64_t designated) {
   auto it = std::upper_bound(history_.begin(), history_.end(), last_committed_,
-                             [](int64_t z, const tree::Txn& t) { return z < t.zxid; });
-  for (; it != history_.end() && it->zxid <= zxid; ++it) {
+                             [](int64_t z, const tree::SharedTxn& t) { return z < t->zxid; });
+  for (; it != history_.end() && (*it)->zxid <= zxid; ++it) {
     ready_.committed.push_back(*it);
-    last_committed_ = it->zxid;
+    last_committed_ = (*it)->zxid;
     // Activation in commit order, whatever delivered the commit (COMMIT, INFORM, a SYNC's
     // committed zxid, UPTODATE, or a new leader committing its history).
-    if (auto config = config_in(*it)) {
+    if (auto config = config_in(**it)) {
       int64_t to = designated                      ? designated
                    : state_ == PeerState::kLeading ? designate_at_establishment(*config)
                                                    : leader_;
@@ -382,8 +382,8 @@ void Peer::sync_learner(int64_t id, LearnerState& l) {
   if (!diffable) {
     // The learner has txns we do not: keep its prefix that we share, drop the rest.
     auto below = std::lower_bound(history_.begin(), history_.end(), from,
-                                  [](const tree::Txn& t, int64_t z) { return t.zxid < z; });
-    int64_t trunc = below == history_.begin() ? history_base_ : std::prev(below)->zxid;
+                                  [](const tree::SharedTxn& t, int64_t z) { return t->zxid < z; });
+    int64_t trunc = below == history_.begin() ? history_base_ : (*std::prev(below))->zxid;
     if (trunc >= history_base_ && (trunc != history_base_ || from > history_base_)) {
       m.sync_mode = SyncMode::kTrunc;
       m.trunc_zxid = trunc;
@@ -401,7 +401,7 @@ void Peer::sync_learner(int64_t id, LearnerState& l) {
     from = m.snapshot->zxid;
   }
   for (const auto& t : history_)
-    if (t.zxid > from) m.txns.push_back(t);
+    if (t->zxid > from) m.txns.push_back(t);
   l.forwarding = true;  // from now on it gets every proposal and commit
   send(std::move(m));
   Message newleader = message(MessageType::kNewLeader, id, new_epoch_);
@@ -450,19 +450,20 @@ std::optional<int64_t> Peer::propose(tree::Txn txn, int64_t now_ms) {
     assert(config->version == txn.zxid && "a reconfig's config is versioned by its zxid");
     see_config(std::move(config));
   }
-  append_history(txn);
-  ready_.to_log.push_back(txn);
+  const int64_t zxid = txn.zxid;
+  // From here on the txn is shared, never copied: a copy costs a few allocations and its data.
+  tree::SharedTxn shared = tree::share(std::move(txn));
+  append_history(shared);
+  ready_.to_log.push_back(shared);
   for (const auto& [id, l] : learners_) {
     if (!l.forwarding || l.observer) continue;
     Message m = message(MessageType::kProposal, id);
-    m.txns.push_back(txn);
+    m.txns.push_back(shared);
     send(std::move(m));
   }
-  const int64_t zxid = txn.zxid;
   // While a reconfig is pending, this proposal (the reconfig included) needs a majority of
-  // the last-seen config too. The txn moves in: each copy of a write costs the leader a few
-  // allocations and a copy of its data.
-  outstanding_[zxid] = Proposal{std::move(txn), {}, last_seen_, active_};
+  // the last-seen config too.
+  outstanding_[zxid] = Proposal{std::move(shared), {}, last_seen_, active_};
   return zxid;
 }
 
@@ -483,7 +484,7 @@ void Peer::maybe_commit() {
     auto first = outstanding_.begin();
     const Proposal& p = first->second;
     if (!majorities(p.acks, *p.config, p.next.get())) return;
-    const tree::Txn& txn = first->second.txn;
+    const tree::Txn& txn = *first->second.txn;
     auto config = config_in(txn);
     const int64_t designated = config ? designate(*config, p.acks, std::next(first)) : 0;
     last_committed_ = txn.zxid;
@@ -491,7 +492,7 @@ void Peer::maybe_commit() {
       if (!l.forwarding) continue;
       Message m = message(l.observer ? MessageType::kInform : MessageType::kCommit, id, 0,
                           l.observer ? 0 : txn.zxid);
-      if (l.observer) m.txns.push_back(txn);
+      if (l.observer) m.txns.push_back(first->second.txn);
       m.designated_leader = designated;
       send(std::move(m));
     }

@@ -101,12 +101,12 @@ struct Ready {
   /// rebuild the state from storage; the log should then end at this zxid.
   std::optional<int64_t> truncate_after;
   /// 4. Append these txns durably, then call Peer::logged with the last zxid.
-  std::vector<tree::Txn> to_log;
+  std::vector<tree::SharedTxn> to_log;
   /// 5. Send these (only after 1-3 are durable).
   std::vector<Message> messages;
   std::vector<std::pair<int64_t, Notification>> notifications;
   /// 6. Apply these committed txns to the state, in order.
-  std::vector<tree::Txn> committed;
+  std::vector<tree::SharedTxn> committed;
   /// 0. Leader only: learners it stopped counting on after their limit of silence. Close the
   /// connections with them (as ZooKeeper closes a LearnerHandler's socket): the learner
   /// learns it at once instead of waiting out its own limit for pings that no longer come.
@@ -201,7 +201,7 @@ class Peer {
   };
 
   struct Proposal {
-    tree::Txn txn;
+    tree::SharedTxn txn;
     std::set<int64_t> acks;
     /// The last-seen config when it was proposed: it commits once a majority of that one
     /// acks too (Leader.propose's qvAcksetPairs).
@@ -285,7 +285,7 @@ class Peer {
   void maybe_bump_config();
 
   void send(Message m);
-  void append_history(const tree::Txn& txn);
+  void append_history(tree::SharedTxn txn);
   std::optional<size_t> history_index(int64_t zxid) const;
 
   PeerConfig config_;
@@ -307,7 +307,7 @@ class Peer {
   int64_t role_started_ms_ = 0;
   int64_t last_tick_ms_ = 0;
   /// Recent txns (logged or being logged), oldest first, for DIFFs and commits.
-  std::deque<tree::Txn> history_;
+  std::deque<tree::SharedTxn> history_;
   /// Every txn after this zxid is in history_.
   int64_t history_base_ = 0;
 

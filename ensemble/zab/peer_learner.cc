@@ -19,7 +19,7 @@ namespace {
 bool lawful(const Message& m, int64_t epoch) {
   auto of_epoch = [&](int64_t zxid) { return zxid >= 0 && (zxid >> 32) <= epoch; };
   for (const auto& t : m.txns)
-    if (!of_epoch(t.zxid)) return false;
+    if (!of_epoch(t->zxid)) return false;
   if (m.type == MessageType::kSync && m.sync_mode == SyncMode::kTrunc) return m.trunc_zxid >= 0;
   if (m.type != MessageType::kSync || m.sync_mode != SyncMode::kSnap) return true;
   return m.snapshot && of_epoch(m.snapshot->zxid);
@@ -103,10 +103,10 @@ void Peer::learner_step(const Message& m, int64_t now_ms) {
       for (const auto& t : m.txns) {
         // The log only grows in zxid order: a repeated or older zxid (a confused or
         // malicious leader) would fail the txn log's insert and stop this server.
-        if (t.zxid <= last_appended_) continue;
+        if (t->zxid <= last_appended_) continue;
         append_history(t);
         ready_.to_log.push_back(t);
-        if (auto config = config_in(t)) see_config(std::move(config));
+        if (auto config = config_in(*t)) see_config(std::move(config));
       }
       return;
     case MessageType::kCommit:
@@ -120,14 +120,14 @@ void Peer::learner_step(const Message& m, int64_t now_ms) {
     case MessageType::kInform:
       for (const auto& t : m.txns) {
         // A txn already sent in this observer's sync comes again when it commits.
-        if (t.zxid > last_appended_) {
+        if (t->zxid > last_appended_) {
           append_history(t);
           ready_.to_log.push_back(t);
         }
         if (serving_) {
-          commit_up_to(t.zxid, m.designated_leader);
+          commit_up_to(t->zxid, m.designated_leader);
         } else {
-          pending_commit_zxid_ = std::max(pending_commit_zxid_, t.zxid);
+          pending_commit_zxid_ = std::max(pending_commit_zxid_, t->zxid);
           if (m.designated_leader) pending_designated_ = m.designated_leader;
         }
       }
@@ -157,7 +157,7 @@ void Peer::learner_sync(const Message& m) {
     // Where the log ends once truncated: the driver checks its storage gets there.
     ready_.truncate_after = std::min(m.trunc_zxid, last_appended_);
     history_base_ = std::min(history_base_, m.trunc_zxid);
-    while (!history_.empty() && history_.back().zxid > m.trunc_zxid) history_.pop_back();
+    while (!history_.empty() && history_.back()->zxid > m.trunc_zxid) history_.pop_back();
     last_appended_ = std::min(last_appended_, m.trunc_zxid);
     last_logged_ = std::min(last_logged_, m.trunc_zxid);
     // The driver rebuilds its state from the truncated log: all of it counts as applied.
@@ -166,13 +166,13 @@ void Peer::learner_sync(const Message& m) {
   }
   for (const auto& t : m.txns) {
     // A txn still being logged from before may come again in a DIFF: append once.
-    if (t.zxid <= last_appended_) continue;
+    if (t->zxid <= last_appended_) continue;
     append_history(t);
     ready_.to_log.push_back(t);
     // A reconfig the leader has not committed yet is pending here too
     // (ReconfigDuringLeaderSyncTest); a committed one activates as it commits.
-    if (t.zxid > m.committed_zxid)
-      if (auto config = config_in(t)) see_config(std::move(config));
+    if (t->zxid > m.committed_zxid)
+      if (auto config = config_in(*t)) see_config(std::move(config));
   }
   sync_committed_zxid_ = m.committed_zxid;
 }

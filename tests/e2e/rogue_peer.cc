@@ -95,14 +95,14 @@ std::vector<std::string> quorum_script(int64_t me, int64_t to) {
   auto msg = [&](MessageType type) { return message(type, me, to); };
   out.push_back(zab::encode_frame(msg(MessageType::kLeaderInfo)));
   auto sync = msg(MessageType::kSync);
-  sync.txns.push_back(create_txn("/rogue-leader-sync", kZxid));
+  sync.txns.push_back(tree::share(create_txn("/rogue-leader-sync", kZxid)));
   sync.committed_zxid = kZxid;
   out.push_back(zab::encode_frame(sync));
   out.push_back(zab::encode_frame(msg(MessageType::kNewLeader)));
   out.push_back(zab::encode_frame(msg(MessageType::kUpToDate)));
   auto proposal = msg(MessageType::kProposal);
   proposal.zxid = kZxid + 1;
-  proposal.txns.push_back(create_txn("/rogue-leader-proposal", kZxid + 1));
+  proposal.txns.push_back(tree::share(create_txn("/rogue-leader-proposal", kZxid + 1)));
   out.push_back(zab::encode_frame(proposal));
   auto commit = msg(MessageType::kCommit);
   commit.zxid = kZxid + 1;

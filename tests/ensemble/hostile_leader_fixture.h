@@ -198,7 +198,7 @@ class HostileLeaderTest : public ::testing::Test {
   /// The fake leader proposes and commits `txn`.
   void commit(const tree::Txn& txn) {
     Message proposal = message(MessageType::kProposal);
-    proposal.txns = {txn};
+    proposal.txns = {tree::share(txn)};
     send(std::move(proposal));
     send(message(MessageType::kCommit, 0, txn.zxid));
   }

@@ -36,14 +36,14 @@ const wire::AclList kOpenAcl{{perms::kAll, {"world", "anyone"}}};
 /// A log that queues Txns and makes them durable, in order, when told to.
 class FakeLog : public TxnLog {
  public:
-  void append(tree::Txn txn, std::function<void()> durable) override {
+  void append(tree::SharedTxn txn, std::function<void()> durable) override {
     pending.emplace_back(std::move(txn), std::move(durable));
   }
   /// Makes the `n` oldest Txns durable, one after the other. Txns appended by
   /// their callbacks are not among them.
   void complete(size_t n = 1) {
     ASSERT_LE(n, pending.size());
-    std::deque<std::pair<tree::Txn, std::function<void()>>> batch;
+    std::deque<std::pair<tree::SharedTxn, std::function<void()>>> batch;
     for (size_t i = 0; i < n; ++i) {
       batch.push_back(std::move(pending.front()));
       pending.pop_front();
@@ -52,7 +52,7 @@ class FakeLog : public TxnLog {
   }
   size_t size() const { return pending.size(); }
 
-  std::deque<std::pair<tree::Txn, std::function<void()>>> pending;
+  std::deque<std::pair<tree::SharedTxn, std::function<void()>>> pending;
 };
 
 wire::WatcherEvent parse_event(const Reply& rep) {
@@ -446,8 +446,8 @@ TEST_F(PipelineTest, ReplyZxidIsLastApplied) {
   int32_t w2 = send_create(l, "/z2");
   int32_t w3 = send_create(l, "/z3");
   ASSERT_EQ(log.size(), 2u);
-  int64_t z2 = log.pending[0].first.zxid;
-  int64_t z3 = log.pending[1].first.zxid;
+  int64_t z2 = log.pending[0].first->zxid;
+  int64_t z3 = log.pending[1].first->zxid;
   EXPECT_GT(z2, z1);
   EXPECT_GT(z3, z2);
 

@@ -178,7 +178,7 @@ TEST(ReconfigStorage, StorageThreadJobsStoreConfigsInOrderWithTheLog) {
     std::lock_guard lock(mu);
     posted.push_back(std::move(f));
   });
-  storage.append(txn_at(0x100000001), [] {});
+  storage.append(tree::share(txn_at(0x100000001)), [] {});
   std::promise<std::pair<int64_t, std::optional<StoredQuorumConfig>>> seen;
   storage.run(
       [&](Database& d) {

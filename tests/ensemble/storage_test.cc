@@ -562,7 +562,7 @@ TEST_F(StorageTest, StorageThreadCompletesInSubmissionOrderWithGroupCommit) {
       posted.push_back(std::move(f));
     });
     for (int64_t c = 1; c <= 2000; ++c) {
-      storage.append(error_txn(zx(1, c)),
+      storage.append(tree::share(error_txn(zx(1, c))),
                      [&order, c] { order.push_back("txn" + std::to_string(c)); });
       if (c % 500 == 0)
         storage.run(

@@ -27,7 +27,7 @@ constexpr int64_t kStart = 1'700'000'000'000;
 /// A log whose Txns become durable, oldest first, when the test says.
 class FakeLog : public TxnLog {
  public:
-  void append(tree::Txn, std::function<void()> durable) override {
+  void append(tree::SharedTxn, std::function<void()> durable) override {
     pending.push_back(std::move(durable));
   }
   void complete(size_t n) {

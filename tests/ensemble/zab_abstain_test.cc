@@ -213,21 +213,21 @@ class Trio {
       std::erase_if(d.log, [&](const tree::Txn& t) { return t.zxid > *r.truncate_after; });
       std::erase_if(applied_[id], [&](int64_t z) { return z > *r.truncate_after; });
     }
-    for (const auto& t : r.to_log) d.log.push_back(t);
+    for (const auto& t : r.to_log) d.log.push_back(*t);
     for (auto& m : r.messages) queue_.push_back(m);
     for (auto& n : r.notifications) queue_.push_back(n);
     for (const auto& t : r.committed) {
-      if (id == misfit_member && t.zxid == misfit) {
+      if (id == misfit_member && t->zxid == misfit) {
         peers_[id]->diverged(applied_[id].empty() ? 0 : applied_[id].back(), now_);
         misfit_found_ = true;
         break;
       }
-      applied_[id].push_back(t.zxid);
+      applied_[id].push_back(t->zxid);
     }
     bool any = !r.to_log.empty() || !r.messages.empty() || !r.notifications.empty() ||
                r.install_snapshot || r.truncate_after || !r.committed.empty() || r.accepted_epoch ||
                r.current_epoch || r.abstaining;
-    if (!r.to_log.empty()) peers_[id]->logged(r.to_log.back().zxid, now_);
+    if (!r.to_log.empty()) peers_[id]->logged(r.to_log.back()->zxid, now_);
     return any;
   }
 

@@ -54,7 +54,7 @@ TEST(ZabCodec, SyncMessageWithTxnsAndSnapshotRoundTrip) {
   m.trunc_zxid = 0x300000009;
   m.committed_zxid = 0x400000001;
   m.snapshot = std::make_shared<SnapshotData>(SnapshotData{0x400000000, std::string("\0\1\2", 3)});
-  m.txns = {sample_txn(0x400000001), sample_txn(0x400000002)};
+  m.txns = {tree::share(sample_txn(0x400000001)), tree::share(sample_txn(0x400000002))};
   auto back = decode_frame(encode_frame(m));
   ASSERT_TRUE(back);
   const auto& got = std::get<Message>(*back);
@@ -71,11 +71,11 @@ TEST(ZabCodec, SyncMessageWithTxnsAndSnapshotRoundTrip) {
   EXPECT_EQ(got.snapshot->zxid, 0x400000000);
   EXPECT_EQ(got.snapshot->bytes, std::string("\0\1\2", 3));
   ASSERT_EQ(got.txns.size(), 2u);
-  EXPECT_EQ(got.txns[1].zxid, 0x400000002);
-  ASSERT_EQ(got.txns[1].ops.size(), 1u);
-  EXPECT_EQ(got.txns[1].ops[0].data, std::string("x\0y", 3));
-  EXPECT_EQ(got.txns[1].ops[0].acl, m.txns[1].ops[0].acl);
-  EXPECT_EQ(got.txns[1].ops[0].parent_cversion, 3);
+  EXPECT_EQ(got.txns[1]->zxid, 0x400000002);
+  ASSERT_EQ(got.txns[1]->ops.size(), 1u);
+  EXPECT_EQ(got.txns[1]->ops[0].data, std::string("x\0y", 3));
+  EXPECT_EQ(got.txns[1]->ops[0].acl, m.txns[1]->ops[0].acl);
+  EXPECT_EQ(got.txns[1]->ops[0].parent_cversion, 3);
 }
 
 // A streamed SNAP's SYNC carries no bytes, and says so: its image came ahead in relays.
@@ -164,14 +164,14 @@ TEST(ZabCodec, MessageEncoderFramesAreEncodeFramesByteForByte) {
     p.from = 1;
     p.to = to;
     p.zxid = 0x400000001;
-    p.txns = {sample_txn(0x400000001)};
+    p.txns = {tree::share(sample_txn(0x400000001))};
     ready.push_back(p);
   }
   Message sync;
   sync.type = MessageType::kSync;
   sync.from = 1;
   sync.to = 4;
-  sync.txns = {sample_txn(0x400000001), sample_txn(0x400000002)};
+  sync.txns = {tree::share(sample_txn(0x400000001)), tree::share(sample_txn(0x400000002))};
   ready.push_back(sync);
   MessageEncoder encoder;
   for (const auto& m : ready) {
@@ -182,7 +182,7 @@ TEST(ZabCodec, MessageEncoderFramesAreEncodeFramesByteForByte) {
     EXPECT_EQ(std::get<Message>(*back).to, m.to);
     const auto& txns = std::get<Message>(*back).txns;
     ASSERT_EQ(txns.size(), m.txns.size());
-    for (size_t i = 0; i < txns.size(); ++i) EXPECT_EQ(txns[i].zxid, m.txns[i].zxid);
+    for (size_t i = 0; i < txns.size(); ++i) EXPECT_EQ(txns[i]->zxid, m.txns[i]->zxid);
   }
 }
 

@@ -54,7 +54,7 @@ std::unique_ptr<Peer> synced_follower() {
   EXPECT_EQ(p->state(), PeerState::kFollowing);
   p->step(from(3, MessageType::kLeaderInfo, 1), kNow);
   Message sync = from(3, MessageType::kSync);
-  sync.txns = {txn(int64_t{1} << 32 | 1), txn(int64_t{1} << 32 | 2)};
+  sync.txns = {tree::share(txn(int64_t{1} << 32 | 1)), tree::share(txn(int64_t{1} << 32 | 2))};
   sync.committed_zxid = int64_t{1} << 32 | 2;
   p->step(sync, kNow);
   p->step(from(3, MessageType::kNewLeader, 1), kNow);
@@ -96,7 +96,7 @@ TEST(ZabHostilePeer, NewLeaderNamingAnotherEpochIsRefused) {
 TEST(ZabHostilePeer, ProposalOfALoggedZxidIsNotLoggedAgain) {
   auto p = synced_follower();
   Message old = from(3, MessageType::kProposal);
-  old.txns = {txn(int64_t{1} << 32 | 2), txn(int64_t{1} << 32 | 1)};
+  old.txns = {tree::share(txn(int64_t{1} << 32 | 2)), tree::share(txn(int64_t{1} << 32 | 1))};
   p->step(old, kNow);
   EXPECT_TRUE(p->take_ready().to_log.empty());
   EXPECT_EQ(p->last_appended_zxid(), int64_t{1} << 32 | 2);
@@ -135,7 +135,7 @@ TEST(ZabHostilePeer, EpochsPastTheZxidsBitsAreRefused) {
 TEST(ZabHostilePeer, TxnsOfALaterEpochAreRefused) {
   auto p = synced_follower();
   Message future = from(3, MessageType::kProposal);
-  future.txns = {txn(int64_t{2} << 32 | 1)};
+  future.txns = {tree::share(txn(int64_t{2} << 32 | 1))};
   p->step(future, kNow);
   EXPECT_EQ(p->state(), PeerState::kLooking);
   EXPECT_TRUE(p->take_ready().to_log.empty());

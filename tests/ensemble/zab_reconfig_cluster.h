@@ -217,14 +217,14 @@ class Cluster {
       std::erase_if(d.applied, [&](int64_t z) { return z > *r.truncate_after; });
       if (d.next && d.next->version > *r.truncate_after) d.next = nullptr;
     }
-    for (const auto& t : r.to_log) d.log.push_back(t);
+    for (const auto& t : r.to_log) d.log.push_back(*t);
     for (auto& m : r.messages) queue_.push_back(m);
     for (auto& n : r.notifications) queue_.push_back(n);
-    for (const auto& t : r.committed) d.applied.push_back(t.zxid);
+    for (const auto& t : r.committed) d.applied.push_back(t->zxid);
     bool any = !r.to_log.empty() || !r.messages.empty() || !r.notifications.empty() ||
                r.install_snapshot || r.truncate_after || !r.committed.empty() || r.accepted_epoch ||
                r.current_epoch || r.next_config || r.activated;
-    if (!r.to_log.empty()) peers_[id]->logged(r.to_log.back().zxid, now_);
+    if (!r.to_log.empty()) peers_[id]->logged(r.to_log.back()->zxid, now_);
     return any;
   }
 

@@ -73,7 +73,7 @@ TEST(ZabReconfig, ARemovedLeaderDesignatesTheVoterThatAckedTheMostAndEveryoneHan
   bool old_leader_committed_past = false;
   c.drop = [&](const Message& m) {
     old_leader_committed_past |= m.from == 3 && m.type == MessageType::kCommit && m.zxid > r;
-    return cut && m.type == MessageType::kProposal && m.to == 1 && m.txns[0].zxid > r;
+    return cut && m.type == MessageType::kProposal && m.to == 1 && m.txns[0]->zxid > r;
   };
   const int64_t elections = c.looking_notifications();
   r = c.propose(3, [&](int64_t z) {
@@ -239,7 +239,7 @@ TEST(ZabReconfig, ALearnerSeesAReconfigInItsSyncAndForgetsItWhenTruncated) {
   first.zxid = w;
   tree::Txn reconfig = reconfig_txn(members({{1, P}, {2, P}, {4, P}}), r);
   reconfig.zxid = r;
-  sync.txns = {first, reconfig};
+  sync.txns = {tree::share(first), tree::share(reconfig)};
   sync.committed_zxid = w;
   p.step(sync, kNow);
   Ready ready = p.take_ready();
@@ -297,7 +297,7 @@ TEST(ZabReconfig, ASnapForgetsAnUncommittedReconfigAndBringsTheLeadersActiveConf
   tree::Txn reconfig = reconfig_txn(members({{1, P}, {2, P}, {4, P}}), r);
   reconfig.zxid = r;
   Message sync = from_leader(MessageType::kSync);
-  sync.txns = {first, reconfig};
+  sync.txns = {tree::share(first), tree::share(reconfig)};
   sync.committed_zxid = w;
   p.step(sync, kNow);
   ASSERT_TRUE(p.reconfig_pending());
@@ -387,7 +387,7 @@ TEST(ZabReconfig, ALeaderThatMovesItsQuorumAddressDesignatesAnother) {
   const int64_t w = c.propose(3, [](int64_t) { return write_txn(); });
   // Only the leader holds w: the proposal after the reconfig narrows the candidates to it.
   c.drop = [w](const Message& m) {
-    return m.type == MessageType::kProposal && !m.txns.empty() && m.txns[0].zxid == w;
+    return m.type == MessageType::kProposal && !m.txns.empty() && m.txns[0]->zxid == w;
   };
   auto activated = [&](int64_t id) {
     for (const auto& a : c.disk(id).activations)

@@ -120,10 +120,10 @@ struct KnownSession {
 /// every fsync took a while: writes stay pending across frames and ticks.
 class DeferredLog : public server::TxnLog {
  public:
-  void append(tree::Txn txn, std::function<void()> durable) override {
+  void append(tree::SharedTxn txn, std::function<void()> durable) override {
     // The log is ZooKeeper's history: no zxid skipped, none repeated.
-    check(txn.zxid == last_zxid_ + 1, "a txn was appended out of zxid order");
-    last_zxid_ = txn.zxid;
+    check(txn->zxid == last_zxid_ + 1, "a txn was appended out of zxid order");
+    last_zxid_ = txn->zxid;
     ++appended_;
     pending_.push_back(std::move(durable));
   }

@@ -146,14 +146,15 @@ class Driver {
             *ready.truncate_after, position_);
       position_ = applied_ = *ready.truncate_after;
     }
-    for (const auto& t : ready.to_log) {
+    for (const auto& shared : ready.to_log) {
+      const tree::Txn& t = *shared;
       // The txn log's key is the zxid: a repeat fails the insert and stops the server.
       check(t.zxid > position_ && t.zxid > last_key(), "a txn is logged out of zxid order", t.zxid,
             position_);
       log_.emplace(t.zxid, t);
       position_ = t.zxid;
     }
-    if (!ready.to_log.empty()) batches_.push_back(ready.to_log.back().zxid);
+    if (!ready.to_log.empty()) batches_.push_back(ready.to_log.back()->zxid);
     check(ready.messages.size() + ready.notifications.size() <= kMaxMessagesPerStep,
           "one step sent too many messages", static_cast<int64_t>(ready.messages.size()));
     for (const auto& m : ready.messages) check(m.to != my_id_, "a message to itself", m.to);
@@ -161,7 +162,8 @@ class Driver {
       check(to != my_id_, "a notification to itself", to);
       election_epoch_ = n.election_epoch;
     }
-    for (const auto& t : ready.committed) {
+    for (const auto& shared : ready.committed) {
+      const tree::Txn& t = *shared;
       check(t.zxid > applied_, "a txn is committed twice or out of order", t.zxid, applied_);
       check(log_.count(t.zxid) == 1, "a committed txn is not in the log", t.zxid);
       applied_ = t.zxid;
@@ -331,7 +333,7 @@ class Harness {
     }
     const uint8_t txns = in.u8();
     int64_t zxid = zxid_near(txns >> 2, in.delta());
-    for (int i = 0; i < (txns & 3); ++i) m.txns.push_back(txn_at(zxid + i, i + 1));
+    for (int i = 0; i < (txns & 3); ++i) m.txns.push_back(tree::share(txn_at(zxid + i, i + 1)));
     return m;
   }
 

@@ -299,7 +299,7 @@ class ZabCluster {
   // Driving peers.
   void process(int64_t id);
   void persist(int64_t id, zab::Ready& r);
-  void apply_committed(int64_t id, const std::vector<tree::Txn>& txns);
+  void apply_committed(int64_t id, const std::vector<tree::SharedTxn>& txns);
   void note_role(int64_t id);
   void check_peer(int64_t id);
   void check_established(int64_t id);

@@ -74,7 +74,7 @@ void ZabCluster::persist(int64_t id, zab::Ready& r) {
   // After the TRUNC, which may cut a stored last-seen config that this Ready replaces.
   persist_configs(id, r);
   for (const auto& t : r.to_log) {
-    SimTxn x = to_sim(t);
+    SimTxn x = to_sim(*t);
     if (!s.log.empty() && x.zxid <= s.log.back().zxid) {
       violation(who + "appends " + zxid_text(x.zxid) + " " + x.path + " to a log that ends at " +
                 zxid_text(s.log.back().zxid) + " " + s.log.back().path);
@@ -84,7 +84,7 @@ void ZabCluster::persist(int64_t id, zab::Ready& r) {
   }
   for (const auto& t : dropped) {
     const bool back = std::any_of(r.to_log.begin(), r.to_log.end(),
-                                  [&](const tree::Txn& x) { return to_sim(x) == t; });
+                                  [&](const tree::SharedTxn& x) { return to_sim(*x) == t; });
     if (!back) {
       violation(who + "sync drops committed txn " + zxid_text(t.zxid) + " " + t.path);
       continue;
@@ -117,11 +117,11 @@ void ZabCluster::fsync(int64_t id) {
   process(id);
 }
 
-void ZabCluster::apply_committed(int64_t id, const std::vector<tree::Txn>& txns) {
+void ZabCluster::apply_committed(int64_t id, const std::vector<tree::SharedTxn>& txns) {
   if (txns.empty()) return;
   Node& n = nodes_.at(id);
   for (const auto& t : txns) {
-    SimTxn s = to_sim(t);
+    SimTxn s = to_sim(*t);
     if (!n.applied.empty() && s.zxid <= n.applied.back().zxid) {
       violation("peer " + std::to_string(id) + " applies " + zxid_text(s.zxid) + " " + s.path +
                 " after " + zxid_text(n.applied.back().zxid) + " " + n.applied.back().path +

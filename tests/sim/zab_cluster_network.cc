@@ -198,7 +198,7 @@ void ZabCluster::deliver_message(const Event& e) {
       text += std::string(" ") + sync_mode_name(m.sync_mode) + " trunc " + zxid_text(m.trunc_zxid) +
               " committed " + zxid_text(m.committed_zxid) + " " + std::to_string(m.txns.size()) +
               " txns" + (m.snapshot ? " snapshot " + zxid_text(m.snapshot->zxid) : "");
-    if (!m.txns.empty() && m.type != MessageType::kSync) text += " " + zxid_text(m.txns[0].zxid);
+    if (!m.txns.empty() && m.type != MessageType::kSync) text += " " + zxid_text(m.txns[0]->zxid);
     trace(text);
   }
   if (m.type == MessageType::kFollowerInfo) connection(e.link).accepted = true;

@@ -350,7 +350,7 @@ TEST(ZabReconfigSim, ObserversPromotedByThePendingConfigHelpCompleteIt) {
     int64_t reconfig_zxid = -1;
     c.on_send([&](const zab::Message& m) {
       if (m.from != leader) return true;
-      if (m.type == zab::MessageType::kInform) return m.txns[0].zxid < reconfig_zxid;
+      if (m.type == zab::MessageType::kInform) return m.txns[0]->zxid < reconfig_zxid;
       return m.type != zab::MessageType::kCommit || m.zxid < reconfig_zxid;
     });
     QuorumConfig next = with_server(leader_config(c), 4, QuorumRole::kParticipant);
@@ -397,7 +397,7 @@ TEST(ZabReconfigSim, WriteProposedWhileAReconfigIsPendingNeedsBothMajorities) {
   c.on_send([&](const zab::Message& m) {
     if (m.from != leader) return true;
     if (m.type == zab::MessageType::kCommit) return m.zxid < reconfig_zxid;
-    return !(m.type == zab::MessageType::kProposal && m.txns[0].zxid == write_zxid && m.to < 3);
+    return !(m.type == zab::MessageType::kProposal && m.txns[0]->zxid == write_zxid && m.to < 3);
   });
   QuorumConfig next = without_server(without_server(leader_config(c), 1), 2);
   next = with_server(with_server(next, 4, QuorumRole::kParticipant), 5, QuorumRole::kParticipant);
