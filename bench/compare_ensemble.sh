@@ -57,6 +57,15 @@ command_line="${MEM_IMPLS:+MEM_IMPLS=\"$MEM_IMPLS\" }ROUNDS=$ROUNDS NODES=$NODES
 BENCH_WARMUP=$BENCH_WARMUP WARMUP_ROUND=$WARMUP_ROUND SESSIONS=$SESSIONS INFLIGHT=$INFLIGHT \
 WATCH_SESSIONS=$WATCH_SESSIONS LOAD_OPS=$LOAD_OPS LOAD_INFLIGHT=$LOAD_INFLIGHT LATENCY_OPS=$LATENCY_OPS bench/compare_ensemble.sh $build"
 
+if [[ ,$WORKLOADS, == *,watch,* ]]; then
+  # corral-bench holds a socket per watching session (and the servers a third each).
+  need=$((WATCH_SESSIONS + 1024))
+  if (($(ulimit -n) < need)) && ! ulimit -n "$need" 2>/dev/null; then
+    echo "WATCH_SESSIONS=$WATCH_SESSIONS needs 'ulimit -n' of $need; it is $(ulimit -n)" >&2
+    exit 1
+  fi
+fi
+
 for bin in "$CORRAL_SERVER" "$CORRAL_BENCH" "$CORRAL_LOAD"; do
   if [[ ! -x $bin ]]; then
     echo "not built: $bin (targets corral-server corral-bench corral-load)" >&2

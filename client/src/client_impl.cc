@@ -416,14 +416,15 @@ void ClientImpl::drop_connection(const char* why) {
   if (closing_) return finish_close();
   fail_in_flight(ErrorCode::kConnectionLoss);
   if (had_session) {
-    last_heard_in_session_ = last_recv_;
+    suspended_since_ = Clock::now();
     set_state(ConnectionState::kSuspended);
   } else if (ever_connected_ && state_ == ConnectionState::kSuspended &&
-             Clock::now() - last_heard_in_session_ > session_timeout() * 4 / 3) {
-    // No server has answered this session for a third longer than its timeout: it has
-    // expired, unless the ensemble itself was down (a new leader gives every session a fresh
-    // timeout). The third is slack for servers that answer late, so that a starved or electing
-    // ensemble is not taken for an expiry. (ZooKeeper 3.8's client never gives up by itself.)
+             Clock::now() - suspended_since_ > session_timeout() * 4 / 3) {
+    // No server took the session back for a third longer than its timeout: take it for
+    // expired. The third is slack: the ensemble may not have expired it yet (a new leader gives
+    // every session a fresh timeout, and an expiry waits for the next check), so a session
+    // whose servers come back a little after its timeout is not given up. (ZooKeeper 3.8's
+    // client never gives up by itself.)
     return lose_session(ErrorCode::kSessionExpired);
   }
   connect_next();

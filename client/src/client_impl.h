@@ -161,9 +161,9 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   std::string read_body_;
   Clock::time_point last_send_;
   Clock::time_point last_recv_;
-  /// When a server last spoke in the session that was lost: the client gives it up 4/3 of
-  /// its timeout later.
-  Clock::time_point last_heard_in_session_;
+  /// When the connection of a live session dropped: the client gives the session up if no
+  /// server takes it back within 4/3 of its timeout.
+  Clock::time_point suspended_since_;
   std::string server_;   // connected to (empty when not)
   std::string trying_;   // being connected to
   bool proven_ = false;  // the server answered something after the handshake

@@ -49,7 +49,8 @@ enum class ConnectionState {
   kSuspended,    ///< connection lost; the session may still be alive
   kReconnected,  ///< the same session on a new connection
   kReadOnly,     ///< connected to a server outside a quorum (reads only)
-  kLost,         ///< the session expired (or was refused): ephemerals are gone
+  kLost,         ///< the session expired (a server said so, or none took it back within 4/3
+                 ///< of its timeout): treat its ephemerals as gone
   kClosed,       ///< closed by the user
   kAuthFailed,   ///< the server refused the SASL login (ZooKeeper's AuthFailed): the client
                  ///< stops, and every call fails with ZAUTHFAILED
