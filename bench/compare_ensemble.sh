@@ -53,6 +53,8 @@ ZK_CP=${ZK_CLASSPATH:-/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:/usr/sha
 START_TIMEOUT=${START_TIMEOUT:-120}
 PY=${PYTHON:-/usr/bin/python3} # kazoo (Debian python3-kazoo) lives there
 helper=bench/compare_ensemble.py
+# shellcheck source=bench/local_ensemble.sh
+source bench/local_ensemble.sh
 command_line="${MEM_IMPLS:+MEM_IMPLS=\"$MEM_IMPLS\" }ROUNDS=$ROUNDS NODES=$NODES SIZE=$SIZE WORKLOADS=$WORKLOADS DURATION=$DURATION \
 BENCH_WARMUP=$BENCH_WARMUP WARMUP_ROUND=$WARMUP_ROUND SESSIONS=$SESSIONS INFLIGHT=$INFLIGHT \
 WATCH_SESSIONS=$WATCH_SESSIONS LOAD_OPS=$LOAD_OPS LOAD_INFLIGHT=$LOAD_INFLIGHT LATENCY_OPS=$LATENCY_OPS bench/compare_ensemble.sh $build"
@@ -116,25 +118,7 @@ ens_setup() { # TAG IMPL: ports, zoo.cfg and myid of members 1..3; nothing runs 
     PORT[$tag.$i]=${ports[i - 1]} QPORT[$tag.$i]=${ports[i + 2]} EPORT[$tag.$i]=${ports[i + 5]}
     servers+="server.$i=127.0.0.1:${QPORT[$tag.$i]}:${EPORT[$tag.$i]}"$'\n'
   done
-  for i in 1 2 3; do
-    d=$work/$tag/s$i
-    mkdir -p "$d/data"
-    echo "$i" >"$d/data/myid"
-    cat >"$d/zoo.cfg" <<CFG
-tickTime=2000
-initLimit=10
-syncLimit=5
-dataDir=$d/data
-clientPort=${PORT[$tag.$i]}
-clientPortAddress=127.0.0.1
-maxClientCnxns=0
-forceSync=yes
-snapCount=100000
-4lw.commands.whitelist=*
-admin.enableServer=false
-$servers
-CFG
-  done
+  for i in 1 2 3; do write_member_cfg "$work/$tag/s$i" "$i" "${PORT[$tag.$i]}" "$servers"; done
 }
 
 ens_start() { # TAG I
@@ -154,12 +138,6 @@ ens_kill() { # TAG I
   kill -9 "${PID[$1.$2]}" 2>/dev/null || true
   wait "${PID[$1.$2]}" 2>/dev/null || true
   PID[$1.$2]=""
-}
-
-srvr_mode() { # PORT: the Mode line of `srvr`, empty when not serving
-  # shellcheck disable=SC2016  # expanded by the inner bash
-  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && printf srvr >&3 && cat <&3' "$1" \
-    2>/dev/null | sed -n 's/^Mode: //p' || true
 }
 
 ens_wait() { # TAG: until all 3 serve and one leads; sets LEADER and FOLLOWERS

@@ -15,6 +15,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
+# shellcheck source=bench/local_ensemble.sh
+source bench/local_ensemble.sh
 SERVER=$build/bin/corral-server
 BENCH=$build/bin/corral-bench
 MINUTES=${MINUTES:-60}
@@ -48,29 +50,14 @@ for i in 1 2 3; do servers+="server.$i=127.0.0.1:${ports[i + 2]}:${ports[i + 5]}
 connect=""
 for i in 1 2 3; do
   d=$work/s$i
-  mkdir -p "$d/data"
-  echo "$i" >"$d/data/myid"
-  cat >"$d/zoo.cfg" <<CFG
-tickTime=2000
-initLimit=10
-syncLimit=5
-dataDir=$d/data
-clientPort=${ports[i - 1]}
-clientPortAddress=127.0.0.1
-maxClientCnxns=0
-forceSync=yes
-snapCount=100000
-4lw.commands.whitelist=*
-admin.enableServer=false
-$servers
-CFG
+  write_member_cfg "$d" "$i" "${ports[i - 1]}" "$servers"
   "$SERVER" "$d/zoo.cfg" >"$d/server.log" 2>&1 </dev/null &
   pids+=($!)
   connect+="${connect:+,}127.0.0.1:${ports[i - 1]}"
 done
 for i in 1 2 3; do
   deadline=$((SECONDS + 60))
-  until [[ $(echo srvr | timeout 1 nc -q1 127.0.0.1 "${ports[i - 1]}" 2>/dev/null) == *Mode* ]]; do
+  until [[ -n $(srvr_mode "${ports[i - 1]}") ]]; do
     ((SECONDS < deadline)) || { echo "server $i did not start" >&2; exit 1; }
     sleep 0.2
   done
