@@ -51,6 +51,9 @@ def bench_rows(impl, workload):
         rows += [("p50 µs", lat["p50"]), ("p99 µs", lat["p99"]), ("p99.9 µs", lat["p99.9"])]
         if not workload.endswith("latency") and "ops_per_server_cpu_sec" in r:
             rows.append(("ops per server CPU-s", r["ops_per_server_cpu_sec"]))
+        if not workload.endswith("latency") and r["ops"]:
+            # The client shares the machine: its CPU per operation bounds the servers' throughput.
+            rows.append(("client CPU µs/op", 1e6 * r["client_cpu_seconds"] / r["ops"]))
         if "last_notification_p50_us" in r:  # watch: from the set to the last session told
             rows.append(("last notified, p50 µs", r["last_notification_p50_us"]))
         for measure, value in rows:

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of 3-server ensembles (issue 13): Apache ZooKeeper 3.8 (Debian) and
-# Corral with the same zoo.cfg settings (tickTime, initLimit/syncLimit, forceSync=yes,
+# Side-by-side benchmark of ensembles (issue 13; 3 voters unless MEMBERS/OBSERVERS say else):
+# Apache ZooKeeper 3.8 (Debian) and Corral with the same zoo.cfg settings (tickTime, initLimit/syncLimit, forceSync=yes,
 # snapCount), on one machine, data dirs under one temp dir.
 #
 #   bench/compare_ensemble.sh [BUILD_DIR]
@@ -10,9 +10,10 @@
 #    can flatter one server: corral-bench (Corral's client; SESSIONS sessions pinned to the
 #    members in turn) and, where it has the workload, corral-load (bench/load.cc, Apache's C
 #    client, one session on a follower). Figures: throughput, p50/p99/p99.9 latency, and
-#    operations per server CPU-second (the three servers' utime+stime together).
+#    operations per server CPU-second (all the members' utime+stime together), and the
+#    client's own CPU per operation (it shares the machine: it bounds what the servers see).
 # 2. Then each ensemble alone, fresh: load NODES znodes of SIZE bytes, RSS; kill -9 of all
-#    three and restart: time until every member reads the last znode, RSS after recovery;
+#    members and restart: time until every member reads the last znode, RSS after recovery;
 #    a follower restarted with an empty data dir: time until it reads the last znode.
 # 3. The disk's fsync floor (median 4 KiB write+fdatasync in the data dir's filesystem).
 # Prints one markdown table (medians over the rounds; ratio = Corral / ZooKeeper) with the
@@ -26,8 +27,10 @@
 #   LOAD_OPS=100000 LOAD_INFLIGHT=1000 LATENCY_OPS=2000 (corral-load) FSYNC_SAMPLES=200
 #   ZK_JVMFLAGS= (JVM defaults, as Debian's zkServer.sh) OUT= KEEP=1 keeps the temp dir
 #   CORRAL_SERVER, CORRAL_BENCH, CORRAL_LOAD: the binaries (default BUILD_DIR/bin/...)
+#   MEMBERS=3 (voters) OBSERVERS=0 (observers too; pinned sessions cover every member)
 #   MEM_IMPLS="zookeeper corral" (whose memory, restart and rejoin step 2 measures; with
-#   WORKLOADS= (empty), step 1 is skipped, e.g. to time one server's restart)
+#   WORKLOADS= (empty), step 1 is skipped, e.g. to time one server's restart; MEM_IMPLS=none
+#   skips step 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 build=${1:-build}
@@ -42,6 +45,10 @@ DURATION=${DURATION:-10}
 BENCH_WARMUP=${BENCH_WARMUP:-2}
 WARMUP_ROUND=${WARMUP_ROUND:-3}
 SESSIONS=${SESSIONS:-6}
+MEMBERS=${MEMBERS:-3}
+OBSERVERS=${OBSERVERS:-0}
+TOTAL=$((MEMBERS + OBSERVERS))
+ALL=$(seq -s ' ' 1 "$TOTAL") # every member's id: voters first, then observers
 INFLIGHT=${INFLIGHT:-100}
 WATCH_SESSIONS=${WATCH_SESSIONS:-10000}
 LOAD_OPS=${LOAD_OPS:-100000}
@@ -55,7 +62,7 @@ PY=${PYTHON:-/usr/bin/python3} # kazoo (Debian python3-kazoo) lives there
 helper=bench/compare_ensemble.py
 # shellcheck source=bench/local_ensemble.sh
 source bench/local_ensemble.sh
-command_line="${MEM_IMPLS:+MEM_IMPLS=\"$MEM_IMPLS\" }ROUNDS=$ROUNDS NODES=$NODES SIZE=$SIZE WORKLOADS=$WORKLOADS DURATION=$DURATION \
+command_line="${MEM_IMPLS:+MEM_IMPLS=\"$MEM_IMPLS\" }MEMBERS=$MEMBERS OBSERVERS=$OBSERVERS ROUNDS=$ROUNDS NODES=$NODES SIZE=$SIZE WORKLOADS=$WORKLOADS DURATION=$DURATION \
 BENCH_WARMUP=$BENCH_WARMUP WARMUP_ROUND=$WARMUP_ROUND SESSIONS=$SESSIONS INFLIGHT=$INFLIGHT \
 WATCH_SESSIONS=$WATCH_SESSIONS LOAD_OPS=$LOAD_OPS LOAD_INFLIGHT=$LOAD_INFLIGHT LATENCY_OPS=$LATENCY_OPS bench/compare_ensemble.sh $build"
 
@@ -84,7 +91,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/corral-compare-ensemble.XXXXXX")
 results=$work/results.tsv
 : >"$work/pids"
 : >"$results"
-declare -A PID PORT QPORT EPORT IMPL LEADER FOLLOWERS
+declare -A PID PORT QPORT EPORT IMPL LEADER FOLLOWERS OBSERVING
 
 cleanup() {
   local p
@@ -110,15 +117,26 @@ rec() { # IMPL WORKLOAD CLIENT MEASURE VALUE: one figure; a missing one stops th
   printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$results"
 }
 
-ens_setup() { # TAG IMPL: ports, zoo.cfg and myid of members 1..3; nothing runs yet
+is_observer() { (($1 > MEMBERS)); }
+
+ens_setup() { # TAG IMPL: ports, zoo.cfg and myid of every member; nothing runs yet
   local tag=$1 i d servers="" ports
-  read -r -a ports <<<"$("$PY" "$helper" ports 9)"
+  read -r -a ports <<<"$("$PY" "$helper" ports $((3 * TOTAL)))"
   IMPL[$tag]=$2
-  for i in 1 2 3; do
-    PORT[$tag.$i]=${ports[i - 1]} QPORT[$tag.$i]=${ports[i + 2]} EPORT[$tag.$i]=${ports[i + 5]}
-    servers+="server.$i=127.0.0.1:${QPORT[$tag.$i]}:${EPORT[$tag.$i]}"$'\n'
+  for i in $ALL; do
+    PORT[$tag.$i]=${ports[i - 1]} QPORT[$tag.$i]=${ports[i - 1 + TOTAL]}
+    EPORT[$tag.$i]=${ports[i - 1 + 2 * TOTAL]}
+    servers+="server.$i=127.0.0.1:${QPORT[$tag.$i]}:${EPORT[$tag.$i]}"
+    if is_observer "$i"; then servers+=":observer"; fi
+    servers+=$'\n'
   done
-  for i in 1 2 3; do write_member_cfg "$work/$tag/s$i" "$i" "${PORT[$tag.$i]}" "$servers"; done
+  for i in $ALL; do
+    if is_observer "$i"; then
+      write_member_cfg "$work/$tag/s$i" "$i" "${PORT[$tag.$i]}" "${servers}peerType=observer"
+    else
+      write_member_cfg "$work/$tag/s$i" "$i" "${PORT[$tag.$i]}" "$servers"
+    fi
+  done
 }
 
 ens_start() { # TAG I
@@ -140,11 +158,11 @@ ens_kill() { # TAG I
   PID[$1.$2]=""
 }
 
-ens_wait() { # TAG: until all 3 serve and one leads; sets LEADER and FOLLOWERS
-  local tag=$1 deadline=$((SECONDS + START_TIMEOUT)) i leaders followers
+ens_wait() { # TAG: until all serve and one leads; sets LEADER, FOLLOWERS and OBSERVING
+  local tag=$1 deadline=$((SECONDS + START_TIMEOUT)) i leaders followers observers
   while ((SECONDS < deadline)); do
-    leaders=() followers=()
-    for i in 1 2 3; do
+    leaders=() followers=() observers=()
+    for i in $ALL; do
       if ! kill -0 "${PID[$tag.$i]}" 2>/dev/null; then
         log "${IMPL[$tag]} member $i exited; its log:"
         tail -n 30 "$work/$tag/s$i/server.log" >&2
@@ -153,10 +171,12 @@ ens_wait() { # TAG: until all 3 serve and one leads; sets LEADER and FOLLOWERS
       case $(srvr_mode "${PORT[$tag.$i]}") in
         leader) leaders+=("$i") ;;
         follower) followers+=("$i") ;;
+        observer) observers+=("$i") ;;
       esac
     done
-    if ((${#leaders[@]} == 1 && ${#followers[@]} == 2)); then
-      LEADER[$tag]=${leaders[0]} FOLLOWERS[$tag]="${followers[*]}"
+    if ((${#leaders[@]} == 1 && ${#followers[@]} == MEMBERS - 1 &&
+      ${#observers[@]} == OBSERVERS)); then
+      LEADER[$tag]=${leaders[0]} FOLLOWERS[$tag]="${followers[*]}" OBSERVING[$tag]="${observers[*]}"
       return 0
     fi
     sleep 0.1
@@ -167,38 +187,46 @@ ens_wait() { # TAG: until all 3 serve and one leads; sets LEADER and FOLLOWERS
 
 ens_up() { # TAG: start all members, wait for the quorum
   local i
-  for i in 1 2 3; do ens_start "$1" "$i"; done
+  for i in $ALL; do ens_start "$1" "$i"; done
   ens_wait "$1"
 }
 
-ens_down() { local i; for i in 1 2 3; do ens_kill "$1" "$i"; done; }
+ens_down() { local i; for i in $ALL; do ens_kill "$1" "$i"; done; }
 
 # Followers first: one-session runs (latency, corral-load) talk to a follower, as most
-# clients of a 3-server ensemble do; pinned sessions still cover all three members.
+# clients of a 3-server ensemble do; pinned sessions still cover every member (observers after
+# the followers).
 hosts() {
   local tag=$1 i out=""
-  for i in ${FOLLOWERS[$tag]} ${LEADER[$tag]}; do out+=${out:+,}127.0.0.1:${PORT[$tag.$i]}; done
+  for i in ${FOLLOWERS[$tag]} ${OBSERVING[$tag]} ${LEADER[$tag]}; do
+    out+=${out:+,}127.0.0.1:${PORT[$tag.$i]}
+  done
   echo "$out"
 }
 follower_hp() { local f=${FOLLOWERS[$1]%% *}; echo "127.0.0.1:${PORT[$1.$f]}"; }
-pids() { echo "${PID[$1.1]},${PID[$1.2]},${PID[$1.3]}"; }
+pids() {
+  local i out=""
+  for i in $ALL; do out+=${out:+,}${PID[$1.$i]}; done
+  echo "$out"
+}
 
-cpu_total() { # TAG: the 3 servers' utime+stime in seconds
+cpu_total() { # TAG: every member's utime+stime in seconds
   local i
-  for i in 1 2 3; do cat "/proc/${PID[$1.$i]}/stat"; done |
+  for i in $ALL; do cat "/proc/${PID[$1.$i]}/stat"; done |
     awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { printf "%.3f", s / hz }'
 }
 
 rss_mib() { awk '/VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/${PID[$1.$2]}/status"; }
 
 rec_rss() { # TAG WORKLOAD: RSS of the leader and the followers' mean
-  local tag=$1 f sum=0
+  local tag=$1 f sum=0 n=0
   rec "${IMPL[$tag]}" "$2" "-" "RSS of the leader (MiB)" "$(rss_mib "$tag" "${LEADER[$tag]}")"
   for f in ${FOLLOWERS[$tag]}; do
     sum=$(awk -v a="$sum" -v b="$(rss_mib "$tag" "$f")" 'BEGIN { printf "%.1f", a + b }')
+    n=$((n + 1))
   done
   rec "${IMPL[$tag]}" "$2" "-" "RSS of a follower, mean (MiB)" \
-    "$(awk -v s="$sum" 'BEGIN { printf "%.1f", s / 2 }')"
+    "$(awk -v s="$sum" -v n="$n" 'BEGIN { printf "%.1f", s / n }')"
 }
 
 run_bench() { # TAG WORKLOAD SECONDS RECORD(0|1): one corral-bench run
@@ -271,12 +299,13 @@ memory_and_restart() { # TAG: load, RSS, kill -9 of all and restart, a follower'
   rec_rss "$tag" "$loaded"
   ens_down "$tag"
   t0=$(date +%s.%N)
-  for f in 1 2 3; do ens_start "$tag" "$f"; done
-  probe_members "$tag" "$last" 1 2 3
-  rec "$impl" "kill -9 of all 3, restart" "C client" \
-    "time until all 3 read the last znode (s)" "$(elapsed "$t0")"
+  for f in $ALL; do ens_start "$tag" "$f"; done
+  # shellcheck disable=SC2086  # ALL is a list of ids
+  probe_members "$tag" "$last" $ALL
+  rec "$impl" "kill -9 of all $TOTAL, restart" "C client" \
+    "time until all $TOTAL read the last znode (s)" "$(elapsed "$t0")"
   ens_wait "$tag"
-  rec_rss "$tag" "kill -9 of all 3, restart"
+  rec_rss "$tag" "kill -9 of all $TOTAL, restart"
   f=${FOLLOWERS[$tag]%% *}
   ens_kill "$tag" "$f"
   rm -rf "$work/$tag/s$f/data"
@@ -297,7 +326,7 @@ if [[ ${#workloads[@]} -gt 0 ]]; then
   log "starting both ensembles"
   ens_setup zk zookeeper
   ens_setup corral corral
-  for i in 1 2 3; do ens_start zk "$i" && ens_start corral "$i"; done
+  for i in $ALL; do ens_start zk "$i" && ens_start corral "$i"; done
   ens_wait zk
   ens_wait corral
 
@@ -321,16 +350,20 @@ if [[ ${#workloads[@]} -gt 0 ]]; then
 fi
 
 for impl in ${MEM_IMPLS:-zookeeper corral}; do
+  [[ $impl == none ]] && continue
   log "memory, restart and rejoin: $impl with $NODES znodes"
   ens_setup "$impl-mem" "$impl"
   memory_and_restart "$impl-mem"
 done
 
+shape="$MEMBERS voters"
+if ((OBSERVERS)); then shape+=" + $OBSERVERS observer(s)"; fi
 model=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
 memory=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
 {
   echo "- Machine: $(nproc) cores, ${model:-unknown CPU}, $memory, Linux $(uname -r), $(date -u +%F)"
   echo "- Command: \`$command_line\`"
+  echo "- Ensembles: $shape each"
   echo "- Disk fsync floor (median 4 KiB write+fdatasync, $FSYNC_SAMPLES samples," \
     "in the data dirs' filesystem): $fsync_us µs"
   echo

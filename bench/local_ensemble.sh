@@ -1,8 +1,9 @@
-# Sourced by the bench scripts that run 3-server ensembles on 127.0.0.1 (compare_ensemble.sh,
+# shellcheck shell=bash
+# Sourced by the bench scripts that run local ensembles on 127.0.0.1 (compare_ensemble.sh,
 # soak.sh): one zoo.cfg for Corral and ZooKeeper members alike, and the `srvr` probe.
 
 # write_member_cfg DIR ID CLIENT_PORT SERVERS: member ID's DIR/zoo.cfg and DIR/data/myid;
-# SERVERS holds the ensemble's server.N lines.
+# SERVERS holds the ensemble's server.N lines (and an observer's peerType=observer).
 write_member_cfg() {
   local d=$1
   mkdir -p "$d/data"

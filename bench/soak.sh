@@ -105,7 +105,7 @@ bench_status=0
 wait "$bench" || bench_status=$?
 bench=
 sample $((SECONDS - start)) | tee -a "$samples"
-echo "corral-bench runs (workload ops seconds ops/s p50 p99 p99.9 errors srv-CPU ops/CPU-s):"
+echo "corral-bench runs (workload ops seconds ops/s p50 p99 p99.9 errors srv-CPU ops/CPU-s cli-CPU):"
 grep -E '^(mixed[ :]|corral-bench run|corral-bench: session)' "$work/bench.log" || true
 if [[ -n ${OUT:-} ]]; then cp "$samples" "$OUT"; fi
 if [[ $bench_status != 0 ]]; then

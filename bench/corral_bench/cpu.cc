@@ -34,8 +34,15 @@ std::optional<std::string> CpuSampler::sample(std::vector<double>& into) {
   return std::nullopt;
 }
 
-std::optional<std::string> CpuSampler::start() { return sample(before_); }
-std::optional<std::string> CpuSampler::stop() { return sample(after_); }
+std::optional<std::string> CpuSampler::start() {
+  client_before_ = process_cpu_seconds(getpid()).value_or(0);
+  return sample(before_);
+}
+
+std::optional<std::string> CpuSampler::stop() {
+  client_after_ = process_cpu_seconds(getpid()).value_or(client_before_);
+  return sample(after_);
+}
 
 std::vector<double> CpuSampler::per_pid_seconds() const {
   std::vector<double> out;

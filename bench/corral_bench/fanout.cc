@@ -132,6 +132,7 @@ RunOutcome run_fanout(Context& ctx) {
   out.result.connection_losses = ctx.pool.connection_losses() - losses_before;
   out.result.server_pids = cpu.pids();
   out.result.server_cpu_seconds = cpu.per_pid_seconds();
+  out.result.client_cpu_seconds = cpu.client_seconds();
   return out;
 }
 

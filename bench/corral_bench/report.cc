@@ -48,19 +48,19 @@ std::string settings_line(const Options& o) {
 void print_table(std::ostream& out, const Options& o, const std::vector<WorkloadResult>& rs) {
   out << settings_line(o) << "\nlatency percentiles are exact (every latency recorded)\n";
   char line[256];
-  std::snprintf(line, sizeof line, "%-8s %10s %8s %11s %10s %10s %10s %7s %9s %10s\n", "workload",
-                "ops", "seconds", "ops/s", "p50 us", "p99 us", "p99.9 us", "errors", "srv CPU s",
-                "ops/CPU-s");
+  std::snprintf(line, sizeof line, "%-8s %10s %8s %11s %10s %10s %10s %7s %9s %10s %9s\n",
+                "workload", "ops", "seconds", "ops/s", "p50 us", "p99 us", "p99.9 us", "errors",
+                "srv CPU s", "ops/CPU-s", "cli CPU s");
   out << line;
   for (const auto& r : rs) {
     bool cpu = !r.server_cpu_seconds.empty();
     std::snprintf(line, sizeof line,
-                  "%-8s %10llu %8.2f %11.0f %10.0f %10.0f %10.0f %7llu %9s %10s\n",
+                  "%-8s %10llu %8.2f %11.0f %10.0f %10.0f %10.0f %7llu %9s %10s %9.2f\n",
                   r.workload.c_str(), static_cast<unsigned long long>(r.ops), r.seconds,
                   r.ops_per_sec(), r.latency.p50_us, r.latency.p99_us, r.latency.p999_us,
                   static_cast<unsigned long long>(r.error_total()),
                   cpu ? format("%.2f", r.total_cpu_seconds()).c_str() : "-",
-                  cpu ? format("%.0f", r.ops_per_cpu_sec()).c_str() : "-");
+                  cpu ? format("%.0f", r.ops_per_cpu_sec()).c_str() : "-", r.client_cpu_seconds);
     out << line;
   }
   for (const auto& r : rs) {
@@ -114,6 +114,7 @@ void print_json(std::ostream& out, const Options& o, const std::vector<WorkloadR
       j["server_cpu_seconds"] = {{"total", r.total_cpu_seconds()}, {"per_pid", per_pid}};
       j["ops_per_server_cpu_sec"] = r.ops_per_cpu_sec();
     }
+    j["client_cpu_seconds"] = r.client_cpu_seconds;
     for (const auto& [name, v] : r.extra) j[name] = v;
     doc["results"].push_back(j);
   }

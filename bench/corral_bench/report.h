@@ -33,6 +33,8 @@ struct WorkloadResult {
   /// Each sampled server's CPU seconds over the window (empty without --server-pids).
   std::vector<pid_t> server_pids;
   std::vector<double> server_cpu_seconds;
+  /// The client's (corral-bench's own) CPU seconds over the window.
+  double client_cpu_seconds = 0;
   /// Figures particular to the workload (watch: rounds and the time to the last
   /// notification).
   std::map<std::string, double> extra;

@@ -41,7 +41,10 @@ ClientImpl::ClientImpl(asio::any_io_executor executor, Options options)
       connect_timer_(io_),
       ping_timer_(io_),
       retry_timer_(io_) {
-  std::shuffle(connect_.hosts.begin(), connect_.hosts.end(), std::random_device{});
+  // Shuffled so that clients spread over the ensemble. One engine per thread, seeded once:
+  // a random_device per client opened the entropy source at every connect of a session churn.
+  static thread_local std::minstd_rand spread{std::random_device{}()};
+  std::shuffle(connect_.hosts.begin(), connect_.hosts.end(), spread);
   if (options_.tls)
     tls_context_ = std::make_unique<asio::ssl::context>(make_tls_context(*options_.tls));
 }

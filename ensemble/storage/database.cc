@@ -162,23 +162,41 @@ void Database::append(const std::vector<tree::Txn>& txns) {
   append_all(each);
 }
 
+struct Database::AppendStatements {
+  explicit AppendStatements(sqlite3* db)
+      : begin(db, "BEGIN IMMEDIATE"),
+        insert(db, "INSERT INTO txn_log (zxid, type, session_id, record) VALUES (?, ?, ?, ?)"),
+        commit(db, "COMMIT") {}
+  Statement begin;
+  Statement insert;
+  Statement commit;
+};
+
 void Database::append_all(const std::vector<const tree::Txn*>& txns) {
-  exec("BEGIN IMMEDIATE");
-  // Prepared once: every group commit runs it, and preparing took as long as the inserts of a
-  // small batch.
-  if (!append_)
-    append_ = std::make_unique<Statement>(
-        db_, "INSERT INTO txn_log (zxid, type, session_id, record) VALUES (?, ?, ?, ?)");
-  Statement& insert = *append_;
+  // Prepared once: every group commit runs them, and preparing (sqlite3_exec prepares each
+  // time) took as long as the inserts of a small batch.
+  if (!append_) {
+    auto prepared = std::make_unique<AppendStatements>(db_);
+    if (!prepared->begin.ok() || !prepared->insert.ok() || !prepared->commit.ok())
+      fail("cannot prepare the txn log's append");
+    append_ = std::move(prepared);
+  }
+  AppendStatements& s = *append_;
+  int rc = s.begin.step();
+  s.begin.reset();
+  if (rc != SQLITE_DONE) fail("cannot begin an append");
   for (const tree::Txn* t : txns) {
     const tree::Txn& txn = *t;
-    insert.bind(1, txn.zxid).bind(2, static_cast<int64_t>(txn.type)).bind(3, txn.session_id);
-    insert.bind(4, txn::encode_txn(txn), true);
-    int rc = insert.step();
-    insert.reset();  // the kept statement starts clean at the next append, failed or not
+    std::string record = txn::encode_txn(txn);
+    s.insert.bind(1, txn.zxid).bind(2, static_cast<int64_t>(txn.type)).bind(3, txn.session_id);
+    s.insert.bind(4, record, true);
+    rc = s.insert.step();
+    s.insert.reset();  // the kept statement starts clean at the next append, failed or not
     if (rc != SQLITE_DONE) rollback_and_fail("cannot append zxid " + zxid_text(txn.zxid));
   }
-  exec("COMMIT");
+  rc = s.commit.step();
+  s.commit.reset();
+  if (rc != SQLITE_DONE) rollback_and_fail("cannot commit an append");
 }
 
 void Database::read_log(int64_t after, const std::function<void(tree::Txn)>& each) const {

@@ -166,8 +166,9 @@ class Database {
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  /// The txn log's INSERT, kept prepared across appends.
-  std::unique_ptr<Statement> append_;
+  /// An append's statements, prepared at the first: BEGIN, the txn log's INSERT, COMMIT.
+  struct AppendStatements;
+  std::unique_ptr<AppendStatements> append_;
 };
 
 /// "0x1a2b": how zxids are written in messages.

@@ -176,6 +176,7 @@ TEST_F(BenchSmoke, EveryWorkloadCompletesWithSaneFigures) {
     EXPECT_EQ(r["server_cpu_seconds"]["per_pid"].size(), 3u);
     EXPECT_GT(r["server_cpu_seconds"]["total"].get<double>(), 0);
     EXPECT_GT(r["ops_per_server_cpu_sec"].get<double>(), 0);
+    EXPECT_GT(r["client_cpu_seconds"].get<double>(), 0);
   }
   const auto& watch = doc["results"][5];
   ASSERT_EQ(watch["workload"], "watch");

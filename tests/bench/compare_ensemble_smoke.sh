@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# CI smoke run of bench/compare_ensemble.sh (issue 13's ensemble comparison): three workloads
-# (the watch fan-out with 30 sessions) for a second each, one round without the warm-up round, 2,000 znodes. It passes when the table has every expected
+# CI smoke run of bench/compare_ensemble.sh (issue 13's ensemble comparison) on 3 voters and an
+# observer: three workloads (the watch fan-out with 30 sessions) for a second each, one round
+# without the warm-up round, 2,000 znodes. It passes when the table has every expected
 # row and each row has a number above zero for both ZooKeeper and Corral: both ensembles
 # served every workload with both clients, and memory, restart and rejoin were measured.
 #
@@ -11,8 +12,8 @@ build=$2
 out=$(mktemp "${TMPDIR:-/tmp}/compare-ensemble-smoke.XXXXXX")
 trap 'rm -f "$out"' EXIT
 
-WORKLOADS=set,get-latency,watch WATCH_SESSIONS=30 DURATION=1 BENCH_WARMUP=0.2 WARMUP_ROUND=0 ROUNDS=1 NODES=2000 \
-  LOAD_OPS=3000 LATENCY_OPS=200 FSYNC_SAMPLES=50 OUT=$out \
+OBSERVERS=1 WORKLOADS=set,get-latency,watch WATCH_SESSIONS=30 DURATION=1 BENCH_WARMUP=0.2 \
+  WARMUP_ROUND=0 ROUNDS=1 NODES=2000 LOAD_OPS=3000 LATENCY_OPS=200 FSYNC_SAMPLES=50 OUT=$out \
   "$src/bench/compare_ensemble.sh" "$build" >/dev/null
 
 fail=0
@@ -29,27 +30,31 @@ expect_row() { # WORKLOAD CLIENT MEASURE: the row exists, both figures are numbe
     fail=1
   fi
 }
-for m in "ops/s" "p50 µs" "p99 µs" "p99.9 µs" "ops per server CPU-s"; do expect_row set corral-bench "$m"; done
+for m in "ops/s" "p50 µs" "p99 µs" "p99.9 µs" "ops per server CPU-s" "client CPU µs/op"; do
+  expect_row set corral-bench "$m"
+done
 expect_row set "C client" "ops/s"
 expect_row set "C client" "ops per server CPU-s"
 for m in "p50 µs" "p99 µs" "p99.9 µs"; do expect_row get-latency corral-bench "$m"; done
-for m in "ops/s" "p50 µs" "p99 µs" "p99.9 µs" "ops per server CPU-s" "last notified, p50 µs"; do
+for m in "ops/s" "p50 µs" "p99 µs" "p99.9 µs" "ops per server CPU-s" "client CPU µs/op" \
+  "last notified, p50 µs"; do
   expect_row watch corral-bench "$m"
 done
 expect_row "load 2000 znodes of 100 B" "C client" "create ops/s"
-for w in "load 2000 znodes of 100 B" "kill -9 of all 3, restart"; do
+for w in "load 2000 znodes of 100 B" "kill -9 of all 4, restart"; do
   expect_row "$w" - "RSS of the leader (MiB)"
   expect_row "$w" - "RSS of a follower, mean (MiB)"
 done
-expect_row "kill -9 of all 3, restart" "C client" "time until all 3 read the last znode (s)"
+expect_row "kill -9 of all 4, restart" "C client" "time until all 4 read the last znode (s)"
 expect_row "a follower rejoins with an empty disk" "C client" "time until it reads the last znode (s)"
 grep -q '^- Machine: [0-9]* cores' "$out" || { echo "FAIL: no machine line"; fail=1; }
 grep -q '^- Command: `.*bench/compare_ensemble.sh' "$out" || { echo "FAIL: no command line"; fail=1; }
+grep -q '^- Ensembles: 3 voters + 1 observer(s) each' "$out" || { echo "FAIL: no shape line"; fail=1; }
 grep -qE '^- Disk fsync floor .*: [0-9]+ µs' "$out" || { echo "FAIL: no fsync floor"; fail=1; }
 # Every table row is one that was checked: nothing unexpected, nothing half empty.
 rows=$(grep -c '^| [a-z]' "$out" || true)
-if ((rows != 24)); then # the header row plus the 23 checked above
-  echo "FAIL: $rows table rows, expected 24"
+if ((rows != 26)); then # the header row plus the 25 checked above
+  echo "FAIL: $rows table rows, expected 26"
   fail=1
 fi
 cat "$out"
