@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <asio/post.hpp>
 #include <chrono>
 #include <set>
 
@@ -216,6 +217,7 @@ void QuorumPeer::on_frame(int64_t from, const std::string& body, bool quorum) {
     auto& r = std::get<zab::Relay>(*frame);
     r.from = from;
     on_relay(r);
+    return drive_soon();
   }
   drive();
   // A SNAP the core did not take (it refused the message). Inside an outer drive() the
@@ -306,7 +308,19 @@ void QuorumPeer::answer_revalidate(const zab::Relay& r) {
 void QuorumPeer::propose(tree::Txn txn) {
   if (!peer_.propose(std::move(txn), steady_ms()))
     spdlog::warn("cannot propose: this server no longer leads");
-  drive();
+  drive_soon();
+}
+
+void QuorumPeer::drive_soon() {
+  // Driven once for a burst: the writes of one read from a client or of one read of forwarded
+  // writes (and of the handlers ready with it) go to each learner as one PROPOSAL and to the
+  // log as one batch.
+  if (drive_posted_) return;
+  drive_posted_ = true;
+  asio::post(io_, [this] {
+    drive_posted_ = false;
+    if (!stopped_) drive();
+  });
 }
 
 void QuorumPeer::forward(zab::Relay request) { send_relay(peer_.leader(), std::move(request)); }

@@ -127,6 +127,8 @@ class QuorumPeer : public Replication {
   void on_relay(const zab::Relay& r);
   /// Takes the core's Ready and acts on it, until there is nothing left to do.
   void drive();
+  /// drive() once the handlers ready now have run: what they make is acted on together.
+  void drive_soon();
   void act(zab::Ready ready);
   /// Persists epochs and the abstention, installs a snapshot or truncates, on the storage
   /// thread.
@@ -185,6 +187,8 @@ class QuorumPeer : public Replication {
   IncomingSnapshot incoming_snapshot_;
   bool stopped_ = false;
   bool driving_ = false;
+  /// A drive() is posted (drive_soon) for the proposals and relays since the last one.
+  bool drive_posted_ = false;
   /// Storage jobs (epochs, snapshot, truncation), and actions queued behind them, that
   /// have not run yet: while there are any, every new action queues behind them too.
   int barriers_ = 0;

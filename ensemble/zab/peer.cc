@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <iterator>
 
 #include "ensemble/zab/peer_internal.h"
 
@@ -190,8 +191,39 @@ Ready Peer::take_ready() {
   return out;
 }
 
+namespace {
+
+// Folds `m` into `last`, the message before it in the same Ready to the same peer, where one
+// message says what both did: a PROPOSAL (and an observer's INFORM) carries its txns in order,
+// and a COMMIT commits every txn up to its zxid. A message naming the leader a reconfig
+// designates stays on its own.
+bool fold_into(Message& last, Message& m) {
+  if (last.type != m.type || last.designated_leader || m.designated_leader) return false;
+  switch (m.type) {
+    case MessageType::kProposal:
+    case MessageType::kInform:
+      last.txns.insert(last.txns.end(), std::make_move_iterator(m.txns.begin()),
+                       std::make_move_iterator(m.txns.end()));
+      return true;
+    case MessageType::kCommit:
+      last.zxid = std::max(last.zxid, m.zxid);
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 void Peer::send(Message m) {
   m.from = config_.my_id;
+  // A burst of writes would otherwise be a frame per txn and learner, twice (PROPOSAL and
+  // COMMIT): each frame is encoded, sent, decoded and stepped through on its own.
+  for (auto it = ready_.messages.rbegin(); it != ready_.messages.rend(); ++it) {
+    if (it->to != m.to) continue;
+    if (fold_into(*it, m)) return;
+    break;
+  }
   ready_.messages.push_back(std::move(m));
 }
 

@@ -284,6 +284,8 @@ class Peer {
   /// The first leader with reconfig on re-issues a version-0 config at its epoch.
   void maybe_bump_config();
 
+  /// Queues `m` in the Ready; a PROPOSAL, INFORM or COMMIT right after one of its kind to the
+  /// same peer joins it.
   void send(Message m);
   void append_history(tree::SharedTxn txn);
   std::optional<size_t> history_index(int64_t zxid) const;

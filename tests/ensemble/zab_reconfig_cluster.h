@@ -169,6 +169,11 @@ class Cluster {
     return zxid.value_or(0);
   }
 
+  /// Acts on leader `id`'s Ready now, its messages queued behind those already queued: what it
+  /// proposes next travels in PROPOSALs of its own, as after one of QuorumPeer's drives (within
+  /// one Ready, the proposals to a learner are one message).
+  void flush(int64_t id) { act(id, peers_.at(id)->take_ready()); }
+
   std::function<bool(const Message&)> drop = [](const Message&) { return false; };
 
  private:

@@ -79,6 +79,7 @@ TEST(ZabReconfig, ARemovedLeaderDesignatesTheVoterThatAckedTheMostAndEveryoneHan
   r = c.propose(3, [&](int64_t z) {
     return reconfig_txn(members({{1, P}, {2, P}, {4, P}, {5, O}}), z);
   });
+  c.flush(3);  // 1 is to get the reconfig's PROPOSAL, not the next one
   const int64_t a = c.propose(3, [](int64_t) { return write_txn(); });
   const int64_t b = c.propose(3, [](int64_t) { return write_txn(); });
   ASSERT_TRUE(c.run_until([&] {
@@ -384,6 +385,7 @@ TEST(ZabReconfig, ALeaderThatMovesItsQuorumAddressDesignatesAnother) {
   QuorumConfig moved = members({{1, P}, {2, P}, {3, P}});
   moved.servers[3].quorum_port = 2999;
   const int64_t r = c.propose(3, [&](int64_t z) { return reconfig_txn(moved, z); });
+  c.flush(3);  // the followers are to get the reconfig's PROPOSAL, not w's
   const int64_t w = c.propose(3, [](int64_t) { return write_txn(); });
   // Only the leader holds w: the proposal after the reconfig narrows the candidates to it.
   c.drop = [w](const Message& m) {

@@ -307,6 +307,20 @@ tree::Txn ZabCluster::make_txn() {
 }
 
 std::optional<int64_t> ZabCluster::propose(std::optional<int64_t> at) {
+  std::optional<int64_t> zxid = propose_unprocessed(at);
+  if (at) process(*at);
+  return zxid;
+}
+
+std::vector<int64_t> ZabCluster::propose_burst(size_t n, std::optional<int64_t> at) {
+  std::vector<int64_t> zxids;
+  for (size_t i = 0; i < n; ++i)
+    if (auto zxid = propose_unprocessed(at)) zxids.push_back(*zxid);
+  if (at) process(*at);
+  return zxids;
+}
+
+std::optional<int64_t> ZabCluster::propose_unprocessed(std::optional<int64_t>& at) {
   if (!at) {
     std::vector<int64_t> leaders;
     for (const auto& [id, n] : nodes_)
@@ -330,7 +344,6 @@ std::optional<int64_t> ZabCluster::propose(std::optional<int64_t> at) {
     note_proposal(*at, *zxid);
     trace("client proposes " + zxid_text(*zxid) + " " + s.path + " at " + std::to_string(*at));
   }
-  process(*at);
   return zxid;
 }
 
@@ -348,7 +361,8 @@ void ZabCluster::set_client_interval(int64_t mean_ms) {
 void ZabCluster::client_write() {
   client_scheduled_ = false;
   if (client_interval_ms_ <= 0) return;
-  propose();
+  const size_t most = std::max<size_t>(1, options_.max_client_burst);
+  propose_burst(most == 1 ? 1 : 1 + random_below(most));
   set_client_interval(client_interval_ms_);
 }
 

@@ -106,6 +106,9 @@ struct ZabClusterOptions {
   /// tree): it handles nothing meanwhile, and the messages that follow the install leave
   /// only after it. 0: at once.
   int64_t snapshot_install_ms = 0;
+  /// The random client (set_client_interval) proposes 1..max_client_burst txns at once, as the
+  /// server does with the writes of one read: they share a Ready.
+  size_t max_client_burst = 1;
 };
 
 /// One txn in the simulated log and state: its zxid and payload.
@@ -174,7 +177,11 @@ class ZabCluster {
   // ---- clients
   /// Proposes a new txn at a serving leader (the given one, or any); returns its zxid.
   std::optional<int64_t> propose(std::optional<int64_t> at = std::nullopt);
-  /// Lets a client propose at a serving leader every 1..2*mean_ms (0 stops it).
+  /// Proposes `n` txns at one serving leader before it acts, as the server does with the writes
+  /// of one read: they share a Ready. Returns their zxids (none when no leader serves).
+  std::vector<int64_t> propose_burst(size_t n, std::optional<int64_t> at = std::nullopt);
+  /// Lets a client propose (1..max_client_burst txns at once) at a serving leader every
+  /// 1..2*mean_ms (0 stops it).
   void set_client_interval(int64_t mean_ms);
   /// Proposes `next` as a reconfig txn at a serving leader (the given one, or
   /// any), with the version set to the txn's zxid; returns that zxid. Refused
@@ -229,6 +236,9 @@ class ZabCluster {
   std::string describe() const;
 
  private:
+  /// propose() without letting the leader act; `at` is a serving leader or nullopt for any.
+  std::optional<int64_t> propose_unprocessed(std::optional<int64_t>& at);
+
   struct Node {
     std::unique_ptr<zab::Peer> peer;
     int incarnation = 0;

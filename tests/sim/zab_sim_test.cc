@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -74,6 +75,50 @@ TEST(ZabSim, SteadyStateCommitsEverythingInOrder) {
   }
 }
 
+TEST(ZabSim, ABurstOfWritesTravelsAsOneProposalAndOneCommitPerLearner) {
+  // The server proposes the writes of one read before it acts: a frame per txn and learner,
+  // twice, would each be encoded, sent, decoded and stepped through on its own.
+  ZabCluster c(reliable(11, 3, 1));
+  c.start_all();
+  ASSERT_TRUE(c.run_until([&] { return c.settled(); }, 10'000)) << report(c);
+  const int64_t leader = *c.serving_leader();
+  std::map<int64_t, std::vector<zab::Message>> sent;  // the leader's, by learner
+  c.on_send([&](const zab::Message& m) {
+    if (m.from == leader &&
+        (m.type == zab::MessageType::kProposal || m.type == zab::MessageType::kCommit ||
+         m.type == zab::MessageType::kInform))
+      sent[m.to].push_back(m);
+    return true;
+  });
+  const std::vector<int64_t> zxids = c.propose_burst(5, leader);
+  ASSERT_EQ(zxids.size(), 5u);
+  ASSERT_TRUE(c.run_until([&] { return c.settled() && c.committed().size() == 5; }, 10'000))
+      << report(c);
+  auto zxids_of = [](const zab::Message& m) {
+    std::vector<int64_t> out;
+    for (const auto& t : m.txns) out.push_back(t->zxid);
+    return out;
+  };
+  for (int64_t id : c.ids()) {
+    if (id == leader) continue;
+    SCOPED_TRACE("learner " + std::to_string(id));
+    const auto& got = sent[id];
+    if (c.is_voter(id)) {
+      ASSERT_EQ(got.size(), 2u) << report(c);
+      EXPECT_EQ(got[0].type, zab::MessageType::kProposal);
+      EXPECT_EQ(zxids_of(got[0]), zxids);
+      EXPECT_EQ(got[1].type, zab::MessageType::kCommit);
+      EXPECT_EQ(got[1].zxid, zxids.back());
+    } else {
+      ASSERT_EQ(got.size(), 1u) << report(c);
+      EXPECT_EQ(got[0].type, zab::MessageType::kInform);
+      EXPECT_EQ(zxids_of(got[0]), zxids);
+    }
+    EXPECT_EQ(c.applied(id), c.committed());
+  }
+  EXPECT_TRUE(c.violations().empty()) << report(c);
+}
+
 // ---------------------------------------------------------------- (b) random faults
 
 /// Builds a random ensemble and faults from the seed.
@@ -100,6 +145,7 @@ ZabClusterOptions random_options(uint64_t seed, std::string& text) {
   o.faults.connection_reset = kResets[setup() % 3];
   o.faults.min_fsync_ms = 1;
   o.faults.max_fsync_ms = kMaxFsyncs[setup() % 3];
+  o.max_client_burst = 3;  // PROPOSALs and COMMITs of several txns, under every fault
   text = std::to_string(o.voters) + " voters, " + std::to_string(o.observers) +
          " observers, delay 1-" + std::to_string(o.faults.max_delay_ms) + " ms, drop " +
          std::to_string(o.faults.notification_drop) + ", reset " +
