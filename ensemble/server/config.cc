@@ -299,7 +299,8 @@ const std::map<std::string_view, Setter>& setters() {
       // -- quorum frames (hostile peers) --
       {"corral.quorum.maxFrameBytes",
        [](ServerConfig& c, const Line& l) {
-         // A PROPOSAL carries up to jute.maxbuffer (1 MiB) of data; the length is 32 bits.
+         // A PROPOSAL carries one txn of up to jute.maxbuffer (1 MiB) of data, or txns folded
+         // up to zab::kFoldBytes (512 KiB); the length is 32 bits.
          c.quorum_max_frame_bytes = int_value(l, int64_t{2} << 20, 0xffffffffll,
                                               "between 2097152 and 4294967295 bytes");
        }},

@@ -3,6 +3,7 @@
 // pass these structs.)
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -21,10 +22,10 @@ enum class MessageType : uint8_t {
   kNewLeader,     ///< leader -> learner: end of the sync stream
   kAckNewLeader,  ///< learner -> leader: the sync stream is durable
   kUpToDate,      ///< leader -> learner: start serving
-  kProposal,      ///< leader -> follower: log this txn
+  kProposal,      ///< leader -> follower: log these txns
   kAck,           ///< follower -> leader: logged up to zxid
   kCommit,        ///< leader -> follower: commit up to zxid
-  kInform,        ///< leader -> observer: a committed txn
+  kInform,        ///< leader -> observer: committed txns
   kPing,          ///< leader -> learner, and learner -> leader in reply
 };
 
@@ -47,6 +48,11 @@ struct SnapshotData {
 };
 
 /// One message. Fields not used by a type stay at their defaults.
+/// The most txn bytes (roughly, as encoded) one PROPOSAL or INFORM carries when Peer::send
+/// folds txns together: well within the quorum's smallest frame limit (2 MiB). A txn bigger
+/// than this travels alone.
+inline constexpr size_t kFoldBytes = 512 * 1024;
+
 struct Message {
   MessageType type = MessageType::kPing;
   int64_t from = 0;
@@ -66,7 +72,8 @@ struct Message {
   int64_t trunc_zxid = 0;
   int64_t committed_zxid = 0;
   std::shared_ptr<const SnapshotData> snapshot;
-  /// kSync: txns to append; kProposal/kInform: one txn.
+  /// kSync: txns to append; kProposal/kInform: one txn, or a few of one Ready (Peer::send
+  /// folds them up to kFoldBytes; a bigger txn travels alone).
   std::vector<tree::SharedTxn> txns;
   /// kCommit/kInform of a reconfig txn, and kUpToDate of a leader that completed one: who
   /// leads under the new config (ZooKeeper's COMMITANDACTIVATE/INFORMANDACTIVATE); 0 = none.

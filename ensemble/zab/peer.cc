@@ -193,6 +193,19 @@ Ready Peer::take_ready() {
 
 namespace {
 
+// The txns' size as encoded, roughly (a little over: the record's field tags and varints).
+size_t approx_bytes(const std::vector<tree::SharedTxn>& txns) {
+  size_t n = 0;
+  for (const auto& t : txns) {
+    n += 64 + t->session_passwd.size();
+    for (const auto& op : t->ops) {
+      n += 48 + op.path.size() + op.data.size();
+      for (const auto& a : op.acl) n += 16 + a.id.scheme.size() + a.id.id.size();
+    }
+  }
+  return n;
+}
+
 // Folds `m` into `last`, the message before it in the same Ready to the same peer, where one
 // message says what both did: a PROPOSAL (and an observer's INFORM) carries its txns in order,
 // and a COMMIT commits every txn up to its zxid. A message naming the leader a reconfig
@@ -202,6 +215,9 @@ bool fold_into(Message& last, Message& m) {
   switch (m.type) {
     case MessageType::kProposal:
     case MessageType::kInform:
+      // A frame must stay within the quorum's frame limit (2 MiB at least): txns fold only
+      // while they stay small together; a bigger one travels alone, as every txn did.
+      if (approx_bytes(last.txns) + approx_bytes(m.txns) > kFoldBytes) return false;
       last.txns.insert(last.txns.end(), std::make_move_iterator(m.txns.begin()),
                        std::make_move_iterator(m.txns.end()));
       return true;

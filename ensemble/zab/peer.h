@@ -285,7 +285,7 @@ class Peer {
   void maybe_bump_config();
 
   /// Queues `m` in the Ready; a PROPOSAL, INFORM or COMMIT right after one of its kind to the
-  /// same peer joins it.
+  /// same peer joins it (PROPOSAL and INFORM while their txns stay within kFoldBytes).
   void send(Message m);
   void append_history(tree::SharedTxn txn);
   std::optional<size_t> history_index(int64_t zxid) const;

@@ -298,11 +298,12 @@ void ZabCluster::do_crash(int64_t id, bool silent) {
 
 // ---------------------------------------------------------------- clients
 
-tree::Txn ZabCluster::make_txn() {
+tree::Txn ZabCluster::make_txn(size_t data_bytes) {
   ++next_txn_;
   SimTxn s;
   s.path = "/n" + std::to_string(next_txn_);
   s.data = "s" + std::to_string(options_.seed) + "-" + std::to_string(next_txn_);
+  if (s.data.size() < data_bytes) s.data.resize(data_bytes, '.');
   return to_txn(s);
 }
 
@@ -312,15 +313,17 @@ std::optional<int64_t> ZabCluster::propose(std::optional<int64_t> at) {
   return zxid;
 }
 
-std::vector<int64_t> ZabCluster::propose_burst(size_t n, std::optional<int64_t> at) {
+std::vector<int64_t> ZabCluster::propose_burst(size_t n, std::optional<int64_t> at,
+                                               size_t data_bytes) {
   std::vector<int64_t> zxids;
   for (size_t i = 0; i < n; ++i)
-    if (auto zxid = propose_unprocessed(at)) zxids.push_back(*zxid);
+    if (auto zxid = propose_unprocessed(at, data_bytes)) zxids.push_back(*zxid);
   if (at) process(*at);
   return zxids;
 }
 
-std::optional<int64_t> ZabCluster::propose_unprocessed(std::optional<int64_t>& at) {
+std::optional<int64_t> ZabCluster::propose_unprocessed(std::optional<int64_t>& at,
+                                                       size_t data_bytes) {
   if (!at) {
     std::vector<int64_t> leaders;
     for (const auto& [id, n] : nodes_)
@@ -331,7 +334,7 @@ std::optional<int64_t> ZabCluster::propose_unprocessed(std::optional<int64_t>& a
   }
   Node& n = nodes_.at(*at);
   if (!n.peer) return std::nullopt;
-  tree::Txn txn = make_txn();
+  tree::Txn txn = make_txn(data_bytes);
   std::optional<int64_t> zxid = n.peer->propose(txn, now_ms_);
   if (zxid) {
     txn.zxid = *zxid;

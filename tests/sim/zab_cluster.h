@@ -179,7 +179,9 @@ class ZabCluster {
   std::optional<int64_t> propose(std::optional<int64_t> at = std::nullopt);
   /// Proposes `n` txns at one serving leader before it acts, as the server does with the writes
   /// of one read: they share a Ready. Returns their zxids (none when no leader serves).
-  std::vector<int64_t> propose_burst(size_t n, std::optional<int64_t> at = std::nullopt);
+  /// Each txn's data is padded to `data_bytes` when that is larger.
+  std::vector<int64_t> propose_burst(size_t n, std::optional<int64_t> at = std::nullopt,
+                                     size_t data_bytes = 0);
   /// Lets a client propose (1..max_client_burst txns at once) at a serving leader every
   /// 1..2*mean_ms (0 stops it).
   void set_client_interval(int64_t mean_ms);
@@ -237,7 +239,7 @@ class ZabCluster {
 
  private:
   /// propose() without letting the leader act; `at` is a serving leader or nullopt for any.
-  std::optional<int64_t> propose_unprocessed(std::optional<int64_t>& at);
+  std::optional<int64_t> propose_unprocessed(std::optional<int64_t>& at, size_t data_bytes = 0);
 
   struct Node {
     std::unique_ptr<zab::Peer> peer;
@@ -367,7 +369,7 @@ class ZabCluster {
 
   zab::PeerConfig config_for(int64_t id) const;
   zab::PeerHistory history_of(int64_t id) const;
-  tree::Txn make_txn();
+  tree::Txn make_txn(size_t data_bytes = 0);
   void violation(const std::string& what);
   void trace(const std::string& line);
   uint64_t random_below(uint64_t n);

@@ -117,6 +117,24 @@ TEST(ZabSim, ABurstOfWritesTravelsAsOneProposalAndOneCommitPerLearner) {
     EXPECT_EQ(c.applied(id), c.committed());
   }
   EXPECT_TRUE(c.violations().empty()) << report(c);
+
+  // Big txns fold only while they stay within kFoldBytes together: a frame must stay within
+  // the quorum's limit (2 MiB at least), as one txn of up to jute.maxbuffer always did.
+  sent.clear();
+  const size_t big = zab::kFoldBytes / 3;  // two fold, a third would not
+  const std::vector<int64_t> more = c.propose_burst(3, leader, big);
+  ASSERT_EQ(more.size(), 3u);
+  ASSERT_TRUE(c.run_until([&] { return c.settled() && c.committed().size() == 8; }, 10'000))
+      << report(c);
+  for (int64_t id : c.ids()) {
+    if (id == leader || !c.is_voter(id)) continue;
+    SCOPED_TRACE("follower " + std::to_string(id));
+    std::vector<std::vector<int64_t>> proposals;
+    for (const auto& m : sent[id])
+      if (m.type == zab::MessageType::kProposal) proposals.push_back(zxids_of(m));
+    EXPECT_EQ(proposals, (std::vector<std::vector<int64_t>>{{more[0], more[1]}, {more[2]}}));
+    EXPECT_EQ(c.applied(id), c.committed());
+  }
 }
 
 // ---------------------------------------------------------------- (b) random faults
