@@ -188,6 +188,7 @@ void Peer::diverged(int64_t good_zxid, int64_t now_ms) {
 Ready Peer::take_ready() {
   Ready out;
   std::swap(out, ready_);
+  fold_bytes_.clear();
   return out;
 }
 
@@ -209,15 +210,19 @@ size_t approx_bytes(const std::vector<tree::SharedTxn>& txns) {
 // Folds `m` into `last`, the message before it in the same Ready to the same peer, where one
 // message says what both did: a PROPOSAL (and an observer's INFORM) carries its txns in order,
 // and a COMMIT commits every txn up to its zxid. A message naming the leader a reconfig
-// designates stays on its own.
-bool fold_into(Message& last, Message& m) {
+// designates stays on its own. `last_bytes` is approx_bytes(last.txns), kept as txns join.
+bool fold_into(Message& last, size_t& last_bytes, Message& m) {
   if (last.type != m.type || last.designated_leader || m.designated_leader) return false;
   switch (m.type) {
     case MessageType::kProposal:
     case MessageType::kInform:
       // A frame must stay within the quorum's frame limit (2 MiB at least): txns fold only
       // while they stay small together; a bigger one travels alone, as every txn did.
-      if (approx_bytes(last.txns) + approx_bytes(m.txns) > kFoldBytes) return false;
+      if (size_t more = approx_bytes(m.txns); last_bytes + more <= kFoldBytes) {
+        last_bytes += more;
+      } else {
+        return false;
+      }
       last.txns.insert(last.txns.end(), std::make_move_iterator(m.txns.begin()),
                        std::make_move_iterator(m.txns.end()));
       return true;
@@ -237,9 +242,10 @@ void Peer::send(Message m) {
   // COMMIT): each frame is encoded, sent, decoded and stepped through on its own.
   for (auto it = ready_.messages.rbegin(); it != ready_.messages.rend(); ++it) {
     if (it->to != m.to) continue;
-    if (fold_into(*it, m)) return;
+    if (fold_into(*it, fold_bytes_[m.to], m)) return;
     break;
   }
+  fold_bytes_[m.to] = approx_bytes(m.txns);
   ready_.messages.push_back(std::move(m));
 }
 

@@ -20,6 +20,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <vector>
 
 #include "ensemble/tree/txn.h"
@@ -310,6 +311,9 @@ class Peer {
   int64_t last_tick_ms_ = 0;
   /// Recent txns (logged or being logged), oldest first, for DIFFs and commits.
   std::deque<tree::SharedTxn> history_;
+  /// Per peer, the approximate txn bytes of its last message in ready_ (send() folds a
+  /// PROPOSAL or INFORM into it while they stay within kFoldBytes): kept, not recounted.
+  std::unordered_map<int64_t, size_t> fold_bytes_;
   /// Every txn after this zxid is in history_.
   int64_t history_base_ = 0;
 
