@@ -20,15 +20,8 @@ namespace corral::server {
 
 namespace {
 
-constexpr std::string_view kSpace = " \t\f\v\r\n";
 constexpr int64_t kIntMax = std::numeric_limits<int32_t>::max();
 constexpr int64_t kIdMax = std::numeric_limits<int64_t>::max();
-
-std::string_view trim(std::string_view s) {
-  size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
-}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -65,6 +58,13 @@ std::optional<int64_t> to_int(std::string_view text, int64_t min, int64_t max) {
 
 namespace config_line {
 
+std::string_view trim(std::string_view s) {
+  constexpr std::string_view kSpace = " \t\f\v\r\n";
+  size_t begin = s.find_first_not_of(kSpace);
+  if (begin == std::string_view::npos) return {};
+  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
+}
+
 void fail(const Line& line, std::string_view problem) {
   throw ConfigError(fmt::format("{}:{}: {}: {}", line.source, line.number, line.key, problem));
 }
@@ -84,6 +84,7 @@ namespace {
 using config_line::boolean;
 using config_line::fail;
 using config_line::Line;
+using config_line::trim;
 
 int64_t int_value(const Line& line, int64_t min, int64_t max, std::string_view expected) {
   auto value = to_int(line.value, min, max);

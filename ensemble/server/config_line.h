@@ -17,6 +17,9 @@ struct Line {
   std::string_view value;
 };
 
+/// `s` without the spaces, tabs and line ends around it.
+std::string_view trim(std::string_view s);
+
 /// Throws ConfigError "source:number: key: problem".
 [[noreturn]] void fail(const Line& line, std::string_view problem);
 

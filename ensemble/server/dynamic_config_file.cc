@@ -23,14 +23,7 @@ namespace {
 
 using config_line::fail;
 using config_line::Line;
-
-constexpr std::string_view kSpace = " \t\f\v\r\n";
-
-std::string_view trim(std::string_view s) {
-  size_t begin = s.find_first_not_of(kSpace);
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(kSpace) - begin + 1);
-}
+using config_line::trim;
 
 // Calls `each` with every `key=value` line of a properties text, numbered from 1 as
 // parse_config numbers them; comments and blank lines are skipped, and a line without '='
