@@ -5,12 +5,14 @@
                                                 kernel's ephemeral range
   compare_ensemble.py bench IMPL WORKLOAD < J   corral-bench's --json output as result rows
   compare_ensemble.py mkpath HOST:PORT PATH     creates PATH and its parents (kazoo)
-  compare_ensemble.py fsync DIR N               median µs of N 4 KiB write+fdatasync in DIR
+  compare_ensemble.py fsync DIR N [W]           median µs of N 4 KiB write+fdatasync in DIR,
+                                                W writers at once (default 1)
   compare_ensemble.py table RESULTS.tsv         the markdown table (medians over rounds)
 
 Result rows are tab-separated: impl, workload, client, measure, value.
 """
 import json
+import multiprocessing
 import os
 import random
 import socket
@@ -74,10 +76,9 @@ def mkpath(hostport, path):
         zk.close()
 
 
-def fsync_floor(directory, n):
-    """The disk's floor under a durable write: overwrites of a preallocated file (as a
-    preallocated log does), so each fdatasync flushes data, not a size change."""
-    path = os.path.join(directory, "fsync-probe")
+def fsync_samples(path, n):
+    """µs of n 4 KiB overwrites + fdatasync of a preallocated file at path (as a preallocated
+    log does), so each fdatasync flushes data, not a size change."""
     block = b"x" * 4096
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -92,7 +93,17 @@ def fsync_floor(directory, n):
     finally:
         os.close(fd)
         os.unlink(path)
-    print(f"{statistics.median(samples):.0f}")
+    return samples
+
+
+def fsync_floor(directory, n, writers):
+    """The disk's floor under a durable write: the median of n samples per writer, with that
+    many writers (processes, each its own file) at once, as an ensemble's servers sharing
+    one disk each sync their own log."""
+    with multiprocessing.Pool(writers) as pool:
+        paths = [os.path.join(directory, f"fsync-probe-{i}") for i in range(writers)]
+        runs = pool.starmap(fsync_samples, [(path, n) for path in paths])
+    print(f"{statistics.median([s for run in runs for s in run]):.0f}")
 
 
 def fmt(v):
@@ -133,7 +144,7 @@ def main(argv):
     elif cmd == "mkpath":
         mkpath(argv[2], argv[3])
     elif cmd == "fsync":
-        fsync_floor(argv[2], int(argv[3]))
+        fsync_floor(argv[2], int(argv[3]), int(argv[4]) if len(argv) > 4 else 1)
     elif cmd == "table":
         table(argv[2])
     else:

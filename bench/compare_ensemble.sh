@@ -15,7 +15,8 @@
 # 2. Then each ensemble alone, fresh: load NODES znodes of SIZE bytes, RSS; kill -9 of all
 #    members and restart: time until every member reads the last znode, RSS after recovery;
 #    a follower restarted with an empty data dir: time until it reads the last znode.
-# 3. The disk's fsync floor (median 4 KiB write+fdatasync in the data dir's filesystem).
+# 3. The disk's fsync floor (median 4 KiB write+fdatasync in the data dir's filesystem), alone
+#    and with one writer per server at once.
 # Prints one markdown table (medians over the rounds; ratio = Corral / ZooKeeper) with the
 # machine and the exact command, on stdout and into OUT if set.
 #
@@ -321,6 +322,8 @@ memory_and_restart() { # TAG: load, RSS, kill -9 of all and restart, a follower'
 
 log "fsync floor in $work"
 fsync_us=$("$PY" "$helper" fsync "$work" "$FSYNC_SAMPLES")
+# Every server syncs its own log at once for each write: on one disk those syncs queue.
+fsync_all_us=$("$PY" "$helper" fsync "$work" "$FSYNC_SAMPLES" "$TOTAL")
 
 if [[ ${#workloads[@]} -gt 0 ]]; then
   log "starting both ensembles"
@@ -365,7 +368,7 @@ memory=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
   echo "- Command: \`$command_line\`"
   echo "- Ensembles: $shape each"
   echo "- Disk fsync floor (median 4 KiB write+fdatasync, $FSYNC_SAMPLES samples," \
-    "in the data dirs' filesystem): $fsync_us µs"
+    "in the data dirs' filesystem): $fsync_us µs alone, $fsync_all_us µs with $TOTAL at once"
   echo
   "$PY" "$helper" table "$results"
   echo
