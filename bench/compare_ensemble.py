@@ -76,14 +76,18 @@ def mkpath(hostport, path):
         zk.close()
 
 
-def fsync_samples(path, n):
+def fsync_samples(path, n, start=None, out=None):
     """µs of n 4 KiB overwrites + fdatasync of a preallocated file at path (as a preallocated
-    log does), so each fdatasync flushes data, not a size change."""
+    log does), so each fdatasync flushes data, not a size change. With a barrier, the timed
+    writes begin only once every writer has preallocated its file; with a queue, the samples
+    go there."""
     block = b"x" * 4096
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, b"\0" * 4096 * n)
         os.fsync(fd)
+        if start is not None:
+            start.wait()
         samples = []
         for i in range(n):
             t = time.perf_counter()
@@ -93,17 +97,30 @@ def fsync_samples(path, n):
     finally:
         os.close(fd)
         os.unlink(path)
+    if out is not None:
+        out.put(samples)
     return samples
 
 
 def fsync_floor(directory, n, writers):
     """The disk's floor under a durable write: the median of n samples per writer, with that
-    many writers (processes, each its own file) at once, as an ensemble's servers sharing
-    one disk each sync their own log."""
-    with multiprocessing.Pool(writers) as pool:
-        paths = [os.path.join(directory, f"fsync-probe-{i}") for i in range(writers)]
-        runs = pool.starmap(fsync_samples, [(path, n) for path in paths])
-    print(f"{statistics.median([s for run in runs for s in run]):.0f}")
+    many writers (processes, each its own file) syncing at once, as an ensemble's servers
+    sharing one disk each sync their own log."""
+    start = multiprocessing.Barrier(writers)
+    out = multiprocessing.Queue()
+    procs = [
+        multiprocessing.Process(
+            target=fsync_samples,
+            args=(os.path.join(directory, f"fsync-probe-{i}"), n, start, out))
+        for i in range(writers)
+    ]
+    for proc in procs:
+        proc.start()
+    # A writer that failed sends nothing: give up rather than wait forever.
+    samples = [s for _ in procs for s in out.get(timeout=600)]
+    for proc in procs:
+        proc.join()
+    print(f"{statistics.median(samples):.0f}")
 
 
 def fmt(v):
