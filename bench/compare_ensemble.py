@@ -76,18 +76,16 @@ def mkpath(hostport, path):
         zk.close()
 
 
-def fsync_samples(path, n, start=None, out=None):
-    """µs of n 4 KiB overwrites + fdatasync of a preallocated file at path (as a preallocated
-    log does), so each fdatasync flushes data, not a size change. With a barrier, the timed
-    writes begin only once every writer has preallocated its file; with a queue, the samples
-    go there."""
+def fsync_samples(path, n, start, out):
+    """Puts on `out` the µs of n 4 KiB overwrites + fdatasync of a preallocated file at path
+    (as a preallocated log does), so each fdatasync flushes data, not a size change. The timed
+    writes begin once every writer has preallocated its file (the barrier `start`)."""
     block = b"x" * 4096
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
         os.write(fd, b"\0" * 4096 * n)
         os.fsync(fd)
-        if start is not None:
-            start.wait()
+        start.wait()
         samples = []
         for i in range(n):
             t = time.perf_counter()
@@ -97,9 +95,7 @@ def fsync_samples(path, n, start=None, out=None):
     finally:
         os.close(fd)
         os.unlink(path)
-    if out is not None:
-        out.put(samples)
-    return samples
+    out.put(samples)
 
 
 def fsync_floor(directory, n, writers):
