@@ -93,14 +93,15 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
   auto handlers = [this](bool quorum) {
     PeerMesh::Handlers h;
     h.frame = [this, quorum](int64_t from, std::string body) { on_frame(from, body, quorum); };
-    if (quorum)
+    if (quorum) {
       h.disconnected = [this](int64_t peer) {
         snapshot_streams_.drop(peer);
         peer_.disconnected(peer, steady_ms());
         drive();
       };
-    else
+    } else {
       h.disconnected = [](int64_t) {};
+    }
     return h;
   };
   // With reconfigEnabled, servers outside the config (joiners, removed members) are let in as
@@ -278,9 +279,11 @@ void QuorumPeer::on_relay(const zab::Relay& r) {
     case zab::RelayKind::kSnapshotChunk:
       // Only the leader's, and no more than a SNAP in one frame could hold.
       if ((peer_.state() == PeerState::kFollowing || peer_.state() == PeerState::kObserving) &&
-          r.from == peer_.leader())
+          r.from == peer_.leader()) {
         incoming_snapshot_.add(r.from, r.zxid, r.id, r.body,
                                static_cast<size_t>(core_.config().quorum_max_frame_bytes));
+        peer_.snapshot_progress(steady_ms());
+      }
       return;
     case zab::RelayKind::kRevalidateReply:
       if (auto it = learner_revalidations_.find(r.id); it != learner_revalidations_.end()) {
@@ -457,12 +460,11 @@ void QuorumPeer::act(zab::Ready ready) {
   // or apply anything before it (its completion is a separate handler from the storage
   // job's, and other events can run in between).
   ++barriers_;
-  storage_.run([](storage::Database&) {},
-               [this, rest = std::make_shared<decltype(rest)>(std::move(rest))] {
-                 (*rest)();
-                 --barriers_;
-                 drive();
-               });
+  storage_.when_done([this, rest = std::make_shared<decltype(rest)>(std::move(rest))] {
+    (*rest)();
+    --barriers_;
+    drive();
+  });
 }
 
 void QuorumPeer::send_all(std::vector<zab::Message> messages,
@@ -499,12 +501,11 @@ void QuorumPeer::stop_serving_after_barriers() {
   // config's storage: their clients' replies are written before the connections close, and
   // a graceful close flushes them. Nothing serves meanwhile (a new role waits for barriers).
   ++barriers_;
-  storage_.run([](storage::Database&) {},
-               [this, stop] {
-                 stop();
-                 --barriers_;
-                 drive();
-               });
+  storage_.when_done([this, stop] {
+    stop();
+    --barriers_;
+    drive();
+  });
 }
 
 bool QuorumPeer::role_changed() {

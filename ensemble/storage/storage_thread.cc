@@ -34,6 +34,16 @@ void StorageThread::run(std::function<void(Database&)> job, std::function<void()
   cv_.notify_one();
 }
 
+void StorageThread::when_done(std::function<void()> done) {
+  {
+    std::lock_guard lock(mu_);
+    Item item;
+    item.done = std::move(done);
+    queue_.push_back(std::move(item));
+  }
+  cv_.notify_one();
+}
+
 void StorageThread::stop() {
   {
     std::lock_guard lock(mu_);
@@ -53,9 +63,9 @@ void StorageThread::loop() {
       if (queue_.empty() && stopping_) return;
       work.swap(queue_);
     }
-    std::vector<Item> txns;
+    std::vector<Item> txns;  // and when_done() items, in order
     for (auto& item : work) {
-      if (item.is_txn) {
+      if (!item.job) {
         txns.push_back(std::move(item));
         continue;
       }
@@ -76,7 +86,13 @@ void StorageThread::flush_txns(std::vector<Item>& items) {
   if (items.empty()) return;
   std::vector<tree::SharedTxn> batch;
   batch.reserve(items.size());
-  for (auto& item : items) batch.push_back(std::move(item.txn));
+  for (auto& item : items)
+    if (item.is_txn) batch.push_back(std::move(item.txn));
+  if (batch.empty()) {
+    for (auto& item : items) post_(std::move(item.done));
+    items.clear();
+    return;
+  }
   auto started = std::chrono::steady_clock::now();
   try {
     db_.append(batch);

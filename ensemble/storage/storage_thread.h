@@ -36,6 +36,10 @@ class StorageThread {
   /// Runs `job` on the storage thread after everything submitted before it;
   /// `done` runs via post afterwards.
   void run(std::function<void(Database&)> job, std::function<void()> done);
+  /// `done` runs (via post) once everything submitted before it is done. Unlike a run() of a
+  /// job that does nothing, which commits the txns queued before it on their own, it lets
+  /// the txns around it share one group commit.
+  void when_done(std::function<void()> done);
   /// Finishes queued work and stops the thread.
   void stop();
 
@@ -47,11 +51,12 @@ class StorageThread {
   struct Item {
     bool is_txn = false;
     tree::SharedTxn txn;
-    std::function<void(Database&)> job;
+    std::function<void(Database&)> job;  // empty for a txn and for when_done()
     std::function<void()> done;
   };
 
   void loop();
+  /// Appends the txns among `items` in one transaction, then posts every item's `done`.
   void flush_txns(std::vector<Item>& items);
 
   Database& db_;

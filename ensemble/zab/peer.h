@@ -134,6 +134,12 @@ class Peer {
   void logged(int64_t zxid, int64_t now_ms);
   /// The connection to `peer` closed: forget it at once rather than after the limits.
   void disconnected(int64_t peer, int64_t now_ms);
+  /// Learner: part of the leader's SNAP image arrived (the driver relays it outside the
+  /// core's messages). It counts as hearing from the leader, and the leader, whose pings
+  /// wait behind the image, hears a ping back at most every tickTime/2: a SNAP may take
+  /// longer than initLimit as long as it moves (a ZooKeeper learner, too, times out each read
+  /// of the image, not the whole).
+  void snapshot_progress(int64_t now_ms);
   /// The driver's state disagrees with a txn committed after `good_zxid` (the last one it
   /// applied): the log after it is dropped (Ready::truncate_after), this peer leaves its
   /// role, and the next leader it syncs with is asked for a SNAP. The dropped txns may
@@ -337,6 +343,8 @@ class Peer {
 
   // Learner.
   int64_t last_heard_leader_ms_ = 0;
+  /// When snapshot_progress() last pinged the leader.
+  int64_t progress_ping_ms_ = 0;
   bool got_leader_info_ = false;
   int64_t follower_info_sent_ms_ = 0;
   bool synced_ = false;

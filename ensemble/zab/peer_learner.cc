@@ -184,6 +184,14 @@ void Peer::ack_newleader() {
   pending_newleader_epoch_ = 0;
 }
 
+void Peer::snapshot_progress(int64_t now_ms) {
+  if (state_ != PeerState::kFollowing && state_ != PeerState::kObserving) return;
+  last_heard_leader_ms_ = now_ms;
+  if (now_ms - progress_ping_ms_ < config_.tick_ms / 2) return;
+  progress_ping_ms_ = now_ms;
+  send(message(MessageType::kPing, leader_));
+}
+
 void Peer::learner_tick(int64_t now_ms) {
   int64_t limit = (synced_ ? config_.sync_limit : config_.init_limit) * config_.tick_ms;
   if (now_ms - last_heard_leader_ms_ > limit) return look(now_ms);

@@ -17,19 +17,16 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <fstream>
-#include <map>
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tests/e2e/ensemble.h"
 #include "tests/e2e/jute_bytes.h"
+#include "tests/e2e/quorum_proxies.h"
 #include "tests/e2e/raw_client.h"
-#include "tests/e2e/tcp_proxy.h"
 
 namespace corral::e2e {
 namespace {
@@ -84,64 +81,6 @@ int64_t srvr_zxid(uint16_t port) {
   size_t at = text.find("Zxid: 0x");
   return at == std::string::npos ? -1 : std::stoll(text.substr(at + 8), nullptr, 16);
 }
-
-/// Every quorum connection of the ensemble through a proxy of its own: member i's zoo.cfg
-/// names, for each other member j, a proxy in front of j's quorum port.
-class QuorumProxies {
- public:
-  /// Rewrites the members' zoo.cfg files (before they start); check ok().
-  explicit QuorumProxies(Ensemble& e) {
-    std::map<int, uint16_t> quorum_port;  // by server id
-    std::regex line(R"(^server\.(\d+)=127\.0\.0\.1:(\d+):(.*)$)");
-    std::vector<std::vector<std::string>> cfgs;
-    for (int i = 0; i < e.size(); ++i) {
-      std::ifstream in(e.member_dir(i) / "zoo.cfg");
-      std::vector<std::string> lines;
-      for (std::string l; std::getline(in, l);) {
-        std::smatch m;
-        if (std::regex_match(l, m, line)) quorum_port[std::stoi(m[1])] = std::stoi(m[2]);
-        lines.push_back(l);
-      }
-      cfgs.push_back(lines);
-    }
-    for (int i = 0; i < e.size(); ++i) {
-      std::ofstream out(e.member_dir(i) / "zoo.cfg");
-      for (const std::string& l : cfgs[static_cast<size_t>(i)]) {
-        std::smatch m;
-        int j = std::regex_match(l, m, line) ? std::stoi(m[1]) - 1 : i;
-        if (j == i) {
-          out << l << "\n";
-          continue;
-        }
-        uint16_t port = pick_listen_port();
-        auto p = std::make_unique<TcpProxy>(port, quorum_port[j + 1]);
-        if (!p->ok()) return;
-        links_.push_back({i, j, std::move(p)});
-        out << "server." << j + 1 << "=127.0.0.1:" << port << ":" << m[3] << "\n";
-      }
-    }
-    ok_ = links_.size() == static_cast<size_t>(e.size() * (e.size() - 1));
-  }
-
-  bool ok() const { return ok_; }
-
-  /// Holds (or releases) every byte travelling to member `to`, on connections either side made.
-  void hold_into(int to, bool hold) {
-    for (auto& l : links_) {
-      if (l.to == to) l.proxy->hold_forward(hold);
-      if (l.from == to) l.proxy->hold_back(hold);
-    }
-  }
-
- private:
-  struct Link {
-    int from;  // whose zoo.cfg names the proxy (the member that connects through it)
-    int to;    // the member behind it
-    std::unique_ptr<TcpProxy> proxy;
-  };
-  std::vector<Link> links_;
-  bool ok_ = false;
-};
 
 class RevalidateE2e : public ::testing::Test {
  protected:

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstdint>
 #include <thread>
 #include <vector>
 
@@ -37,12 +38,17 @@ bool write_all(int fd, const char* buf, size_t n) {
   return true;
 }
 
-// Moves what `from` has to `to`; false when either side is closed.
-bool pump(int from, int to) {
+// Moves what `from` has to `to`, then, at `rate` bytes a second (0: no limit), waits as long
+// as those bytes would take on such a link; false when either side is closed.
+bool pump(int from, int to, size_t rate) {
   char buf[65536];
   ssize_t n = ::recv(from, buf, sizeof buf, MSG_DONTWAIT);
   if (n < 0) return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-  return n > 0 && write_all(to, buf, static_cast<size_t>(n));
+  if (n == 0 || !write_all(to, buf, static_cast<size_t>(n))) return false;
+  if (rate > 0)
+    std::this_thread::sleep_for(std::chrono::microseconds(static_cast<int64_t>(n) * 1'000'000 /
+                                                          static_cast<int64_t>(rate)));
+  return true;
 }
 
 // One relayed connection: the accepted socket and the one to the target.
@@ -105,8 +111,9 @@ void TcpProxy::run() {
       short c = fwd ? fds[1 + 2 * i].revents : 0, t = back ? fds[2 + 2 * i].revents : 0;
       moved = moved || c || t;
       bool ok = !((c | t) & (POLLERR | POLLNVAL));
-      if (ok && (c & (POLLIN | POLLHUP))) ok = pump(p.client, p.target);
-      if (ok && (t & (POLLIN | POLLHUP))) ok = pump(p.target, p.client);
+      const size_t rate = rate_;
+      if (ok && (c & (POLLIN | POLLHUP))) ok = pump(p.client, p.target, rate);
+      if (ok && (t & (POLLIN | POLLHUP))) ok = pump(p.target, p.client, rate);
       if (ok) {
         alive.push_back(p);
       } else {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <thread>
 
@@ -27,6 +28,9 @@ class TcpProxy {
   void hold_forward(bool hold) { hold_forward_ = hold; }
   /// While true, bytes from the target back to the connecting side are not passed on.
   void hold_back(bool hold) { hold_back_ = hold; }
+  /// Passes at most `bytes_per_second` each way on every connection (0: no limit), as a
+  /// slow link would.
+  void limit_rate(size_t bytes_per_second) { rate_ = bytes_per_second; }
 
  private:
   void run();
@@ -35,6 +39,7 @@ class TcpProxy {
   uint16_t target_port_;
   std::atomic<bool> hold_forward_{false};
   std::atomic<bool> hold_back_{false};
+  std::atomic<size_t> rate_{0};
   std::atomic<bool> stop_{false};
   std::thread thread_;
 };

@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <future>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -587,6 +588,38 @@ TEST_F(StorageTest, StorageThreadCompletesInSubmissionOrderWithGroupCommit) {
   EXPECT_EQ(order, want);
   EXPECT_EQ(read_all(d).size(), 2000u);
   EXPECT_EQ(d.meta("job", 0), 2000);
+}
+
+TEST_F(StorageTest, WhenDoneKeepsItsPlaceWithoutSplittingAGroupCommit) {
+  // A follower catching up behind a SNAP's install queues one txn and one when_done() per
+  // PROPOSAL: the txns must still share a transaction (a no-op job between each pair cost
+  // an fsync per txn, 4 s for 7,000 txns).
+  Database& d = open();
+  std::vector<std::function<void()>> posted;
+  std::vector<std::string> order;
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  {
+    StorageThread storage(d, [&](std::function<void()> f) { posted.push_back(std::move(f)); });
+    // Everything after this job is queued before the thread looks at the queue again.
+    storage.run([released](Database&) { released.wait(); }, [] {});
+    for (int64_t c = 1; c <= 100; ++c) {
+      storage.append(tree::share(error_txn(zx(1, c))),
+                     [&order, c] { order.push_back("txn" + std::to_string(c)); });
+      storage.when_done([&order, c] { order.push_back("done" + std::to_string(c)); });
+    }
+    release.set_value();
+    storage.stop();
+    EXPECT_EQ(storage.appended(), 100u);
+    EXPECT_EQ(storage.batches(), 1u);
+  }
+  for (auto& f : posted) f();
+  std::vector<std::string> want;
+  for (int64_t c = 1; c <= 100; ++c) {
+    want.push_back("txn" + std::to_string(c));
+    want.push_back("done" + std::to_string(c));
+  }
+  EXPECT_EQ(order, want);
 }
 
 // ---- snapshots --------------------------------------------------------------------------------
