@@ -15,8 +15,8 @@ class IncomingSnapshot {
   /// Adds the part at `offset` of the snapshot at `zxid` from `from`. A part at offset 0
   /// starts a new snapshot; a part that does not follow on the bytes held, or that would take
   /// them past `limit`, drops them (a SYNC naming that snapshot then finds none, and the
-  /// learner syncs again).
-  void add(int64_t from, int64_t zxid, int64_t offset, const std::string& bytes, size_t limit) {
+  /// learner syncs again). True when the part was kept.
+  bool add(int64_t from, int64_t zxid, int64_t offset, const std::string& bytes, size_t limit) {
     if (offset == 0) {
       from_ = from;
       zxid_ = zxid;
@@ -26,9 +26,10 @@ class IncomingSnapshot {
     if (!whole_ || from != from_ || zxid != zxid_ ||
         offset != static_cast<int64_t>(bytes_.size()) || bytes.size() > limit - bytes_.size()) {
       clear();
-      return;
+      return false;
     }
     bytes_ += bytes;
+    return true;
   }
 
   /// Drops what arrived (the leader changed).

@@ -199,7 +199,7 @@ bool PeerMesh::send(int64_t to, std::string body) {
     chunk.append(header, 4).append(body);
     c->chunks.push_back(std::move(chunk));
   }
-  write_more(c);
+  write_soon(c);
   return true;
 }
 
@@ -346,6 +346,18 @@ void PeerMesh::outbound_lost(const std::shared_ptr<Outbound>& c) {
   if (!was_up) return;
   spdlog::debug("peer mesh {}: outbound connection to member {} closed", my_id_, c->peer);
   if (handlers_.disconnected) handlers_.disconnected(c->peer);
+}
+
+void PeerMesh::write_soon(const std::shared_ptr<Outbound>& c) {
+  // The frames sent in one pass of the event loop (a PROPOSAL and a COMMIT, the requests
+  // forwarded from one client read) go out in one system call: writing the first at once
+  // sent them in two.
+  if (c->writing || c->write_posted) return;
+  c->write_posted = true;
+  asio::post(io_, [this, c, token = running_] {
+    c->write_posted = false;
+    if (*token) write_more(c);
+  });
 }
 
 void PeerMesh::write_more(const std::shared_ptr<Outbound>& c) {

@@ -209,6 +209,8 @@ class PeerMesh {
   void cut_off(const std::shared_ptr<Outbound>& c);
   void outbound_lost(const std::shared_ptr<Outbound>& c);
   void write_more(const std::shared_ptr<Outbound>& c);
+  /// write_more(c) once the event loop is done with what it is running now.
+  void write_soon(const std::shared_ptr<Outbound>& c);
   void read_inbound(const std::shared_ptr<Inbound>& c);
   void on_inbound_data(const std::shared_ptr<Inbound>& c, size_t n);
   void inbound_lost(const std::shared_ptr<Inbound>& c);

@@ -81,7 +81,8 @@ struct PeerMesh::Outbound {
   size_t in_flight = 0;            // chunks at the front handed to the current async_write
   size_t queued_bytes = 0;         // bytes in chunks not handed to async_write yet
   bool writing = false;
-  char probe = 0;  // target of the 1-byte read that notices the other side closing
+  bool write_posted = false;  // write_soon() posted a write_more() that has not run yet
+  char probe = 0;             // target of the 1-byte read that notices the other side closing
   // Authentication: this side's nonce and the message being read or written.
   std::string nonce;
   std::string handshake;

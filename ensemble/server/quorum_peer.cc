@@ -93,15 +93,14 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
   auto handlers = [this](bool quorum) {
     PeerMesh::Handlers h;
     h.frame = [this, quorum](int64_t from, std::string body) { on_frame(from, body, quorum); };
-    if (quorum) {
+    if (quorum)
       h.disconnected = [this](int64_t peer) {
         snapshot_streams_.drop(peer);
         peer_.disconnected(peer, steady_ms());
         drive();
       };
-    } else {
+    else
       h.disconnected = [](int64_t) {};
-    }
     return h;
   };
   // With reconfigEnabled, servers outside the config (joiners, removed members) are let in as
@@ -279,11 +278,10 @@ void QuorumPeer::on_relay(const zab::Relay& r) {
     case zab::RelayKind::kSnapshotChunk:
       // Only the leader's, and no more than a SNAP in one frame could hold.
       if ((peer_.state() == PeerState::kFollowing || peer_.state() == PeerState::kObserving) &&
-          r.from == peer_.leader()) {
-        incoming_snapshot_.add(r.from, r.zxid, r.id, r.body,
-                               static_cast<size_t>(core_.config().quorum_max_frame_bytes));
-        peer_.snapshot_progress(steady_ms());
-      }
+          r.from == peer_.leader() &&
+          incoming_snapshot_.add(r.from, r.zxid, r.id, r.body,
+                                 static_cast<size_t>(core_.config().quorum_max_frame_bytes)))
+        peer_.snapshot_progress(steady_ms());  // a part dropped is no progress
       return;
     case zab::RelayKind::kRevalidateReply:
       if (auto it = learner_revalidations_.find(r.id); it != learner_revalidations_.end()) {
@@ -440,7 +438,7 @@ void QuorumPeer::act(zab::Ready ready) {
   if (!ready.to_log.empty()) {
     int64_t last = ready.to_log.back()->zxid;
     for (size_t i = 0; i + 1 < ready.to_log.size(); ++i)
-      storage_.append(std::move(ready.to_log[i]), [] {});
+      storage_.append(std::move(ready.to_log[i]), {});
     storage_.append(std::move(ready.to_log.back()), [this, last] {
       peer_.logged(last, steady_ms());
       drive();

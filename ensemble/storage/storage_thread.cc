@@ -88,11 +88,7 @@ void StorageThread::flush_txns(std::vector<Item>& items) {
   batch.reserve(items.size());
   for (auto& item : items)
     if (item.is_txn) batch.push_back(std::move(item.txn));
-  if (batch.empty()) {
-    for (auto& item : items) post_(std::move(item.done));
-    items.clear();
-    return;
-  }
+  if (batch.empty()) return post_done(items);
   auto started = std::chrono::steady_clock::now();
   try {
     db_.append(batch);
@@ -104,8 +100,20 @@ void StorageThread::flush_txns(std::vector<Item>& items) {
   if (flushed_) flushed_(batch.size(), std::chrono::steady_clock::now() - started);
   ++batches_;
   appended_ += batch.size();
-  for (auto& item : items) post_(std::move(item.done));
+  post_done(items);
+}
+
+void StorageThread::post_done(std::vector<Item>& items) {
+  // One post for the lot: each is an allocation and a lock shared with the core's thread.
+  std::vector<std::function<void()>> done;
+  done.reserve(items.size());
+  for (auto& item : items)
+    if (item.done) done.push_back(std::move(item.done));
   items.clear();
+  if (done.empty()) return;
+  post_([done = std::move(done)] {
+    for (const auto& f : done) f();
+  });
 }
 
 }  // namespace corral::storage

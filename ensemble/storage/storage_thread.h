@@ -31,7 +31,7 @@ class StorageThread {
   StorageThread(const StorageThread&) = delete;
   StorageThread& operator=(const StorageThread&) = delete;
 
-  /// Logs `txn`; `durable` runs (via post) once it is fsynced.
+  /// Logs `txn`; `durable` (if not empty) runs (via post) once it is fsynced.
   void append(tree::SharedTxn txn, std::function<void()> durable);
   /// Runs `job` on the storage thread after everything submitted before it;
   /// `done` runs via post afterwards.
@@ -58,6 +58,8 @@ class StorageThread {
   void loop();
   /// Appends the txns among `items` in one transaction, then posts every item's `done`.
   void flush_txns(std::vector<Item>& items);
+  /// Posts the `done`s of `items`, in order, as one completion, and clears `items`.
+  void post_done(std::vector<Item>& items);
 
   Database& db_;
   std::function<void(std::function<void()>)> post_;

@@ -134,11 +134,13 @@ class Peer {
   void logged(int64_t zxid, int64_t now_ms);
   /// The connection to `peer` closed: forget it at once rather than after the limits.
   void disconnected(int64_t peer, int64_t now_ms);
-  /// Learner: part of the leader's SNAP image arrived (the driver relays it outside the
-  /// core's messages). It counts as hearing from the leader, and the leader, whose pings
-  /// wait behind the image, hears a ping back at most every tickTime/2: a SNAP may take
-  /// longer than initLimit as long as it moves (a ZooKeeper learner, too, times out each read
-  /// of the image, not the whole).
+  /// Learner: a part of the leader's SNAP image arrived (the driver relays the image outside
+  /// the core's messages, in parts of up to 1 MiB). It counts as hearing from the leader, and
+  /// the leader, whose pings wait behind the image, hears a ping back, at most every
+  /// tickTime/2: once its epoch is established, a SNAP may take longer than initLimit as long
+  /// as a part arrives within each initLimit (a ZooKeeper learner, too, times out each read of
+  /// the image, not the whole). A leader still establishing its epoch gives its learners
+  /// initLimit in all, as ZooKeeper's does.
   void snapshot_progress(int64_t now_ms);
   /// The driver's state disagrees with a txn committed after `good_zxid` (the last one it
   /// applied): the log after it is dropped (Ready::truncate_after), this peer leaves its

@@ -21,7 +21,7 @@ class QuorumProxies {
   bool ok() const { return ok_; }
   /// Holds (or releases) every byte travelling to member `to`, on connections either side made.
   void hold_into(int to, bool hold);
-  /// Slows every connection to or from `member` to `bytes_per_second` each way (0: no limit).
+  /// Slows each proxy on a link to or from `member` to `bytes_per_second` (0: no limit).
   void limit_rate_of(int member, size_t bytes_per_second);
 
  private:

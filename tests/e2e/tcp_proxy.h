@@ -28,8 +28,9 @@ class TcpProxy {
   void hold_forward(bool hold) { hold_forward_ = hold; }
   /// While true, bytes from the target back to the connecting side are not passed on.
   void hold_back(bool hold) { hold_back_ = hold; }
-  /// Passes at most `bytes_per_second` each way on every connection (0: no limit), as a
-  /// slow link would.
+  /// Passes at most `bytes_per_second` through the proxy, both ways and every connection
+  /// together (0: no limit), as a slow link would: its one thread sleeps after each part it
+  /// passes for as long as that part would take.
   void limit_rate(size_t bytes_per_second) { rate_ = bytes_per_second; }
 
  private:

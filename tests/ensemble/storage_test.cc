@@ -597,12 +597,18 @@ TEST_F(StorageTest, WhenDoneKeepsItsPlaceWithoutSplittingAGroupCommit) {
   Database& d = open();
   std::vector<std::function<void()>> posted;
   std::vector<std::string> order;
-  std::promise<void> release;
+  std::promise<void> started, release;
   std::shared_future<void> released = release.get_future().share();
   {
     StorageThread storage(d, [&](std::function<void()> f) { posted.push_back(std::move(f)); });
-    // Everything after this job is queued before the thread looks at the queue again.
-    storage.run([released](Database&) { released.wait(); }, [] {});
+    // Everything after this job is queued while it runs, so the thread takes it all at once.
+    storage.run(
+        [&started, released](Database&) {
+          started.set_value();
+          released.wait();
+        },
+        [] {});
+    started.get_future().wait();
     for (int64_t c = 1; c <= 100; ++c) {
       storage.append(tree::share(error_txn(zx(1, c))),
                      [&order, c] { order.push_back("txn" + std::to_string(c)); });
