@@ -9,5 +9,7 @@
 // (the leader's SNAP image) still waits for a purge in progress: jemalloc holds each
 // background thread's lock across fork.
 
+extern "C" {
 /// jemalloc's start-up options (see jemalloc(3), "malloc_conf").
-extern "C" const char* malloc_conf = "background_thread:true";
+const char* malloc_conf = "background_thread:true";
+}

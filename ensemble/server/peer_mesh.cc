@@ -131,6 +131,8 @@ size_t PeerMesh::queued_bytes(int64_t to) const {
 }
 
 void PeerMesh::reset(int64_t peer) {
+  // Frames sent to `peer` in this pass of the event loop and not written yet (write_soon) go
+  // with the connection: ZAB syncs the member again.
   auto it = links_.find(peer);
   if (it == links_.end() || !running_) return;
   Link& l = it->second;
@@ -174,8 +176,13 @@ bool PeerMesh::send(int64_t to, std::string body) {
   const std::shared_ptr<Outbound>& c = it->second.out;
   if (c->cut) return false;
   if (c->queued_bytes > max_queue_bytes_) {
-    cut_off(c);
-    return false;
+    // The bound is on bytes waiting behind a write in progress. With none in progress, those
+    // queued were sent in this pass of the event loop (write_soon): they start now.
+    if (c->writing) {
+      cut_off(c);
+      return false;
+    }
+    write_more(c);
   }
   c->queued_bytes += 4 + body.size();
   char header[4];

@@ -401,8 +401,9 @@ std::vector<SnapshotInfo> Database::snapshots() const {
               "FROM snapshots WHERE complete = 1 ORDER BY start_zxid DESC, id DESC");
   std::vector<SnapshotInfo> out;
   while (q.step() == SQLITE_ROW) {
-    out.push_back({q.int_at(0), q.int_at(1), q.int_at(2), q.int_at(3), true});
-    if (q.int_at(4)) out.back().checksum = static_cast<uint64_t>(q.int_at(5));
+    std::optional<uint64_t> checksum;
+    if (q.int_at(4)) checksum = static_cast<uint64_t>(q.int_at(5));
+    out.push_back({q.int_at(0), q.int_at(1), q.int_at(2), q.int_at(3), true, checksum});
   }
   return out;
 }

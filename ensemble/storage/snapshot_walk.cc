@@ -5,7 +5,7 @@
 
 namespace corral::storage {
 
-void SnapshotWalk::restart() { stack_.assign(1, Visit{"/"}); }
+void SnapshotWalk::restart() { stack_.assign(1, Visit{"/", false, false, {}}); }
 
 size_t SnapshotWalk::next(const tree::DataTree& tree, size_t max_nodes,
                           std::vector<SnapshotRow>& rows) {
@@ -30,7 +30,7 @@ size_t SnapshotWalk::next(const tree::DataTree& tree, size_t max_nodes,
     v.started_children = true;
     v.last_child = *it;
     std::string child = wire::child_path(v.path, *it);
-    stack_.push_back(Visit{std::move(child)});
+    stack_.push_back(Visit{std::move(child), false, false, {}});
   }
   return added;
 }

@@ -56,7 +56,7 @@ class StorageThread {
   };
 
   void loop();
-  /// Appends the txns among `items` in one transaction, then posts every item's `done`.
+  /// Appends the txns among `items` in one transaction, then posts the items' `done`s as one.
   void flush_txns(std::vector<Item>& items);
   /// Posts the `done`s of `items`, in order, as one completion, and clears `items`.
   void post_done(std::vector<Item>& items);
