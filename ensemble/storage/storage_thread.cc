@@ -12,33 +12,20 @@ StorageThread::StorageThread(Database& db, std::function<void(std::function<void
 StorageThread::~StorageThread() { stop(); }
 
 void StorageThread::append(tree::SharedTxn txn, std::function<void()> durable) {
-  {
-    std::lock_guard lock(mu_);
-    Item item;
-    item.is_txn = true;
-    item.txn = std::move(txn);
-    item.done = std::move(durable);
-    queue_.push_back(std::move(item));
-  }
-  cv_.notify_one();
+  enqueue({std::move(txn), {}, std::move(durable)});
 }
 
 void StorageThread::run(std::function<void(Database&)> job, std::function<void()> done) {
-  {
-    std::lock_guard lock(mu_);
-    Item item;
-    item.job = std::move(job);
-    item.done = std::move(done);
-    queue_.push_back(std::move(item));
-  }
-  cv_.notify_one();
+  enqueue({nullptr, std::move(job), std::move(done)});
 }
 
 void StorageThread::when_done(std::function<void()> done) {
+  enqueue({nullptr, {}, std::move(done)});
+}
+
+void StorageThread::enqueue(Item item) {
   {
     std::lock_guard lock(mu_);
-    Item item;
-    item.done = std::move(done);
     queue_.push_back(std::move(item));
   }
   cv_.notify_one();
@@ -87,7 +74,7 @@ void StorageThread::flush_txns(std::vector<Item>& items) {
   std::vector<tree::SharedTxn> batch;
   batch.reserve(items.size());
   for (auto& item : items)
-    if (item.is_txn) batch.push_back(std::move(item.txn));
+    if (item.txn) batch.push_back(std::move(item.txn));
   if (batch.empty()) return post_done(items);
   auto started = std::chrono::steady_clock::now();
   try {

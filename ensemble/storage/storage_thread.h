@@ -48,13 +48,14 @@ class StorageThread {
   uint64_t appended() const { return appended_; }
 
  private:
+  /// A txn to log (txn set), a job to run (job set), or a when_done() (neither).
   struct Item {
-    bool is_txn = false;
     tree::SharedTxn txn;
-    std::function<void(Database&)> job;  // empty for a txn and for when_done()
+    std::function<void(Database&)> job;
     std::function<void()> done;
   };
 
+  void enqueue(Item item);
   void loop();
   /// Appends the txns among `items` in one transaction, then posts the items' `done`s as one.
   void flush_txns(std::vector<Item>& items);
