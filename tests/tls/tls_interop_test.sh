@@ -21,7 +21,8 @@ netty_jars=/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar
 ZK_CLASSPATH=$ZK_CLASSPATH:$netty_jars
 
 certs=$(mktemp -d "${TMPDIR:-/tmp}/corral-tls-certs.XXXXXX")
-trap 'compat_servers_stop; rm -rf "$certs"' EXIT
+# The check groups below run in subshells: stop them (their traps stop their servers) first.
+trap 'kill $(jobs -p) 2>/dev/null || true; wait; compat_servers_stop; rm -rf "$certs"' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 "$here/make_certs.sh" "$certs"
@@ -175,8 +176,9 @@ run_server() {  # run_server KIND NAME CLIENT_AUTH
   echo "--- $name: $(grep -c . "${COMPAT_DIR[$name]}/zoo.cfg") zoo.cfg lines, TLS on $(secure_port "$name")"
 }
 
-for kind in zookeeper corral; do
-  command=$kind
+# The checks on one kind of server (zookeeper, or Corral's command), one server at a time.
+server_checks() {  # server_checks zookeeper|corral
+  local kind=$1 command=$1
   [[ $kind == zookeeper ]] || command=$corral_server
   run_server "$command" "$kind" need
   check "$kind: kazoo, clientAuth=need" \
@@ -197,7 +199,7 @@ for kind in zookeeper corral; do
   # 1.3 enabled but none of its suites listed, a TLS 1.3-only client cannot either.
   CIPHERS=TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384 PROTOCOL=TLSv1.3 PROTOCOLS=TLSv1.2,TLSv1.3
   run_server "$command" "$kind-want" want
-  CIPHERS= PROTOCOL=TLSv1.2 PROTOCOLS=
+  CIPHERS='' PROTOCOL=TLSv1.2 PROTOCOLS=''
   check "$kind: kazoo, clientAuth=want" \
     timeout 60 "$python" "$here/tls_kazoo_check.py" "$(secure_port "$kind-want")" "$certs" want
   check "$kind: ssl.ciphersuites: a client offering a listed suite connects" \
@@ -207,24 +209,25 @@ for kind in zookeeper corral; do
   check "$kind: ssl.ciphersuites without a TLS 1.3 suite: a TLS 1.3-only client is refused" \
     tls_cipher "$(secure_port "$kind-want")" TLSv1.3 refused
   compat_server_stop "$kind-want"
-done
+}
 
 # secureClientPort without clientPort: zk_server.sh's readiness check needs the plain port,
 # so this waits for the TLS port to accept a kazoo session instead.
-PLAIN_PORT=no
-CLIENT_AUTH=need
-compat_server_launch "$corral_server" secure-only
-# shellcheck disable=SC2016  # $0 is expanded by the inner bash
-check "corral secureClientPort only: no plain port in its zoo.cfg" \
-  bash -c '! grep -q "^clientPort" "$0"' "${COMPAT_DIR[secure-only]}/zoo.cfg"
-deadline=$((SECONDS + 20))
-until grep -q "serving TLS on" "${COMPAT_DIR[secure-only]}/server.log" 2>/dev/null; do
-  ((SECONDS < deadline)) || break
-  sleep 0.1
-done
-# A client that connects and never starts the TLS handshake is closed after 10 s (Netty's
-# handshake timeout), not held forever; it runs next to the kazoo check.
-"$python" - "$(secure_port secure-only)" <<'PY' &
+secure_only_checks() {
+  PLAIN_PORT=no
+  CLIENT_AUTH=need
+  compat_server_launch "$corral_server" secure-only
+  # shellcheck disable=SC2016  # $0 is expanded by the inner bash
+  check "corral secureClientPort only: no plain port in its zoo.cfg" \
+    bash -c '! grep -q "^clientPort" "$0"' "${COMPAT_DIR[secure-only]}/zoo.cfg"
+  local deadline=$((SECONDS + 20)) silent_client
+  until grep -q "serving TLS on" "${COMPAT_DIR[secure-only]}/server.log" 2>/dev/null; do
+    ((SECONDS < deadline)) || break
+    sleep 0.1
+  done
+  # A client that connects and never starts the TLS handshake is closed after 10 s (Netty's
+  # handshake timeout), not held forever; it runs next to the kazoo check.
+  "$python" - "$(secure_port secure-only)" <<'PY' &
 import socket, sys, time
 s = socket.create_connection(("127.0.0.1", int(sys.argv[1])))
 s.settimeout(30)
@@ -232,12 +235,37 @@ started = time.monotonic()
 closed = s.recv(1) == b""
 sys.exit(0 if closed and 8 < time.monotonic() - started < 20 else 1)
 PY
-silent_client=$!
-check "corral secureClientPort only: kazoo, clientAuth=need" \
-  timeout 60 "$python" "$here/tls_kazoo_check.py" "$(secure_port secure-only)" "$certs" need
-check "corral secureClientPort only: a client without a TLS handshake is closed after 10 s" \
-  wait "$silent_client"
-compat_server_stop secure-only
+  silent_client=$!
+  check "corral secureClientPort only: kazoo, clientAuth=need" \
+    timeout 60 "$python" "$here/tls_kazoo_check.py" "$(secure_port secure-only)" "$certs" need
+  check "corral secureClientPort only: a client without a TLS handshake is closed after 10 s" \
+    wait "$silent_client"
+  compat_server_stop secure-only
+}
+
+# The three groups run at the same time: most of each is waiting (JVM starts, refusals, the
+# 10 s handshake timeout), and one after another they took 45-85 s. Each group is a subshell
+# with its own servers (stopped by its own trap) and its output in a file, shown in order.
+groups=(zookeeper corral secure-only)
+declare -A group_pid
+for group in "${groups[@]}"; do
+  (
+    trap compat_servers_stop EXIT
+    trap 'exit 143' TERM
+    if [[ $group == secure-only ]]; then secure_only_checks; else server_checks "$group"; fi
+    exit "$failures"
+  ) >"$certs/$group.out" 2>&1 &
+  group_pid[$group]=$!
+done
+for group in "${groups[@]}"; do
+  status=0
+  wait "${group_pid[$group]}" || status=$?
+  cat "$certs/$group.out"
+  if ((status > 0)); then
+    echo "FAIL  $group: $status failure(s) or an error (exit $status)"
+    failures=$((failures + 1))
+  fi
+done
 
 if ((failures > 0)); then
   echo "$failures check(s) failed"
