@@ -8,8 +8,10 @@
 #   run_kazoo_suite.sh corral CORRAL_SERVER [MODULE...]
 #
 # MODULE is a file of kazoo/tests (test_sasl.py, test_client.py, ...); none means all of them.
-# deselect.txt lists the tests left out, each with its reason. The last line printed is
-# pytest's summary (N passed, N failed, N skipped, N deselected); the exit status is pytest's.
+# deselect.txt lists the tests left out, each with its reason. The modules are split over
+# KAZOO_SUITE_PARTS pytest runs at once (default 2, each with its own ensemble); each part's
+# last line is pytest's summary (N passed, N failed, N skipped, N deselected); the exit status
+# is a failing part's (0 when all pass).
 #
 # Environment: KAZOO_PYTHON3 (default /usr/bin/python3, Debian's python with kazoo),
 # KAZOO_SUITE_TIMEOUT (seconds for the whole pytest run, default 600), KAZOO_SUITE_TEST_TIMEOUT
@@ -44,9 +46,10 @@ kill_run_processes() {
 # admin). Prints an OFFSET below the kernel's ephemeral range (where other tests' servers and
 # every client socket get their ports) whose twelve ports are all free on 127.0.0.1 and on the
 # wildcard address.
-free_port_offset() {
-  "$python" - <<'PY'
-import random, socket
+free_port_offset() {  # free_port_offset [TAKEN_BASE...]: not one of those
+  "$python" - "$@" <<'PY'
+import random, socket, sys
+taken = {int(b) for b in sys.argv[1:]}
 def free(port):
     for host in ("127.0.0.1", "0.0.0.0"):
         s = socket.socket()
@@ -59,7 +62,7 @@ def free(port):
     return True
 for _ in range(200):
     base = random.randrange(15000, 32000, 100)
-    if all(free(base + 10 * i + k) for i in range(3) for k in range(4)):
+    if base not in taken and all(free(base + 10 * i + k) for i in range(3) for k in range(4)):
         print(base)
         break
 else:
@@ -100,7 +103,6 @@ trap 'exit 143' TERM
 
 env_args=(
   "$run_marker"
-  "ZOOKEEPER_PORT_OFFSET=$(free_port_offset)"
   ZOOKEEPER_CLUSTER_SIZE=3
   ZOOKEEPER_VERSION=3.8.0
   # test_sasl.py sets this itself; set from the start, the whole run uses one ensemble instead
@@ -136,29 +138,58 @@ case $server in
     ;;
 esac
 
-targets=()
-for module in "$@"; do targets+=("$tests_dir/$module"); done
-((${#targets[@]})) || targets=("$tests_dir")
 deselect_args=()
 while read -r id; do deselect_args+=(--deselect "$id"); done < <(deselected "$server")
 
-echo "kazoo suite against $server: ${targets[*]}"
-cd "$work"
+# The modules go round-robin into KAZOO_SUITE_PARTS pytest runs at once (default 2), each with
+# an ensemble of its own: most of the suite's time is kazoo's own waiting (sleeps, timeouts,
+# session expiry), and one run took 44-52 s. With no module named, one run takes them all.
+parts=${KAZOO_SUITE_PARTS:-2}
+(($# >= parts)) || parts=1
+((parts > 0)) || parts=1
+declare -a part_targets
+i=0
+for module in "$@"; do
+  part_targets[i % parts]+=" $tests_dir/$module"
+  i=$((i + 1))
+done
+(($#)) || part_targets[0]=$tests_dir
+
+# run_part N PORT_OFFSET: pytest over part N's modules, its output in $work/part-N/pytest.log.
+run_part() {
+  local n=$1 offset=$2 dir="$work/part-$1" targets
+  read -r -a targets <<<"${part_targets[n]}"
+  mkdir -p "$dir"
+  echo "kazoo suite against $server (part $((n + 1)) of $parts): ${targets[*]}"
+  cd "$dir"
+  set -o pipefail
+  env "${env_args[@]}" "ZOOKEEPER_PORT_OFFSET=$offset" "TMPDIR=$dir" \
+    "CORRAL_SHIM_LOG_DIR=$dir/logs" timeout -k 10 "${KAZOO_SUITE_TIMEOUT:-600}" \
+    "$python" -m pytest -p no:cacheprovider -p no:warnings -q -rfEs --rootdir="$tests_dir" \
+    --timeout="${KAZOO_SUITE_TEST_TIMEOUT:-60}" "${deselect_args[@]}" "${targets[@]}" \
+    >"$dir/pytest.log" 2>&1
+}
+
 # In the background so that a TERM or INT reaches the trap at once, not after pytest ends.
 # pytest-timeout fails a test that hangs (a sync kazoo call the server never answers waits
 # forever) instead of letting it eat the whole run.
-(
-  set -o pipefail
-  env "${env_args[@]}" timeout -k 10 "${KAZOO_SUITE_TIMEOUT:-600}" \
-    "$python" -m pytest -p no:cacheprovider -p no:warnings -q -rfEs --rootdir="$tests_dir" \
-    --timeout="${KAZOO_SUITE_TEST_TIMEOUT:-60}" "${deselect_args[@]}" "${targets[@]}" 2>&1 |
-    tee "$work/pytest.log"
-) &
+declare -a part_pid offsets
+for ((n = 0; n < parts; n++)); do
+  offset=$(free_port_offset "${offsets[@]}")
+  offsets+=("$offset")
+  run_part "$n" "$offset" &
+  part_pid[n]=$!
+done
 rc=0
-wait $! || rc=$?
-((rc != 124)) || echo "pytest did not finish within ${KAZOO_SUITE_TIMEOUT:-600} s"
-# The harness's atexit cleanup prints after pytest's summary: repeat the summary last.
-summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected)' "$work/pytest.log" |
-  tail -n 1 || true)
-echo "kazoo suite against $server: ${summary:-no pytest summary} (exit $rc)"
+for ((n = 0; n < parts; n++)); do
+  part_rc=0
+  wait "${part_pid[n]}" || part_rc=$?
+  cat "$work/part-$n/pytest.log"
+  ((part_rc != 124)) || echo "pytest did not finish within ${KAZOO_SUITE_TIMEOUT:-600} s"
+  # The harness's atexit cleanup prints after pytest's summary: repeat the summary last.
+  summary=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped|deselected)' \
+    "$work/part-$n/pytest.log" | tail -n 1 || true)
+  echo "kazoo suite against $server, part $((n + 1)) of $parts: ${summary:-no pytest summary} (exit $part_rc)"
+  ((part_rc == 0)) || rc=$part_rc
+done
 exit "$rc"
