@@ -1,5 +1,7 @@
 #include "ensemble/session/session_tracker.h"
 
+#include <algorithm>
+#include <limits>
 #include <random>
 
 namespace corral::session {
@@ -11,6 +13,7 @@ SessionTracker::SessionTracker(int64_t server_id, int64_t now_ms) {
 
 void SessionTracker::add(int64_t id, int32_t timeout_ms, std::string passwd, int64_t now_ms) {
   sessions_[id] = Session{id, timeout_ms, std::move(passwd), now_ms + timeout_ms, false};
+  earliest_deadline_ms_ = std::min(earliest_deadline_ms_, now_ms + timeout_ms);
 }
 
 Session* SessionTracker::find(int64_t id) {
@@ -22,17 +25,24 @@ bool SessionTracker::touch(int64_t id, int64_t now_ms) {
   Session* s = find(id);
   if (!s || s->closing) return false;
   s->expires_at_ms = now_ms + s->timeout_ms;
+  earliest_deadline_ms_ = std::min(earliest_deadline_ms_, s->expires_at_ms);
   return true;
 }
 
 std::vector<int64_t> SessionTracker::expire(int64_t now_ms) {
   std::vector<int64_t> out;
+  if (now_ms < earliest_deadline_ms_) return out;
+  int64_t earliest = std::numeric_limits<int64_t>::max();
   for (auto& [id, s] : sessions_) {
-    if (!s.closing && s.expires_at_ms <= now_ms) {
+    if (s.closing) continue;
+    if (s.expires_at_ms <= now_ms) {
       s.closing = true;
       out.push_back(id);
+    } else {
+      earliest = std::min(earliest, s.expires_at_ms);
     }
   }
+  earliest_deadline_ms_ = earliest;
   return out;
 }
 
@@ -47,6 +57,7 @@ std::string SessionTracker::new_password() {
 
 void SessionTracker::reopen_all() {
   for (auto& [id, s] : sessions_) s.closing = false;
+  earliest_deadline_ms_ = 0;  // the reopened sessions' deadlines count again: walk next time
 }
 
 }  // namespace corral::session

@@ -116,6 +116,43 @@ TEST(SessionTracker, SessionsExpireIndependently) {
   EXPECT_EQ(t.expire(kNow + 10000), std::vector<int64_t>{2});
 }
 
+// expire() walks the sessions only once the earliest deadline may have passed (the leader
+// asks every 20 ms). A deadline changed behind the tracker's back shows whether it walked.
+TEST(SessionTracker, ExpireWalksOnlyOnceTheEarliestDeadlineIsDue) {
+  SessionTracker t(1, kNow);
+  t.add(1, 2000, "a", kNow);
+  t.add(2, 5000, "b", kNow);
+  EXPECT_TRUE(t.expire(kNow + 1000).empty());  // a walk: the earliest deadline is kNow + 2000
+  t.find(2)->expires_at_ms = kNow;             // not through touch: the tracker cannot know
+  EXPECT_TRUE(t.expire(kNow + 1999).empty()) << "walked before the earliest deadline";
+  std::vector<int64_t> gone = t.expire(kNow + 2000);
+  std::sort(gone.begin(), gone.end());
+  EXPECT_EQ(gone, (std::vector<int64_t>{1, 2}));
+}
+
+// A reconnect may ask for a shorter timeout: the session's new, earlier deadline counts even
+// though the last walk found a later earliest deadline.
+TEST(SessionTracker, ATouchWithAShorterTimeoutExpiresOnTime) {
+  SessionTracker t(1, kNow);
+  t.add(1, 10000, "a", kNow);
+  EXPECT_TRUE(t.expire(kNow + 1).empty());  // earliest deadline now kNow + 10000
+  t.find(1)->timeout_ms = 2000;             // as resume_session does, then touches
+  EXPECT_TRUE(t.touch(1, kNow + 100));
+  EXPECT_TRUE(t.expire(kNow + 2099).empty());
+  EXPECT_EQ(t.expire(kNow + 2100), std::vector<int64_t>{1});
+}
+
+// A close or expiry begun under a leader that is gone is undone by reopen_all(): the next
+// walk must find the session again, with no touch in between.
+TEST(SessionTracker, ReopenedSessionsExpireAgain) {
+  SessionTracker t(1, kNow);
+  t.add(1, 1000, "a", kNow);
+  t.add(2, 60000, "b", kNow);
+  EXPECT_EQ(t.expire(kNow + 1000), std::vector<int64_t>{1});  // earliest now kNow + 60000
+  t.reopen_all();
+  EXPECT_EQ(t.expire(kNow + 1001), std::vector<int64_t>{1});
+}
+
 TEST(SessionTracker, ManyExpireAtOnce) {
   SessionTracker t(1, kNow);
   for (int64_t id = 1; id <= 5; ++id) t.add(id, 1000, "pw", kNow);
