@@ -95,10 +95,12 @@ TEST(ServerFlags, CheckConfigListsEveryKeyTheParserKnows) {
                                            "zookeeper.DigestAuthenticationProvider.superDigest"};
   std::set<std::string> keys = parser_keys();
   ASSERT_GT(keys.size(), 50u) << "the key tables were not found in the sources";
-  for (const auto& key : keys)
-    if (!valueless.contains(key))
+  for (const auto& key : keys) {
+    if (!valueless.contains(key)) {
       EXPECT_NE(r.output.find("\n" + key + "="), std::string::npos)
           << key << " is parsed but --check-config does not print it (effective_config.cc)";
+    }
+  }
 }
 
 TEST(ServerFlags, CheckConfigNamesTheFirstErrorAndExits2) {

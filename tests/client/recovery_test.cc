@@ -145,7 +145,9 @@ TEST(ReadOnly, ClientSeesReadOnlyStateReadsAndGetsNotReadOnlyOnWrites) {
   }
   int survivor = (leader + 1) % ens.size();
   for (int i = 0; i < ens.size(); ++i) {
-    if (i != survivor) ASSERT_TRUE(ens.kill9(i));
+    if (i != survivor) {
+      ASSERT_TRUE(ens.kill9(i));
+    }
   }
   // The client connects once the survivor serves read-only. Before that a loaded survivor may
   // still follow: ZooKeeper's follower then grants a read-write local session, which its

@@ -44,7 +44,7 @@ struct Options {
   std::vector<int64_t> claims;
   int64_t seat = -1;
   server::PeerAuthSettings auth;
-  server::TlsSettings tls{.prefix = "rogue."};
+  server::TlsSettings tls = server::TlsSettings::with_prefix("rogue.");
   bool use_tls = false;
   int duration_ms = 10000;
 };
