@@ -119,8 +119,19 @@ uint16_t pick_listen_port() {
   std::lock_guard lock(mu);
   int low = 32768;
   std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> low;
-  const int hi = low - 1;
-  const int lo = std::max(10000, hi - 12767);
+  int hi = low - 1;
+  int lo = std::max(10000, hi - 12767);
+  // Shards of one program run at once (tests/run_shards.sh) and restart killed members on
+  // their old ports: each shard picks from a range of its own, so no shard takes a port
+  // another's member is coming back to.
+  const char* total = std::getenv("GTEST_TOTAL_SHARDS");
+  const char* index = std::getenv("GTEST_SHARD_INDEX");
+  if (total && index && std::atoi(total) > 1 && hi - lo >= 1000) {
+    const int n = std::atoi(total), i = std::clamp(std::atoi(index), 0, n - 1);
+    const int width = (hi - lo) / n;
+    lo += i * width;
+    hi = lo + width;
+  }
   for (int attempt = 0; attempt < 1000; ++attempt) {
     uint16_t port = 0;
     if (hi - lo >= 1000) {

@@ -4,8 +4,8 @@
 // Each watcher is a session of its own, and RLIMIT_NOFILE here is 20,000 per process (hard),
 // so one process cannot hold 100,000 of them, neither as client nor as server. The work is
 // spread instead: 6 corral-servers (3 participants, 3 observers) each serve about a sixth of
-// the sessions, and one forked client process per share (Crowd, one epoll loop, its own
-// source address 127.0.<k>.1) opens them, sets one watch per session on /hot (exists,
+// the sessions, and one forked client process per share (Crowd, one epoll loop, source
+// addresses of its own from 127.0.<k>.0, 500 connections each) opens them, sets one watch per session on /hot (exists,
 // getData, getChildren, persistent and persistent-recursive addWatch, in turn) and reports.
 // The test counts the watches with `wchs` on every server, deletes /hot, and waits until
 // every process reports all its events. It measures each server's RSS, and checks that a

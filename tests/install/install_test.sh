@@ -30,7 +30,8 @@ cmake -S "$root/examples" -B "$work/examples" -G Ninja -DCMAKE_BUILD_TYPE= \
 ninja -C "$work/examples" hello lock counter > "$work/build.log" ||
   { cat "$work/build.log"; exit 1; }
 # Every installed header, through the installed targets in one file: none is missing or
-# depends on a header that is not installed.
+# depends on a header that is not installed. (Compiled, not linked: hello, lock and counter
+# above link against the installed libraries.)
 mkdir -p "$work/headers"
 {
   echo 'cmake_minimum_required(VERSION 3.20)'

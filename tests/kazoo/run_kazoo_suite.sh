@@ -162,7 +162,6 @@ run_part() {
   mkdir -p "$dir"
   echo "kazoo suite against $server (part $((n + 1)) of $parts): ${targets[*]}"
   cd "$dir"
-  set -o pipefail
   env "${env_args[@]}" "ZOOKEEPER_PORT_OFFSET=$offset" "TMPDIR=$dir" \
     "CORRAL_SHIM_LOG_DIR=$dir/logs" timeout -k 10 "${KAZOO_SUITE_TIMEOUT:-600}" \
     "$python" -m pytest -p no:cacheprovider -p no:warnings -q -rfEs --rootdir="$tests_dir" \

@@ -253,7 +253,10 @@ for group in "${groups[@]}"; do
     trap compat_servers_stop EXIT
     trap 'exit 143' TERM
     if [[ $group == secure-only ]]; then secure_only_checks; else server_checks "$group"; fi
-    exit "$failures"
+    if ((failures > 0)); then
+      echo "$group: $failures check(s) failed"
+      exit 1
+    fi
   ) >"$certs/$group.out" 2>&1 &
   group_pid[$group]=$!
 done
@@ -262,13 +265,13 @@ for group in "${groups[@]}"; do
   wait "${group_pid[$group]}" || status=$?
   cat "$certs/$group.out"
   if ((status > 0)); then
-    echo "FAIL  $group: $status failure(s) or an error (exit $status)"
+    echo "FAIL  $group: a check failed or the group stopped early (exit $status)"
     failures=$((failures + 1))
   fi
 done
 
 if ((failures > 0)); then
-  echo "$failures check(s) failed"
+  echo "$failures of ${#groups[@]} group(s) failed"
   exit 1
 fi
 echo "all TLS interop checks passed"
