@@ -5,11 +5,11 @@
 // so one process cannot hold 100,000 of them, neither as client nor as server. The work is
 // spread instead: 6 corral-servers (3 participants, 3 observers) each serve about a sixth of
 // the sessions, and one forked client process per share (Crowd, one epoll loop, source
-// addresses of its own from 127.0.<k>.0, 500 connections each) opens them, sets one watch per session on /hot (exists,
-// getData, getChildren, persistent and persistent-recursive addWatch, in turn) and reports.
-// The test counts the watches with `wchs` on every server, deletes /hot, and waits until
-// every process reports all its events. It measures each server's RSS, and checks that a
-// fresh client of each server is answered promptly afterwards.
+// addresses of its own from 127.0.<k>.0, 500 connections each) opens them, sets one watch per
+// session on /hot (exists, getData, getChildren, persistent and persistent-recursive addWatch, in
+// turn) and reports. The test counts the watches with `wchs` on every server, deletes /hot, and
+// waits until every process reports all its events. It measures each server's RSS, and checks that
+// a fresh client of each server is answered promptly afterwards.
 //
 // HUNDRED_K_WATCHERS sets the number of watchers (default and in CI: kCiWatchers, 100,000).
 #include <gtest/gtest.h>
