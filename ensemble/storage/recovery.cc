@@ -4,7 +4,9 @@
 #include <map>
 #include <string>
 
+#include "ensemble/storage/checksum.h"
 #include "ensemble/storage/snapshot_load.h"
+#include "ensemble/storage/tree_digest.h"
 #include "ensemble/storage/txn_fit.h"
 
 namespace corral::storage {
@@ -18,12 +20,19 @@ int64_t counter_of(int64_t zxid) { return zxid & 0xffffffffll; }
 bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
                    std::string& problem) {
   SnapshotLoader loader(tree, static_cast<size_t>(std::max<int64_t>(snap.node_count, 0)));
+  uint64_t sum = 0;
   db.read_snapshot(snap.id, [&](SnapshotRow row) {
-    if (problem.empty()) problem = loader.add(row.path, row.record);
+    if (!problem.empty()) return;
+    if (snap.checksum) sum += snapshot_row_checksum(row.path, row.record);
+    problem = loader.add(row.path, row.record);
   });
   if (problem.empty() && loader.loaded() != snap.node_count)
     problem = "snapshot holds " + std::to_string(loader.loaded()) + " nodes, expected " +
               std::to_string(snap.node_count);
+  // Loading catches what breaks the tree; the checksum also what still decodes.
+  if (problem.empty() && snap.checksum && sum != *snap.checksum)
+    problem = "its rows do not match its checksum (stored " + digest_text(*snap.checksum) +
+              ", rows give " + digest_text(sum) + "): a row was changed, added or removed";
   return problem.empty();
 }
 

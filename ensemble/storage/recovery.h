@@ -33,7 +33,8 @@ Recovered recover(Database& db, tree::DataTree& tree,
                   const std::function<void()>& before_writing = {});
 
 /// Loads the nodes of complete snapshot `snap` into the empty `tree` with recovery's checks
-/// (each row decodes, paths are valid and unique, parents come first, the count matches).
+/// (each row decodes, paths are valid and unique, parents come first, the count matches, the
+/// rows match the snapshot's checksum when it has one).
 /// False, with `problem` saying what is wrong, when a row is broken; the tree is then unusable.
 bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
                    std::string& problem);
