@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <asio/post.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
 #include <chrono>
@@ -222,7 +223,15 @@ void ClientConnection::send(std::string frame) {
   out_bytes_ += frame.size();
   server_.output_budget().queued(id, frame.size());
   out_.push_back(std::move(frame));
-  write_more();
+  // Started after the handler that made this frame: the replies to a read's pipelined
+  // requests, or to a commit's batch, go out in one write. Started here, the first would go
+  // alone (its write began before the next reply was made) and the rest in a second one.
+  if (writing_ || write_posted_) return;
+  write_posted_ = true;
+  asio::post(socket().get_executor(), [self = shared_from_this()] {
+    self->write_posted_ = false;
+    self->write_more();
+  });
 }
 
 // Reading stops at half the limit, so that a client that pipelines reads and reads the

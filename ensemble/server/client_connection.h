@@ -100,6 +100,7 @@ class ClientConnection : public ClientLink, public std::enable_shared_from_this<
   /// When out_ last started filling or a write of it completed.
   int64_t output_moved_ms_ = 0;
   bool writing_ = false;
+  bool write_posted_ = false;  ///< a write_more() is posted for the frames send() queued
   bool reading_ = false;
   bool consuming_ = false;  ///< consume_frames() is running (a wake() must not re-enter it).
   bool handshaking_ = false;
