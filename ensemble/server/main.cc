@@ -53,7 +53,7 @@ std::string database_path(const server::ServerConfig& config) {
   return dir + "/corral.db";
 }
 
-// Loads the database into the core while `integrity` (quick_check_file's check) runs
+// Loads the database into the core while `integrity` (SQLite's quick_check of the file) runs
 // beside it; returns false (after saying why) if it cannot. Recovery writes only once the check
 // passed. A damaged page read as garbage can make recovery fail for a reason that hides the
 // damage: the check's finding is told instead. `last_zxid` gets the last recovered zxid.
@@ -202,8 +202,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "corral-server: refusing to start: %s\n", e.what());
     return 1;
   }
-  // The check reads every table recovery reads whole (about 1 s per GB): on a thread of its
-  // own, beside recovery, which checks the snapshot it loads against its checksum.
+  // The check reads the whole file (about 1 s per GB): on a thread of its own, beside recovery.
   auto integrity =
       std::async(std::launch::async, corral::storage::quick_check_file, database_path(config));
   asio::io_context io(1);

@@ -69,8 +69,8 @@ struct StoredQuorumConfig {
 /// The database file and its tables.
 class Database {
  public:
-  /// Whether opening runs SQLite's quick_check of the whole file, or the caller runs its own
-  /// (the server: quick_check_file) beside what it does next.
+  /// Whether opening runs SQLite's quick_check, or the caller runs it (quick_check_file) beside
+  /// what it does next.
   enum class IntegrityCheck { kAtOpen, kByCaller };
 
   /// Opens (creating if needed) `path`, checking its integrity unless the caller will. Throws

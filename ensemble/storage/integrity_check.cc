@@ -13,11 +13,12 @@ std::string text_at(sqlite3_stmt* q, int i) {
   return text ? reinterpret_cast<const char*>(text) : "";
 }
 
-// `pragma`'s findings (a quick_check of the file or of one table): empty when it passes.
-std::string quick_check_problem(sqlite3* db, const std::string& pragma) {
+}  // namespace
+
+std::string quick_check_problem(sqlite3* db) {
   sqlite3_stmt* q = nullptr;
   std::string problem;
-  if (sqlite3_prepare_v2(db, pragma.c_str(), -1, &q, nullptr) != SQLITE_OK ||
+  if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, nullptr) != SQLITE_OK ||
       sqlite3_step(q) != SQLITE_ROW) {
     problem = "integrity check failed: " + std::string(sqlite3_errmsg(db));
   } else if (std::string verdict = text_at(q, 0); verdict != "ok") {
@@ -31,28 +32,6 @@ std::string quick_check_problem(sqlite3* db, const std::string& pragma) {
   return problem;
 }
 
-// Whether recovery will load a snapshot whose rows it can check against a checksum: the newest
-// complete one, as Database::snapshots() orders them. False when there is none (the whole
-// snapshot_nodes table is then checked: it should be empty, and that is quick).
-bool newest_snapshot_has_checksum(sqlite3* db) {
-  sqlite3_stmt* q = nullptr;
-  bool has = false;
-  if (sqlite3_prepare_v2(db,
-                         "SELECT checksum IS NOT NULL FROM snapshots WHERE complete = 1 "
-                         "ORDER BY start_zxid DESC, id DESC LIMIT 1",
-                         -1, &q, nullptr) == SQLITE_OK &&
-      sqlite3_step(q) == SQLITE_ROW)
-    has = sqlite3_column_int(q, 0) != 0;
-  sqlite3_finalize(q);
-  return has;
-}
-
-}  // namespace
-
-std::string quick_check_problem(sqlite3* db) {
-  return quick_check_problem(db, "PRAGMA quick_check");
-}
-
 std::string quick_check_file(const std::string& path) {
   sqlite3* db = nullptr;
   std::string problem;
@@ -64,13 +43,7 @@ std::string quick_check_file(const std::string& path) {
     // The server's connection may hold the file's lock a moment (rebuilding the WAL index
     // after a crash).
     sqlite3_busy_timeout(db, 5000);
-    for (const char* table :
-         {"sqlite_schema", "meta", "quorum_config", "snapshots", "snapshot_sessions", "txn_log"}) {
-      problem = quick_check_problem(db, std::string("PRAGMA quick_check(") + table + ")");
-      if (!problem.empty()) break;
-    }
-    if (problem.empty() && !newest_snapshot_has_checksum(db))
-      problem = quick_check_problem(db, "PRAGMA quick_check(snapshot_nodes)");
+    problem = quick_check_problem(db);
   }
   sqlite3_close(db);
   return problem.empty() ? problem : path + ": " + problem;
