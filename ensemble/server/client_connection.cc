@@ -215,7 +215,8 @@ void ClientConnection::send(std::string frame) {
         "closing {}: it does not read; {} bytes queued (corral.connectionOutputLimitBytes={})",
         endpoint, out_bytes_ + frame.size(), limit);
     closing = true;
-    // With output queued a write is in flight: it fails now and its handler shuts down.
+    // With output queued a write is in flight or posted: it fails now (or when it starts, on
+    // the reset socket) and its handler shuts down.
     reset();
     return;
   }
@@ -276,7 +277,8 @@ void ClientConnection::close_stalled(int64_t limit_ms) {
   spdlog::warn("closing {}: it has not read its replies ({} bytes queued) for {} ms", endpoint,
                out_bytes_, limit_ms);
   closing = true;
-  // A write is in flight (output is queued): it fails now and its handler shuts down.
+  // A write is in flight or posted (output is queued): it fails on the reset socket and its
+  // handler shuts down.
   reset();
 }
 
