@@ -27,6 +27,16 @@ class RecoveryDamageTest : public ::testing::Test {
     db.append(txns);
   }
 
+  /// A fresh database at path() with `txn` in its log and a snapshot of the tree it makes.
+  void log_and_snapshot(const Txn& txn) {
+    std::filesystem::remove(path());
+    DataTree tree;
+    tree.apply(txn);
+    Database db(path(), false);
+    db.append({txn});
+    write_snapshot(db, tree, {});
+  }
+
   /// The StorageError recovery throws, or "" when it succeeds.
   std::string recovery_error() {
     try {
@@ -115,14 +125,7 @@ TEST_F(RecoveryDamageTest, TheCheckBesideRecoveryFindsWhatTheCheckAtOpenFinds) {
 // A damaged page of the snapshot's table: the check beside recovery finds it, and so does
 // loading the snapshot on its own (a server that opened the file without the check at open).
 TEST_F(RecoveryDamageTest, ADamagedSnapshotPageIsFoundByTheCheckAndByLoading) {
-  Txn create = single(kZxid | 1, OpCode::kCreate, "/a");
-  DataTree tree;
-  tree.apply(create);
-  {
-    Database db(path(), false);
-    db.append({create});
-    write_snapshot(db, tree, {});
-  }
+  log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
   const int page_size = std::stoi(raw_text(path(), "PRAGMA page_size"));
   const int page = std::stoi(
       raw_text(path(), "SELECT rootpage FROM sqlite_schema WHERE name = 'snapshot_nodes'"));
@@ -147,14 +150,7 @@ TEST_F(RecoveryDamageTest, ADamagedSnapshotPageIsFoundByTheCheckAndByLoading) {
 
 // A row changed so that it still loads (a valid, unused path) is caught by the checksum.
 TEST_F(RecoveryDamageTest, ASnapshotRowThatNoLongerMatchesItsChecksumIsRefused) {
-  Txn create = single(kZxid | 1, OpCode::kCreate, "/a");
-  DataTree tree;
-  tree.apply(create);
-  {
-    Database db(path(), false);
-    db.append({create});
-    write_snapshot(db, tree, {});
-  }
+  log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
   raw_sql(path(), "UPDATE snapshot_nodes SET path = '/b' WHERE path = '/a'");
   EXPECT_NE(recovery_error().find("do not match its checksum"), std::string::npos)
       << recovery_error();
@@ -224,9 +220,6 @@ TEST_F(RecoveryDamageTest, ReplayOverAFuzzySnapshotRefusesToDeleteTheRoot) {
 }
 
 TEST_F(RecoveryDamageTest, ASnapshotWithABadNodeIsRefused) {
-  DataTree tree;
-  Txn create = single(kZxid | 1, OpCode::kCreate, "/a");
-  tree.apply(create);
   struct Case {
     std::string sql;
     const char* why;
@@ -236,12 +229,7 @@ TEST_F(RecoveryDamageTest, ASnapshotWithABadNodeIsRefused) {
       {"UPDATE snapshot_nodes SET path = '/a' WHERE path = '/zookeeper/quota'", "appears twice"},
   };
   for (const auto& c : cases) {
-    std::filesystem::remove(path());
-    {
-      Database db(path(), false);
-      db.append({create});
-      write_snapshot(db, tree, {});
-    }
+    log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
     raw_sql(path(), c.sql);
     EXPECT_NE(recovery_error().find(c.why), std::string::npos) << c.sql << ": " << recovery_error();
   }
