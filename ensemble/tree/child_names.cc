@@ -1,0 +1,98 @@
+#include "ensemble/tree/child_names.h"
+
+#include <algorithm>
+#include <cassert>
+
+namespace corral::tree {
+namespace {
+
+// Names are compared as views: a stored pointer becomes one by its NUL.
+bool name_before(const char* stored, std::string_view name) {
+  return std::string_view(stored) < name;
+}
+bool name_after(std::string_view name, const char* stored) {
+  return name < std::string_view(stored);
+}
+
+}  // namespace
+
+size_t ChildNames::block_for(std::string_view name) const {
+  const auto& bs = b_->blocks;
+  auto it = std::partition_point(bs.begin(), bs.end(),
+                                 [&](const Block& b) { return name_before(b.back(), name); });
+  return it == bs.end() ? bs.size() - 1 : static_cast<size_t>(it - bs.begin());
+}
+
+ChildNames::const_iterator ChildNames::upper_bound(std::string_view name) const {
+  if (!b_) return end();
+  const auto& bs = b_->blocks;
+  // The first block whose last name is after `name` holds the answer.
+  auto block = std::partition_point(bs.begin(), bs.end(),
+                                    [&](const Block& b) { return !name_after(name, b.back()); });
+  if (block == bs.end()) return end();
+  auto at = std::upper_bound(block->begin(), block->end(), name, name_after);
+  return {&bs, static_cast<size_t>(block - bs.begin()), static_cast<size_t>(at - block->begin())};
+}
+
+bool ChildNames::contains(std::string_view name) const {
+  if (!b_) return false;
+  const Block& block = b_->blocks[block_for(name)];
+  auto at = std::lower_bound(block.begin(), block.end(), name, name_before);
+  return at != block.end() && std::string_view(*at) == name;
+}
+
+void ChildNames::insert(std::string_view name) {
+  // Only the pointer is kept: the name must run to the end of its string.
+  assert(name.data()[name.size()] == '\0');
+  if (!b_) {
+    // Built aside: a list left empty by a failed allocation would make a leaf look like a
+    // parent (empty() tests the pointer).
+    auto first = std::make_unique<Blocks>();
+    first->blocks.emplace_back().push_back(name.data());
+    first->count = 1;
+    b_ = std::move(first);
+    return;
+  }
+  auto& bs = b_->blocks;
+  if (name_before(bs.back().back(), name)) {
+    // After every name: appended, into a fresh block when the last is full, so a parent loaded
+    // in order fills its blocks completely.
+    if (bs.back().size() == kBlock) bs.emplace_back();
+    bs.back().push_back(name.data());
+    ++b_->count;
+    return;
+  }
+  size_t index = block_for(name);
+  Block& block = bs[index];
+  auto at = std::lower_bound(block.begin(), block.end(), name, name_before);
+  if (at != block.end() && std::string_view(*at) == name) return;
+  block.insert(at, name.data());
+  ++b_->count;
+  if (block.size() <= kBlock) return;
+  // Split in two halves: inserts in the middle of a big parent keep blocks half full or more.
+  Block upper(block.begin() + block.size() / 2, block.end());
+  block.resize(block.size() / 2);
+  block.shrink_to_fit();
+  bs.insert(bs.begin() + index + 1, std::move(upper));
+}
+
+void ChildNames::erase(std::string_view name) {
+  if (!b_) return;
+  auto& bs = b_->blocks;
+  size_t index = block_for(name);
+  Block& block = bs[index];
+  auto at = std::lower_bound(block.begin(), block.end(), name, name_before);
+  if (at == block.end() || std::string_view(*at) != name) return;
+  block.erase(at);
+  if (--b_->count == 0) {
+    b_.reset();
+    return;
+  }
+  if (block.empty()) bs.erase(bs.begin() + index);
+}
+
+bool operator==(const ChildNames& a, const ChildNames& b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin());
+}
+
+}  // namespace corral::tree

@@ -1,0 +1,106 @@
+// ChildNames against a std::set<std::string> model: random inserts and erases in a parent big
+// enough to split and drop blocks, appends in order, lookups, upper_bound and both directions.
+#include "ensemble/tree/child_names.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <deque>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace corral::tree {
+namespace {
+
+// Owns the names' texts (as the DataTree's keys do): std::deque keeps them where they are.
+class Names {
+ public:
+  std::string_view add(std::string text) { return texts_.emplace_back(std::move(text)); }
+
+ private:
+  std::deque<std::string> texts_;
+};
+
+std::vector<std::string> listed(const ChildNames& c) { return {c.begin(), c.end()}; }
+
+void expect_same(const ChildNames& c, const std::set<std::string>& model) {
+  ASSERT_EQ(c.size(), model.size());
+  ASSERT_EQ(c.empty(), model.empty());
+  ASSERT_EQ(listed(c), std::vector<std::string>(model.begin(), model.end()));
+  std::vector<std::string> backwards(c.rbegin(), c.rend());
+  ASSERT_EQ(backwards, std::vector<std::string>(model.rbegin(), model.rend()));
+}
+
+TEST(ChildNames, RandomInsertsAndErasesMatchASortedSet) {
+  std::mt19937 rng(7);
+  Names names;
+  ChildNames c;
+  std::set<std::string> model;
+  // 5,000 names from 20,000 possible ones: enough to split blocks of 128 many times over.
+  for (int step = 0; step < 20000; ++step) {
+    std::string name = "n" + std::to_string(rng() % 20000);
+    if (rng() % 3 == 0) {
+      c.erase(name);
+      model.erase(name);
+    } else {
+      c.insert(names.add(name));
+      model.insert(name);
+    }
+    if (step % 997 == 0) expect_same(c, model);
+  }
+  expect_same(c, model);
+  for (int probe = 0; probe < 2000; ++probe) {
+    std::string name = "n" + std::to_string(rng() % 20000);
+    ASSERT_EQ(c.contains(name), model.contains(name)) << name;
+    auto it = c.upper_bound(name);
+    auto want = model.upper_bound(name);
+    if (want == model.end()) {
+      ASSERT_TRUE(it == c.end()) << name;
+    } else {
+      ASSERT_EQ(*it, *want) << name;
+    }
+  }
+}
+
+TEST(ChildNames, AppendsInOrderAndErasesToNothing) {
+  Names names;
+  ChildNames c;
+  std::set<std::string> model;
+  char buf[16];
+  for (int i = 0; i < 1000; ++i) {
+    std::snprintf(buf, sizeof buf, "q%010d", i);  // sequential names
+    c.insert(names.add(buf));
+    model.insert(buf);
+  }
+  c.insert(names.add("q0000000500"));  // already there: nothing changes
+  expect_same(c, model);
+  EXPECT_EQ(*c.begin(), "q0000000000");
+  EXPECT_EQ(*c.rbegin(), "q0000000999");
+  EXPECT_TRUE(c.upper_bound("q0000000999") == c.end());
+  EXPECT_EQ(*c.upper_bound(""), "q0000000000");
+  c.erase("absent");
+  for (const auto& name : std::set<std::string>(model)) {
+    c.erase(name);
+    model.erase(name);
+  }
+  EXPECT_TRUE(c.empty());
+  EXPECT_EQ(c.size(), 0u);
+  EXPECT_TRUE(c.begin() == c.end());
+  EXPECT_FALSE(c.contains("q0000000000"));
+}
+
+TEST(ChildNames, EqualByTextNotByWhereTheTextIs) {
+  Names a_names, b_names;
+  ChildNames a, b;
+  for (std::string n : {"x", "a", "m"}) a.insert(a_names.add(n));
+  for (std::string n : {"m", "x", "a"}) b.insert(b_names.add(n));
+  EXPECT_TRUE(a == b);
+  b.erase("m");
+  EXPECT_FALSE(a == b);
+  EXPECT_TRUE(ChildNames() == ChildNames());
+}
+
+}  // namespace
+}  // namespace corral::tree
