@@ -56,9 +56,14 @@ void ChildNames::insert(std::string_view name) {
   auto& bs = b_->blocks;
   if (name_before(bs.back().back(), name)) {
     // After every name: appended, into a fresh block when the last is full, so a parent loaded
-    // in order fills its blocks completely.
-    if (bs.back().size() == kBlock) bs.emplace_back();
-    bs.back().push_back(name.data());
+    // in order fills its blocks completely. The fresh block joins with its name in it: an
+    // empty block left by a failed allocation would break the walks.
+    if (bs.back().size() < kBlock) {
+      bs.back().push_back(name.data());
+    } else {
+      Block fresh{name.data()};
+      bs.push_back(std::move(fresh));
+    }
     ++b_->count;
     return;
   }
@@ -69,11 +74,14 @@ void ChildNames::insert(std::string_view name) {
   block.insert(at, name.data());
   ++b_->count;
   if (block.size() <= kBlock) return;
-  // Split in two halves: inserts in the middle of a big parent keep blocks half full or more.
-  Block upper(block.begin() + block.size() / 2, block.end());
-  block.resize(block.size() / 2);
-  block.shrink_to_fit();
+  // Split in two halves (while nothing is erased, inserts keep blocks half full or more). The
+  // upper half is placed before the lower one is cut: a failed allocation loses no name.
+  size_t half = block.size() / 2;
+  Block upper(block.begin() + half, block.end());
   bs.insert(bs.begin() + index + 1, std::move(upper));
+  Block& lower = bs[index];  // the insert may have moved the blocks
+  lower.resize(half);
+  lower.shrink_to_fit();
 }
 
 void ChildNames::erase(std::string_view name) {
@@ -88,7 +96,13 @@ void ChildNames::erase(std::string_view name) {
     b_.reset();
     return;
   }
-  if (block.empty()) bs.erase(bs.begin() + index);
+  if (block.empty()) {
+    bs.erase(bs.begin() + index);
+  } else if (block.size() * 4 <= block.capacity()) {
+    // A big parent cut down to a few children keeps about 32 bytes a child at most, not the
+    // blocks' whole former size.
+    block.shrink_to_fit();
+  }
 }
 
 bool operator==(const ChildNames& a, const ChildNames& b) {

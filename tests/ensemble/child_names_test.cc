@@ -91,6 +91,33 @@ TEST(ChildNames, AppendsInOrderAndErasesToNothing) {
   EXPECT_FALSE(c.contains("q0000000000"));
 }
 
+TEST(ChildNames, AnEmptiedBlockInTheMiddleLeavesNoGap) {
+  Names names;
+  ChildNames c;
+  std::set<std::string> model;
+  char buf[16];
+  for (int i = 0; i < 1000; ++i) {
+    std::snprintf(buf, sizeof buf, "q%010d", i);  // appended: blocks of exactly kBlock
+    c.insert(names.add(buf));
+    model.insert(buf);
+  }
+  // The third block's names, and then some of the fourth's: walks and lookups cross the gap.
+  for (size_t i = 2 * ChildNames::kBlock; i < 3 * ChildNames::kBlock + 10; ++i) {
+    std::snprintf(buf, sizeof buf, "q%010zu", i);
+    c.erase(buf);
+    model.erase(buf);
+  }
+  expect_same(c, model);
+  std::snprintf(buf, sizeof buf, "q%010zu", 2 * ChildNames::kBlock - 1);
+  EXPECT_EQ(*c.upper_bound(buf), *model.upper_bound(buf));
+  EXPECT_FALSE(c.contains("q0000000300"));
+  EXPECT_TRUE(c.contains("q0000000400"));
+  // Inserts land in the right block again.
+  c.insert(names.add("q0000000300"));
+  model.insert("q0000000300");
+  expect_same(c, model);
+}
+
 TEST(ChildNames, EqualByTextNotByWhereTheTextIs) {
   Names a_names, b_names;
   ChildNames a, b;
