@@ -33,6 +33,21 @@ void expect_same(const ChildNames& c, const std::set<std::string>& model) {
   ASSERT_EQ(backwards, std::vector<std::string>(model.rbegin(), model.rend()));
 }
 
+/// The sequential name of `i` (as ZooKeeper numbers sequential znodes).
+std::string sequential(size_t i) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "q%010zu", i);
+  return buf;
+}
+
+/// Appends `count` sequential names to `c` and `model`: full blocks of kBlock.
+void append_sequential(Names& names, ChildNames& c, std::set<std::string>& model, size_t count) {
+  for (size_t i = 0; i < count; ++i) {
+    c.insert(names.add(sequential(i)));
+    model.insert(sequential(i));
+  }
+}
+
 TEST(ChildNames, RandomInsertsAndErasesMatchASortedSet) {
   std::mt19937 rng(7);
   Names names;
@@ -68,12 +83,7 @@ TEST(ChildNames, AppendsInOrderAndErasesToNothing) {
   Names names;
   ChildNames c;
   std::set<std::string> model;
-  char buf[16];
-  for (int i = 0; i < 1000; ++i) {
-    std::snprintf(buf, sizeof buf, "q%010d", i);  // sequential names
-    c.insert(names.add(buf));
-    model.insert(buf);
-  }
+  append_sequential(names, c, model, 1000);
   c.insert(names.add("q0000000500"));  // already there: nothing changes
   expect_same(c, model);
   EXPECT_EQ(*c.begin(), "q0000000000");
@@ -95,21 +105,15 @@ TEST(ChildNames, AnEmptiedBlockInTheMiddleLeavesNoGap) {
   Names names;
   ChildNames c;
   std::set<std::string> model;
-  char buf[16];
-  for (int i = 0; i < 1000; ++i) {
-    std::snprintf(buf, sizeof buf, "q%010d", i);  // appended: blocks of exactly kBlock
-    c.insert(names.add(buf));
-    model.insert(buf);
-  }
+  append_sequential(names, c, model, 1000);
   // The third block's names, and then some of the fourth's: walks and lookups cross the gap.
   for (size_t i = 2 * ChildNames::kBlock; i < 3 * ChildNames::kBlock + 10; ++i) {
-    std::snprintf(buf, sizeof buf, "q%010zu", i);
-    c.erase(buf);
-    model.erase(buf);
+    c.erase(sequential(i));
+    model.erase(sequential(i));
   }
   expect_same(c, model);
-  std::snprintf(buf, sizeof buf, "q%010zu", 2 * ChildNames::kBlock - 1);
-  EXPECT_EQ(*c.upper_bound(buf), *model.upper_bound(buf));
+  const std::string last_before_gap = sequential(2 * ChildNames::kBlock - 1);
+  EXPECT_EQ(*c.upper_bound(last_before_gap), *model.upper_bound(last_before_gap));
   EXPECT_FALSE(c.contains("q0000000300"));
   EXPECT_TRUE(c.contains("q0000000400"));
   // Inserts land in the right block again.
