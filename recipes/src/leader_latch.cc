@@ -34,8 +34,13 @@ class LatchCore : public std::enable_shared_from_this<LatchCore> {
       // Posted by LockCore on the shared strand already.
       auto self = weak.lock();
       if (!self) return;
-      if (s == HoldState::kLost && self->ended_ == ErrorCode::kOk)
+      if (s == HoldState::kLost && self->ended_ == ErrorCode::kOk) {
         self->ended_ = ErrorCode::kSessionExpired;
+        // A waiter must learn it now: set_leader below wakes no one when the latch stopped
+        // leading already (on kSuspended), and the waiter would sleep to its deadline and
+        // answer kOperationTimeout instead of kSessionExpired.
+        self->wake_->notify();
+      }
       self->set_leader(s == HoldState::kReconnected);
     });
     spawn<void>(strand_, holding(shared_from_this(), contend()), [](Result<void>) {});
