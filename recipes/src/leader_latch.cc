@@ -58,6 +58,9 @@ class LatchCore : public std::enable_shared_from_this<LatchCore> {
 
   awaitable<Result<void>> close() {
     if (ended_ == ErrorCode::kOk) ended_ = ErrorCode::kClosing;
+    // A waiter learns it now, also when no contend() is left to wake it (not started, or done
+    // and no longer leading): set_leader wakes no one when the latch does not lead.
+    wake_->notify();
     // Told before its node goes: the next in line may lead as soon as it is gone.
     set_leader(false);
     co_return co_await queue_->close_on_strand();

@@ -99,6 +99,18 @@ TEST(LeaderLatch, LeadershipMovesWhenTheLeadersSessionDies) {
   EXPECT_EQ(all->front().id, "b");
 }
 
+TEST(LeaderLatch, AWaiterIsToldAtOnceWhenTheLatchCloses) {
+  TestClient a;
+  ASSERT_TRUE(a.connected());
+  LeaderLatch la(*a, test_root(*a) + "/election", "a");
+  // Never started: no contention is left to wake the waiter, only close() itself.
+  auto waiting = la.await_leadership(30s, use_future);
+  const auto closing = std::chrono::steady_clock::now();
+  ASSERT_TRUE(await(la.close(use_future)).ok());
+  EXPECT_EQ(await(std::move(waiting)).error(), ErrorCode::kClosing);
+  EXPECT_LT(std::chrono::steady_clock::now() - closing, 10s) << "the waiter slept to its deadline";
+}
+
 TEST(LeaderLatch, LeaderWhoseServerDiesIsToldAtOnceAndNobodyElseLeads) {
   TestClient a({.timeout = 8000ms}), b;
   ASSERT_TRUE(a.connected() && b.connected());
