@@ -34,13 +34,7 @@ class LatchCore : public std::enable_shared_from_this<LatchCore> {
       // Posted by LockCore on the shared strand already.
       auto self = weak.lock();
       if (!self) return;
-      if (s == HoldState::kLost && self->ended_ == ErrorCode::kOk) {
-        self->ended_ = ErrorCode::kSessionExpired;
-        // A waiter must learn it now: set_leader below wakes no one when the latch stopped
-        // leading already (on kSuspended), and the waiter would sleep to its deadline and
-        // answer kOperationTimeout instead of kSessionExpired.
-        self->wake_->notify();
-      }
+      if (s == HoldState::kLost) self->end(ErrorCode::kSessionExpired);
       self->set_leader(s == HoldState::kReconnected);
     });
     spawn<void>(strand_, holding(shared_from_this(), contend()), [](Result<void>) {});
@@ -57,10 +51,7 @@ class LatchCore : public std::enable_shared_from_this<LatchCore> {
   }
 
   awaitable<Result<void>> close() {
-    if (ended_ == ErrorCode::kOk) ended_ = ErrorCode::kClosing;
-    // A waiter learns it now, also when no contend() is left to wake it (not started, or done
-    // and no longer leading): set_leader wakes no one when the latch does not lead.
-    wake_->notify();
+    end(ErrorCode::kClosing);
     // Told before its node goes: the next in line may lead as soon as it is gone.
     set_leader(false);
     co_return co_await queue_->close_on_strand();
@@ -75,12 +66,19 @@ class LatchCore : public std::enable_shared_from_this<LatchCore> {
   awaitable<Result<void>> contend() {
     auto granted = co_await queue_->acquire_on_strand(kWaitForever);
     if (!granted) {
-      if (ended_ == ErrorCode::kOk) ended_ = granted.error();
-      wake_->notify();
+      end(granted.error());
       co_return granted.error();
     }
     set_leader(true);
     co_return ErrorCode::kOk;
+  }
+
+  /// The latch no longer contends, for the first reason given. Waiters are woken here, not by
+  /// set_leader: it wakes no one when the latch does not lead (not started, or no longer leading
+  /// after kSuspended), and a waiter would sleep to its deadline and answer kOperationTimeout.
+  void end(ErrorCode why) {
+    if (ended_ == ErrorCode::kOk) ended_ = why;
+    wake_->notify();
   }
 
   /// Leading needs the node first in line, a live connection and an open latch.
