@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <utility>
 
 namespace corral::tree {
 namespace {
@@ -12,6 +13,13 @@ bool name_before(const char* stored, std::string_view name) {
 }
 bool name_after(std::string_view name, const char* stored) {
   return name < std::string_view(stored);
+}
+
+// Where `name` is or would go in `block`, and whether it is there.
+std::pair<std::vector<const char*>::const_iterator, bool> locate(
+    const std::vector<const char*>& block, std::string_view name) {
+  auto at = std::lower_bound(block.begin(), block.end(), name, name_before);
+  return {at, at != block.end() && std::string_view(*at) == name};
 }
 
 }  // namespace
@@ -36,9 +44,7 @@ ChildNames::const_iterator ChildNames::upper_bound(std::string_view name) const 
 
 bool ChildNames::contains(std::string_view name) const {
   if (!b_) return false;
-  const Block& block = b_->blocks[block_for(name)];
-  auto at = std::lower_bound(block.begin(), block.end(), name, name_before);
-  return at != block.end() && std::string_view(*at) == name;
+  return locate(b_->blocks[block_for(name)], name).second;
 }
 
 void ChildNames::insert(std::string_view name) {
@@ -69,8 +75,8 @@ void ChildNames::insert(std::string_view name) {
   }
   size_t index = block_for(name);
   Block& block = bs[index];
-  auto at = std::lower_bound(block.begin(), block.end(), name, name_before);
-  if (at != block.end() && std::string_view(*at) == name) return;
+  auto [at, found] = locate(block, name);
+  if (found) return;
   block.insert(at, name.data());
   ++b_->count;
   if (block.size() <= kBlock) return;
@@ -89,8 +95,8 @@ void ChildNames::erase(std::string_view name) {
   auto& bs = b_->blocks;
   size_t index = block_for(name);
   Block& block = bs[index];
-  auto at = std::lower_bound(block.begin(), block.end(), name, name_before);
-  if (at == block.end() || std::string_view(*at) != name) return;
+  auto [at, found] = locate(block, name);
+  if (!found) return;
   block.erase(at);
   if (--b_->count == 0) {
     b_.reset();
