@@ -21,6 +21,10 @@ TEST(Expiry, FrozenClientFindsItsSessionExpired) {
   ASSERT_TRUE(await(a->sync(root, use_future)).ok());  // root is b's: maybe not on a's server yet
   ASSERT_TRUE(await(a->create(eph, "", {CreateMode::kEphemeral}, use_future)).ok());
   ASSERT_TRUE(await(a->get(root, log.watcher(), use_future)).ok());
+  // b may read another server, which may not have applied the create yet: without the sync, b
+  // saw no node at once and took that for the expiry.
+  ASSERT_TRUE(await(b->sync(eph, use_future)).ok());
+  ASSERT_TRUE(await(b->exists(eph, nullptr, use_future)).ok());
 
   size_t mark = a.state_count();
   a.freeze();

@@ -189,6 +189,8 @@ TEST_F(ConfigNodeTest, RestartedMemberShowsConfigAndAgrees) {
   }
   ASSERT_TRUE(ensemble_->restart(2));
   ASSERT_GE(ensemble_->wait_for_quorum(Clock::now() + 30s), 0) << ensemble_->describe();
+  // The other two make the quorum: the restarted member (a JVM for ZooKeeper) may not serve yet.
+  ASSERT_TRUE(ensemble_->wait_serving(2, Clock::now() + 60s)) << ensemble_->describe();
   Session s(ensemble_->client_port(2));
   ASSERT_TRUE(s.connected());
   char buf[4096];
