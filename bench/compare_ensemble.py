@@ -1,8 +1,6 @@
 #!/usr/bin/env python3
 """Helpers for bench/compare_ensemble.sh, which owns the processes; this file owns no state.
 
-  compare_ensemble.py ports N                   N distinct free loopback ports below the
-                                                kernel's ephemeral range
   compare_ensemble.py bench IMPL WORKLOAD < J   corral-bench's --json output as result rows
   compare_ensemble.py mkpath HOST:PORT PATH     creates PATH and its parents (kazoo)
   compare_ensemble.py fsync DIR N [W]           median µs of N 4 KiB write+fdatasync in DIR,
@@ -14,34 +12,11 @@ Result rows are tab-separated: impl, workload, client, measure, value.
 import json
 import multiprocessing
 import os
-import random
-import socket
 import statistics
 import sys
 import time
 
 IMPLS = ("zookeeper", "corral")
-
-
-def free_ports(n):
-    """Ports nobody holds now, below the ephemeral range: a server's port must stay free while
-    that server is down between a kill -9 and its restart (outgoing connections never take it)."""
-    with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
-        low = int(f.read().split()[0])
-    picked = set()
-    while len(picked) < n:
-        port = random.randrange(10000, low)
-        if port in picked:
-            continue
-        s = socket.socket()
-        try:
-            s.bind(("127.0.0.1", port))
-            picked.add(port)
-        except OSError:
-            pass
-        finally:
-            s.close()
-    print(" ".join(map(str, sorted(picked))))
 
 
 def bench_rows(impl, workload):
@@ -150,9 +125,7 @@ def table(results_path):
 
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
-    if cmd == "ports":
-        free_ports(int(argv[2]))
-    elif cmd == "bench":
+    if cmd == "bench":
         bench_rows(argv[2], argv[3])
     elif cmd == "mkpath":
         mkpath(argv[2], argv[3])

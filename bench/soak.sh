@@ -31,7 +31,7 @@ for bin in "$SERVER" "$BENCH"; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/corral-soak.XXXXXX")
-read -r -a ports <<<"$(python3 bench/compare_ensemble.py ports 9)"
+read -r -a ports <<<"$(python3 scripts/port_claims.py pick 9 --owner $$)"
 pids=()
 bench=
 cleanup() {

@@ -22,6 +22,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/e2e/port_claims.h"
+
 namespace corral::e2e {
 
 namespace fs = std::filesystem;
@@ -148,7 +150,7 @@ uint16_t pick_listen_port() {
         port = ntohs(addr.sin_port);
       ::close(fd);
     }
-    if (port == 0 || handed_out.count(port) || !bindable(port)) continue;
+    if (port == 0 || handed_out.count(port) || !bindable(port) || !claim_port(port)) continue;
     handed_out.insert(port);
     return port;
   }

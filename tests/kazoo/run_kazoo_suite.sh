@@ -45,24 +45,21 @@ kill_run_processes() {
 # The harness gives member i the ports OFFSET+10i .. OFFSET+10i+3 (client, election, leader,
 # admin). Prints an OFFSET below the kernel's ephemeral range (where other tests' servers and
 # every client socket get their ports) whose twelve ports are all free on 127.0.0.1 and on the
-# wildcard address.
+# wildcard address, and claims them for this script (scripts/port_claims.py) so that no test
+# running beside it picks one while a member is down or not listening yet.
 free_port_offset() {  # free_port_offset [TAKEN_BASE...]: not one of those
-  "$python" - "$@" <<'PY'
-import random, socket, sys
-taken = {int(b) for b in sys.argv[1:]}
-def free(port):
-    for host in ("127.0.0.1", "0.0.0.0"):
-        s = socket.socket()
-        try:
-            s.bind((host, port))
-        except OSError:
-            return False
-        finally:
-            s.close()
-    return True
+  "$python" - "$here/../../scripts" "$$" "$@" <<'PY'
+import random, sys
+sys.path.insert(0, sys.argv[1])
+import port_claims
+owner = int(sys.argv[2])
+taken = {int(b) for b in sys.argv[3:]}
 for _ in range(200):
     base = random.randrange(15000, 32000, 100)
-    if base not in taken and all(free(base + 10 * i + k) for i in range(3) for k in range(4)):
+    ports = [base + 10 * i + k for i in range(3) for k in range(4)]
+    if base in taken or not all(port_claims.bindable(p, ("127.0.0.1", "0.0.0.0")) for p in ports):
+        continue
+    if all(port_claims.claim(p, owner) for p in ports):
         print(base)
         break
 else:
