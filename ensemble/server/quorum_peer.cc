@@ -72,7 +72,7 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
       config_(peer_config(core.config())),
       peer_(config_, std::move(history), steady_ms()),
       timer_(io),
-      snapshot_streams_(io, snapshot_mesh()),
+      snapshot_streams_(io, snapshot_mesh(), storage.database_path()),
       not_serving_since_ms_(steady_ms()) {
   peer_.set_snapshot_source([this] {
     std::vector<storage::SessionRow> sessions;
@@ -90,6 +90,22 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
           zab::SnapshotData{image.zxid, storage::encode_image(image)});
     }
   });
+  try {
+    log_reader_ = storage::Database::open_reader(storage_.database_path());
+    peer_.set_log_floor([this](int64_t zxid) -> std::optional<int64_t> {
+      try {
+        return log_reader_->log_floor(zxid);
+      } catch (const storage::StorageError& e) {
+        spdlog::warn("cannot read the txn log for a DIFF ({}): a SNAP instead", e.what());
+        return std::nullopt;
+      }
+    });
+  } catch (const storage::StorageError& e) {
+    spdlog::warn(
+        "no reader of the txn log ({}): learners behind the history in memory get a "
+        "SNAP",
+        e.what());
+  }
   auto handlers = [this](bool quorum) {
     PeerMesh::Handlers h;
     h.frame = [this, quorum](int64_t from, std::string body) { on_frame(from, body, quorum); };

@@ -171,6 +171,9 @@ class QuorumPeer : public Replication {
   asio::io_context& io_;
   ServerCore& core_;
   storage::StorageThread& storage_;
+  /// Answers the core's log_floor on the event loop (a connection of its own: in WAL mode it
+  /// does not wait for the storage thread's writes).
+  std::unique_ptr<storage::Database> log_reader_;
   std::string config_path_;
   zab::PeerConfig config_;
   zab::Peer peer_;

@@ -79,8 +79,8 @@ pid_t wait_for(pid_t child, int* status, int options) {
 
 }  // namespace
 
-SnapshotStreams::SnapshotStreams(asio::io_context& io, Mesh mesh)
-    : io_(io), mesh_(std::move(mesh)) {}
+SnapshotStreams::SnapshotStreams(asio::io_context& io, Mesh mesh, std::string database_path)
+    : io_(io), mesh_(std::move(mesh)), database_path_(std::move(database_path)) {}
 
 SnapshotStreams::~SnapshotStreams() {
   // An encoding job uses the streams: none may run once they are gone. A finished job's
@@ -147,7 +147,20 @@ void SnapshotStreams::send(int64_t to, const zab::Message& m, std::string body) 
 bool SnapshotStreams::long_sync(const zab::Message& m) {
   // About a millisecond of encoding: below it, a thread's round trip is not worth it.
   constexpr size_t kLongSyncTxns = 1000;
-  return m.type == zab::MessageType::kSync && !m.snapshot && m.txns.size() >= kLongSyncTxns;
+  return m.type == zab::MessageType::kSync && !m.snapshot &&
+         (m.txns.size() >= kLongSyncTxns || m.log_to != 0);
+}
+
+void SnapshotStreams::read_logged_txns(zab::Message& sync) {
+  if (database_path_.empty()) throw storage::StorageError("no txn log to read a DIFF from");
+  if (!log_reader_) log_reader_ = storage::Database::open_reader(database_path_);
+  std::vector<tree::SharedTxn> txns;
+  log_reader_->read_log_range(sync.log_from, sync.log_to,
+                              [&](tree::Txn t) { txns.push_back(tree::share(std::move(t))); });
+  txns.insert(txns.end(), std::make_move_iterator(sync.txns.begin()),
+              std::make_move_iterator(sync.txns.end()));
+  sync.txns = std::move(txns);
+  sync.log_from = sync.log_to = 0;
 }
 
 void SnapshotStreams::send_long_sync(int64_t to, zab::Message sync) {
@@ -156,10 +169,22 @@ void SnapshotStreams::send_long_sync(int64_t to, zab::Message sync) {
   auto s = std::make_shared<Stream>(io_);
   s->learner = to;
   streams_.push_back(s);
-  asio::post(encoder_, [this, s, frame = zab::PeerFrame(std::move(sync))] {
+  asio::post(encoder_, [this, s, sync = std::move(sync)]() mutable {
     // A learner that reconnects and gives up again must not queue encodings behind it.
     if (s->cancelled) return;
-    auto body = std::make_shared<std::string>(zab::encode_frame(frame));
+    if (sync.log_to != 0) {
+      try {
+        read_logged_txns(sync);
+      } catch (const std::exception& e) {
+        // Its connection is closed: it syncs again, by a SNAP if the log moved on.
+        const std::string why = std::string("its DIFF's txns could not be read: ") + e.what();
+        asio::post(io_, [this, s, why] {
+          if (!s->ended) fail(s, why);
+        });
+        return;
+      }
+    }
+    auto body = std::make_shared<std::string>(zab::encode_frame(zab::PeerFrame(std::move(sync))));
     asio::post(io_, [this, s, body] {
       if (s->ended) return;
       const size_t bytes = body->size();

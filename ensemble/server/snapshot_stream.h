@@ -44,7 +44,9 @@ class SnapshotStreams {
     std::function<void(int64_t learner, const std::string& why)> give_up;
   };
 
-  SnapshotStreams(asio::io_context& io, Mesh mesh);
+  /// A long DIFF from further back than the core's memory reads the older txns from the log
+  /// in the database at `database_path` (empty: none; such a SYNC fails).
+  SnapshotStreams(asio::io_context& io, Mesh mesh, std::string database_path = {});
   /// Stops the encoding thread and kills the children still writing.
   ~SnapshotStreams();
   SnapshotStreams(const SnapshotStreams&) = delete;
@@ -58,7 +60,8 @@ class SnapshotStreams {
   /// Sends `body`, the encoding of `m`, to `to` now, or holds it behind the stream to `to`.
   /// A SYNC carrying a started stream's data binds that stream to `to` and starts it.
   void send(int64_t to, const zab::Message& m, std::string body);
-  /// Whether `m` is a SYNC to encode aside (send_long_sync): a DIFF or TRUNC with many txns.
+  /// Whether `m` is a SYNC to encode aside (send_long_sync): a DIFF or TRUNC with many txns,
+  /// or with txns to read from the log.
   static bool long_sync(const zab::Message& m);
   /// Encodes `sync` (a long_sync) on the encoding thread and sends it to `to` when done;
   /// until then, what is sent to `to` is held behind it.
@@ -112,6 +115,13 @@ class SnapshotStreams {
   std::vector<StreamPtr> streams_;
   /// Children killed and not reaped yet: waiting for one to exit would stop the leader.
   std::vector<pid_t> killed_;
+  /// Puts the logged txns `sync` names (log_from, log_to] before its txns; on the encoding
+  /// thread. Throws storage::StorageError.
+  void read_logged_txns(zab::Message& sync);
+
+  const std::string database_path_;
+  /// The encoding thread's own connection to the database, opened on first use there.
+  std::unique_ptr<storage::Database> log_reader_;
   /// Encodes long SYNCs, one at a time; joined first when the streams go (its jobs use them).
   asio::thread_pool encoder_{1};
 };

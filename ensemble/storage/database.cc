@@ -38,6 +38,7 @@ class Statement {
     sqlite3_clear_bindings(stmt_);
   }
   int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
+  bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string bytes_at(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
@@ -123,6 +124,19 @@ Database::Database(const std::string& path, bool force_sync, IntegrityCheck chec
   }
 }
 
+Database::Database(const std::string& path, ReaderTag) : path_(path) {
+  if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    StorageError error(path_ + ": cannot open to read: " + sqlite3_errmsg(db_));
+    sqlite3_close(db_);
+    throw error;
+  }
+  sqlite3_busy_timeout(db_, 5000);
+}
+
+std::unique_ptr<Database> Database::open_reader(const std::string& path) {
+  return std::unique_ptr<Database>(new Database(path, ReaderTag{}));
+}
+
 Database::~Database() {
   append_.reset();  // a statement not finalized keeps the connection open
   sqlite3_close(db_);
@@ -202,12 +216,16 @@ void Database::append_all(const std::vector<const tree::Txn*>& txns) {
 void Database::read_log(int64_t after, const std::function<void(tree::Txn)>& each) const {
   Statement q(db_, "SELECT zxid, record FROM txn_log WHERE zxid > ? ORDER BY zxid");
   q.bind(1, after);
+  read_txns(q, each);
+}
+
+void Database::read_txns(Statement& rows, const std::function<void(tree::Txn)>& each) const {
   int rc;
-  while ((rc = q.step()) == SQLITE_ROW) {
-    int64_t zxid = q.int_at(0);
+  while ((rc = rows.step()) == SQLITE_ROW) {
+    const int64_t zxid = rows.int_at(0);
     tree::Txn txn;
     try {
-      txn = txn::decode_txn(q.bytes_at(1));
+      txn = txn::decode_txn(rows.bytes_at(1));
     } catch (const txn::DecodeError&) {
       fail("txn_log row for zxid " + zxid_text(zxid) + " does not decode");
     }
@@ -215,6 +233,32 @@ void Database::read_log(int64_t after, const std::function<void(tree::Txn)>& eac
     each(std::move(txn));
   }
   if (rc != SQLITE_DONE) fail("cannot read the txn log");
+}
+
+std::optional<int64_t> Database::log_floor(int64_t zxid) const {
+  Statement q(db_, "SELECT MAX(zxid) FROM txn_log WHERE zxid <= ?");
+  q.bind(1, zxid);
+  if (q.step() != SQLITE_ROW) fail("cannot read the txn log");
+  if (q.is_null(0)) return std::nullopt;
+  return q.int_at(0);
+}
+
+void Database::read_log_range(int64_t after, int64_t upto,
+                              const std::function<void(tree::Txn)>& each) const {
+  exec("BEGIN");  // one snapshot of the file for the check and the rows
+  try {
+    Statement there(db_, "SELECT 1 FROM txn_log WHERE zxid = ?");
+    there.bind(1, after);
+    if (there.step() != SQLITE_ROW)
+      throw StorageError(path_ + ": the txn log no longer holds " + zxid_text(after));
+    Statement q(db_, "SELECT zxid, record FROM txn_log WHERE zxid > ? AND zxid <= ? ORDER BY zxid");
+    q.bind(1, after).bind(2, upto);
+    read_txns(q, each);
+  } catch (...) {
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
+  exec("COMMIT");
 }
 
 void Database::truncate_after(int64_t zxid) {

@@ -89,6 +89,16 @@ class Database {
   void append(const std::vector<tree::Txn>& txns);
   /// Calls `each` for every logged txn with zxid > `after`, in zxid order.
   void read_log(int64_t after, const std::function<void(tree::Txn)>& each) const;
+  /// A read-only connection to the existing database at `path`: in WAL mode it reads beside
+  /// the writing connection without waiting for its transactions. Throws StorageError.
+  static std::unique_ptr<Database> open_reader(const std::string& path);
+  /// The highest logged zxid at or below `zxid`, or nothing when no logged txn is.
+  std::optional<int64_t> log_floor(int64_t zxid) const;
+  /// Calls `each` for the logged txns after `after` up to `upto`, in zxid order, in one read
+  /// transaction that first finds `after` itself logged. Throws StorageError when it is not
+  /// (purged since it was chosen): the txns read would not follow it.
+  void read_log_range(int64_t after, int64_t upto,
+                      const std::function<void(tree::Txn)>& each) const;
   /// Removes logged txns with zxid > `zxid` (the ensemble's TRUNC), and in the same SQLite
   /// transaction the 'next' quorum config if its version (a reconfig txn's zxid) is above
   /// `zxid`, and every snapshot that may hold a removed txn (one that started or finished
@@ -149,6 +159,10 @@ class Database {
   void set_config(ConfigSlot slot, int64_t version, const std::string& text);
 
  private:
+  struct ReaderTag {};
+  Database(const std::string& path, ReaderTag);
+  /// Decodes the rows (zxid, record) of a txn_log query into `each`.
+  void read_txns(Statement& rows, const std::function<void(tree::Txn)>& each) const;
   /// Both appends: one SQLite transaction.
   void append_all(const std::vector<const tree::Txn*>& txns);
   /// truncate_after's last step: drops a log that cannot rebuild the state on its own.

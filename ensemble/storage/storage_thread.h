@@ -46,6 +46,8 @@ class StorageThread {
   /// Number of SQLite transactions used for appends, and txns appended (group commit ratio).
   uint64_t batches() const { return batches_; }
   uint64_t appended() const { return appended_; }
+  /// The file of the database it writes (other threads open their own readers of it).
+  const std::string& database_path() const { return db_.path(); }
 
  private:
   /// A txn to log (txn set), a job to run (job set), or a when_done() (neither).

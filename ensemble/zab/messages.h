@@ -75,6 +75,11 @@ struct Message {
   /// kSync: txns to append; kProposal/kInform: one txn, or a few of one Ready (Peer::send
   /// folds them up to kFoldBytes; a bigger txn travels alone).
   std::vector<tree::SharedTxn> txns;
+  /// kSync of a DIFF or TRUNC from further back than the leader's history in memory: the
+  /// driver reads the logged txns after log_from up to log_to from its log and puts them
+  /// before `txns` (and fails the sync if the log no longer holds log_from). 0: none.
+  int64_t log_from = 0;
+  int64_t log_to = 0;
   /// kCommit/kInform of a reconfig txn, and kUpToDate of a leader that completed one: who
   /// leads under the new config (ZooKeeper's COMMITANDACTIVATE/INFORMANDACTIVATE); 0 = none.
   int64_t designated_leader = 0;

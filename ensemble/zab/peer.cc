@@ -8,6 +8,7 @@
 
 namespace corral::zab {
 
+using detail::approx_bytes;
 using detail::kMaxEpoch;
 using detail::message;
 
@@ -22,7 +23,10 @@ Peer::Peer(PeerConfig config, PeerHistory history, int64_t now_ms)
       last_appended_(history.last_zxid),
       last_committed_(history.last_zxid),
       abstaining_(history.abstaining) {
-  for (auto& t : history.recent) history_.push_back(tree::share(std::move(t)));
+  for (auto& t : history.recent) {
+    history_bytes_ += approx_bytes(t);
+    history_.push_back(tree::share(std::move(t)));
+  }
   history_base_ = history_.empty() ? last_logged_ : history_.front()->zxid - 1;
   if (active_)
     election_.set_config(active_);
@@ -34,6 +38,15 @@ Peer::Peer(PeerConfig config, PeerHistory history, int64_t now_ms)
   election_.set_gossip(config_.reconfig_enabled);
   last_tick_ms_ = now_ms;
   look(now_ms);
+}
+
+size_t detail::approx_bytes(const tree::Txn& t) {
+  size_t n = 64 + t.session_passwd.size();
+  for (const auto& op : t.ops) {
+    n += 48 + op.path.size() + op.data.size();
+    for (const auto& a : op.acl) n += 16 + a.id.scheme.size() + a.id.id.size();
+  }
+  return n;
 }
 
 // ---------------------------------------------------------------- roles
@@ -144,6 +157,7 @@ void Peer::logged(int64_t zxid, int64_t now_ms) {
   zxid = std::min(zxid, last_appended_);
   if (zxid <= last_logged_) return;
   last_logged_ = zxid;
+  trim_history();
   if (state_ == PeerState::kLeading) {
     leader_ack(config_.my_id, zxid);
     maybe_establish(now_ms);
@@ -176,7 +190,7 @@ void Peer::diverged(int64_t good_zxid, int64_t now_ms) {
   // still holds it.
   good_zxid = std::min(good_zxid, last_appended_);
   ready_.truncate_after = good_zxid;
-  while (!history_.empty() && history_.back()->zxid > good_zxid) history_.pop_back();
+  drop_history_after(good_zxid);
   history_base_ = std::min(history_base_, good_zxid);
   last_appended_ = last_logged_ = last_committed_ = good_zxid;
   unsee_configs_after(good_zxid);
@@ -197,13 +211,7 @@ namespace {
 // The txns' size as encoded, roughly (a little over: the record's field tags and varints).
 size_t approx_bytes(const std::vector<tree::SharedTxn>& txns) {
   size_t n = 0;
-  for (const auto& t : txns) {
-    n += 64 + t->session_passwd.size();
-    for (const auto& op : t->ops) {
-      n += 48 + op.path.size() + op.data.size();
-      for (const auto& a : op.acl) n += 16 + a.id.scheme.size() + a.id.id.size();
-    }
-  }
+  for (const auto& t : txns) n += detail::approx_bytes(*t);
   return n;
 }
 
@@ -251,10 +259,26 @@ void Peer::send(Message m) {
 
 void Peer::append_history(tree::SharedTxn txn) {
   last_appended_ = txn->zxid;
+  history_bytes_ += approx_bytes(*txn);
   history_.push_back(std::move(txn));
-  // Only committed txns may leave: the rest are still to be applied (or synced).
-  while (history_.size() > config_.max_diff_txns && history_.front()->zxid <= last_committed_) {
+  trim_history();
+}
+
+void Peer::drop_history_after(int64_t zxid) {
+  while (!history_.empty() && history_.back()->zxid > zxid) {
+    history_bytes_ -= approx_bytes(*history_.back());
+    history_.pop_back();
+  }
+}
+
+void Peer::trim_history() {
+  // Only txns both committed and logged may leave: the rest are still to be applied (or
+  // synced), and a DIFF reads those that left from the durable log.
+  while (!history_.empty() &&
+         (history_.size() > config_.history_txns || history_bytes_ > config_.history_bytes) &&
+         history_.front()->zxid <= std::min(last_committed_, last_logged_)) {
     history_base_ = history_.front()->zxid;
+    history_bytes_ -= approx_bytes(*history_.front());
     history_.pop_front();
   }
 }
@@ -445,10 +469,24 @@ void Peer::sync_learner(int64_t id, LearnerState& l) {
       diffable = true;
     }
   }
-  // A learner whose zxid is in the history gets a DIFF however long: a SNAP
+  if (from < history_base_ && log_floor_) {
+    // Older than the history in memory: the durable log serves the txns up to its start.
+    if (std::optional<int64_t> floor = log_floor_(from)) {
+      if (*floor != from) {
+        m.sync_mode = SyncMode::kTrunc;
+        m.trunc_zxid = *floor;
+        from = *floor;
+      }
+      m.log_from = from;
+      m.log_to = history_base_;
+      diffable = true;
+    }
+  }
+  // A learner whose zxid is in the history or the log gets a DIFF however long: a SNAP
   // would replace txns it holds durably with ones it has yet to log. One that found its
   // state wrong asks for a SNAP: a DIFF would build on that state.
-  if (!diffable || from < history_base_ || l.wants_snapshot) {
+  if (!diffable || (from < history_base_ && !m.log_to) || l.wants_snapshot) {
+    m.log_from = m.log_to = 0;
     assert(snapshot_source_ && "a learner needs SNAP but no snapshot source is set");
     m.sync_mode = SyncMode::kSnap;
     m.snapshot = snapshot_source_();

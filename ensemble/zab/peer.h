@@ -45,8 +45,11 @@ struct PeerConfig {
   /// Ticks without hearing from the other side before giving up (syncLimit).
   int64_t sync_limit = 5;
   ElectionTiming election;
-  /// Learners further behind than this many txns get a snapshot instead of a diff.
-  size_t max_diff_txns = 100000;
+  /// Committed txns kept in memory for DIFFs (ZooKeeper keeps 500, commitLogCount), and
+  /// their approximate bytes at most: a DIFF from further back reads the older txns from the
+  /// durable log (set_log_floor), and a learner behind the log's start gets a SNAP.
+  size_t history_txns = 1000;
+  size_t history_bytes = 16 << 20;
   /// The highest zxid counter a leader uses; past it, it steps down so the next
   /// leader starts a new epoch (ZooKeeper never uses counter 0xffffffff).
   int64_t max_zxid_counter = 0xfffffffell;
@@ -59,7 +62,7 @@ struct PeerHistory {
   /// Every logged txn is applied to the driver's tree at start-up (as ZooKeeper does);
   /// ZAB then either commits it in the next epoch or has it truncated.
   int64_t last_zxid = 0;
-  /// The newest logged txns (up to max_diff_txns), oldest first, for DIFFs.
+  /// The newest logged txns (up to history_txns), oldest first, for DIFFs.
   std::vector<tree::Txn> recent;
   /// The peer abstained when it stopped (Ready::abstaining): it still does.
   bool abstaining = false;
@@ -122,6 +125,13 @@ class Peer {
   /// Makes a snapshot of the committed state for a learner that needs SNAP.
   void set_snapshot_source(std::function<std::shared_ptr<const SnapshotData>()> source) {
     snapshot_source_ = std::move(source);
+  }
+
+  /// Answers where the durable log can serve a DIFF from: the highest logged zxid at or below
+  /// `zxid`, or nothing when the log does not reach back to `zxid` (purged, or replaced by a
+  /// snapshot). Every txn after the answer is in the log. Unset: DIFFs come from memory only.
+  void set_log_floor(std::function<std::optional<int64_t>(int64_t zxid)> floor) {
+    log_floor_ = std::move(floor);
   }
 
   /// Advances time: election timers, pings, limits.
@@ -297,6 +307,11 @@ class Peer {
   /// same peer joins it (PROPOSAL and INFORM while their txns stay within kFoldBytes).
   void send(Message m);
   void append_history(tree::SharedTxn txn);
+  /// Drops the oldest txns past history_txns or history_bytes that are committed and logged
+  /// (the durable log serves them from then on).
+  void trim_history();
+  /// Drops the txns after `zxid` (a TRUNC).
+  void drop_history_after(int64_t zxid);
   std::optional<size_t> history_index(int64_t zxid) const;
 
   PeerConfig config_;
@@ -306,6 +321,7 @@ class Peer {
   /// A hand-off decided inside a step (activation), done once the step is over.
   std::optional<int64_t> hand_off_to_;
   std::function<std::shared_ptr<const SnapshotData>()> snapshot_source_;
+  std::function<std::optional<int64_t>(int64_t)> log_floor_;
 
   PeerState state_ = PeerState::kLooking;
   int64_t leader_ = 0;
@@ -319,6 +335,8 @@ class Peer {
   int64_t last_tick_ms_ = 0;
   /// Recent txns (logged or being logged), oldest first, for DIFFs and commits.
   std::deque<tree::SharedTxn> history_;
+  /// approx_bytes of history_.
+  size_t history_bytes_ = 0;
   /// Per peer, the approximate txn bytes of its last message in ready_ (send() folds a
   /// PROPOSAL or INFORM into it while they stay within kFoldBytes): kept, not recounted.
   std::unordered_map<int64_t, size_t> fold_bytes_;

@@ -1,6 +1,7 @@
 // Helpers shared by Peer's source files (peer.cc, peer_learner.cc); not a public API.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 
 #include "ensemble/zab/messages.h"
@@ -20,5 +21,8 @@ inline Message message(MessageType type, int64_t to, int64_t epoch = 0, int64_t 
   m.zxid = zxid;
   return m;
 }
+
+/// A txn's size as encoded, roughly (a little over: the record's field tags and varints).
+size_t approx_bytes(const tree::Txn& t);
 
 }  // namespace corral::zab::detail

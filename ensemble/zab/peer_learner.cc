@@ -146,6 +146,7 @@ void Peer::learner_sync(const Message& m) {
     if (abstaining_) ready_.abstaining = false;  // the leader's state replaces the wrong one
     abstaining_ = false;
     history_.clear();
+    history_bytes_ = 0;
     history_base_ = m.snapshot->zxid;
     last_logged_ = last_appended_ = last_committed_ = m.snapshot->zxid;
     // The leader's state replaces this peer's, pending reconfig included: a logged reconfig
@@ -157,7 +158,7 @@ void Peer::learner_sync(const Message& m) {
     // Where the log ends once truncated: the driver checks its storage gets there.
     ready_.truncate_after = std::min(m.trunc_zxid, last_appended_);
     history_base_ = std::min(history_base_, m.trunc_zxid);
-    while (!history_.empty() && history_.back()->zxid > m.trunc_zxid) history_.pop_back();
+    drop_history_after(m.trunc_zxid);
     last_appended_ = std::min(last_appended_, m.trunc_zxid);
     last_logged_ = std::min(last_logged_, m.trunc_zxid);
     // The driver rebuilds its state from the truncated log: all of it counts as applied.

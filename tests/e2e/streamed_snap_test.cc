@@ -47,9 +47,10 @@ TreeShape tree_shape() {
   return shape;
 }
 const TreeShape kTree = tree_shape();
-// Txns after the fill: the leader keeps its newest 100,000 txns for DIFFs (zab::PeerConfig::
-// max_diff_txns), and a learner behind them all gets a SNAP.
-constexpr int kMoreTxns = 100500;
+// Txns after the fill, past what the leader keeps in memory (zab::PeerConfig::history_txns):
+// the joiner has lost its disk, so nothing in the leader's log follows its zxid 0, and it gets
+// a SNAP however long that log is.
+constexpr int kMoreTxns = 1500;
 
 /// Removes member i's database, keeping its myid: as if its disk was replaced.
 void lose_disk(const Ensemble& ensemble, int i) {

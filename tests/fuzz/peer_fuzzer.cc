@@ -86,7 +86,7 @@ zab::PeerConfig peer_config(int64_t my_id) {
   c.members = {{1, true}, {2, true}, {3, true}, {4, false}};
   c.tick_ms = 2'000;
   // Small, so DIFF, TRUNC and SNAP all happen with short histories.
-  c.max_diff_txns = 4;
+  c.history_txns = 4;
   return c;
 }
 

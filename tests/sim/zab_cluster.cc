@@ -187,7 +187,7 @@ zab::PeerConfig ZabCluster::config_for(int64_t id) const {
   c.init_limit = options_.init_limit;
   c.sync_limit = options_.sync_limit;
   c.election = options_.election;
-  c.max_diff_txns = options_.max_diff_txns;
+  c.history_txns = options_.history_txns;
   if (options_.max_zxid_counter > 0) c.max_zxid_counter = options_.max_zxid_counter;
   c.reconfig_enabled = options_.reconfig_enabled;
   return c;
@@ -205,7 +205,7 @@ zab::PeerHistory ZabCluster::history_of(int64_t id) const {
   h.current_epoch = s.current_epoch;
   h.last_zxid = s.log.empty() ? 0 : s.log.back().zxid;
   size_t first = s.snapshot_len;
-  if (s.log.size() - first > options_.max_diff_txns) first = s.log.size() - options_.max_diff_txns;
+  if (s.log.size() - first > options_.history_txns) first = s.log.size() - options_.history_txns;
   for (size_t i = first; i < s.log.size(); ++i) h.recent.push_back(to_txn(s.log[i]));
   return h;
 }
@@ -238,6 +238,8 @@ void ZabCluster::start(int64_t id) {
     snap->bytes = encode_state(applied);
     return std::shared_ptr<const zab::SnapshotData>(std::move(snap));
   });
+  if (options_.log_diffs)
+    n.peer->set_log_floor([this, id](int64_t zxid) { return log_floor(id, zxid); });
   n.state = n.peer->state();
   n.leader = n.peer->leader();
   n.serving = false;
@@ -371,6 +373,32 @@ void ZabCluster::client_write() {
 
 // ---------------------------------------------------------------- driving peers
 
+std::optional<int64_t> ZabCluster::log_floor(int64_t id, int64_t zxid) const {
+  const SimStorage& s = nodes_.at(id).storage;
+  std::optional<int64_t> floor;
+  for (size_t i = s.snapshot_len; i < s.log.size() && s.log[i].zxid <= zxid; ++i)
+    floor = s.log[i].zxid;
+  return floor;
+}
+
+void ZabCluster::read_logged_txns(int64_t id, zab::Message& m) {
+  if (m.log_to == 0) return;
+  const SimStorage& s = nodes_.at(id).storage;
+  std::vector<tree::SharedTxn> txns;
+  bool found = false;
+  for (size_t i = s.snapshot_len; i < s.log.size(); ++i) {
+    found = found || s.log[i].zxid == m.log_from;
+    if (s.log[i].zxid > m.log_from && s.log[i].zxid <= m.log_to)
+      txns.push_back(tree::share(to_txn(s.log[i])));
+  }
+  if (!found)
+    violation("peer " + std::to_string(id) + " DIFFs from " + zxid_text(m.log_from) +
+              ", which its log does not hold");
+  txns.insert(txns.end(), m.txns.begin(), m.txns.end());
+  m.txns = std::move(txns);
+  m.log_from = m.log_to = 0;
+}
+
 void ZabCluster::process(int64_t id) {
   Node& n = nodes_.at(id);
   if (!n.peer) return;
@@ -383,7 +411,8 @@ void ZabCluster::process(int64_t id) {
   }
   // The messages leave only now that the Ready's epochs, snapshot and
   // truncation are durable.
-  for (const auto& m : r.messages) {
+  for (auto& m : r.messages) {
+    read_logged_txns(id, m);
     if (m.from != id)
       violation("peer " + std::to_string(id) + " sends a message from " + std::to_string(m.from));
     if (n.busy) {

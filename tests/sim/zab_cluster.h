@@ -88,7 +88,10 @@ struct ZabClusterOptions {
   int64_t init_limit = 10;
   int64_t sync_limit = 5;
   zab::ElectionTiming election;
-  size_t max_diff_txns = 100000;
+  size_t history_txns = 100000;
+  /// A learner further back than the leader's history_txns in memory gets a DIFF read from the
+  /// leader's log (Peer::set_log_floor), as the server's do; false: a SNAP.
+  bool log_diffs = false;
   /// How often the driver calls Peer::tick.
   int64_t tick_interval_ms = 5;
   /// The highest zxid counter a leader may use before it must start a new
@@ -321,6 +324,11 @@ class ZabCluster {
 
   // Network.
   void send_message(const zab::Message& m);
+  /// The highest zxid at or below `zxid` in peer id's log (after its snapshot), if any.
+  std::optional<int64_t> log_floor(int64_t id, int64_t zxid) const;
+  /// Puts the txns a SYNC of peer id names in its log (Message::log_from, log_to) before its
+  /// txns, as the server's SnapshotStreams does.
+  void read_logged_txns(int64_t id, zab::Message& m);
   void send_notification(int64_t from, int64_t to, const zab::Notification& n);
   void close_connection(int64_t learner, int64_t leader, bool reset, bool notify_learner,
                         bool notify_leader);

@@ -87,23 +87,54 @@ TEST(ZabSim, FormerLeaderWithUncommittedProposalIsTruncatedWithoutRestart) {
   }
 }
 
-TEST(ZabSim, LearnerFarBehindGetsSnap) {
-  ZabClusterOptions o = reliable(300, 3);
-  o.max_diff_txns = 10;
+/// How a learner down while the leader committed 30 txns (10 kept in memory) syncs once it
+/// restarts, after `lose_log` (if set) emptied its log; the ensemble then settles with the
+/// learner holding every committed txn.
+std::optional<SyncEvent> sync_after_missing_30(uint64_t seed, bool log_diffs,
+                                               bool lose_log = false) {
+  ZabClusterOptions o = reliable(seed, 3);
+  o.history_txns = 10;
+  o.log_diffs = log_diffs;
   ZabCluster c(o);
   warm_up(c, 5);
-  const int64_t leader = *c.serving_leader();
-  const int64_t learner = others(c, leader)[0];
+  const int64_t learner = others(c, *c.serving_leader())[0];
   c.crash(learner);
   write(c, 30);
+  if (lose_log) {
+    // The epochs stay (the checker holds them to never go back); nothing in the leader's
+    // log is at or below the learner's zxid 0 for a DIFF to follow.
+    SimStorage blank;
+    blank.accepted_epoch = c.storage(learner).accepted_epoch;
+    blank.current_epoch = c.storage(learner).current_epoch;
+    c.set_storage(learner, std::move(blank));
+  }
   c.start(learner);
-  ASSERT_TRUE(c.run_until([&] { return c.settled(); }, 10'000)) << report(c);
+  EXPECT_TRUE(c.run_until([&] { return c.settled(); }, 10'000)) << report(c);
   std::optional<SyncEvent> s = last_sync(c, learner);
-  ASSERT_TRUE(s) << report(c);
-  EXPECT_STREQ(sync_mode_name(s->mode), "SNAP") << report(c);
+  EXPECT_TRUE(s) << report(c);
   EXPECT_EQ(c.applied(learner), c.committed());
   EXPECT_EQ(c.storage(learner).log, c.committed());
   expect_live(c, 10'000);
+  return s;
+}
+
+TEST(ZabSim, LearnerFarBehindGetsSnap) {
+  std::optional<SyncEvent> s = sync_after_missing_30(300, false);
+  ASSERT_TRUE(s);
+  EXPECT_STREQ(sync_mode_name(s->mode), "SNAP");
+}
+
+TEST(ZabSim, LearnerFarBehindGetsADiffFromTheLeadersLog) {
+  std::optional<SyncEvent> s = sync_after_missing_30(301, true);
+  ASSERT_TRUE(s);
+  EXPECT_STREQ(sync_mode_name(s->mode), "DIFF");
+  EXPECT_GE(s->txns, 30u) << "more than the leader's 10 in memory: the rest from its log";
+}
+
+TEST(ZabSim, LearnerWithAnEmptyLogGetsSnapEvenFromALeaderWithALog) {
+  std::optional<SyncEvent> s = sync_after_missing_30(302, true, true);
+  ASSERT_TRUE(s);
+  EXPECT_STREQ(sync_mode_name(s->mode), "SNAP");
 }
 
 TEST(ZabSim, LearnerSlowToInstallASnapshotIsGivenInitLimit) {
@@ -112,7 +143,7 @@ TEST(ZabSim, LearnerSlowToInstallASnapshotIsGivenInitLimit) {
   // as ZooKeeper's LearnerHandler does; dropping it at syncLimit made it wait out its own
   // limit, then sync all over again.
   ZabClusterOptions o = reliable(310, 3);
-  o.max_diff_txns = 10;
+  o.history_txns = 10;
   o.snapshot_install_ms = (o.sync_limit + 2) * o.tick_ms;  // past syncLimit, within initLimit
   ASSERT_LT(o.snapshot_install_ms, o.init_limit * o.tick_ms);
   ZabCluster c(o);
@@ -164,7 +195,7 @@ TEST(ZabSim, LearnerTheLeaderGivesUpOnIsToldAtOnce) {
 
 TEST(ZabSim, LearnerLittleBehindGetsDiff) {
   ZabClusterOptions o = reliable(301, 3);
-  o.max_diff_txns = 10;
+  o.history_txns = 10;
   ZabCluster c(o);
   warm_up(c, 5);
   const int64_t leader = *c.serving_leader();
@@ -187,7 +218,7 @@ void crash_while_syncing(MessageType at, uint64_t seed) {
   ZabClusterOptions o = reliable(seed, 3);
   o.faults.min_fsync_ms = 3;
   o.faults.max_fsync_ms = 8;
-  o.max_diff_txns = 50;
+  o.history_txns = 50;
   ZabCluster c(o);
   SCOPED_TRACE(std::string("crash at ") + message_type_name(at) +
                "; reproduce with seed=" + std::to_string(seed));

@@ -42,18 +42,19 @@ ZabClusterOptions random_reconfig_options(uint64_t seed, std::string& text) {
   o.observers = static_cast<int>(setup() % 3 == 0 ? 1 : 0);
   o.spares = static_cast<int>(1 + setup() % 2);
   o.tick_ms = 50;
-  o.max_diff_txns = kMaxDiffs[setup() % 3];
+  o.history_txns = kMaxDiffs[setup() % 3];
   o.faults.max_delay_ms = kMaxDelays[setup() % 3];
   o.faults.notification_drop = kNotificationDrops[setup() % 3];
   o.faults.notification_duplicate = setup() % 2 == 0 ? 0.1 : 0;
   o.faults.connection_reset = kResets[setup() % 3];
   o.faults.max_fsync_ms = kMaxFsyncs[setup() % 3];
+  o.log_diffs = setup() % 2 == 0;  // last: the draws before it keep their seeds' values
   text = std::to_string(o.voters) + " voters, " + std::to_string(o.observers) + " observers, " +
          std::to_string(o.spares) + " spares, delay 1-" + std::to_string(o.faults.max_delay_ms) +
          " ms, drop " + std::to_string(o.faults.notification_drop) + ", reset " +
          std::to_string(o.faults.connection_reset) + ", fsync 1-" +
-         std::to_string(o.faults.max_fsync_ms) + " ms, max_diff_txns " +
-         std::to_string(o.max_diff_txns);
+         std::to_string(o.faults.max_fsync_ms) + " ms, history_txns " +
+         std::to_string(o.history_txns) + (o.log_diffs ? ", DIFFs from the log" : "");
   return o;
 }
 

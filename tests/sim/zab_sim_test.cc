@@ -31,15 +31,15 @@ namespace {
 // ---------------------------------------------------------------- (a) steady state
 
 TEST(ZabSim, SteadyStateCommitsEverythingInOrder) {
-  // max_diff_txns 3: a follower holds more uncommitted proposals than that.
+  // history_txns 3: a follower holds more uncommitted proposals than that.
   for (size_t max_diff : {size_t{100000}, size_t{3}}) {
     for (int voters : {3, 5}) {
       for (int observers : {0, 1}) {
         ZabClusterOptions o = reliable(7 + voters + observers, voters, observers);
-        o.max_diff_txns = max_diff;
+        o.history_txns = max_diff;
         ZabCluster c(o);
         SCOPED_TRACE(std::to_string(voters) + " voters, " + std::to_string(observers) +
-                     " observers, max_diff_txns " + std::to_string(max_diff) +
+                     " observers, history_txns " + std::to_string(max_diff) +
                      "; reproduce with seed=" + std::to_string(c.seed()));
         c.start_all();
         // Election (50 ms finalize wait at most) plus a few round trips.
@@ -155,7 +155,7 @@ ZabClusterOptions random_options(uint64_t seed, std::string& text) {
   o.init_limit = 10;
   o.sync_limit = 5;
   o.tick_interval_ms = 5;
-  o.max_diff_txns = kMaxDiffs[setup() % 3];
+  o.history_txns = kMaxDiffs[setup() % 3];
   o.faults.min_delay_ms = 1;
   o.faults.max_delay_ms = kMaxDelays[setup() % 4];
   o.faults.notification_drop = kNotificationDrops[setup() % 3];
@@ -163,13 +163,14 @@ ZabClusterOptions random_options(uint64_t seed, std::string& text) {
   o.faults.connection_reset = kResets[setup() % 3];
   o.faults.min_fsync_ms = 1;
   o.faults.max_fsync_ms = kMaxFsyncs[setup() % 3];
-  o.max_client_burst = 3;  // PROPOSALs and COMMITs of several txns, under every fault
+  o.max_client_burst = 3;          // PROPOSALs and COMMITs of several txns, under every fault
+  o.log_diffs = setup() % 2 == 0;  // last: the draws before it keep their seeds' values
   text = std::to_string(o.voters) + " voters, " + std::to_string(o.observers) +
          " observers, delay 1-" + std::to_string(o.faults.max_delay_ms) + " ms, drop " +
          std::to_string(o.faults.notification_drop) + ", reset " +
          std::to_string(o.faults.connection_reset) + ", fsync 1-" +
-         std::to_string(o.faults.max_fsync_ms) + " ms, max_diff_txns " +
-         std::to_string(o.max_diff_txns);
+         std::to_string(o.faults.max_fsync_ms) + " ms, history_txns " +
+         std::to_string(o.history_txns) + (o.log_diffs ? ", DIFFs from the log" : "");
   return o;
 }
 
