@@ -72,7 +72,10 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
       config_(peer_config(core.config())),
       peer_(config_, std::move(history), steady_ms()),
       timer_(io),
-      snapshot_streams_(io, snapshot_mesh(), storage.database_path()),
+      // A DIFF's frame stays within the quorum frame limit (a SNAP's parts are 1 MiB).
+      snapshot_streams_(io, snapshot_mesh(), storage.database_path(),
+                        std::min(size_t{256} << 20,
+                                 static_cast<size_t>(core.config().quorum_max_frame_bytes) / 2)),
       not_serving_since_ms_(steady_ms()) {
   peer_.set_snapshot_source([this] {
     std::vector<storage::SessionRow> sessions;
@@ -499,7 +502,8 @@ SnapshotStreams::Mesh QuorumPeer::snapshot_mesh() {
           [this](int64_t learner, const std::string& why) {
             spdlog::warn("server {} gives up syncing learner {}: {}", config_.my_id, learner, why);
             quorum_mesh_->reset(learner);  // the stream ended already
-          }};
+          },
+          [this](int64_t learner) { peer_.log_diff_failed(learner); }};
 }
 
 void QuorumPeer::stop_serving_after_barriers() {

@@ -79,8 +79,12 @@ pid_t wait_for(pid_t child, int* status, int options) {
 
 }  // namespace
 
-SnapshotStreams::SnapshotStreams(asio::io_context& io, Mesh mesh, std::string database_path)
-    : io_(io), mesh_(std::move(mesh)), database_path_(std::move(database_path)) {}
+SnapshotStreams::SnapshotStreams(asio::io_context& io, Mesh mesh, std::string database_path,
+                                 size_t max_log_diff_bytes)
+    : io_(io),
+      mesh_(std::move(mesh)),
+      database_path_(std::move(database_path)),
+      max_log_diff_bytes_(max_log_diff_bytes) {}
 
 SnapshotStreams::~SnapshotStreams() {
   // An encoding job uses the streams: none may run once they are gone. A finished job's
@@ -155,7 +159,7 @@ void SnapshotStreams::read_logged_txns(zab::Message& sync) {
   if (database_path_.empty()) throw storage::StorageError("no txn log to read a DIFF from");
   if (!log_reader_) log_reader_ = storage::Database::open_reader(database_path_);
   std::vector<tree::SharedTxn> txns;
-  log_reader_->read_log_range(sync.log_from, sync.log_to,
+  log_reader_->read_log_range(sync.log_from, sync.log_to, max_log_diff_bytes_,
                               [&](tree::Txn t) { txns.push_back(tree::share(std::move(t))); });
   txns.insert(txns.end(), std::make_move_iterator(sync.txns.begin()),
               std::make_move_iterator(sync.txns.end()));
@@ -169,22 +173,24 @@ void SnapshotStreams::send_long_sync(int64_t to, zab::Message sync) {
   auto s = std::make_shared<Stream>(io_);
   s->learner = to;
   streams_.push_back(s);
-  asio::post(encoder_, [this, s, sync = std::move(sync)]() mutable {
+  const bool from_log = sync.log_to != 0;
+  asio::post(encoder_, [this, s, from_log, sync = std::move(sync)]() mutable {
     // A learner that reconnects and gives up again must not queue encodings behind it.
     if (s->cancelled) return;
-    if (sync.log_to != 0) {
-      try {
-        read_logged_txns(sync);
-      } catch (const std::exception& e) {
-        // Its connection is closed: it syncs again, by a SNAP if the log moved on.
-        const std::string why = std::string("its DIFF's txns could not be read: ") + e.what();
-        asio::post(io_, [this, s, why] {
-          if (!s->ended) fail(s, why);
-        });
-        return;
-      }
+    auto body = std::make_shared<std::string>();
+    try {
+      if (from_log) read_logged_txns(sync);
+      *body = zab::encode_frame(zab::PeerFrame(std::move(sync)));
+    } catch (const std::exception& e) {
+      // Its connection is closed and it syncs again: by a SNAP, not this DIFF once more.
+      const std::string why = std::string("its SYNC could not be made: ") + e.what();
+      asio::post(io_, [this, s, from_log, why] {
+        if (s->ended) return;
+        if (from_log) mesh_.log_diff_failed(*s->learner);
+        fail(s, why);
+      });
+      return;
     }
-    auto body = std::make_shared<std::string>(zab::encode_frame(zab::PeerFrame(std::move(sync))));
     asio::post(io_, [this, s, body] {
       if (s->ended) return;
       const size_t bytes = body->size();

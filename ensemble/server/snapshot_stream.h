@@ -42,11 +42,16 @@ class SnapshotStreams {
     std::function<bool(int64_t to, std::string body)> send;
     std::function<size_t(int64_t to)> backlog;
     std::function<void(int64_t learner, const std::string& why)> give_up;
+    /// A DIFF from the log could not be made for `learner` (unreadable, or over the limit):
+    /// its next sync should be a SNAP (zab::Peer::log_diff_failed).
+    std::function<void(int64_t learner)> log_diff_failed;
   };
 
   /// A long DIFF from further back than the core's memory reads the older txns from the log
-  /// in the database at `database_path` (empty: none; such a SYNC fails).
-  SnapshotStreams(asio::io_context& io, Mesh mesh, std::string database_path = {});
+  /// in the database at `database_path` (empty: none; such a SYNC fails), at most
+  /// `max_log_diff_bytes` of their records.
+  SnapshotStreams(asio::io_context& io, Mesh mesh, std::string database_path = {},
+                  size_t max_log_diff_bytes = size_t{256} << 20);
   /// Stops the encoding thread and kills the children still writing.
   ~SnapshotStreams();
   SnapshotStreams(const SnapshotStreams&) = delete;
@@ -120,6 +125,7 @@ class SnapshotStreams {
   void read_logged_txns(zab::Message& sync);
 
   const std::string database_path_;
+  const size_t max_log_diff_bytes_;
   /// The encoding thread's own connection to the database, opened on first use there.
   std::unique_ptr<storage::Database> log_reader_;
   /// Encodes long SYNCs, one at a time; joined first when the streams go (its jobs use them).

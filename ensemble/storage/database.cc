@@ -219,13 +219,19 @@ void Database::read_log(int64_t after, const std::function<void(tree::Txn)>& eac
   read_txns(q, each);
 }
 
-void Database::read_txns(Statement& rows, const std::function<void(tree::Txn)>& each) const {
+void Database::read_txns(Statement& rows, const std::function<void(tree::Txn)>& each,
+                         size_t max_bytes) const {
   int rc;
+  size_t bytes = 0;
   while ((rc = rows.step()) == SQLITE_ROW) {
     const int64_t zxid = rows.int_at(0);
+    const std::string record = rows.bytes_at(1);
+    if ((bytes += record.size()) > max_bytes)
+      throw StorageError(path_ + ": the txns to read pass " + std::to_string(max_bytes) +
+                         " bytes at " + zxid_text(zxid));
     tree::Txn txn;
     try {
-      txn = txn::decode_txn(rows.bytes_at(1));
+      txn = txn::decode_txn(record);
     } catch (const txn::DecodeError&) {
       fail("txn_log row for zxid " + zxid_text(zxid) + " does not decode");
     }
@@ -243,17 +249,19 @@ std::optional<int64_t> Database::log_floor(int64_t zxid) const {
   return q.int_at(0);
 }
 
-void Database::read_log_range(int64_t after, int64_t upto,
+void Database::read_log_range(int64_t after, int64_t upto, size_t max_bytes,
                               const std::function<void(tree::Txn)>& each) const {
   exec("BEGIN");  // one snapshot of the file for the check and the rows
   try {
     Statement there(db_, "SELECT 1 FROM txn_log WHERE zxid = ?");
     there.bind(1, after);
-    if (there.step() != SQLITE_ROW)
+    const int rc = there.step();
+    if (rc == SQLITE_DONE)
       throw StorageError(path_ + ": the txn log no longer holds " + zxid_text(after));
+    if (rc != SQLITE_ROW) fail("cannot read the txn log");
     Statement q(db_, "SELECT zxid, record FROM txn_log WHERE zxid > ? AND zxid <= ? ORDER BY zxid");
     q.bind(1, after).bind(2, upto);
-    read_txns(q, each);
+    read_txns(q, each, max_bytes);
   } catch (...) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;

@@ -96,8 +96,9 @@ class Database {
   std::optional<int64_t> log_floor(int64_t zxid) const;
   /// Calls `each` for the logged txns after `after` up to `upto`, in zxid order, in one read
   /// transaction that first finds `after` itself logged. Throws StorageError when it is not
-  /// (purged since it was chosen): the txns read would not follow it.
-  void read_log_range(int64_t after, int64_t upto,
+  /// (purged since it was chosen: the txns read would not follow it), or when their records
+  /// pass `max_bytes`.
+  void read_log_range(int64_t after, int64_t upto, size_t max_bytes,
                       const std::function<void(tree::Txn)>& each) const;
   /// Removes logged txns with zxid > `zxid` (the ensemble's TRUNC), and in the same SQLite
   /// transaction the 'next' quorum config if its version (a reconfig txn's zxid) is above
@@ -161,8 +162,10 @@ class Database {
  private:
   struct ReaderTag {};
   Database(const std::string& path, ReaderTag);
-  /// Decodes the rows (zxid, record) of a txn_log query into `each`.
-  void read_txns(Statement& rows, const std::function<void(tree::Txn)>& each) const;
+  /// Decodes the rows (zxid, record) of a txn_log query into `each`; StorageError once their
+  /// records pass `max_bytes`.
+  void read_txns(Statement& rows, const std::function<void(tree::Txn)>& each,
+                 size_t max_bytes = SIZE_MAX) const;
   /// Both appends: one SQLite transaction.
   void append_all(const std::vector<const tree::Txn*>& txns);
   /// truncate_after's last step: drops a log that cannot rebuild the state on its own.

@@ -29,6 +29,12 @@ std::string encode_notification(const Notification& n) {
 
 std::string encode_message(const Message& m,
                            const std::function<const std::string&(const tree::Txn&)>& txn_bytes) {
+  if (m.log_to != 0) {
+    // The driver reads those txns into `txns` first (SnapshotStreams): sent as they are, the
+    // learner would log a history with a gap.
+    std::fprintf(stderr, "corral: a SYNC is encoded before its logged txns were read\n");
+    std::abort();
+  }
   pb::PeerFrame f;
   pb::ZabMessage* p = f.mutable_message();
   p->set_type(static_cast<int32_t>(m.type));

@@ -28,6 +28,7 @@ Peer::Peer(PeerConfig config, PeerHistory history, int64_t now_ms)
     history_.push_back(tree::share(std::move(t)));
   }
   history_base_ = history_.empty() ? last_logged_ : history_.front()->zxid - 1;
+  trim_history();  // within history_bytes too
   if (active_)
     election_.set_config(active_);
   else
@@ -469,7 +470,8 @@ void Peer::sync_learner(int64_t id, LearnerState& l) {
       diffable = true;
     }
   }
-  if (from < history_base_ && log_floor_) {
+  const bool log_diff_ok = no_log_diff_.erase(id) == 0;
+  if (from < history_base_ && log_floor_ && log_diff_ok) {
     // Older than the history in memory: the durable log serves the txns up to its start.
     if (std::optional<int64_t> floor = log_floor_(from)) {
       if (*floor != from) {

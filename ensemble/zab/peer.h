@@ -129,7 +129,8 @@ class Peer {
 
   /// Answers where the durable log can serve a DIFF from: the highest logged zxid at or below
   /// `zxid`, or nothing when the log does not reach back to `zxid` (purged, or replaced by a
-  /// snapshot). Every txn after the answer is in the log. Unset: DIFFs come from memory only.
+  /// snapshot). The log holds every txn after the answer up to the history in memory. Unset:
+  /// DIFFs come from memory only.
   void set_log_floor(std::function<std::optional<int64_t>(int64_t zxid)> floor) {
     log_floor_ = std::move(floor);
   }
@@ -142,6 +143,9 @@ class Peer {
   void step_election(const Notification& n, int64_t now_ms);
   /// The driver made every txn up to `zxid` from Ready::to_log durable.
   void logged(int64_t zxid, int64_t now_ms);
+  /// The driver could not send `learner` the DIFF from the log it was given (the txns could
+  /// not be read, or were too many): the learner's next sync is a SNAP, not the same DIFF.
+  void log_diff_failed(int64_t learner) { no_log_diff_.insert(learner); }
   /// The connection to `peer` closed: forget it at once rather than after the limits.
   void disconnected(int64_t peer, int64_t now_ms);
   /// Learner: a part of the leader's SNAP image arrived (the driver relays the image outside
@@ -322,6 +326,8 @@ class Peer {
   std::optional<int64_t> hand_off_to_;
   std::function<std::shared_ptr<const SnapshotData>()> snapshot_source_;
   std::function<std::optional<int64_t>(int64_t)> log_floor_;
+  /// Learners whose DIFF from the log failed: their next sync is a SNAP (log_diff_failed).
+  std::set<int64_t> no_log_diff_;
 
   PeerState state_ = PeerState::kLooking;
   int64_t leader_ = 0;

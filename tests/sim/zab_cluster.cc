@@ -376,17 +376,24 @@ void ZabCluster::client_write() {
 std::optional<int64_t> ZabCluster::log_floor(int64_t id, int64_t zxid) const {
   const SimStorage& s = nodes_.at(id).storage;
   std::optional<int64_t> floor;
-  for (size_t i = s.snapshot_len; i < s.log.size() && s.log[i].zxid <= zxid; ++i)
+  for (size_t i = s.snapshot_len; i < s.durable && s.log[i].zxid <= zxid; ++i)
     floor = s.log[i].zxid;
   return floor;
 }
 
-void ZabCluster::read_logged_txns(int64_t id, zab::Message& m) {
-  if (m.log_to == 0) return;
+bool ZabCluster::read_logged_txns(int64_t id, zab::Message& m) {
+  if (m.log_to == 0) return true;
+  if (options_.log_diffs_fail) {
+    trace("leader " + std::to_string(id) + " cannot read its log for a DIFF to " +
+          std::to_string(m.to));
+    nodes_.at(id).peer->log_diff_failed(m.to);
+    close_connection(m.to, id, true, true, true);
+    return false;
+  }
   const SimStorage& s = nodes_.at(id).storage;
   std::vector<tree::SharedTxn> txns;
   bool found = false;
-  for (size_t i = s.snapshot_len; i < s.log.size(); ++i) {
+  for (size_t i = s.snapshot_len; i < s.durable; ++i) {
     found = found || s.log[i].zxid == m.log_from;
     if (s.log[i].zxid > m.log_from && s.log[i].zxid <= m.log_to)
       txns.push_back(tree::share(to_txn(s.log[i])));
@@ -397,6 +404,7 @@ void ZabCluster::read_logged_txns(int64_t id, zab::Message& m) {
   txns.insert(txns.end(), m.txns.begin(), m.txns.end());
   m.txns = std::move(txns);
   m.log_from = m.log_to = 0;
+  return true;
 }
 
 void ZabCluster::process(int64_t id) {
@@ -412,7 +420,7 @@ void ZabCluster::process(int64_t id) {
   // The messages leave only now that the Ready's epochs, snapshot and
   // truncation are durable.
   for (auto& m : r.messages) {
-    read_logged_txns(id, m);
+    if (!read_logged_txns(id, m)) continue;
     if (m.from != id)
       violation("peer " + std::to_string(id) + " sends a message from " + std::to_string(m.from));
     if (n.busy) {

@@ -92,6 +92,9 @@ struct ZabClusterOptions {
   /// A learner further back than the leader's history_txns in memory gets a DIFF read from the
   /// leader's log (Peer::set_log_floor), as the server's do; false: a SNAP.
   bool log_diffs = false;
+  /// Every DIFF from the log fails to be made (an unreadable log, say): the leader closes the
+  /// learner's connection and tells its core (Peer::log_diff_failed), as the server does.
+  bool log_diffs_fail = false;
   /// How often the driver calls Peer::tick.
   int64_t tick_interval_ms = 5;
   /// The highest zxid counter a leader may use before it must start a new
@@ -326,9 +329,10 @@ class ZabCluster {
   void send_message(const zab::Message& m);
   /// The highest zxid at or below `zxid` in peer id's log (after its snapshot), if any.
   std::optional<int64_t> log_floor(int64_t id, int64_t zxid) const;
-  /// Puts the txns a SYNC of peer id names in its log (Message::log_from, log_to) before its
-  /// txns, as the server's SnapshotStreams does.
-  void read_logged_txns(int64_t id, zab::Message& m);
+  /// Puts the txns a SYNC of peer id names in its durable log (Message::log_from, log_to)
+  /// before its txns, as the server's SnapshotStreams does; false when that fails
+  /// (log_diffs_fail): the learner's connection is closed.
+  bool read_logged_txns(int64_t id, zab::Message& m);
   void send_notification(int64_t from, int64_t to, const zab::Notification& n);
   void close_connection(int64_t learner, int64_t leader, bool reset, bool notify_learner,
                         bool notify_leader);

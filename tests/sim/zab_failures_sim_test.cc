@@ -90,11 +90,12 @@ TEST(ZabSim, FormerLeaderWithUncommittedProposalIsTruncatedWithoutRestart) {
 /// How a learner down while the leader committed 30 txns (10 kept in memory) syncs once it
 /// restarts, after `lose_log` (if set) emptied its log; the ensemble then settles with the
 /// learner holding every committed txn.
-std::optional<SyncEvent> sync_after_missing_30(uint64_t seed, bool log_diffs,
-                                               bool lose_log = false) {
+std::optional<SyncEvent> sync_after_missing_30(uint64_t seed, bool log_diffs, bool lose_log = false,
+                                               bool log_fails = false) {
   ZabClusterOptions o = reliable(seed, 3);
   o.history_txns = 10;
   o.log_diffs = log_diffs;
+  o.log_diffs_fail = log_fails;
   ZabCluster c(o);
   warm_up(c, 5);
   const int64_t learner = others(c, *c.serving_leader())[0];
@@ -129,6 +130,12 @@ TEST(ZabSim, LearnerFarBehindGetsADiffFromTheLeadersLog) {
   ASSERT_TRUE(s);
   EXPECT_STREQ(sync_mode_name(s->mode), "DIFF");
   EXPECT_GE(s->txns, 30u) << "more than the leader's 10 in memory: the rest from its log";
+}
+
+TEST(ZabSim, LearnerWhoseDiffFromTheLogFailsGetsSnapNext) {
+  std::optional<SyncEvent> s = sync_after_missing_30(303, true, false, true);
+  ASSERT_TRUE(s);
+  EXPECT_STREQ(sync_mode_name(s->mode), "SNAP") << "not the failing DIFF again and again";
 }
 
 TEST(ZabSim, LearnerWithAnEmptyLogGetsSnapEvenFromALeaderWithALog) {
