@@ -12,7 +12,7 @@ namespace {
 
 using namespace corral;
 
-std::string printable(const std::string& data, bool is_null) {
+std::string printable(std::string_view data, bool is_null) {
   if (is_null) return "null";
   constexpr size_t kMax = 64;
   std::string out = "\"";

@@ -6,7 +6,7 @@ namespace corral::storage {
 
 std::string encode_node(const tree::Node& node) {
   pb::Node p;
-  p.set_data(node.data);
+  p.set_data(node.data.view().data(), node.data.size());
   p.set_data_null(node.data_null);
   for (const auto& a : *node.acl) {
     pb::Acl* acl = p.add_acl();
@@ -38,7 +38,7 @@ NodeDecoder::~NodeDecoder() = default;
 bool NodeDecoder::decode(const std::string& bytes, tree::Node& out) {
   pb::Node& p = *record_;
   if (!p.ParseFromString(bytes)) return false;
-  out.data.swap(*p.mutable_data());
+  out.data = p.data();
   out.data_null = p.data_null();
   if (!same_as_last_acl()) {
     wire::AclList acl;

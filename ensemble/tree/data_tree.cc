@@ -43,13 +43,13 @@ wire::Stat Node::stat() const {
 
 DataTree::DataTree() {
   wire::AclList open_acl{{wire::perms::kAll, {"world", "anyone"}}};
-  nodes_["/"].acl = intern(open_acl);
+  nodes_.try_emplace(PathKey("/")).first->second.acl = intern(open_acl);
   add_system_node("/zookeeper", open_acl);
   add_system_node("/zookeeper/quota", open_acl);
   add_system_node("/zookeeper/config", {{wire::perms::kRead, {"world", "anyone"}}});
   // ZooKeeper's addConfigNode sets this ACL with setACL(..., version -1), which
   // stores -1 as the node's aversion.
-  nodes_["/zookeeper/config"].aversion = -1;
+  must_find("/zookeeper/config").aversion = -1;
 }
 
 void DataTree::set_config_node(const std::string& text, int64_t version, int64_t mtime_ms) {
@@ -63,7 +63,7 @@ void DataTree::set_config_node(const std::string& text, int64_t version, int64_t
 }
 
 void DataTree::add_system_node(const std::string& path, wire::AclList acl) {
-  auto it = nodes_.try_emplace(path).first;
+  auto it = nodes_.try_emplace(PathKey(path)).first;
   it->second.acl = intern(acl);
   must_find(wire::parent_path(path)).children.insert(wire::base_name(it->first));
 }
@@ -136,7 +136,7 @@ OpResult DataTree::apply_op(const Txn& txn, const TxnOp& op, std::vector<WatchTr
 OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers) {
   std::string_view parent_path = wire::parent_path(op.path);
   Node& parent = must_find(parent_path);
-  auto [it, inserted] = nodes_.try_emplace(op.path);
+  auto [it, inserted] = nodes_.try_emplace(PathKey(op.path));
   if (!inserted) invariant_broken("create of an existing node", op.path);
   Node& n = it->second;
   n.data = op.data;
@@ -315,7 +315,7 @@ DataTree::Loaded DataTree::load_node(const std::string& path, Node node, bool ma
     parent = &parent_it->second;  // a pointer outlives a rehash; the iterator does not
   }
   // One lookup for both cases: a million of them load a large snapshot.
-  auto [it, added] = nodes_.try_emplace(path);
+  auto [it, added] = nodes_.try_emplace(PathKey(path));
   Node& slot = it->second;
   if (!added) {
     if (!may_replace) return Loaded::kAlreadyThere;

@@ -13,7 +13,9 @@
 #include <vector>
 
 #include "ensemble/tree/child_names.h"
+#include "ensemble/tree/node_data.h"
 #include "ensemble/tree/path_hash.h"
+#include "ensemble/tree/path_key.h"
 #include "ensemble/tree/txn.h"
 #include "wire/protocol.h"
 #include "wire/records.h"
@@ -22,9 +24,10 @@ namespace corral::tree {
 
 /// A znode. Children are stored as names; the stat's dataLength and
 /// numChildren are derived from data and children. The fields are ordered to leave no
-/// padding: with its path, a node fills one 160-byte allocation.
+/// padding: with its key and the map's link, a node fills one 112-byte allocation (its data and
+/// its path have one each).
 struct Node {
-  std::string data;
+  NodeData data;
   std::shared_ptr<const wire::AclList> acl;
   ChildNames children;
   int64_t czxid = 0;
@@ -154,7 +157,7 @@ class DataTree {
   Node& must_find(std::string_view path);
   std::shared_ptr<const wire::AclList> intern(const wire::AclList& acl);
 
-  std::unordered_map<std::string, Node, PathHash, std::equal_to<>> nodes_;
+  std::unordered_map<PathKey, Node, PathHash, std::equal_to<>> nodes_;
   std::unordered_map<int64_t, std::set<std::string>> ephemerals_;
   std::set<std::string> containers_;
   std::set<std::string> ttls_;
