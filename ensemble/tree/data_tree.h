@@ -9,6 +9,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <vector>
 
@@ -158,6 +159,8 @@ class DataTree {
   std::shared_ptr<const wire::AclList> intern(const wire::AclList& acl);
 
   std::unordered_map<PathKey, Node, PathHash, std::equal_to<>> nodes_;
+  static_assert(std::is_nothrow_invocable_v<const PathHash&, const PathKey&>,
+                "a hash that may throw makes the map store each key's hash beside it");
   std::unordered_map<int64_t, std::set<std::string>> ephemerals_;
   std::set<std::string> containers_;
   std::set<std::string> ttls_;
