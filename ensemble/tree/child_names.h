@@ -12,7 +12,7 @@
 namespace corral::tree {
 
 /// A znode's child names. Each name must end where the memory it views ends in a NUL (the tail
-/// of a std::string: the DataTree gives views into the child's key in its node map), and that
+/// of a PathKey: the DataTree gives views into the child's key in its node map), and that
 /// memory must outlive its entry here: the DataTree erases the name before the child. Only the
 /// pointer is kept, 8 bytes a child in sorted blocks of at most kBlock (a std::set spent a
 /// 48-byte node on each, 56 with glibc's malloc: 48 MB of a 1,000,000-znode tree's 425 MiB).

@@ -21,17 +21,6 @@ NodeData& NodeData::operator=(NodeData&& other) noexcept {
 
 NodeData::~NodeData() { ::operator delete(p_); }
 
-size_t NodeData::size() const {
-  if (!p_) return 0;
-  uint32_t n;
-  std::memcpy(&n, p_, sizeof n);
-  return n;
-}
-
-std::string_view NodeData::view() const {
-  return p_ ? std::string_view(p_ + sizeof(uint32_t), size()) : std::string_view();
-}
-
 void NodeData::assign(std::string_view bytes) {
   char* p = nullptr;
   if (!bytes.empty()) {

@@ -24,10 +24,4 @@ PathKey& PathKey::operator=(PathKey&& other) noexcept {
 
 PathKey::~PathKey() { ::operator delete(p_); }
 
-uint32_t PathKey::length() const noexcept {
-  uint32_t n;
-  std::memcpy(&n, p_, sizeof n);
-  return n;
-}
-
 }  // namespace corral::tree

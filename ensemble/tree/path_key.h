@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace corral::tree {
@@ -9,9 +10,10 @@ namespace corral::tree {
 /// A znode's path as the DataTree's map keys it: 8 bytes in the map's node, pointing to the
 /// path's length and its NUL-terminated characters (a std::string took 32 bytes there and,
 /// past 15 characters, an allocation as well). The characters never move while the key lives:
-/// a parent's ChildNames points into them.
+/// a parent's ChildNames points into them. A moved-from key may only be destroyed or assigned.
 class PathKey {
  public:
+  /// A copy of `path`.
   explicit PathKey(std::string_view path);
   PathKey(PathKey&& other) noexcept : p_(other.p_) { other.p_ = nullptr; }
   PathKey& operator=(PathKey&& other) noexcept;
@@ -29,9 +31,15 @@ class PathKey {
   friend bool operator==(const PathKey& a, const PathKey& b) { return a.view() == b.view(); }
 
  private:
-  uint32_t length() const noexcept;
+  uint32_t length() const noexcept {
+    uint32_t n;
+    std::memcpy(&n, p_, sizeof n);
+    return n;
+  }
 
   char* p_;  // uint32_t length, then the characters and a NUL
 };
+
+static_assert(sizeof(PathKey) == sizeof(char*), "a key is one pointer in the map's node");
 
 }  // namespace corral::tree

@@ -34,9 +34,16 @@ TEST(NodeData, CopiesAndMoves) {
   EXPECT_TRUE(a.empty());  // NOLINT(bugprone-use-after-move): a moved-from value is empty
   b = c;
   EXPECT_EQ(b, "changed");
+  b = b.view();  // from a view of itself: copied before the old bytes go
+  EXPECT_EQ(b, "changed");
+  b = std::string_view(b.view()).substr(2);
+  EXPECT_EQ(b, "anged");
+  const NodeData& same = b;
+  b = same;
+  EXPECT_EQ(b, "anged");
   std::ostringstream out;
   out << b;
-  EXPECT_EQ(out.str(), "changed");
+  EXPECT_EQ(out.str(), "anged");
 }
 
 }  // namespace
