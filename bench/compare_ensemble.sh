@@ -122,7 +122,8 @@ is_observer() { (($1 > MEMBERS)); }
 
 ens_setup() { # TAG IMPL: ports, zoo.cfg and myid of every member; nothing runs yet
   local tag=$1 i d servers="" ports
-  read -r -a ports <<<"$("$PY" scripts/port_claims.py pick $((3 * TOTAL)) --owner $$)"
+  ports=$("$PY" scripts/port_claims.py pick $((3 * TOTAL)) --owner $$)  # set -e sees a failure
+  read -r -a ports <<<"$ports"
   IMPL[$tag]=$2
   for i in $ALL; do
     PORT[$tag.$i]=${ports[i - 1]} QPORT[$tag.$i]=${ports[i - 1 + TOTAL]}

@@ -31,7 +31,8 @@ for bin in "$SERVER" "$BENCH"; do
 done
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/corral-soak.XXXXXX")
-read -r -a ports <<<"$(python3 scripts/port_claims.py pick 9 --owner $$)"
+ports=$(python3 scripts/port_claims.py pick 9 --owner $$)  # set -e sees a failure
+read -r -a ports <<<"$ports"
 pids=()
 bench=
 cleanup() {

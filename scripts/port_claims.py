@@ -49,7 +49,12 @@ def claim(port, owner):
         os.chmod(directory, 0o1777)
     except OSError:
         pass
-    with open(os.path.join(directory, ".lock"), "a") as lock:
+    lock_fd = os.open(os.path.join(directory, ".lock"), os.O_RDWR | os.O_CREAT, 0o666)
+    with os.fdopen(lock_fd, "r+") as lock:
+        try:
+            os.fchmod(lock_fd, 0o666)  # every user's pickers share it
+        except OSError:
+            pass
         fcntl.flock(lock, fcntl.LOCK_EX)
         path = os.path.join(directory, str(port))
         try:
@@ -58,7 +63,12 @@ def claim(port, owner):
                     return False
         except FileNotFoundError:
             pass
-        with open(path, "w") as f:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        with os.fdopen(fd, "w") as f:
+            try:
+                os.fchmod(fd, 0o666)  # another user's picker may take it over later
+            except OSError:
+                pass
             f.write(f"{owner} {start_time(owner)}\n")
         return True
 
@@ -84,12 +94,16 @@ def ephemeral_low():
 def pick(n, owner):
     """N distinct ports below the ephemeral range that nothing holds, claimed for OWNER."""
     low = ephemeral_low()
+    if low - 10000 < 10 * n:
+        raise SystemExit(f"port_claims: no room below the ephemeral ports ({low}) for {n} ports")
     picked = set()
-    while len(picked) < n:
+    for _ in range(100 * n + 1000):
         port = random.randrange(10000, low)
         if port not in picked and bindable(port) and claim(port, owner):
             picked.add(port)
-    return sorted(picked)
+            if len(picked) == n:
+                return sorted(picked)
+    raise SystemExit(f"port_claims: found {len(picked)} of {n} free ports")
 
 
 def main(argv):

@@ -1,5 +1,7 @@
 #include "ensemble/zab/codec.h"
 
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 
 #include "ensemble/txn/txn_codec.h"

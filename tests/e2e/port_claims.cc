@@ -49,6 +49,7 @@ class DirLock {
  public:
   explicit DirLock(const std::string& dir)
       : fd_(::open((dir + "/.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666)) {
+    if (fd_ >= 0) ::fchmod(fd_, 0666);  // every user's pickers share it (umask cut the mode)
     if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
       ::close(fd_);
       fd_ = -1;
@@ -78,7 +79,16 @@ bool claim_port(uint16_t port) {
   std::string claim((std::istreambuf_iterator<char>(old)), std::istreambuf_iterator<char>());
   if (!claim.empty() && owner_alive(claim)) return false;
   const long self = ::getpid();
-  std::ofstream(path, std::ios::trunc) << self << " " << start_time(self) << "\n";
+  const std::string claim_text = std::to_string(self) + " " + start_time(self) + "\n";
+  // Writable by every user, so a later picker can take it over once this process is gone. A
+  // claim that cannot be written leaves the port to bindable() alone, as before claims.
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd >= 0) {
+    ::fchmod(fd, 0666);
+    const ssize_t written = ::write(fd, claim_text.data(), claim_text.size());
+    (void)written;
+    ::close(fd);
+  }
   return true;
 }
 

@@ -1,5 +1,6 @@
 // Port claims across processes: a live owner keeps its port, a gone one (or a reused pid with
-// another start time) loses it, and scripts/port_claims.py honours the same files.
+// another start time) loses it, and scripts/port_claims.py and this side honour each other's
+// claims.
 #include "tests/e2e/port_claims.h"
 
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
 
 namespace corral::e2e {
@@ -20,12 +22,16 @@ namespace fs = std::filesystem;
 class PortClaims : public ::testing::Test {
  protected:
   void SetUp() override {
+    if (const char* tmp = std::getenv("TMPDIR")) old_tmpdir_ = tmp;
     dir_ = fs::temp_directory_path() / ("port-claims-test." + std::to_string(::getpid()));
     fs::create_directories(dir_);
     ::setenv("TMPDIR", dir_.c_str(), 1);
   }
   void TearDown() override {
-    ::unsetenv("TMPDIR");
+    if (old_tmpdir_)
+      ::setenv("TMPDIR", old_tmpdir_->c_str(), 1);
+    else
+      ::unsetenv("TMPDIR");
     fs::remove_all(dir_);
   }
   fs::path claim_file(uint16_t port) const {
@@ -36,6 +42,7 @@ class PortClaims : public ::testing::Test {
     std::ofstream(claim_file(port)) << text;
   }
   fs::path dir_;
+  std::optional<std::string> old_tmpdir_;
 };
 
 TEST_F(PortClaims, AClaimedPortIsNotHandedOutAgain) {
@@ -65,6 +72,7 @@ TEST_F(PortClaims, AReusedPidWithAnotherStartTimeDoesNotHoldTheClaim) {
 TEST_F(PortClaims, ALiveProcessHoldsItsClaimAgainstAnother) {
   const pid_t child = ::fork();
   if (child == 0) {
+    ::alarm(30);  // gone even if the test stops before it kills this process
     ::pause();
     _exit(0);
   }
@@ -81,6 +89,15 @@ TEST_F(PortClaims, ALiveProcessHoldsItsClaimAgainstAnother) {
   ::waitpid(child, nullptr, 0);
   std::ifstream again(dir_ / "picked");
   for (int port; again >> port;) EXPECT_TRUE(claim_port(port)) << port << ": its owner is gone";
+}
+
+TEST_F(PortClaims, ThePythonSideHonoursAClaimOfThisProcess) {
+  ASSERT_TRUE(claim_port(20005));
+  // Exit status 3 if Python takes the port anyway, 0 if it leaves it to this live process.
+  const std::string cmd = "python3 -c 'import os, sys; sys.path.insert(0, \"" CORRAL_SOURCE_DIR
+                          "/scripts\"); import port_claims; "
+                          "sys.exit(3 if port_claims.claim(20005, os.getpid()) else 0)'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
 }
 
 }  // namespace

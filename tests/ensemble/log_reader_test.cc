@@ -63,7 +63,7 @@ TEST_F(LogReader, ARangeOverItsByteLimitIsRefused) {
   EXPECT_EQ(read_range(*reader, zx(1, 1), zx(1, 100)).size(), 99u);
 }
 
-TEST_F(LogReader, CannotWrite) {
+TEST_F(LogReader, IsReadOnlyAndNeedsAnExistingFile) {
   EXPECT_THROW(reader->append({error_txn(zx(1, 1))}), StorageError);
   EXPECT_THROW(Database::open_reader(dir.file("missing")), StorageError);
 }

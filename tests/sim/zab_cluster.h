@@ -88,6 +88,9 @@ struct ZabClusterOptions {
   int64_t init_limit = 10;
   int64_t sync_limit = 5;
   zab::ElectionTiming election;
+  /// Txns each peer keeps in memory (zab::PeerConfig::history_txns). More than the server's
+  /// 1,000 by default, so that a test that sets neither this nor log_diffs gets DIFFs as a
+  /// server does (from its log) rather than SNAPs.
   size_t history_txns = 100000;
   /// A learner further back than the leader's history_txns in memory gets a DIFF read from the
   /// leader's log (Peer::set_log_floor), as the server's do; false: a SNAP.

@@ -34,7 +34,7 @@ ZabClusterOptions random_reconfig_options(uint64_t seed, std::string& text) {
   static const double kNotificationDrops[] = {0, 0.05, 0.2};
   static const double kResets[] = {0, 0.0005, 0.003};
   static const int64_t kMaxFsyncs[] = {1, 5, 20};
-  static const size_t kMaxDiffs[] = {3, 20, 100000};
+  static const size_t kHistoryTxns[] = {3, 20, 100000};
   ZabClusterOptions o;
   o.seed = seed;
   o.reconfig_enabled = true;
@@ -42,7 +42,7 @@ ZabClusterOptions random_reconfig_options(uint64_t seed, std::string& text) {
   o.observers = static_cast<int>(setup() % 3 == 0 ? 1 : 0);
   o.spares = static_cast<int>(1 + setup() % 2);
   o.tick_ms = 50;
-  o.history_txns = kMaxDiffs[setup() % 3];
+  o.history_txns = kHistoryTxns[setup() % 3];
   o.faults.max_delay_ms = kMaxDelays[setup() % 3];
   o.faults.notification_drop = kNotificationDrops[setup() % 3];
   o.faults.notification_duplicate = setup() % 2 == 0 ? 0.1 : 0;

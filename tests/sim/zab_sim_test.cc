@@ -32,14 +32,14 @@ namespace {
 
 TEST(ZabSim, SteadyStateCommitsEverythingInOrder) {
   // history_txns 3: a follower holds more uncommitted proposals than that.
-  for (size_t max_diff : {size_t{100000}, size_t{3}}) {
+  for (size_t history : {size_t{100000}, size_t{3}}) {
     for (int voters : {3, 5}) {
       for (int observers : {0, 1}) {
         ZabClusterOptions o = reliable(7 + voters + observers, voters, observers);
-        o.history_txns = max_diff;
+        o.history_txns = history;
         ZabCluster c(o);
         SCOPED_TRACE(std::to_string(voters) + " voters, " + std::to_string(observers) +
-                     " observers, history_txns " + std::to_string(max_diff) +
+                     " observers, history_txns " + std::to_string(history) +
                      "; reproduce with seed=" + std::to_string(c.seed()));
         c.start_all();
         // Election (50 ms finalize wait at most) plus a few round trips.
@@ -146,7 +146,7 @@ ZabClusterOptions random_options(uint64_t seed, std::string& text) {
   static const double kNotificationDrops[] = {0, 0.05, 0.2};
   static const double kResets[] = {0, 0.0005, 0.003};
   static const int64_t kMaxFsyncs[] = {1, 5, 20};
-  static const size_t kMaxDiffs[] = {3, 20, 100000};
+  static const size_t kHistoryTxns[] = {3, 20, 100000};
   ZabClusterOptions o;
   o.seed = seed;
   o.voters = seed % 2 == 0 ? 3 : 5;
@@ -155,7 +155,7 @@ ZabClusterOptions random_options(uint64_t seed, std::string& text) {
   o.init_limit = 10;
   o.sync_limit = 5;
   o.tick_interval_ms = 5;
-  o.history_txns = kMaxDiffs[setup() % 3];
+  o.history_txns = kHistoryTxns[setup() % 3];
   o.faults.min_delay_ms = 1;
   o.faults.max_delay_ms = kMaxDelays[setup() % 4];
   o.faults.notification_drop = kNotificationDrops[setup() % 3];
