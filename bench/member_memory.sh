@@ -45,8 +45,13 @@ for i in 1 2 3; do
   printf '%s' "$servers" >>"$d/zoo.cfg"
   start "$i"
 done
-mode() { echo srvr | timeout 1 nc -q1 127.0.0.1 "${ports[$1 - 1]}" 2>/dev/null | sed -n 's/Mode: //p' || true; }
-wait_up() { for i in 1 2 3; do until [[ -n $(mode "$i") ]]; do sleep 0.2; done; done; }
+# srvr's Mode (empty while not serving). Not `nc -q1`: it waits a second after the answer.
+mode() {
+  # shellcheck disable=SC2016  # expanded by the inner bash
+  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && printf srvr >&3 && cat <&3' \
+    "${ports[$1 - 1]}" 2>/dev/null | sed -n 's/^Mode: //p' || true
+}
+wait_up() { for i in 1 2 3; do until [[ -n $(mode "$i") ]]; do sleep 0.05; done; done; }
 report() { # WHEN
   local i rss mem anon
   for i in 1 2 3; do

@@ -96,10 +96,10 @@ bool recover_into(server::ServerCore& core, storage::Database& db,
                                                                   started)
                 .count();
   spdlog::info(
-      "recovered {} nodes and {} sessions in {} ms: snapshot at zxid 0x{:x}, {} txns replayed, "
-      "last zxid 0x{:x}",
-      core.tree().node_count(), live.size(), ms, rec.snapshot_zxid, rec.txns_replayed,
-      rec.last_zxid);
+      "recovered {} nodes and {} sessions in {} ms: snapshot at zxid 0x{:x} (loaded in {} ms), {} "
+      "txns replayed, last zxid 0x{:x}",
+      core.tree().node_count(), live.size(), ms, rec.snapshot_zxid, rec.snapshot_load_time.count(),
+      rec.txns_replayed, rec.last_zxid);
   return true;
 }
 

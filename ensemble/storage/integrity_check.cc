@@ -16,6 +16,10 @@ std::string text_at(sqlite3_stmt* q, int i) {
 }  // namespace
 
 std::string quick_check_problem(sqlite3* db) {
+  // Pages read through a mapping instead of copied by a read() each: 0.5 s less CPU for a
+  // 1.3 GB file here. Mapped only while checking: touched pages of a mapping count in the
+  // server's RSS. (A damaged page may show more findings mapped than read: every caller maps.)
+  sqlite3_exec(db, "PRAGMA mmap_size=1099511627776", nullptr, nullptr, nullptr);
   sqlite3_stmt* q = nullptr;
   std::string problem;
   if (sqlite3_prepare_v2(db, "PRAGMA quick_check", -1, &q, nullptr) != SQLITE_OK ||
@@ -29,6 +33,7 @@ std::string quick_check_problem(sqlite3* db) {
     problem = "database is corrupt: " + verdict;
   }
   sqlite3_finalize(q);
+  sqlite3_exec(db, "PRAGMA mmap_size=0", nullptr, nullptr, nullptr);
   return problem;
 }
 

@@ -47,6 +47,7 @@ Recovered recover(Database& db, tree::DataTree& tree, const std::function<void()
   int64_t fuzzy_end = 0;
   auto snapshots = db.snapshots();
   if (!snapshots.empty()) {
+    const auto started = std::chrono::steady_clock::now();
     // Only the newest snapshot is used: an older one would need log rows that
     // retention may have purged, and a silent fallback could serve less data.
     const SnapshotInfo& snap = snapshots.front();
@@ -59,6 +60,8 @@ Recovered recover(Database& db, tree::DataTree& tree, const std::function<void()
     out.last_zxid = snap.start_zxid;
     fuzzy_end = snap.end_zxid;
     tree.set_last_zxid(snap.start_zxid);
+    out.snapshot_load_time = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - started);
   }
   int64_t first = db.first_logged_zxid();
   if (first != 0 && first > out.snapshot_zxid + 1 && !zxid_follows(out.snapshot_zxid, first))

@@ -3,6 +3,7 @@
 // message naming the file and zxid; nothing is silently dropped.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -20,6 +21,8 @@ struct Recovered {
   /// The snapshot used (its start zxid), or 0 when the whole log was replayed.
   int64_t snapshot_zxid = 0;
   int64_t txns_replayed = 0;
+  /// How long loading the snapshot took (the rest of recovery is mostly the log's replay).
+  std::chrono::milliseconds snapshot_load_time{0};
   /// Live sessions; their timeouts restart from recovery time.
   std::vector<SessionRow> sessions;
 };
