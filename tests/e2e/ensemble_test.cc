@@ -545,7 +545,8 @@ TEST_F(EnsembleTest, EphemeralSurvivesLeaderKill) {
   // connection is retried until the session is on the new quorum.
   Stat st{};
   int rc = ZCONNECTIONLOSS;
-  for (const auto settle = Clock::now() + 10s; rc == ZCONNECTIONLOSS && Clock::now() < settle;) {
+  for (const auto settle = Clock::now() + 10s;
+       rc == ZCONNECTIONLOSS && !zk.expired() && Clock::now() < settle;) {
     if (zk.wait_connected(1s)) rc = zoo_exists(zk.zh(), path.c_str(), 0, &st);
   }
   ASSERT_EQ(rc, ZOK) << "state " << zk.state();
