@@ -507,13 +507,15 @@ void Database::purge_in_transaction(int retain) {
                             "DELETE FROM snapshots WHERE id = ?"}) {
       Statement q(db_, sql);
       q.bind(1, all[i].id);
-      q.step();
+      // A failed DELETE left the transaction open: committing the others would keep a part.
+      if (q.step() != SQLITE_DONE)
+        rollback_and_fail("cannot purge snapshot " + std::to_string(all[i].id));
     }
   }
   // Recovery from the oldest kept snapshot replays the log after its start.
   Statement q(db_, "DELETE FROM txn_log WHERE zxid <= ?");
   q.bind(1, oldest_kept.start_zxid);
-  q.step();
+  if (q.step() != SQLITE_DONE) rollback_and_fail("cannot purge the txn log");
 }
 
 int64_t Database::meta(const std::string& key, int64_t fallback) const {

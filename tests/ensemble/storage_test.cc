@@ -916,6 +916,31 @@ TEST_F(StorageTest, PurgeKeepsNewestSnapshotsAndTheLogTheyNeed) {
   EXPECT_TRUE(same_tree(w.live, again));
 }
 
+// A purge that cannot delete a row changes nothing: SQLite ends only the failed statement, and
+// a purge that went on would commit the rest (here a snapshot's nodes without the snapshot).
+TEST_F(StorageTest, APurgeThatFailsChangesNothing) {
+  Workload w(4, open());
+  for (int i = 0; i < 4; ++i) {
+    w.steps(30);
+    write_snapshot(*db, w.live, w.session_rows());
+  }
+  const int64_t first = db->first_logged_zxid();
+  const int64_t nodes = raw_int(path(), "SELECT count(*) FROM snapshot_nodes");
+  raw_sql(path(),
+          "CREATE TRIGGER refuse BEFORE DELETE ON snapshots BEGIN SELECT RAISE(ABORT, 'no'); END");
+  EXPECT_THROW(db->purge(1), StorageError);
+  EXPECT_EQ(db->snapshots().size(), 4u);
+  EXPECT_EQ(db->first_logged_zxid(), first);
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), nodes);
+  // The connection is usable afterwards: no transaction was left open.
+  raw_sql(path(), "DROP TRIGGER refuse");
+  db->purge(1);
+  EXPECT_EQ(db->snapshots().size(), 1u);
+  DataTree recovered;
+  recover(*db, recovered);
+  EXPECT_TRUE(same_tree(w.live, recovered));
+}
+
 // Finishing a snapshot purges in the same transaction: a crash between the two can never
 // leave more than `retain` complete snapshots (seen once in CI when they were two steps).
 TEST_F(StorageTest, FinishingASnapshotPurgesInTheSameTransaction) {
