@@ -481,13 +481,19 @@ std::vector<SessionRow> Database::snapshot_sessions(int64_t snapshot_id) const {
 
 void Database::drop_incomplete_snapshots() {
   exec("BEGIN IMMEDIATE");
-  exec(
-      "DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE complete = "
-      "0)");
-  exec(
-      "DELETE FROM snapshot_sessions WHERE snapshot_id IN "
-      "(SELECT id FROM snapshots WHERE complete = 0)");
-  exec("DELETE FROM snapshots WHERE complete = 0");
+  try {
+    exec(
+        "DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE complete "
+        "= 0)");
+    exec(
+        "DELETE FROM snapshot_sessions WHERE snapshot_id IN "
+        "(SELECT id FROM snapshots WHERE complete = 0)");
+    exec("DELETE FROM snapshots WHERE complete = 0");
+  } catch (...) {
+    // Not left open: the connection's next transaction could not begin.
+    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+    throw;
+  }
   exec("COMMIT");
 }
 

@@ -941,6 +941,22 @@ TEST_F(StorageTest, APurgeThatFailsChangesNothing) {
   EXPECT_TRUE(same_tree(w.live, recovered));
 }
 
+// Dropping the incomplete snapshots, when a delete fails, leaves no transaction open behind it.
+TEST_F(StorageTest, ADropOfIncompleteSnapshotsThatFailsChangesNothing) {
+  Workload w(4, open());
+  w.steps(30);
+  const int64_t partial = db->begin_snapshot(w.live.last_zxid(), {});
+  raw_sql(path(),
+          "CREATE TRIGGER refuse BEFORE DELETE ON snapshots BEGIN SELECT RAISE(ABORT, 'no'); END");
+  EXPECT_THROW(db->drop_incomplete_snapshots(), StorageError);
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots WHERE id = " + std::to_string(partial)),
+            1);
+  raw_sql(path(), "DROP TRIGGER refuse");
+  db->drop_incomplete_snapshots();
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots WHERE id = " + std::to_string(partial)),
+            0);
+}
+
 // Finishing a snapshot purges in the same transaction: a crash between the two can never
 // leave more than `retain` complete snapshots (seen once in CI when they were two steps).
 TEST_F(StorageTest, FinishingASnapshotPurgesInTheSameTransaction) {
