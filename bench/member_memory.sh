@@ -11,6 +11,8 @@
 # figures beside ZooKeeper's; this one adds the allocator's view of each member.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=bench/local_ensemble.sh
+source bench/local_ensemble.sh
 build=${1:-build}
 NODES=${NODES:-1000000} SIZE=${SIZE:-100} PY=${PY:-/usr/bin/python3}
 server=$build/bin/corral-server
@@ -34,23 +36,13 @@ cleanup() {
 }
 trap cleanup EXIT
 for i in 1 2 3; do
-  d=$work/s$i
-  mkdir -p "$d/data"
-  echo "$i" >"$d/data/myid"
-  printf '%s\n' tickTime=2000 initLimit=30 syncLimit=5 "dataDir=$d/data" \
-    "clientPort=${ports[i - 1]}" clientPortAddress=127.0.0.1 maxClientCnxns=0 snapCount=100000 \
-    '4lw.commands.whitelist=*' admin.enableServer=false \
-    metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider \
-    "metricsProvider.httpPort=${ports[i + 8]}" >"$d/zoo.cfg"
-  printf '%s' "$servers" >>"$d/zoo.cfg"
+  # compare_ensemble.sh's member config, plus the /metrics port this script reads.
+  write_member_cfg "$work/s$i" "$i" "${ports[i - 1]}" "$servers
+metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider
+metricsProvider.httpPort=${ports[i + 8]}"
   start "$i"
 done
-# srvr's Mode (empty while not serving). Not `nc -q1`: it waits a second after the answer.
-mode() {
-  # shellcheck disable=SC2016  # expanded by the inner bash
-  timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$0" && printf srvr >&3 && cat <&3' \
-    "${ports[$1 - 1]}" 2>/dev/null | sed -n 's/^Mode: //p' || true
-}
+mode() { srvr_mode "${ports[$1 - 1]}"; }
 wait_up() { for i in 1 2 3; do until [[ -n $(mode "$i") ]]; do sleep 0.05; done; done; }
 report() { # WHEN
   local i rss mem anon
