@@ -38,6 +38,10 @@ class SnapshotWalk {
     bool written = false;
     bool started_children = false;
     std::string last_child;
+    /// The node and its next child, found once per next() call: the tree changes only between
+    /// calls, so they hold until the call returns. Null until found in this call.
+    const tree::Node* node = nullptr;
+    tree::ChildNames::const_iterator next_child;
   };
 
   std::vector<Visit> stack_;
