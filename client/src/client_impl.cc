@@ -116,7 +116,7 @@ void ClientImpl::send_handshake() {
   send_frame(std::move(f));
 }
 
-void ClientImpl::on_frame(const std::string& frame) {
+void ClientImpl::on_frame(std::string_view frame) {
   try {
     if (!session_up_) return on_handshake(frame);
     wire::JuteReader r(frame);
@@ -149,7 +149,7 @@ void ClientImpl::on_frame(const std::string& frame) {
   }
 }
 
-void ClientImpl::on_handshake(const std::string& frame) {
+void ClientImpl::on_handshake(std::string_view frame) {
   wire::JuteReader r(frame);
   wire::ConnectResponse rsp = wire::ConnectResponse::read(r);
   connect_timer_.cancel();

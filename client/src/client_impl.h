@@ -91,16 +91,20 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   void on_connected(uint64_t gen);
   /// The byte stream is up (after the TLS handshake with TlsOptions): the session starts.
   void on_stream_ready(uint64_t gen);
-  /// Reads exactly `buffer`'s size from the connection, over TLS when it is on.
+  /// Reads what the connection has, up to `buffer`'s size, over TLS when it is on.
   template <typename Handler>
-  void read_exact(asio::mutable_buffer buffer, Handler handler);
+  void read_some(asio::mutable_buffer buffer, Handler handler);
   /// Writes all of `buffer` to the connection, over TLS when it is on.
   template <typename Handler>
   void write_all(asio::const_buffer buffer, Handler handler);
   void send_handshake();
-  void read_frame(uint64_t gen);
-  void on_frame(const std::string& frame);
-  void on_handshake(const std::string& frame);
+  /// Reads from the connection and hands each whole frame to on_frame.
+  void read_frames(uint64_t gen);
+  /// Hands the whole frames at the front of read_buf_ to on_frame; false when one of them
+  /// ended the connection (gen_ moved on) or was too large.
+  bool take_frames(uint64_t gen);
+  void on_frame(std::string_view frame);
+  void on_handshake(std::string_view frame);
   void on_reply(wire::JuteReader& r, const wire::ReplyHeader& h);
   void on_event(wire::JuteReader& r);
   void session_ready(bool read_only);
@@ -157,8 +161,8 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   bool session_up_ = false;  // handshake done
   std::string out_;          // frames waiting for the current write
   bool writing_ = false;
-  std::string read_len_;
-  std::string read_body_;
+  std::string read_buf_;  // bytes read and not yet taken: whole frames, then part of one
+  size_t read_used_ = 0;
   Clock::time_point last_send_;
   Clock::time_point last_recv_;
   /// When the connection of a live session dropped: the client gives the session up if no

@@ -1,8 +1,8 @@
 // ClientImpl's byte stream: connecting to the next server (over TLS with Options::tls),
 // reading length-prefixed frames and writing queued ones.
 #include <asio/connect.hpp>
-#include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <cstring>
 
 #include "client_impl.h"
 #include "wire/tls_peer.h"
@@ -13,6 +13,14 @@ namespace {
 // Largest frame accepted from a server (ZooKeeper's default jute.maxbuffer is 1 MiB plus
 // some slack; a reply to getChildren of a huge node may be bigger).
 constexpr uint32_t kMaxFrame = 64u << 20;
+// A read takes up to this much: a burst of replies or events (pipelined requests, a watch
+// fan-out) comes in with one system call, not two a frame.
+constexpr size_t kReadChunk = 64 * 1024;
+
+uint32_t frame_length(const char* p) {
+  return (uint32_t(uint8_t(p[0])) << 24) | (uint32_t(uint8_t(p[1])) << 16) |
+         (uint32_t(uint8_t(p[2])) << 8) | uint32_t(uint8_t(p[3]));
+}
 
 }  // namespace
 
@@ -71,15 +79,16 @@ void ClientImpl::on_stream_ready(uint64_t gen) {
   connected_ = true;
   last_recv_ = Clock::now();
   send_handshake();
-  read_frame(gen);
+  read_used_ = 0;  // what the last connection left is not this one's
+  read_frames(gen);
 }
 
 template <typename Handler>
-void ClientImpl::read_exact(asio::mutable_buffer buffer, Handler handler) {
-  if (!tls_) return asio::async_read(socket_, buffer, std::move(handler));
-  asio::async_read(*tls_, buffer,
-                   [keep = tls_, handler = std::move(handler)](
-                       const asio::error_code& ec, size_t n) mutable { handler(ec, n); });
+void ClientImpl::read_some(asio::mutable_buffer buffer, Handler handler) {
+  if (!tls_) return socket_.async_read_some(buffer, std::move(handler));
+  tls_->async_read_some(
+      buffer, [keep = tls_, handler = std::move(handler)](const asio::error_code& ec,
+                                                          size_t n) mutable { handler(ec, n); });
 }
 
 template <typename Handler>
@@ -90,26 +99,41 @@ void ClientImpl::write_all(asio::const_buffer buffer, Handler handler) {
                         const asio::error_code& ec, size_t n) mutable { handler(ec, n); });
 }
 
-void ClientImpl::read_frame(uint64_t gen) {
-  read_len_.resize(4);
-  read_exact(asio::buffer(read_len_), [self = shared_from_this(), gen](const asio::error_code& ec,
-                                                                       size_t) {
-    if (gen != self->gen_) return;
-    if (ec) return self->drop_connection("connection closed");
-    uint32_t len = (uint8_t(self->read_len_[0]) << 24) | (uint8_t(self->read_len_[1]) << 16) |
-                   (uint8_t(self->read_len_[2]) << 8) | uint8_t(self->read_len_[3]);
-    if (len > kMaxFrame) return self->drop_connection("frame too large");
-    self->read_body_.resize(len);
-    self->read_exact(asio::buffer(self->read_body_),
-                     [self, gen](const asio::error_code& ec, size_t) {
-                       if (gen != self->gen_) return;
-                       if (ec) return self->drop_connection("connection closed");
-                       self->last_recv_ = Clock::now();
-                       std::string frame = std::move(self->read_body_);
-                       self->on_frame(frame);
-                       if (gen == self->gen_) self->read_frame(gen);
-                     });
-  });
+void ClientImpl::read_frames(uint64_t gen) {
+  if (read_buf_.size() - read_used_ < kReadChunk / 2) read_buf_.resize(read_used_ + kReadChunk);
+  read_some(asio::buffer(read_buf_.data() + read_used_, read_buf_.size() - read_used_),
+            [self = shared_from_this(), gen](const asio::error_code& ec, size_t n) {
+              if (gen != self->gen_) return;
+              if (ec) return self->drop_connection("connection closed");
+              self->last_recv_ = Clock::now();
+              self->read_used_ += n;
+              if (self->take_frames(gen)) self->read_frames(gen);
+            });
+}
+
+bool ClientImpl::take_frames(uint64_t gen) {
+  size_t pos = 0;
+  while (read_used_ - pos >= 4) {
+    const uint32_t len = frame_length(read_buf_.data() + pos);
+    if (len > kMaxFrame) {
+      drop_connection("frame too large");
+      return false;
+    }
+    if (read_used_ - pos - 4 < len) {
+      // The rest of a large frame is on its way: room for all of it.
+      if (read_buf_.size() < pos + 4 + len) read_buf_.resize(pos + 4 + len);
+      break;
+    }
+    on_frame(std::string_view(read_buf_.data() + pos + 4, len));
+    // The frame may have ended this connection; a new one starts with an empty buffer.
+    if (gen != gen_) return false;
+    pos += 4 + len;
+  }
+  std::memmove(read_buf_.data(), read_buf_.data() + pos, read_used_ - pos);
+  read_used_ -= pos;
+  // After a large frame, the memory goes back.
+  if (read_buf_.size() > 4 * kReadChunk && read_used_ < kReadChunk) read_buf_.resize(kReadChunk);
+  return true;
 }
 
 void ClientImpl::send_frame(std::string frame) {

@@ -136,5 +136,28 @@ TEST(Pipeline, MixedOperationsStayInOrderAcrossErrors) {
   EXPECT_EQ(got, want);
 }
 
+TEST(Pipeline, LargeAndSmallRepliesInOneBurstArriveWhole) {
+  // Replies come in with as much as a read brings: a 300 KiB reply spans many reads and ends
+  // in the middle of one, with small replies before and after it in the same reads.
+  TestClient c;
+  ASSERT_TRUE(c.connected());
+  std::string root = test_root(*c);
+  std::vector<std::string> values;
+  for (int n = 0; n < 4; ++n) {
+    std::string v(n % 2 ? 300 * 1024 : 10 + n, '\0');
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<char>(i * 13 + n + i / 509);
+    ASSERT_TRUE(await(c->create(root + "/v" + std::to_string(n), v, {}, use_future)).ok());
+    values.push_back(std::move(v));
+  }
+  std::vector<std::future<Result<DataResult>>> gets;
+  for (int i = 0; i < 40; ++i)
+    gets.push_back(c->get(root + "/v" + std::to_string(i % 4), nullptr, use_future));
+  for (int i = 0; i < 40; ++i) {
+    auto g = await(std::move(gets[i]));
+    ASSERT_TRUE(g.ok()) << i << ": " << text(g.error());
+    EXPECT_EQ(g->data, values[i % 4]) << i;
+  }
+}
+
 }  // namespace
 }  // namespace corral::client::test
