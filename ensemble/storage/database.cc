@@ -4,10 +4,12 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <span>
 
 #include "ensemble/storage/checksum.h"
 #include "ensemble/storage/integrity_check.h"
 #include "ensemble/storage/records.pb.h"
+#include "ensemble/storage/snapshot_chunk.h"
 #include "ensemble/txn/txn_codec.h"
 
 namespace corral::storage {
@@ -39,6 +41,13 @@ class Statement {
   }
   int64_t int_at(int col) const { return sqlite3_column_int64(stmt_, col); }
   bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+  /// The column's bytes, valid until the next step() or reset().
+  std::string_view view_at(int col) const {
+    const void* p = sqlite3_column_blob(stmt_, col);
+    int n = sqlite3_column_bytes(stmt_, col);
+    return p ? std::string_view(static_cast<const char*>(p), static_cast<size_t>(n))
+             : std::string_view();
+  }
   std::string bytes_at(int col) const {
     const void* p = sqlite3_column_blob(stmt_, col);
     int n = sqlite3_column_bytes(stmt_, col);
@@ -67,9 +76,17 @@ CREATE TABLE IF NOT EXISTS snapshots (
   complete INTEGER NOT NULL DEFAULT 0,
   checksum INTEGER               -- sum of its rows' snapshot_row_checksum (NULL: older Corral)
 );
-CREATE TABLE IF NOT EXISTS snapshot_nodes (
+CREATE TABLE IF NOT EXISTS snapshot_chunks (
   snapshot_id INTEGER NOT NULL,
   seq INTEGER NOT NULL,          -- preorder: a parent comes before its children
+  nodes BLOB NOT NULL,           -- corral.storage.pb.SnapshotChunk (snapshot_chunk.h)
+  PRIMARY KEY (snapshot_id, seq)
+);
+-- A node a row: snapshots written by a Corral from before chunks, read and removed, no
+-- longer written.
+CREATE TABLE IF NOT EXISTS snapshot_nodes (
+  snapshot_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
   path TEXT NOT NULL,
   record BLOB NOT NULL,          -- corral.storage.pb.Node
   PRIMARY KEY (snapshot_id, seq)
@@ -281,7 +298,9 @@ void Database::truncate_after(int64_t zxid) {
   // truncation replaces: it goes too (its writer's later rows are refused, see
   // add_snapshot_nodes). ZooKeeper 3.8's FileTxnSnapLog.truncateLog leaves its snapshots.
   for (const char* sql :
-       {"DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
+       {"DELETE FROM snapshot_chunks WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
+        "complete = 0 OR start_zxid > ?1 OR end_zxid > ?1)",
+        "DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
         "complete = 0 OR start_zxid > ?1 OR end_zxid > ?1)",
         "DELETE FROM snapshot_sessions WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
         "complete = 0 OR start_zxid > ?1 OR end_zxid > ?1)",
@@ -343,6 +362,7 @@ void Database::install_snapshot(int64_t snapshot_id, int64_t node_count) {
   // A last-seen config whose txn the log held goes with it.
   clear("DELETE FROM txn_log", false);
   clear("DELETE FROM quorum_config WHERE slot = 'next'", false);
+  clear("DELETE FROM snapshot_chunks WHERE snapshot_id != ?", true);
   clear("DELETE FROM snapshot_nodes WHERE snapshot_id != ?", true);
   clear("DELETE FROM snapshot_sessions WHERE snapshot_id != ?", true);
   clear("DELETE FROM snapshots WHERE id != ?", true);
@@ -357,7 +377,8 @@ void Database::install_snapshot(int64_t snapshot_id, int64_t node_count) {
 
 void Database::drop_snapshot(int64_t snapshot_id) {
   exec("BEGIN IMMEDIATE");
-  for (const char* sql : {"DELETE FROM snapshot_nodes WHERE snapshot_id = ?",
+  for (const char* sql : {"DELETE FROM snapshot_chunks WHERE snapshot_id = ?",
+                          "DELETE FROM snapshot_nodes WHERE snapshot_id = ?",
                           "DELETE FROM snapshot_sessions WHERE snapshot_id = ?",
                           "DELETE FROM snapshots WHERE id = ?"}) {
     Statement q(db_, sql);
@@ -405,18 +426,21 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
   alive.bind(1, snapshot_id);
   // Dropped meanwhile by a truncation or a SNAP: its rows would be orphans nobody removes.
   if (alive.step() != SQLITE_ROW) return;
-  Statement next(db_, "SELECT COALESCE(MAX(seq), 0) FROM snapshot_nodes WHERE snapshot_id = ?");
+  Statement next(db_, "SELECT COALESCE(MAX(seq), 0) FROM snapshot_chunks WHERE snapshot_id = ?");
   next.bind(1, snapshot_id);
   int64_t seq = next.step() == SQLITE_ROW ? next.int_at(0) : 0;
   exec("BEGIN IMMEDIATE");
-  Statement q(db_,
-              "INSERT INTO snapshot_nodes (snapshot_id, seq, path, record) VALUES (?, ?, ?, ?)");
+  Statement q(db_, "INSERT INTO snapshot_chunks (snapshot_id, seq, nodes) VALUES (?, ?, ?)");
   uint64_t checksum = 0;
-  for (const auto& row : rows) {
-    q.bind(1, snapshot_id).bind(2, ++seq).bind(3, row.path, false).bind(4, row.record, true);
-    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot write snapshot node " + row.path);
+  std::span<const SnapshotRow> left(rows);
+  while (!left.empty()) {
+    const auto chunk = left.first(rows_in_next_chunk(left));
+    left = left.subspan(chunk.size());
+    q.bind(1, snapshot_id).bind(2, ++seq).bind(3, encode_snapshot_chunk(chunk), true);
+    if (q.step() != SQLITE_DONE)
+      rollback_and_fail("cannot write the snapshot's nodes from " + chunk.front().path);
     q.reset();
-    checksum += snapshot_row_checksum(row.path, row.record);
+    for (const auto& row : chunk) checksum += snapshot_row_checksum(row.path, row.record);
   }
   add_to_checksum(snapshot_id, checksum);
   exec("COMMIT");
@@ -462,11 +486,24 @@ std::vector<SnapshotInfo> Database::snapshots() const {
 
 void Database::read_snapshot(int64_t snapshot_id,
                              const std::function<void(SnapshotRow)>& each) const {
+  const std::string which = "snapshot " + std::to_string(snapshot_id);
+  Statement chunks(db_,
+                   "SELECT seq, nodes FROM snapshot_chunks WHERE snapshot_id = ? ORDER BY seq");
+  chunks.bind(1, snapshot_id);
+  std::vector<SnapshotRow> rows;
+  int rc;
+  while ((rc = chunks.step()) == SQLITE_ROW) {
+    rows.clear();
+    if (!decode_snapshot_chunk(chunks.view_at(1), rows))
+      fail(which + ": chunk " + std::to_string(chunks.int_at(0)) + " does not decode");
+    for (auto& row : rows) each(std::move(row));
+  }
+  if (rc != SQLITE_DONE) fail("cannot read " + which);
+  // Written by a Corral from before chunks: a node a row.
   Statement q(db_, "SELECT path, record FROM snapshot_nodes WHERE snapshot_id = ? ORDER BY seq");
   q.bind(1, snapshot_id);
-  int rc;
   while ((rc = q.step()) == SQLITE_ROW) each(SnapshotRow{q.bytes_at(0), q.bytes_at(1)});
-  if (rc != SQLITE_DONE) fail("cannot read snapshot " + std::to_string(snapshot_id));
+  if (rc != SQLITE_DONE) fail("cannot read " + which);
 }
 
 std::vector<SessionRow> Database::snapshot_sessions(int64_t snapshot_id) const {
@@ -482,12 +519,10 @@ std::vector<SessionRow> Database::snapshot_sessions(int64_t snapshot_id) const {
 void Database::drop_incomplete_snapshots() {
   exec("BEGIN IMMEDIATE");
   try {
-    exec(
-        "DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE complete "
-        "= 0)");
-    exec(
-        "DELETE FROM snapshot_sessions WHERE snapshot_id IN "
-        "(SELECT id FROM snapshots WHERE complete = 0)");
+    for (const char* table : {"snapshot_chunks", "snapshot_nodes", "snapshot_sessions"})
+      exec((std::string("DELETE FROM ") + table +
+            " WHERE snapshot_id IN (SELECT id FROM snapshots WHERE complete = 0)")
+               .c_str());
     exec("DELETE FROM snapshots WHERE complete = 0");
   } catch (...) {
     // Not left open: the connection's next transaction could not begin.
@@ -508,7 +543,8 @@ void Database::purge_in_transaction(int retain) {
   if (static_cast<int>(all.size()) <= retain || retain < 1) return;
   const SnapshotInfo& oldest_kept = all[static_cast<size_t>(retain) - 1];
   for (size_t i = static_cast<size_t>(retain); i < all.size(); ++i) {
-    for (const char* sql : {"DELETE FROM snapshot_nodes WHERE snapshot_id = ?",
+    for (const char* sql : {"DELETE FROM snapshot_chunks WHERE snapshot_id = ?",
+                            "DELETE FROM snapshot_nodes WHERE snapshot_id = ?",
                             "DELETE FROM snapshot_sessions WHERE snapshot_id = ?",
                             "DELETE FROM snapshots WHERE id = ?"}) {
       Statement q(db_, sql);

@@ -12,12 +12,16 @@
 #include "tests/e2e/jute_bytes.h"
 #include "tests/e2e/raw_client.h"
 #include "tests/e2e/server_process.h"
+#include "tests/ensemble/storage_support.h"
 
 namespace corral::admin_test {
 namespace {
 
 using e2e::RawClient;
 using e2e::ServerProcess;
+using storage::raw_edit_snapshot;
+using storage::raw_int;
+using storage::SnapshotRow;
 
 constexpr int32_t kSequential = 2;
 
@@ -113,10 +117,8 @@ TEST_F(Verify, DeletedLogRowIsAGap) {
 TEST_F(Verify, BrokenSnapshotRowDoesNotDecode) {
   std::string db = copy("broken.db");
   // The oldest snapshot: recovery never reads it, verify must.
-  ASSERT_EQ(exec_sql(db,
-                     "UPDATE snapshot_nodes SET record = x'ff01' WHERE seq = 3 AND "
-                     "snapshot_id = (SELECT MIN(id) FROM snapshots WHERE complete = 1)"),
-            "");
+  raw_edit_snapshot(db, raw_int(db, "SELECT MIN(id) FROM snapshots WHERE complete = 1"),
+                    [](std::vector<SnapshotRow>& rows) { rows.at(2).record = "\xff\x01"; });
   ToolRun r = admin({"verify", db});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("does not decode"), std::string::npos) << r.output;
@@ -126,12 +128,14 @@ TEST_F(Verify, BrokenSnapshotRowDoesNotDecode) {
 TEST_F(Verify, AlteredSnapshotRowThatStillLoadsFailsItsChecksum) {
   std::string db = copy("renamed.db");
   // A valid path under an existing parent: the tree loads, only the checksum can tell.
-  ASSERT_EQ(
-      exec_sql(
-          db,
-          "UPDATE snapshot_nodes SET path = '/v/n-9999999999' WHERE path = "
-          "'/v/n-0000000003' AND snapshot_id = (SELECT MAX(id) FROM snapshots WHERE complete = 1)"),
-      "");
+  bool renamed = false;
+  raw_edit_snapshot(db, raw_int(db, "SELECT MAX(id) FROM snapshots WHERE complete = 1"),
+                    [&](std::vector<SnapshotRow>& rows) {
+                      for (auto& row : rows)
+                        if (row.path == "/v/n-0000000003")
+                          row.path = "/v/n-9999999999", renamed = true;
+                    });
+  ASSERT_TRUE(renamed);
   ToolRun r = admin({"verify", db});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("its rows do not match its checksum"), std::string::npos) << r.output;
@@ -139,13 +143,8 @@ TEST_F(Verify, AlteredSnapshotRowThatStillLoadsFailsItsChecksum) {
 
 TEST_F(Verify, MissingSnapshotRowBreaksTheCount) {
   std::string db = copy("short.db");
-  ASSERT_EQ(
-      exec_sql(
-          db,
-          "DELETE FROM snapshot_nodes WHERE seq = (SELECT MAX(seq) FROM "
-          "snapshot_nodes WHERE snapshot_id = (SELECT MAX(id) FROM snapshots WHERE complete = 1)) "
-          "AND snapshot_id = (SELECT MAX(id) FROM snapshots WHERE complete = 1)"),
-      "");
+  raw_edit_snapshot(db, raw_int(db, "SELECT MAX(id) FROM snapshots WHERE complete = 1"),
+                    [](std::vector<SnapshotRow>& rows) { rows.pop_back(); });
   ToolRun r = admin({"verify", db});
   EXPECT_EQ(r.exit_code, 1) << r.output;
   EXPECT_NE(r.output.find("nodes, expected"), std::string::npos) << r.output;

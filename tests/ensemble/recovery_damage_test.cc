@@ -37,6 +37,9 @@ class RecoveryDamageTest : public ::testing::Test {
     write_snapshot(db, tree, {});
   }
 
+  /// The id of the newest snapshot stored.
+  int64_t newest_snapshot() const { return raw_int(path(), "SELECT max(id) FROM snapshots"); }
+
   /// The StorageError recovery throws, or "" when it succeeds.
   std::string recovery_error() {
     try {
@@ -128,11 +131,11 @@ TEST_F(RecoveryDamageTest, ADamagedSnapshotPageIsFoundByTheCheckAndByLoading) {
   log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
   const int page_size = std::stoi(raw_text(path(), "PRAGMA page_size"));
   const int page = std::stoi(
-      raw_text(path(), "SELECT rootpage FROM sqlite_schema WHERE name = 'snapshot_nodes'"));
+      raw_text(path(), "SELECT rootpage FROM sqlite_schema WHERE name = 'snapshot_chunks'"));
   {
     std::fstream f(path(), std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(static_cast<std::streamoff>(page - 1) * page_size);
-    ASSERT_EQ(f.get(), 0x0a) << "the table is no longer one leaf page";
+    ASSERT_EQ(f.get(), 0x0d) << "the table is no longer one leaf page";
     f.seekp(static_cast<std::streamoff>(page - 1) * page_size + 8);  // its cell pointers
     f.write("\xff\xff\xff\xff", 4);
   }
@@ -151,7 +154,10 @@ TEST_F(RecoveryDamageTest, ADamagedSnapshotPageIsFoundByTheCheckAndByLoading) {
 // A row changed so that it still loads (a valid, unused path) is caught by the checksum.
 TEST_F(RecoveryDamageTest, ASnapshotRowThatNoLongerMatchesItsChecksumIsRefused) {
   log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
-  raw_sql(path(), "UPDATE snapshot_nodes SET path = '/b' WHERE path = '/a'");
+  raw_edit_snapshot(path(), newest_snapshot(), [](std::vector<SnapshotRow>& rows) {
+    for (auto& row : rows)
+      if (row.path == "/a") row.path = "/b";
+  });
   EXPECT_NE(recovery_error().find("do not match its checksum"), std::string::npos)
       << recovery_error();
 }
@@ -221,17 +227,21 @@ TEST_F(RecoveryDamageTest, ReplayOverAFuzzySnapshotRefusesToDeleteTheRoot) {
 
 TEST_F(RecoveryDamageTest, ASnapshotWithABadNodeIsRefused) {
   struct Case {
-    std::string sql;
+    std::string from, to;  // a stored path, and what it becomes
     const char* why;
   };
   std::vector<Case> cases = {
-      {"UPDATE snapshot_nodes SET path = '/a' || char(0) || 'b' WHERE path = '/a'", "is invalid"},
-      {"UPDATE snapshot_nodes SET path = '/a' WHERE path = '/zookeeper/quota'", "appears twice"},
+      {"/a", std::string("/a\0b", 4), "is invalid"},
+      {"/zookeeper/quota", "/a", "appears twice"},
   };
   for (const auto& c : cases) {
     log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
-    raw_sql(path(), c.sql);
-    EXPECT_NE(recovery_error().find(c.why), std::string::npos) << c.sql << ": " << recovery_error();
+    raw_edit_snapshot(path(), newest_snapshot(), [&](std::vector<SnapshotRow>& rows) {
+      for (auto& row : rows)
+        if (row.path == c.from) row.path = c.to;
+    });
+    EXPECT_NE(recovery_error().find(c.why), std::string::npos)
+        << c.from << ": " << recovery_error();
   }
 }
 
@@ -257,7 +267,7 @@ TEST_F(RecoveryDamageTest, TruncationDropsTheSnapshotsThatHoldTruncatedTxns) {
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0].start_zxid, kZxid | 1);
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots"), 1);
-    EXPECT_EQ(raw_int(path(), "SELECT count(DISTINCT snapshot_id) FROM snapshot_nodes"), 1);
+    EXPECT_EQ(raw_int(path(), "SELECT count(DISTINCT snapshot_id) FROM snapshot_chunks"), 1);
   }
   Database db(path(), false);
   DataTree tree;
@@ -282,7 +292,7 @@ TEST_F(RecoveryDamageTest, TruncationBelowEverySnapshotEmptiesTheDatabase) {
   db.add_snapshot_nodes(writing, {{"/", ""}});
   db.finish_snapshot(writing, kZxid | 1, 1);
   EXPECT_TRUE(db.snapshots().empty());
-  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), 0);
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_chunks"), 0);
   DataTree empty;
   EXPECT_EQ(recover(db, empty).last_zxid, 0);
   EXPECT_EQ(empty.find("/a"), nullptr);

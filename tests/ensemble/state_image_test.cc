@@ -514,11 +514,11 @@ class StateDatabaseTest : public ::testing::Test {
     std::string id = std::to_string(snaps[0].id);
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots"), 1);
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots WHERE id != " + id), 0);
-    EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes WHERE snapshot_id != " + id), 0);
+    EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_chunks WHERE snapshot_id != " + id),
+              0);
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_sessions WHERE snapshot_id != " + id),
               0);
-    EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"),
-              static_cast<int64_t>(image.nodes.size()));
+    EXPECT_EQ(raw_snapshot_node_count(path()), static_cast<int64_t>(image.nodes.size()));
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM txn_log"), 0);
   }
 
@@ -664,18 +664,18 @@ TEST_F(StateDatabaseTest, AStagedSnapshotCountsOnlyOnceInstalled) {
   Builder old(1);
   fill_with_history(old);
   Held before = held();
-  int64_t rows_before = raw_int(path(), "SELECT count(*) FROM snapshot_nodes");
+  int64_t rows_before = raw_snapshot_node_count(path());
   Builder leader(2);
   build_rich_tree(leader);
   StateImage image = through_the_wire(leader);
 
   // Dropped when the SNAP is not installed after all.
   int64_t staged = db->stage_snapshot(image.zxid, image.sessions, image.nodes);
-  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"),
+  EXPECT_EQ(raw_snapshot_node_count(path()),
             rows_before + static_cast<int64_t>(image.nodes.size()));
   EXPECT_EQ(held(), before);
   db->drop_snapshot(staged);
-  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), rows_before);
+  EXPECT_EQ(raw_snapshot_node_count(path()), rows_before);
   EXPECT_EQ(held(), before);
 
   // A crash between staging and installing: recovery drops the staged rows.
@@ -686,7 +686,7 @@ TEST_F(StateDatabaseTest, AStagedSnapshotCountsOnlyOnceInstalled) {
     recover(*db, recovered);
     EXPECT_TRUE(same_tree(old.tree, recovered));
   }
-  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), rows_before);
+  EXPECT_EQ(raw_snapshot_node_count(path()), rows_before);
   EXPECT_EQ(held(), before);
 
   // Installed: it is the whole state.

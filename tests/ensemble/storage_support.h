@@ -7,12 +7,14 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <set>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "ensemble/storage/database.h"
+#include "ensemble/storage/snapshot_chunk.h"
 #include "ensemble/storage/snapshot_walk.h"
 #include "ensemble/tree/data_tree.h"
 #include "ensemble/tree/txn.h"
@@ -80,6 +82,56 @@ inline int64_t raw_int(const std::string& path, const std::string& sql) {
   sqlite3_finalize(stmt);
   sqlite3_close(db);
   return out;
+}
+
+/// The rows of the stored snapshots whose chunks match `where` (SQL on snapshot_chunks'
+/// columns), in order of snapshot and preorder, decoded as they are stored: no checksum is
+/// checked. A chunk that does not decode fails the test.
+inline std::vector<SnapshotRow> raw_snapshot_rows(const std::string& path,
+                                                  const std::string& where = "1") {
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  std::vector<SnapshotRow> rows;
+  std::string sql =
+      "SELECT nodes FROM snapshot_chunks WHERE " + where + " ORDER BY snapshot_id, seq";
+  EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
+  while (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
+    std::string_view chunk(static_cast<const char*>(sqlite3_column_blob(stmt, 0)),
+                           static_cast<size_t>(sqlite3_column_bytes(stmt, 0)));
+    EXPECT_TRUE(decode_snapshot_chunk(chunk, rows)) << "a chunk of " << where;
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return rows;
+}
+
+/// How many nodes the stored snapshots whose chunks match `where` hold.
+inline int64_t raw_snapshot_node_count(const std::string& path, const std::string& where = "1") {
+  return static_cast<int64_t>(raw_snapshot_rows(path, where).size());
+}
+
+/// Rewrites snapshot `snapshot_id`'s stored rows as `edit` changes them (as a damaged file
+/// would hold them: its checksum stays as it was), in one chunk.
+inline void raw_edit_snapshot(const std::string& path, int64_t snapshot_id,
+                              const std::function<void(std::vector<SnapshotRow>&)>& edit) {
+  const std::string id = std::to_string(snapshot_id);
+  std::vector<SnapshotRow> rows = raw_snapshot_rows(path, "snapshot_id = " + id);
+  edit(rows);
+  raw_sql(path, "DELETE FROM snapshot_chunks WHERE snapshot_id = " + id);
+  if (rows.empty()) return;
+  sqlite3* db = nullptr;
+  sqlite3_open(path.c_str(), &db);
+  sqlite3_stmt* stmt = nullptr;
+  ASSERT_EQ(
+      sqlite3_prepare_v2(db, "INSERT INTO snapshot_chunks VALUES (?, 1, ?)", -1, &stmt, nullptr),
+      SQLITE_OK);
+  const std::string chunk = encode_snapshot_chunk(rows);
+  sqlite3_bind_int64(stmt, 1, snapshot_id);
+  sqlite3_bind_blob(stmt, 2, chunk.data(), static_cast<int>(chunk.size()), SQLITE_TRANSIENT);
+  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
 }
 
 inline std::string describe(const wire::AclList& acl) {

@@ -792,7 +792,7 @@ TEST_F(StorageTest, LargeSnapshotRoundTrip) {
   // The whole log replayed over an empty tree gives the same tree.
   close();
   raw_sql(path(),
-          "DELETE FROM snapshot_nodes; DELETE FROM snapshot_sessions; DELETE FROM snapshots");
+          "DELETE FROM snapshot_chunks; DELETE FROM snapshot_sessions; DELETE FROM snapshots");
   open();
   DataTree replayed;
   rec = recover(*db, replayed);
@@ -811,9 +811,57 @@ TEST_F(StorageTest, SnapshotNodesKeepPreorderAcrossChunks) {
   d.read_snapshot(id, [&](SnapshotRow row) { paths.push_back(row.path); });
   EXPECT_EQ(paths, big.tree.paths());
   close();
-  EXPECT_EQ(raw_int(path(), "SELECT max(seq) FROM snapshot_nodes WHERE snapshot_id = " +
-                                std::to_string(id)),
+  // Small chunks of the walk go into the rows as they come; the stored nodes are all there.
+  EXPECT_EQ(raw_snapshot_node_count(path(), "snapshot_id = " + std::to_string(id)),
             static_cast<int64_t>(big.tree.node_count()));
+}
+
+// One add of more rows than a chunk holds stores several chunks of at most kSnapshotChunkBytes
+// each (a row's share), read back in order.
+TEST_F(StorageTest, ManyRowsAtOnceGoIntoSeveralChunks) {
+  BigTree big;
+  build_big_tree(big, 3000, 5);
+  Database& d = open();
+  int64_t id = write_snapshot(d, big.tree, {}, /*chunk=*/100000);
+  std::vector<std::string> paths;
+  d.read_snapshot(id, [&](SnapshotRow row) { paths.push_back(row.path); });
+  EXPECT_EQ(paths, big.tree.paths());
+  close();
+  const std::string of = " FROM snapshot_chunks WHERE snapshot_id = " + std::to_string(id);
+  EXPECT_GE(raw_int(path(), "SELECT count(*)" + of), 3);
+  // A chunk passes the bound by less than its last row (a node of at most ~2 KiB here).
+  EXPECT_LE(raw_int(path(), "SELECT max(length(nodes))" + of),
+            static_cast<int64_t>(kSnapshotChunkBytes + 4096));
+  EXPECT_EQ(raw_int(path(), "SELECT count(*)" + of), raw_int(path(), "SELECT max(seq)" + of));
+}
+
+// A database of a Corral from before chunks holds a snapshot as a row per node: it loads, and
+// goes with its snapshot.
+TEST_F(StorageTest, ASnapshotStoredANodeARowStillLoads) {
+  Workload w(8, open());
+  w.steps(120);
+  int64_t id = write_snapshot(*db, w.live, w.session_rows());
+  w.steps(40);
+  close();
+  const std::string of = " WHERE snapshot_id = " + std::to_string(id);
+  std::vector<SnapshotRow> rows = raw_snapshot_rows(path(), "snapshot_id = " + std::to_string(id));
+  ASSERT_GT(rows.size(), 10u);
+  raw_sql(path(), "DELETE FROM snapshot_chunks" + of);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::string hex;
+    for (unsigned char c : rows[i].record)
+      hex += "0123456789ABCDEF"[c >> 4], hex += "0123456789ABCDEF"[c & 15];
+    raw_sql(path(), "INSERT INTO snapshot_nodes VALUES (" + std::to_string(id) + ", " +
+                        std::to_string(i + 1) + ", '" + rows[i].path + "', X'" + hex + "')");
+  }
+  open();
+  DataTree recovered;
+  Recovered rec = recover(*db, recovered);
+  EXPECT_EQ(rec.snapshot_zxid, db->snapshots().at(0).start_zxid);
+  EXPECT_TRUE(same_tree(w.live, recovered));
+  db->drop_snapshot(id);
+  close();
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), 0);
 }
 
 TEST_F(StorageTest, DropIncompleteSnapshots) {
@@ -831,9 +879,7 @@ TEST_F(StorageTest, DropIncompleteSnapshots) {
   EXPECT_EQ(db->snapshots()[0].id, done);
 
   close();
-  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes WHERE snapshot_id = " +
-                                std::to_string(partial)),
-            5);
+  EXPECT_EQ(raw_snapshot_node_count(path(), "snapshot_id = " + std::to_string(partial)), 5);
   open();
   // Recovery ignores (and removes) it, using the complete one and the log.
   DataTree recovered;
@@ -843,9 +889,7 @@ TEST_F(StorageTest, DropIncompleteSnapshots) {
   EXPECT_TRUE(same_sessions(w.sessions, rec.sessions));
   close();
   EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots"), 1);
-  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes WHERE snapshot_id = " +
-                                std::to_string(partial)),
-            0);
+  EXPECT_EQ(raw_snapshot_node_count(path(), "snapshot_id = " + std::to_string(partial)), 0);
   EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_sessions WHERE snapshot_id = " +
                                 std::to_string(partial)),
             0);
@@ -892,7 +936,7 @@ TEST_F(StorageTest, PurgeKeepsNewestSnapshotsAndTheLogTheyNeed) {
   close();
   for (size_t i = 3; i < 6; ++i) {
     std::string id = std::to_string(all[i].id);
-    EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes WHERE snapshot_id = " + id), 0);
+    EXPECT_EQ(raw_snapshot_node_count(path(), "snapshot_id = " + id), 0);
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_sessions WHERE snapshot_id = " + id),
               0);
   }
@@ -925,13 +969,13 @@ TEST_F(StorageTest, APurgeThatFailsChangesNothing) {
     write_snapshot(*db, w.live, w.session_rows());
   }
   const int64_t first = db->first_logged_zxid();
-  const int64_t nodes = raw_int(path(), "SELECT count(*) FROM snapshot_nodes");
+  const int64_t nodes = raw_snapshot_node_count(path());
   raw_sql(path(),
           "CREATE TRIGGER refuse BEFORE DELETE ON snapshots BEGIN SELECT RAISE(ABORT, 'no'); END");
   EXPECT_THROW(db->purge(1), StorageError);
   EXPECT_EQ(db->snapshots().size(), 4u);
   EXPECT_EQ(db->first_logged_zxid(), first);
-  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), nodes);
+  EXPECT_EQ(raw_snapshot_node_count(path()), nodes);
   // The connection is usable afterwards: no transaction was left open.
   raw_sql(path(), "DROP TRIGGER refuse");
   db->purge(1);
@@ -1127,7 +1171,7 @@ TEST_F(RecoveryErrorTest, GapInTheLogAfterTheSnapshot) {
 
 TEST_F(RecoveryErrorTest, GapInTheLogWithoutSnapshot) {
   raw_sql(path(),
-          "DELETE FROM snapshot_nodes; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
+          "DELETE FROM snapshot_chunks; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
           "zxid = " +
               std::to_string(kEpoch1 + 20));
   std::string msg = recovery_error();
@@ -1166,7 +1210,7 @@ TEST_F(RecoveryErrorTest, LogEndsInsideTheFuzzyRange) {
 
 TEST_F(RecoveryErrorTest, LogStartsLateWithoutSnapshot) {
   raw_sql(path(),
-          "DELETE FROM snapshot_nodes; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
+          "DELETE FROM snapshot_chunks; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
           "zxid < " +
               std::to_string(kEpoch1 + 10));
   std::string msg = recovery_error();
@@ -1177,13 +1221,16 @@ TEST_F(RecoveryErrorTest, LogStartsLateWithoutSnapshot) {
 
 TEST_F(RecoveryErrorTest, SnapshotNodeWithoutParent) {
   // Remove a non-leaf node's row: its children lose their parent.
-  std::string victim = raw_text(
-      path(),
-      "SELECT path FROM snapshot_nodes a WHERE path != '/' AND path NOT LIKE '/zookeeper%' AND "
-      "EXISTS (SELECT 1 FROM snapshot_nodes b WHERE b.snapshot_id = a.snapshot_id AND b.path "
-      "LIKE a.path || '/%') ORDER BY seq LIMIT 1");
+  std::string victim;
+  raw_edit_snapshot(path(), snapshot_id, [&](std::vector<SnapshotRow>& rows) {
+    for (size_t i = 0; i + 1 < rows.size() && victim.empty(); ++i)
+      if (rows[i].path != "/" && !rows[i].path.starts_with("/zookeeper") &&
+          rows[i + 1].path.starts_with(rows[i].path + "/")) {
+        victim = rows[i].path;
+        rows.erase(rows.begin() + static_cast<ptrdiff_t>(i));
+      }
+  });
   ASSERT_FALSE(victim.empty());
-  raw_sql(path(), "DELETE FROM snapshot_nodes WHERE path = '" + victim + "'");
   std::string msg = recovery_error();
   EXPECT_NE(msg.find(path()), std::string::npos) << msg;
   EXPECT_NE(msg.find(victim + "/"), std::string::npos) << msg;
@@ -1192,16 +1239,18 @@ TEST_F(RecoveryErrorTest, SnapshotNodeWithoutParent) {
 }
 
 TEST_F(RecoveryErrorTest, SnapshotMissingALeaf) {
-  int64_t leaf = raw_int(path(), "SELECT max(seq) FROM snapshot_nodes WHERE snapshot_id = " +
-                                     std::to_string(snapshot_id));
-  raw_sql(path(), "DELETE FROM snapshot_nodes WHERE seq = " + std::to_string(leaf));
+  // The last row in preorder is a leaf.
+  raw_edit_snapshot(path(), snapshot_id, [](std::vector<SnapshotRow>& rows) { rows.pop_back(); });
   std::string msg = recovery_error();
   EXPECT_NE(msg.find(path()), std::string::npos) << msg;
   EXPECT_NE(msg.find("nodes"), std::string::npos) << msg;
 }
 
 TEST_F(RecoveryErrorTest, CorruptSnapshotRecord) {
-  raw_sql(path(), "UPDATE snapshot_nodes SET record = X'FFFFFFFF' WHERE path = '/zookeeper'");
+  raw_edit_snapshot(path(), snapshot_id, [](std::vector<SnapshotRow>& rows) {
+    for (auto& row : rows)
+      if (row.path == "/zookeeper") row.record = "\xff\xff\xff\xff";
+  });
   std::string msg = recovery_error();
   EXPECT_NE(msg.find(path()), std::string::npos) << msg;
   EXPECT_NE(msg.find("/zookeeper"), std::string::npos) << msg;
