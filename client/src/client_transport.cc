@@ -113,6 +113,7 @@ void ClientImpl::read_frames(uint64_t gen) {
 
 bool ClientImpl::take_frames(uint64_t gen) {
   size_t pos = 0;
+  size_t pending = 0;  // the size of a frame begun and not yet all read
   while (read_used_ - pos >= 4) {
     const uint32_t len = frame_length(read_buf_.data() + pos);
     if (len > kMaxFrame) {
@@ -120,8 +121,9 @@ bool ClientImpl::take_frames(uint64_t gen) {
       return false;
     }
     if (read_used_ - pos - 4 < len) {
+      pending = 4 + size_t{len};
       // The rest of a large frame is on its way: room for all of it.
-      if (read_buf_.size() < pos + 4 + len) read_buf_.resize(pos + 4 + len);
+      if (read_buf_.size() < pos + pending) read_buf_.resize(pos + pending);
       break;
     }
     on_frame(std::string_view(read_buf_.data() + pos + 4, len));
@@ -129,10 +131,16 @@ bool ClientImpl::take_frames(uint64_t gen) {
     if (gen != gen_) return false;
     pos += 4 + len;
   }
-  std::memmove(read_buf_.data(), read_buf_.data() + pos, read_used_ - pos);
-  read_used_ -= pos;
-  // After a large frame, the memory goes back.
-  if (read_buf_.size() > 4 * kReadChunk && read_used_ < kReadChunk) read_buf_.resize(kReadChunk);
+  const size_t left = read_used_ - pos;
+  read_used_ = left;
+  if (read_buf_.capacity() > 4 * kReadChunk && pending <= kReadChunk) {
+    // A large frame is done with: its memory goes back (a smaller resize would keep it).
+    std::string fresh(kReadChunk, '\0');
+    std::memcpy(fresh.data(), read_buf_.data() + pos, left);
+    read_buf_.swap(fresh);
+  } else {
+    std::memmove(read_buf_.data(), read_buf_.data() + pos, left);
+  }
   return true;
 }
 

@@ -495,7 +495,8 @@ void Database::read_snapshot(int64_t snapshot_id,
   while ((rc = chunks.step()) == SQLITE_ROW) {
     rows.clear();
     if (!decode_snapshot_chunk(chunks.view_at(1), rows))
-      fail(which + ": chunk " + std::to_string(chunks.int_at(0)) + " does not decode");
+      throw StorageError(path_ + ": " + which + ": chunk " + std::to_string(chunks.int_at(0)) +
+                         " does not decode");
     for (auto& row : rows) each(std::move(row));
   }
   if (rc != SQLITE_DONE) fail("cannot read " + which);

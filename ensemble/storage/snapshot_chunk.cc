@@ -35,7 +35,8 @@ size_t entry_size(const SnapshotRow& row) {
 size_t rows_in_next_chunk(std::span<const SnapshotRow> rows) {
   size_t n = 0, bytes = 0;
   while (n < rows.size()) {
-    bytes += entry_size(rows[n]);
+    const size_t entry = entry_size(rows[n]);
+    bytes += 1 + varint_size(entry) + entry;  // as encode_snapshot_chunk writes it
     if (n > 0 && bytes > kSnapshotChunkBytes) break;
     ++n;
   }

@@ -829,9 +829,8 @@ TEST_F(StorageTest, ManyRowsAtOnceGoIntoSeveralChunks) {
   close();
   const std::string of = " FROM snapshot_chunks WHERE snapshot_id = " + std::to_string(id);
   EXPECT_GE(raw_int(path(), "SELECT count(*)" + of), 3);
-  // A chunk passes the bound by less than its last row (a node of at most ~2 KiB here).
   EXPECT_LE(raw_int(path(), "SELECT max(length(nodes))" + of),
-            static_cast<int64_t>(kSnapshotChunkBytes + 4096));
+            static_cast<int64_t>(kSnapshotChunkBytes));
   EXPECT_EQ(raw_int(path(), "SELECT count(*)" + of), raw_int(path(), "SELECT max(seq)" + of));
 }
 
