@@ -1,7 +1,6 @@
 #include "ensemble/storage/snapshot_walk.h"
 
 #include "ensemble/storage/snapshot_codec.h"
-#include "wire/path.h"
 
 namespace corral::storage {
 
@@ -9,9 +8,9 @@ void SnapshotWalk::restart() { stack_.assign(1, Visit{"/", false, false, {}, nul
 
 size_t SnapshotWalk::next(const tree::DataTree& tree, size_t max_nodes,
                           std::vector<SnapshotRow>& rows) {
-  // Found again in every call (the tree may have changed since the last), but then once per
-  // node: looking up a parent and its place among its children at each child cost three hash
-  // lookups a node, a tenth of a member's CPU while it snapshotted 300,000 znodes under load.
+  // The nodes on the stack are found again at each call (the tree may have changed since the
+  // last), then a child is reached through its parent's entry for it: no hash lookup a node,
+  // which cost a member ~1 µs of cache misses each while it snapshotted 300,000 znodes.
   for (Visit& v : stack_) v.node = nullptr;
   size_t added = 0;
   while (!stack_.empty() && added < max_nodes) {
@@ -34,11 +33,16 @@ size_t SnapshotWalk::next(const tree::DataTree& tree, size_t max_nodes,
       stack_.pop_back();
       continue;
     }
-    v.started_children = true;
-    v.last_child = *v.next_child;
-    std::string child = wire::child_path(v.path, *v.next_child);
+    const tree::ChildNames::Entry& child = v.next_child.entry();
     ++v.next_child;
-    stack_.push_back(Visit{std::move(child), false, false, {}, nullptr, {}});
+    v.started_children = true;
+    v.last_child = tree::ChildNames::name_of(child);
+    stack_.push_back(Visit{std::string(child.first.view()),
+                           false,
+                           false,
+                           {},
+                           &child.second,
+                           child.second.children.begin()});
   }
   return added;
 }

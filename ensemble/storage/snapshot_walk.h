@@ -38,8 +38,8 @@ class SnapshotWalk {
     bool written = false;
     bool started_children = false;
     std::string last_child;
-    /// The node and its next child, found once per next() call: the tree changes only between
-    /// calls, so they hold until the call returns. Null until found in this call.
+    /// The node and its next child, valid until the call to next() returns (the tree changes
+    /// only between calls); null when it must be found again.
     const tree::Node* node = nullptr;
     tree::ChildNames::const_iterator next_child;
   };

@@ -17,7 +17,7 @@ void hash_acl(Fnv64& f, const tree::Node& n) {
   }
 }
 
-uint64_t node_hash(const std::string& path, const tree::Node& n) {
+uint64_t node_hash(std::string_view path, const tree::Node& n) {
   Fnv64 f;
   f.bytes(path);
   if (path == "/zookeeper/config") {
@@ -43,32 +43,27 @@ uint64_t node_hash(const std::string& path, const tree::Node& n) {
 TreeDigest tree_digest(const tree::DataTree& tree) {
   TreeDigest out;
   out.zxid = tree.last_zxid();
-  // Depth first with one path buffer and an explicit stack: no string per node kept, no
-  // second lookup, and no recursion as deep as the tree.
+  // Depth first with an explicit stack (no recursion as deep as the tree), each child reached
+  // through its parent's entry for it: no lookup, and no path built.
   struct Frame {
     const tree::Node* node;
     tree::ChildNames::const_iterator next_child;
-    size_t path_size;
   };
-  std::string path = "/";
-  const tree::Node* root = tree.find(path);
-  out.digest += node_hash(path, *root);
+  const tree::Node* root = tree.find("/");
+  out.digest += node_hash("/", *root);
   ++out.node_count;
-  std::vector<Frame> stack{{root, root->children.begin(), path.size()}};
+  std::vector<Frame> stack{{root, root->children.begin()}};
   while (!stack.empty()) {
     Frame& top = stack.back();
     if (top.next_child == top.node->children.end()) {
       stack.pop_back();
       continue;
     }
-    std::string_view name = *top.next_child++;
-    path.resize(top.path_size);
-    if (path.size() > 1) path += '/';
-    path += name;
-    const tree::Node* child = tree.find(path);
-    out.digest += node_hash(path, *child);
+    const tree::ChildNames::Entry& child = top.next_child.entry();
+    ++top.next_child;
+    out.digest += node_hash(child.first.view(), child.second);
     ++out.node_count;
-    stack.push_back({child, child->children.begin(), path.size()});
+    stack.push_back({&child.second, child.second.children.begin()});
   }
   return out;
 }

@@ -1,25 +1,27 @@
 #include "ensemble/tree/child_names.h"
 
 #include <algorithm>
-#include <cassert>
 #include <utility>
+
+#include "ensemble/tree/data_tree.h"
 
 namespace corral::tree {
 namespace {
 
-// Names are compared as views: a stored pointer becomes one by its NUL.
-bool name_before(const char* stored, std::string_view name) {
-  return std::string_view(stored) < name;
+using Entry = ChildNames::Entry;
+
+bool name_before(const Entry* stored, std::string_view name) {
+  return ChildNames::name_of(*stored) < name;
 }
-bool name_after(std::string_view name, const char* stored) {
-  return name < std::string_view(stored);
+bool name_after(std::string_view name, const Entry* stored) {
+  return name < ChildNames::name_of(*stored);
 }
 
 // Where `name` is or would go in `block`, and whether it is there.
-std::pair<std::vector<const char*>::const_iterator, bool> locate(
-    const std::vector<const char*>& block, std::string_view name) {
+std::pair<std::vector<const Entry*>::const_iterator, bool> locate(
+    const std::vector<const Entry*>& block, std::string_view name) {
   auto at = std::lower_bound(block.begin(), block.end(), name, name_before);
-  return {at, at != block.end() && std::string_view(*at) == name};
+  return {at, at != block.end() && ChildNames::name_of(**at) == name};
 }
 
 }  // namespace
@@ -47,14 +49,18 @@ bool ChildNames::contains(std::string_view name) const {
   return locate(b_->blocks[block_for(name)], name).second;
 }
 
-void ChildNames::insert(std::string_view name) {
-  // Only the pointer is kept: the name must run to the end of its string.
-  assert(name.data()[name.size()] == '\0');
+std::string_view ChildNames::name_of(const Entry& child) {
+  const std::string_view path = child.first.view();
+  return path.substr(path.rfind('/') + 1);
+}
+
+void ChildNames::insert(const Entry& child) {
+  const std::string_view name = name_of(child);
   if (!b_) {
     // Built aside: a list left empty by a failed allocation would make a leaf look like a
     // parent (empty() tests the pointer).
     auto first = std::make_unique<Blocks>();
-    first->blocks.emplace_back().push_back(name.data());
+    first->blocks.emplace_back().push_back(&child);
     first->count = 1;
     b_ = std::move(first);
     return;
@@ -65,9 +71,9 @@ void ChildNames::insert(std::string_view name) {
     // in order fills its blocks completely. The fresh block joins with its name in it: an
     // empty block left by a failed allocation would break the walks.
     if (bs.back().size() < kBlock) {
-      bs.back().push_back(name.data());
+      bs.back().push_back(&child);
     } else {
-      Block fresh{name.data()};
+      Block fresh{&child};
       bs.push_back(std::move(fresh));
     }
     ++b_->count;
@@ -77,7 +83,7 @@ void ChildNames::insert(std::string_view name) {
   Block& block = bs[index];
   auto [at, found] = locate(block, name);
   if (found) return;
-  block.insert(at, name.data());
+  block.insert(at, &child);
   ++b_->count;
   if (block.size() <= kBlock) return;
   // Split in two halves (while nothing is erased, inserts keep blocks half full or more). The

@@ -1,24 +1,35 @@
 // The names of a znode's children, sorted, in as little memory as a tree of a million znodes
-// allows: most znodes are leaves, so an empty list is one null pointer, and a name is a pointer
-// to the child's own path (which the DataTree keeps) rather than a second copy of it.
+// allows: most znodes are leaves, so an empty list is one null pointer, and a child is a pointer
+// to its own entry in the DataTree's map (its path, whose last part is its name, and its node)
+// rather than a second copy of its name.
 #pragma once
 
 #include <cstddef>
 #include <iterator>
 #include <memory>
 #include <string_view>
+#include <utility>
 #include <vector>
+
+#include "ensemble/tree/path_key.h"
 
 namespace corral::tree {
 
-/// A znode's child names. Each name must end where the memory it views ends in a NUL (the tail
-/// of a PathKey: the DataTree gives views into the child's key in its node map), and that
-/// memory must outlive its entry here: the DataTree erases the name before the child. Only the
-/// pointer is kept, 8 bytes a child in sorted blocks of at most kBlock (a std::set spent a
-/// 48-byte node on each, 56 with glibc's malloc: 48 MB of a 1,000,000-znode tree's 425 MiB).
-/// Move-only, since copied pointers would point into the source's tree.
+struct Node;
+
+/// A znode's children, by name. Each is the child's entry in the DataTree's map, which must
+/// outlive its place here (the DataTree erases the child here before it erases the entry; the
+/// map's entries never move). Only the pointer is kept, 8 bytes a child in sorted blocks of at
+/// most kBlock (a std::set spent a 48-byte node on each, 56 with glibc's malloc: 48 MB of a
+/// 1,000,000-znode tree's 425 MiB). Move-only, since copied pointers would point into the
+/// source's tree.
 class ChildNames {
-  using Block = std::vector<const char*>;
+ public:
+  /// A child's entry in the DataTree's map: its path and its node.
+  using Entry = std::pair<const PathKey, Node>;
+
+ private:
+  using Block = std::vector<const Entry*>;
   struct Blocks {
     std::vector<Block> blocks;  // none empty; each one's names sort before the next one's
     size_t count = 0;
@@ -30,7 +41,8 @@ class ChildNames {
   /// of a big parent).
   static constexpr size_t kBlock = 128;
 
-  /// Walks the names in ascending order; a name is a view of its child's path.
+  /// Walks the names in ascending order; a name is a view of its child's path. entry() reaches
+  /// the child itself without a lookup.
   class const_iterator {
    public:
     // A name is handed out by value (a view made from the stored pointer), so the C++17 rules
@@ -44,7 +56,9 @@ class ChildNames {
     using reference = std::string_view;
 
     const_iterator() = default;
-    std::string_view operator*() const { return (*blocks_)[block_][index_]; }
+    std::string_view operator*() const { return name_of(entry()); }
+    /// The child's entry in the DataTree's map.
+    const Entry& entry() const { return *(*blocks_)[block_][index_]; }
     const_iterator& operator++() {
       if (++index_ == (*blocks_)[block_].size()) ++block_, index_ = 0;
       return *this;
@@ -87,8 +101,10 @@ class ChildNames {
   /// True for a leaf.
   bool empty() const { return !b_; }
   /// Names in ascending order.
-  const_iterator begin() const { return {&blocks(), 0, 0}; }
-  const_iterator end() const { return {&blocks(), blocks().size(), 0}; }
+  // std::addressof: a plain & would look for operator& in Entry's classes, which needs Node
+  // complete, and Node holds a ChildNames.
+  const_iterator begin() const { return {std::addressof(blocks()), 0, 0}; }
+  const_iterator end() const { return {std::addressof(blocks()), blocks().size(), 0}; }
   const_reverse_iterator rbegin() const { return const_reverse_iterator(end()); }
   const_reverse_iterator rend() const { return const_reverse_iterator(begin()); }
   /// The first name after `name`.
@@ -96,15 +112,19 @@ class ChildNames {
   /// True when `name` is a child.
   bool contains(std::string_view name) const;
 
-  /// Adds `name` (NUL-terminated where the view ends, outliving the entry); nothing when it is
-  /// there already. A name after all the others (a snapshot loads each parent's children in
-  /// ascending order, and sequential names come so too) is appended in constant time.
-  void insert(std::string_view name);
+  /// Adds the child whose map entry `child` is (outliving its place here); nothing when one of
+  /// its name is there already. A name after all the others (a snapshot loads each parent's
+  /// children in ascending order, and sequential names come so too) is appended in constant
+  /// time.
+  void insert(const Entry& child);
   /// Removes `name`; the memory goes with the last child.
   void erase(std::string_view name);
 
   /// Equal when the same names are there (their texts, not where they are).
   friend bool operator==(const ChildNames& a, const ChildNames& b);
+
+  /// A child's name: the last part of its path (NUL-terminated, as the path is).
+  static std::string_view name_of(const Entry& child);
 
  private:
   const std::vector<Block>& blocks() const {

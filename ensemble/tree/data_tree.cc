@@ -65,7 +65,7 @@ void DataTree::set_config_node(const std::string& text, int64_t version, int64_t
 void DataTree::add_system_node(const std::string& path, wire::AclList acl) {
   auto it = nodes_.try_emplace(PathKey(path)).first;
   it->second.acl = intern(acl);
-  must_find(wire::parent_path(path)).children.insert(wire::base_name(it->first));
+  must_find(wire::parent_path(path)).children.insert(*it);
 }
 
 std::shared_ptr<const wire::AclList> DataTree::intern(const wire::AclList& acl) {
@@ -145,7 +145,7 @@ OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   n.czxid = n.mzxid = n.pzxid = txn.zxid;
   n.ctime = n.mtime = txn.time_ms;
   n.ephemeral_owner = op.ephemeral_owner;
-  parent.children.insert(wire::base_name(it->first));
+  parent.children.insert(*it);
   if (op.parent_cversion > parent.cversion) parent.cversion = op.parent_cversion;
   parent.pzxid = txn.zxid;
   data_bytes_ += static_cast<int64_t>(op.data.size());
@@ -327,7 +327,7 @@ DataTree::Loaded DataTree::load_node(const std::string& path, Node node, bool ma
   data_bytes_ += static_cast<int64_t>(node.data.size());
   index(path, node.ephemeral_owner);
   slot = std::move(node);
-  parent->children.insert(wire::base_name(it->first));
+  parent->children.insert(*it);
   return Loaded::kAdded;
 }
 

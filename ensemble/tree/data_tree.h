@@ -159,6 +159,8 @@ class DataTree {
   std::shared_ptr<const wire::AclList> intern(const wire::AclList& acl);
 
   std::unordered_map<PathKey, Node, PathHash, std::equal_to<>> nodes_;
+  static_assert(std::is_same_v<decltype(nodes_)::value_type, ChildNames::Entry>,
+                "a parent's ChildNames points at its children's entries in this map");
   static_assert(std::is_nothrow_invocable_v<const PathHash&, const PathKey&>,
                 "a hash that may throw makes the map store each key's hash beside it");
   std::unordered_map<int64_t, std::set<std::string>> ephemerals_;

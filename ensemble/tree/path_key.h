@@ -9,8 +9,9 @@ namespace corral::tree {
 
 /// A znode's path as the DataTree's map keys it: 8 bytes in the map's node, pointing to the
 /// path's length and its NUL-terminated characters (a std::string took 32 bytes there and,
-/// past 15 characters, an allocation as well). The characters never move while the key lives:
-/// a parent's ChildNames points into them. A moved-from key may only be destroyed or assigned.
+/// past 15 characters, an allocation as well). The characters never move while the key lives
+/// (a child's name in its parent's ChildNames is read from them). A moved-from key may only be
+/// destroyed or assigned.
 class PathKey {
  public:
   /// A copy of `path`.

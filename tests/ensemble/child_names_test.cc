@@ -9,18 +9,27 @@
 #include <random>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
+
+#include "ensemble/tree/data_tree.h"
 
 namespace corral::tree {
 namespace {
 
-// Owns the names' texts (as the DataTree's keys do): std::deque keeps them where they are.
+// Owns the children's entries (as the DataTree's map does): std::deque keeps them where they
+// are. Each child of /p is named `name`; its node's czxid counts the entries made.
 class Names {
  public:
-  std::string_view add(std::string text) { return texts_.emplace_back(std::move(text)); }
+  const ChildNames::Entry& add(const std::string& name) {
+    auto& e = entries_.emplace_back(std::piecewise_construct, std::forward_as_tuple("/p/" + name),
+                                    std::forward_as_tuple());
+    e.second.czxid = static_cast<int64_t>(entries_.size());
+    return e;
+  }
 
  private:
-  std::deque<std::string> texts_;
+  std::deque<ChildNames::Entry> entries_;
 };
 
 std::vector<std::string> listed(const ChildNames& c) { return {c.begin(), c.end()}; }
@@ -131,6 +140,23 @@ TEST(ChildNames, EqualByTextNotByWhereTheTextIs) {
   b.erase("m");
   EXPECT_FALSE(a == b);
   EXPECT_TRUE(ChildNames() == ChildNames());
+}
+
+TEST(ChildNames, EachChildIsReachedThroughItsEntry) {
+  Names names;
+  ChildNames c;
+  std::vector<const ChildNames::Entry*> made;
+  for (std::string n : {"b", "a", "c"}) made.push_back(&names.add(n));
+  for (const auto* e : made) c.insert(*e);
+  c.insert(names.add("a"));  // a second entry of a name there already: the first stays
+  std::vector<std::string> seen;
+  for (auto it = c.begin(); it != c.end(); ++it) {
+    EXPECT_EQ(*it, ChildNames::name_of(it.entry()));
+    EXPECT_EQ(it.entry().first.view(), "/p/" + std::string(*it));
+    seen.push_back(std::string(*it) + "=" + std::to_string(it.entry().second.czxid));
+  }
+  EXPECT_EQ(seen, (std::vector<std::string>{"a=2", "b=1", "c=3"}));
+  EXPECT_EQ(ChildNames::name_of(*made[0]), "b");
 }
 
 }  // namespace

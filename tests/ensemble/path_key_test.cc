@@ -14,7 +14,7 @@ TEST(PathKey, ReadsAsItsPathAndEndsInANul) {
   EXPECT_EQ(key.view(), "/a/bc");
   EXPECT_EQ(key, std::string_view("/a/bc"));
   EXPECT_FALSE(key == std::string_view("/a/b"));
-  // ChildNames keeps a pointer to the name's first character and reads to the NUL.
+  // A child's name (ChildNames::name_of) is the tail of its key, ending at the NUL.
   const char* name = key.view().data() + 3;
   EXPECT_EQ(std::strlen(name), 2u);
   EXPECT_STREQ(name, "bc");
