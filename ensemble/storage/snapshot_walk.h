@@ -38,8 +38,8 @@ class SnapshotWalk {
     bool written = false;
     bool started_children = false;
     std::string last_child;
-    /// The node and its next child, valid until the call to next() returns (the tree changes
-    /// only between calls); null when it must be found again.
+    /// The node and its next child, valid only within one call to next() (the tree changes
+    /// between calls): each call starts by nulling them, and a null node is found again by path.
     const tree::Node* node = nullptr;
     tree::ChildNames::const_iterator next_child;
   };

@@ -117,6 +117,8 @@ class ChildNames {
   /// children in ascending order, and sequential names come so too) is appended in constant
   /// time.
   void insert(const Entry& child);
+  /// Not a temporary: its address is kept.
+  void insert(const Entry&&) = delete;
   /// Removes `name`; the memory goes with the last child.
   void erase(std::string_view name);
 
