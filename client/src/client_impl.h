@@ -161,8 +161,8 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   bool session_up_ = false;  // handshake done
   std::string out_;          // frames waiting for the current write
   bool writing_ = false;
-  std::string read_buf_;  // bytes read and not yet taken: whole frames, then part of one
-  size_t read_used_ = 0;
+  std::string read_buf_;  // its first read_used_ bytes: read and not yet taken (whole frames,
+  size_t read_used_ = 0;  // then the start of one)
   Clock::time_point last_send_;
   Clock::time_point last_recv_;
   /// When the connection of a live session dropped: the client gives the session up if no

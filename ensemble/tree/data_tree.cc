@@ -164,7 +164,7 @@ OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   data_bytes_ -= static_cast<int64_t>(it->second.data.size());
   std::string_view parent_path = wire::parent_path(op.path);
   Node& parent = must_find(parent_path);
-  // The parent's entry views the node's key, so it goes first.
+  // The parent points at the node's entry, so it lets go first.
   parent.children.erase(wire::base_name(op.path));
   nodes_.erase(it);
   if (txn.zxid > parent.pzxid) parent.pzxid = txn.zxid;

@@ -23,7 +23,7 @@
 
 namespace corral::tree {
 
-/// A znode. Children are stored as names; the stat's dataLength and
+/// A znode. Children are kept as their entries in the tree's map; the stat's dataLength and
 /// numChildren are derived from data and children. The fields are ordered to leave no
 /// padding: with its key and the map's link, a node fills one 112-byte allocation (its data and
 /// its path have one each).
@@ -80,7 +80,7 @@ class DataTree {
  public:
   /// A tree holding "/", "/zookeeper", "/zookeeper/quota" and "/zookeeper/config".
   DataTree();
-  /// Not copyable: child names view the keys of this tree's own map.
+  /// Not copyable: a node's children point at the entries of this tree's own map.
   DataTree(const DataTree&) = delete;
   DataTree& operator=(const DataTree&) = delete;
   DataTree(DataTree&&) = default;

@@ -9,8 +9,8 @@
 //   1. SQL edits, on the valid file: steps of
 //        op:uint8  row:uint8  operand
 //      op % 5 picks the table (txn_log, snapshots, snapshot_chunks,
-//      snapshot_sessions, meta); op / 5 % 5 what to do to the row-th row (by key
-//      order) and column row / 8 % columns: 0 delete the row, 1 add a small delta
+//      snapshot_sessions, meta); op / 5 % 5 what to do to the (row % 32)-th row (by
+//      key order) and column row / 32 % columns: 0 delete the row, 1 add a small delta
 //      (operand int8) to the column, 2 set it to an integer (operand int64),
 //      3 set it to bytes (operand: 16-bit length and bytes), 4 flip bytes of its
 //      value (operand: count, then offset:uint16 xor:uint8 pairs). A 0xff op byte
@@ -21,7 +21,7 @@
 // Then the server's start-up runs on it: open the Database (integrity check) and
 // recover. The outcome must be a StorageError, or a tree whose structural
 // invariants hold with the recovered zxid and sessions consistent: never a
-// crash, an abort, undefined behaviour or a leak. tests/fuzz/make_corpus.py
+// crash, an abort, undefined behaviour or a leak. tests/fuzz/make_seeds.py
 // writes seeds in this format.
 #include <spdlog/spdlog.h>
 #include <sqlite3.h>
