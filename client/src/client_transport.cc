@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "client_impl.h"
+#include "wire/jute.h"
 #include "wire/tls_peer.h"
 
 namespace corral::client {
@@ -16,11 +17,6 @@ constexpr uint32_t kMaxFrame = 64u << 20;
 // A read takes up to this much: a burst of replies or events (pipelined requests, a watch
 // fan-out) comes in with one system call, not two a frame.
 constexpr size_t kReadChunk = 64 * 1024;
-
-uint32_t frame_length(const char* p) {
-  return (uint32_t(uint8_t(p[0])) << 24) | (uint32_t(uint8_t(p[1])) << 16) |
-         (uint32_t(uint8_t(p[2])) << 8) | uint32_t(uint8_t(p[3]));
-}
 
 }  // namespace
 
@@ -115,7 +111,8 @@ bool ClientImpl::take_frames(uint64_t gen) {
   size_t pos = 0;
   size_t pending = 0;  // the size of a frame begun and not yet all read
   while (read_used_ - pos >= 4) {
-    const uint32_t len = frame_length(read_buf_.data() + pos);
+    const auto len = static_cast<uint32_t>(
+        wire::JuteReader(std::string_view(read_buf_.data() + pos, 4)).int32());
     if (len > kMaxFrame) {
       drop_connection("frame too large");
       return false;

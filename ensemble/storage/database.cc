@@ -297,18 +297,8 @@ void Database::truncate_after(int64_t zxid) {
   // would bring them back at the next start. One still being written is of the state this
   // truncation replaces: it goes too (its writer's later rows are refused, see
   // add_snapshot_nodes). ZooKeeper 3.8's FileTxnSnapLog.truncateLog leaves its snapshots.
-  for (const char* sql :
-       {"DELETE FROM snapshot_chunks WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
-        "complete = 0 OR start_zxid > ?1 OR end_zxid > ?1)",
-        "DELETE FROM snapshot_nodes WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
-        "complete = 0 OR start_zxid > ?1 OR end_zxid > ?1)",
-        "DELETE FROM snapshot_sessions WHERE snapshot_id IN (SELECT id FROM snapshots WHERE "
-        "complete = 0 OR start_zxid > ?1 OR end_zxid > ?1)",
-        "DELETE FROM snapshots WHERE complete = 0 OR start_zxid > ?1 OR end_zxid > ?1"}) {
-    Statement q(db_, sql);
-    q.bind(1, zxid);
-    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot drop snapshots after the truncation");
-  }
+  remove_snapshots("complete = 0 OR start_zxid > ?1 OR end_zxid > ?1", zxid,
+                   "cannot drop snapshots after the truncation");
   {
     // A pending reconfig past the cut was proposed in the history being dropped.
     Statement q(db_, "DELETE FROM quorum_config WHERE slot = 'next' AND version > ?");
@@ -354,18 +344,11 @@ int64_t Database::stage_snapshot(int64_t zxid, const std::vector<SessionRow>& se
 
 void Database::install_snapshot(int64_t snapshot_id, int64_t node_count) {
   exec("BEGIN IMMEDIATE");
-  auto clear = [&](const char* sql, bool of_others) {
-    Statement q(db_, sql);
-    if (of_others) q.bind(1, snapshot_id);
-    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot clear the database for a snapshot");
-  };
   // A last-seen config whose txn the log held goes with it.
-  clear("DELETE FROM txn_log", false);
-  clear("DELETE FROM quorum_config WHERE slot = 'next'", false);
-  clear("DELETE FROM snapshot_chunks WHERE snapshot_id != ?", true);
-  clear("DELETE FROM snapshot_nodes WHERE snapshot_id != ?", true);
-  clear("DELETE FROM snapshot_sessions WHERE snapshot_id != ?", true);
-  clear("DELETE FROM snapshots WHERE id != ?", true);
+  for (const char* sql : {"DELETE FROM txn_log", "DELETE FROM quorum_config WHERE slot = 'next'"})
+    if (Statement q(db_, sql); q.step() != SQLITE_DONE)
+      rollback_and_fail("cannot clear the database for a snapshot");
+  remove_snapshots("id != ?1", snapshot_id, "cannot clear the database for a snapshot");
   Statement done(db_,
                  "UPDATE snapshots SET complete = 1, end_zxid = start_zxid, node_count = ? "
                  "WHERE id = ?");
@@ -377,14 +360,7 @@ void Database::install_snapshot(int64_t snapshot_id, int64_t node_count) {
 
 void Database::drop_snapshot(int64_t snapshot_id) {
   exec("BEGIN IMMEDIATE");
-  for (const char* sql : {"DELETE FROM snapshot_chunks WHERE snapshot_id = ?",
-                          "DELETE FROM snapshot_nodes WHERE snapshot_id = ?",
-                          "DELETE FROM snapshot_sessions WHERE snapshot_id = ?",
-                          "DELETE FROM snapshots WHERE id = ?"}) {
-    Statement q(db_, sql);
-    q.bind(1, snapshot_id);
-    if (q.step() != SQLITE_DONE) rollback_and_fail("cannot drop a snapshot");
-  }
+  remove_snapshots("id = ?1", snapshot_id, "cannot drop a snapshot");
   exec("COMMIT");
 }
 
@@ -519,18 +495,23 @@ std::vector<SessionRow> Database::snapshot_sessions(int64_t snapshot_id) const {
 
 void Database::drop_incomplete_snapshots() {
   exec("BEGIN IMMEDIATE");
-  try {
-    for (const char* table : {"snapshot_chunks", "snapshot_nodes", "snapshot_sessions"})
-      exec((std::string("DELETE FROM ") + table +
-            " WHERE snapshot_id IN (SELECT id FROM snapshots WHERE complete = 0)")
-               .c_str());
-    exec("DELETE FROM snapshots WHERE complete = 0");
-  } catch (...) {
-    // Not left open: the connection's next transaction could not begin.
-    sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-    throw;
-  }
+  remove_snapshots("complete = 0", 0, "cannot drop incomplete snapshots");
   exec("COMMIT");
+}
+
+void Database::remove_snapshots(const char* which, int64_t param, const std::string& what) {
+  // What is stored with them first: the condition reads their rows. A failed DELETE leaves the
+  // transaction open, and committing the others would keep a part: it rolls back instead.
+  const std::string of =
+      std::string(" WHERE snapshot_id IN (SELECT id FROM snapshots WHERE ") + which + ")";
+  for (const char* table : {"snapshot_chunks", "snapshot_nodes", "snapshot_sessions"}) {
+    Statement q(db_, (std::string("DELETE FROM ") + table + of).c_str());
+    q.bind(1, param);
+    if (q.step() != SQLITE_DONE) rollback_and_fail(what);
+  }
+  Statement q(db_, (std::string("DELETE FROM snapshots WHERE ") + which).c_str());
+  q.bind(1, param);
+  if (q.step() != SQLITE_DONE) rollback_and_fail(what);
 }
 
 void Database::purge(int retain) {
@@ -543,18 +524,8 @@ void Database::purge_in_transaction(int retain) {
   auto all = snapshots();
   if (static_cast<int>(all.size()) <= retain || retain < 1) return;
   const SnapshotInfo& oldest_kept = all[static_cast<size_t>(retain) - 1];
-  for (size_t i = static_cast<size_t>(retain); i < all.size(); ++i) {
-    for (const char* sql : {"DELETE FROM snapshot_chunks WHERE snapshot_id = ?",
-                            "DELETE FROM snapshot_nodes WHERE snapshot_id = ?",
-                            "DELETE FROM snapshot_sessions WHERE snapshot_id = ?",
-                            "DELETE FROM snapshots WHERE id = ?"}) {
-      Statement q(db_, sql);
-      q.bind(1, all[i].id);
-      // A failed DELETE left the transaction open: committing the others would keep a part.
-      if (q.step() != SQLITE_DONE)
-        rollback_and_fail("cannot purge snapshot " + std::to_string(all[i].id));
-    }
-  }
+  for (size_t i = static_cast<size_t>(retain); i < all.size(); ++i)
+    remove_snapshots("id = ?1", all[i].id, "cannot purge snapshot " + std::to_string(all[i].id));
   // Recovery from the oldest kept snapshot replays the log after its start.
   Statement q(db_, "DELETE FROM txn_log WHERE zxid <= ?");
   q.bind(1, oldest_kept.start_zxid);

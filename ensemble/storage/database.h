@@ -172,6 +172,10 @@ class Database {
   void drop_log_without_a_start();
   /// The body of `purge`, inside the caller's transaction.
   void purge_in_transaction(int retain);
+  /// Inside the caller's transaction, removes the snapshots whose row matches `which` (SQL on
+  /// the snapshots table, `param` bound to ?1) with everything stored with them; on a failure,
+  /// rolls back and throws `what`.
+  void remove_snapshots(const char* which, int64_t param, const std::string& what);
   void exec(const char* sql) const;
   [[noreturn]] void fail(const std::string& what) const;
   /// Ends the open SQLite transaction and throws, keeping SQLite's reason.
