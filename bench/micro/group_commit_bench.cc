@@ -2,40 +2,18 @@
 // fsync each), as the storage thread does. Items are txns, so items/s is the log's write rate
 // for that batch size. The database lives in $TMPDIR; forceSync is on, as in production.
 #include <benchmark/benchmark.h>
-#include <unistd.h>
 
-#include <filesystem>
-#include <string>
 #include <vector>
 
-#include "ensemble/storage/database.h"
+#include "bench/micro/temp_database.h"
 #include "ensemble/tree/txn.h"
 
 namespace {
 
 using namespace corral;
 
-/// A fresh database file in a temp directory, removed afterwards.
-class TempDatabase {
- public:
-  TempDatabase() {
-    std::string tmpl = (std::filesystem::temp_directory_path() / "corral-micro.XXXXXX").string();
-    dir_ = mkdtemp(tmpl.data());
-    db_ = std::make_unique<storage::Database>((dir_ / "corral.db").string(), true);
-  }
-  ~TempDatabase() {
-    db_.reset();
-    std::filesystem::remove_all(dir_);
-  }
-  storage::Database& db() { return *db_; }
-
- private:
-  std::filesystem::path dir_;
-  std::unique_ptr<storage::Database> db_;
-};
-
 void BM_GroupCommit(benchmark::State& state) {
-  TempDatabase temp;
+  bench::TempDatabase temp;
   std::vector<tree::Txn> batch(static_cast<size_t>(state.range(0)));
   for (auto& t : batch) {
     t.type = wire::OpCode::kSetData;

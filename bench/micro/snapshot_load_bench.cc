@@ -2,9 +2,7 @@
 // with a leader's SNAP: decode each node's record, check it, and add it to the tree.
 #include <benchmark/benchmark.h>
 
-#include <string>
-
-#include "bench/micro/create_txn.h"
+#include "bench/micro/sample_tree.h"
 #include "ensemble/storage/state_image.h"
 #include "ensemble/tree/data_tree.h"
 
@@ -12,18 +10,10 @@ namespace {
 
 using namespace corral;
 
-/// The image of a tree of `n` znodes of 100 bytes, 500 under each of n/500 parents.
+/// The image of a tree of `n` znodes (sample_tree.h).
 storage::StateImage image_of(int64_t n) {
   tree::DataTree t;
-  int64_t zxid = 0;
-  auto create = [&](const std::string& path, size_t size) {
-    t.apply(bench::create_txn(++zxid, path, size));
-  };
-  for (int64_t p = 0; p < n / 500; ++p) {
-    std::string parent = "/p" + std::to_string(p);
-    create(parent, 0);
-    for (int64_t c = 0; c < 500; ++c) create(parent + "/c" + std::to_string(c), 100);
-  }
+  bench::fill_sample_tree(t, n);
   return storage::capture_image(t, {});
 }
 

@@ -5,6 +5,8 @@
 #include <asio/post.hpp>
 #include <chrono>
 
+#include "ensemble/storage/snapshot_chunk.h"
+
 namespace corral::server {
 namespace {
 
@@ -53,16 +55,16 @@ bool Snapshotter::abandoned() {
 
 void Snapshotter::step() {
   if (abandoned()) return;
-  std::vector<storage::SnapshotRow> rows;
-  walk_.next(core_.tree(), kChunkNodes, rows);
-  node_count_ += static_cast<int64_t>(rows.size());
+  auto chunks = std::make_shared<storage::SnapshotChunks>();
+  walk_.next(core_.tree(), kChunkNodes, *chunks);
+  node_count_ += static_cast<int64_t>(chunks->node_count());
   const bool done = walk_.done();
-  if (rows.empty()) return done ? finish() : asio::post(io_, [this] { step(); });
+  if (chunks->node_count() == 0) return done ? finish() : asio::post(io_, [this] { step(); });
   // The next chunk is walked only once this one is written. The storage thread logs txns
   // too, in order with these jobs: a walk that ran ahead queued the whole tree in front of
   // them (with 1,000,000 znodes, writes waited up to 3 s while a snapshot was taken).
-  storage_.run([id = snapshot_id_, rows = std::move(rows)](
-                   storage::Database& db) { db.add_snapshot_nodes(*id, rows); },
+  storage_.run([id = snapshot_id_, chunks = std::move(chunks)](
+                   storage::Database& db) { db.add_snapshot_chunks(*id, *chunks); },
                [this, done] { done ? finish() : step(); });
 }
 

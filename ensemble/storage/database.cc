@@ -33,6 +33,11 @@ class Statement {
       sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
     return *this;
   }
+  /// Binds a blob without copying it: `v` must stay as it is until the statement is reset.
+  Statement& bind_unowned(int i, std::string_view v) {
+    sqlite3_bind_blob(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+    return *this;
+  }
   /// SQLITE_ROW, SQLITE_DONE or an error code.
   int step() { return sqlite3_step(stmt_); }
   void reset() {
@@ -74,7 +79,8 @@ CREATE TABLE IF NOT EXISTS snapshots (
   end_zxid INTEGER,              -- last txn applied when it finished (fuzzy range end)
   node_count INTEGER,
   complete INTEGER NOT NULL DEFAULT 0,
-  checksum INTEGER               -- sum of its rows' snapshot_row_checksum (NULL: older Corral)
+  checksum INTEGER,              -- sum of its rows' snapshot_row_checksum (NULL: older Corral)
+  checksum_kind INTEGER NOT NULL DEFAULT 1  -- storage::RowChecksum (1 FNV-1a: older Corral)
 );
 CREATE TABLE IF NOT EXISTS snapshot_chunks (
   snapshot_id INTEGER NOT NULL,
@@ -135,6 +141,9 @@ Database::Database(const std::string& path, bool force_sync, IntegrityCheck chec
     // A database from before snapshot checksums gets the column; its snapshots keep NULL.
     if (!Statement(db_, "SELECT checksum FROM snapshots LIMIT 0").ok())
       exec("ALTER TABLE snapshots ADD COLUMN checksum INTEGER");
+    // One from before XXH3: its snapshots were checksummed with FNV-1a.
+    if (!Statement(db_, "SELECT checksum_kind FROM snapshots LIMIT 0").ok())
+      exec("ALTER TABLE snapshots ADD COLUMN checksum_kind INTEGER NOT NULL DEFAULT 1");
   } catch (...) {
     sqlite3_close(db_);
     throw;
@@ -388,8 +397,8 @@ void Database::insert_snapshot_sessions(int64_t snapshot_id,
 
 int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRow>& sessions) {
   exec("BEGIN IMMEDIATE");
-  Statement q(db_, "INSERT INTO snapshots (start_zxid, checksum) VALUES (?, 0)");
-  q.bind(1, start_zxid);
+  Statement q(db_, "INSERT INTO snapshots (start_zxid, checksum, checksum_kind) VALUES (?, 0, ?)");
+  q.bind(1, start_zxid).bind(2, static_cast<int64_t>(kRowChecksum));
   if (q.step() != SQLITE_DONE) rollback_and_fail("cannot start a snapshot");
   int64_t id = sqlite3_last_insert_rowid(db_);
   insert_snapshot_sessions(id, sessions);
@@ -398,6 +407,25 @@ int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRo
 }
 
 void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows) {
+  // A batch at a time: a learner's SNAP stores a whole tree in one call, and its encoding
+  // would otherwise be held beside the rows.
+  constexpr size_t kBatchRows = 1000;
+  add_to_snapshot(snapshot_id, [&](int64_t& seq) {
+    for (size_t from = 0; from < rows.size(); from += kBatchRows) {
+      SnapshotChunks batch;
+      for (size_t i = from; i < std::min(rows.size(), from + kBatchRows); ++i)
+        batch.add(rows[i].path, rows[i].record);
+      insert_chunks(snapshot_id, seq, batch);
+    }
+  });
+}
+
+void Database::add_snapshot_chunks(int64_t snapshot_id, const SnapshotChunks& chunks) {
+  add_to_snapshot(snapshot_id, [&](int64_t& seq) { insert_chunks(snapshot_id, seq, chunks); });
+}
+
+void Database::add_to_snapshot(int64_t snapshot_id,
+                               const std::function<void(int64_t& seq)>& write) {
   Statement alive(db_, "SELECT 1 FROM snapshots WHERE id = ?");
   alive.bind(1, snapshot_id);
   // Dropped meanwhile by a truncation or a SNAP: its rows would be orphans nobody removes.
@@ -406,20 +434,19 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
   next.bind(1, snapshot_id);
   int64_t seq = next.step() == SQLITE_ROW ? next.int_at(0) : 0;
   exec("BEGIN IMMEDIATE");
-  Statement q(db_, "INSERT INTO snapshot_chunks (snapshot_id, seq, nodes) VALUES (?, ?, ?)");
-  uint64_t checksum = 0;
-  std::span<const SnapshotRow> left(rows);
-  while (!left.empty()) {
-    const auto chunk = left.first(rows_in_next_chunk(left));
-    left = left.subspan(chunk.size());
-    q.bind(1, snapshot_id).bind(2, ++seq).bind(3, encode_snapshot_chunk(chunk), true);
-    if (q.step() != SQLITE_DONE)
-      rollback_and_fail("cannot write the snapshot's nodes from " + chunk.front().path);
-    q.reset();
-    for (const auto& row : chunk) checksum += snapshot_row_checksum(row.path, row.record);
-  }
-  add_to_checksum(snapshot_id, checksum);
+  write(seq);
   exec("COMMIT");
+}
+
+void Database::insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks) {
+  Statement q(db_, "INSERT INTO snapshot_chunks (snapshot_id, seq, nodes) VALUES (?, ?, ?)");
+  for (size_t i = 0; i < chunks.chunks().size(); ++i) {
+    q.bind(1, snapshot_id).bind(2, ++seq).bind_unowned(3, chunks.chunks()[i]);
+    if (q.step() != SQLITE_DONE)
+      rollback_and_fail("cannot write the snapshot's nodes from " + chunks.first_path(i));
+    q.reset();
+  }
+  add_to_checksum(snapshot_id, chunks.checksum());
 }
 
 void Database::add_to_checksum(int64_t snapshot_id, uint64_t rows_checksum) {
@@ -449,13 +476,14 @@ void Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t no
 
 std::vector<SnapshotInfo> Database::snapshots() const {
   Statement q(db_,
-              "SELECT id, start_zxid, end_zxid, node_count, checksum IS NOT NULL, checksum "
-              "FROM snapshots WHERE complete = 1 ORDER BY start_zxid DESC, id DESC");
+              "SELECT id, start_zxid, end_zxid, node_count, checksum IS NOT NULL, checksum, "
+              "checksum_kind FROM snapshots WHERE complete = 1 ORDER BY start_zxid DESC, id DESC");
   std::vector<SnapshotInfo> out;
   while (q.step() == SQLITE_ROW) {
     std::optional<uint64_t> checksum;
     if (q.int_at(4)) checksum = static_cast<uint64_t>(q.int_at(5));
-    out.push_back({q.int_at(0), q.int_at(1), q.int_at(2), q.int_at(3), true, checksum});
+    out.push_back({q.int_at(0), q.int_at(1), q.int_at(2), q.int_at(3), true, checksum,
+                   static_cast<RowChecksum>(q.int_at(6))});
   }
   return out;
 }

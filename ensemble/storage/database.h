@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "ensemble/storage/checksum.h"
 #include "ensemble/tree/txn.h"
 
 struct sqlite3;
@@ -52,6 +53,8 @@ struct SnapshotInfo {
   /// The sum (mod 2^64) of snapshot_row_checksum() over its rows, as written; nullopt for a
   /// snapshot written by a Corral from before checksums.
   std::optional<uint64_t> checksum;
+  /// Which snapshot_row_checksum the sum is of.
+  RowChecksum checksum_kind = kRowChecksum;
 };
 
 /// Which stored quorum config: the one in force, or the newest one proposed and not yet
@@ -65,6 +68,8 @@ struct StoredQuorumConfig {
 
   bool operator==(const StoredQuorumConfig&) const = default;
 };
+
+class SnapshotChunks;
 
 /// The database file and its tables.
 class Database {
@@ -129,6 +134,8 @@ class Database {
   int64_t begin_snapshot(int64_t start_zxid, const std::vector<SessionRow>& sessions);
   /// Adds nodes to a snapshot being written (one SQLite transaction).
   void add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows);
+  /// Adds nodes encoded already to a snapshot being written (one SQLite transaction).
+  void add_snapshot_chunks(int64_t snapshot_id, const SnapshotChunks& chunks);
   /// Marks a snapshot complete: from now on recovery may use it. With `retain` > 0, purges
   /// as `purge(retain)` does in the same transaction, so no crash leaves more than `retain`.
   void finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count, int retain = 0);
@@ -180,6 +187,12 @@ class Database {
   [[noreturn]] void fail(const std::string& what) const;
   /// Ends the open SQLite transaction and throws, keeping SQLite's reason.
   [[noreturn]] void rollback_and_fail(const std::string& what);
+  /// Both adds: calls `write` in one SQLite transaction with the snapshot's next chunk seq,
+  /// unless the snapshot was dropped meanwhile.
+  void add_to_snapshot(int64_t snapshot_id, const std::function<void(int64_t& seq)>& write);
+  /// Stores `chunks` as snapshot `snapshot_id`'s chunks after `seq` (inside an open SQLite
+  /// transaction), their checksum added to its own.
+  void insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks);
   /// Adds a batch's share to a snapshot's checksum (inside an open SQLite transaction).
   void add_to_checksum(int64_t snapshot_id, uint64_t rows_checksum);
   /// Stores a snapshot's sessions (inside an open SQLite transaction).

@@ -1,64 +1,70 @@
 #include "ensemble/storage/snapshot_chunk.h"
 
+#include <algorithm>
+
 #include "ensemble/storage/records.pb.h"
+#include "ensemble/storage/snapshot_codec.h"
 
 namespace corral::storage {
 namespace {
 
-// pb.SnapshotChunk's wire form, written here rather than through the generated class, which
-// would copy every path and record into a message before copying them again into the output.
-constexpr char kEntryTag = (1 << 3) | 2;   // SnapshotChunk.entries, length-delimited
-constexpr char kPathTag = (1 << 3) | 2;    // SnapshotEntry.path
-constexpr char kRecordTag = (2 << 3) | 2;  // SnapshotEntry.node
+// pb.SnapshotChunk's fields: entries (1), each a SnapshotEntry of path (1) and node (2).
+constexpr int kEntriesField = 1;
+constexpr int kPathField = 1;
+constexpr int kRecordField = 2;
 
 size_t varint_size(size_t v) {
-  size_t n = 1;
-  while (v >= 0x80) v >>= 7, ++n;
-  return n;
+  pb_wire::SizeCounter n;
+  pb_wire::varint(n, v);
+  return n.size;
 }
 
-void append_varint(std::string& out, size_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
-
-size_t entry_size(const SnapshotRow& row) {
-  return 1 + varint_size(row.path.size()) + row.path.size() + 1 + varint_size(row.record.size()) +
-         row.record.size();
+/// A SnapshotEntry's size, without the chunk's key and length in front of it.
+size_t entry_size(size_t path_size, size_t record_size) {
+  return 1 + varint_size(path_size) + path_size + 1 + varint_size(record_size) + record_size;
 }
 
 }  // namespace
 
-size_t rows_in_next_chunk(std::span<const SnapshotRow> rows) {
-  size_t n = 0, bytes = 0;
-  while (n < rows.size()) {
-    const size_t entry = entry_size(rows[n]);
-    bytes += 1 + varint_size(entry) + entry;  // as encode_snapshot_chunk writes it
-    if (n > 0 && bytes > kSnapshotChunkBytes) break;
-    ++n;
+std::string& SnapshotChunks::start_entry(std::string_view path, size_t record_size) {
+  const size_t entry = entry_size(path.size(), record_size);
+  const size_t framed = 1 + varint_size(entry) + entry;
+  if (chunks_.empty() || chunks_.back().size() + framed > kSnapshotChunkBytes) {
+    chunks_.emplace_back().reserve(std::max(framed, kSnapshotChunkBytes));
+    first_paths_.emplace_back(path);
   }
-  return n;
+  std::string& chunk = chunks_.back();
+  pb_wire::StringAppender to{chunk};
+  pb_wire::key(to, kEntriesField, pb_wire::kLengthDelimited);
+  pb_wire::varint(to, entry);
+  pb_wire::bytes_field(to, kPathField, path);
+  pb_wire::key(to, kRecordField, pb_wire::kLengthDelimited);
+  pb_wire::varint(to, record_size);
+  return chunk;
 }
 
-std::string encode_snapshot_chunk(std::span<const SnapshotRow> rows) {
-  size_t total = 0;
-  for (const auto& row : rows) total += 1 + varint_size(entry_size(row)) + entry_size(row);
-  std::string out;
-  out.reserve(total);
-  for (const auto& row : rows) {
-    out.push_back(kEntryTag);
-    append_varint(out, entry_size(row));
-    out.push_back(kPathTag);
-    append_varint(out, row.path.size());
-    out += row.path;
-    out.push_back(kRecordTag);
-    append_varint(out, row.record.size());
-    out += row.record;
+void SnapshotChunks::finish_entry(std::string_view path, size_t record_size) {
+  const std::string& chunk = chunks_.back();
+  const std::string_view record(chunk.data() + chunk.size() - record_size, record_size);
+  checksum_ += snapshot_row_checksum(kRowChecksum, path, record);
+  ++node_count_;
+}
+
+void SnapshotChunks::add(std::string_view path, const tree::Node& node) {
+  if (node.acl != last_acl_) {
+    last_acl_ = node.acl;
+    last_acl_field_ = encode_acl_field(*node.acl);
   }
-  return out;
+  pb_wire::SizeCounter size;
+  write_node(size, node, last_acl_field_);
+  pb_wire::StringAppender to{start_entry(path, size.size)};
+  write_node(to, node, last_acl_field_);
+  finish_entry(path, size.size);
+}
+
+void SnapshotChunks::add(std::string_view path, std::string_view record) {
+  start_entry(path, record.size()).append(record);
+  finish_entry(path, record.size());
 }
 
 bool decode_snapshot_chunk(std::string_view chunk, std::vector<SnapshotRow>& out) {

@@ -4,24 +4,53 @@
 #pragma once
 
 #include <cstddef>
-#include <span>
+#include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "ensemble/storage/database.h"
+#include "ensemble/tree/data_tree.h"
 
 namespace corral::storage {
 
-/// About this many bytes of rows go into one chunk (a node larger than that goes alone).
+/// About this many bytes of nodes go into one chunk (a node larger than that goes alone).
 inline constexpr size_t kSnapshotChunkBytes = 256 * 1024;
 
-/// How many of `rows`, from the first, make the next chunk: at least one, and no more than
-/// fit in kSnapshotChunkBytes when more than one.
-size_t rows_in_next_chunk(std::span<const SnapshotRow> rows);
+/// Nodes encoded into chunks as they are added, with their share of their snapshot's checksum
+/// (of kind kRowChecksum): a node costs no allocation of its own on its way to the database.
+class SnapshotChunks {
+ public:
+  /// Adds a node, encoding its record into the last chunk.
+  void add(std::string_view path, const tree::Node& node);
+  /// Adds a node whose record is encoded already.
+  void add(std::string_view path, std::string_view record);
 
-/// Encodes `rows` as a pb.SnapshotChunk.
-std::string encode_snapshot_chunk(std::span<const SnapshotRow> rows);
+  /// The chunks, each a pb.SnapshotChunk.
+  const std::vector<std::string>& chunks() const { return chunks_; }
+  /// The sum of snapshot_row_checksum(kRowChecksum, ...) over the nodes added.
+  uint64_t checksum() const { return checksum_; }
+  /// How many nodes were added.
+  size_t node_count() const { return node_count_; }
+  /// The path of the first node of chunk `i`, to name it in errors.
+  const std::string& first_path(size_t i) const { return first_paths_[i]; }
+
+ private:
+  /// Starts an entry of `path` and a record of `record_size` bytes (the chunk to hold it chosen
+  /// by their size) and returns the chunk, to which the record is to be appended.
+  std::string& start_entry(std::string_view path, size_t record_size);
+  /// Counts in the node whose record ends the last chunk.
+  void finish_entry(std::string_view path, size_t record_size);
+
+  std::vector<std::string> chunks_;
+  std::vector<std::string> first_paths_;
+  uint64_t checksum_ = 0;
+  size_t node_count_ = 0;
+  /// The ACL list of the last node added and its encoding: most nodes share one.
+  std::shared_ptr<const wire::AclList> last_acl_;
+  std::string last_acl_field_;
+};
 
 /// Appends the rows of an encoded chunk to `out`; false when it does not decode.
 bool decode_snapshot_chunk(std::string_view chunk, std::vector<SnapshotRow>& out);

@@ -5,25 +5,28 @@
 namespace corral::storage {
 
 std::string encode_node(const tree::Node& node) {
-  pb::Node p;
-  p.set_data(node.data.view().data(), node.data.size());
-  p.set_data_null(node.data_null);
-  for (const auto& a : *node.acl) {
-    pb::Acl* acl = p.add_acl();
-    acl->set_perms(a.perms);
-    acl->mutable_id()->set_scheme(a.id.scheme);
-    acl->mutable_id()->set_id(a.id.id);
+  std::string out;
+  pb_wire::StringAppender to{out};
+  write_node(to, node, encode_acl_field(*node.acl));
+  return out;
+}
+
+std::string encode_acl_field(const wire::AclList& acl) {
+  using pb_wire::bytes_field, pb_wire::StringAppender;
+  std::string out;
+  StringAppender to{out};
+  for (const auto& a : acl) {
+    std::string id;
+    StringAppender id_to{id};
+    if (!a.id.scheme.empty()) bytes_field(id_to, 1, a.id.scheme);
+    if (!a.id.id.empty()) bytes_field(id_to, 2, a.id.id);
+    std::string entry;
+    StringAppender entry_to{entry};
+    pb_wire::int_field(entry_to, 1, a.perms);
+    bytes_field(entry_to, 2, id);  // protobuf writes a set message even when it is empty
+    bytes_field(to, 3, entry);
   }
-  p.set_czxid(node.czxid);
-  p.set_mzxid(node.mzxid);
-  p.set_pzxid(node.pzxid);
-  p.set_ctime(node.ctime);
-  p.set_mtime(node.mtime);
-  p.set_version(node.version);
-  p.set_cversion(node.cversion);
-  p.set_aversion(node.aversion);
-  p.set_ephemeral_owner(node.ephemeral_owner);
-  return p.SerializeAsString();
+  return out;
 }
 
 bool decode_node(const std::string& bytes, tree::DataTree& tree, tree::Node& out) {

@@ -7,7 +7,9 @@
 #pragma once
 
 #include <cstddef>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "ensemble/storage/database.h"
@@ -24,9 +26,14 @@ class SnapshotWalk {
   /// Starts over at "/".
   void restart();
 
-  /// Appends up to `max_nodes` rows for the next nodes of `tree`, parents
-  /// before children. Returns the number of rows appended.
+  /// Calls `visit` for up to `max_nodes` of the next nodes of `tree`, parents before
+  /// children; `path` is valid during the call. Returns the number of nodes visited.
+  size_t next(const tree::DataTree& tree, size_t max_nodes,
+              const std::function<void(std::string_view path, const tree::Node& node)>& visit);
+  /// Appends up to `max_nodes` rows for the next nodes, as the other next.
   size_t next(const tree::DataTree& tree, size_t max_nodes, std::vector<SnapshotRow>& rows);
+  /// Adds up to `max_nodes` of the next nodes to `chunks`, as the other next.
+  size_t next(const tree::DataTree& tree, size_t max_nodes, SnapshotChunks& chunks);
 
   /// True when every node has been visited.
   bool done() const { return stack_.empty(); }
@@ -34,15 +41,23 @@ class SnapshotWalk {
  private:
   /// A node being walked: its path, whether it was written, the last child visited.
   struct Visit {
+    /// Kept between calls to next(); within one, a node reached through its parent has only
+    /// `key` (the tree's own copy of its path) until the call ends.
     std::string path;
     bool written = false;
     bool started_children = false;
+    /// Kept between calls; within one, `last_visited` names it until the call ends.
     std::string last_child;
-    /// The node and its next child, valid only within one call to next() (the tree changes
-    /// between calls): each call starts by nulling them, and a null node is found again by path.
+    /// The rest are valid only within one call to next() (the tree changes between calls):
+    /// each call starts by nulling `node`, and a null node is found again by path.
+    std::string_view key;
     const tree::Node* node = nullptr;
     tree::ChildNames::const_iterator next_child;
+    const tree::ChildNames::Entry* last_visited = nullptr;
   };
+
+  /// Ends a call to next(): what the stack holds of the tree is copied into it.
+  void keep_positions();
 
   std::vector<Visit> stack_;
 };

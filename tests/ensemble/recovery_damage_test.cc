@@ -40,6 +40,17 @@ class RecoveryDamageTest : public ::testing::Test {
   /// The id of the newest snapshot stored.
   int64_t newest_snapshot() const { return raw_int(path(), "SELECT max(id) FROM snapshots"); }
 
+  /// Renames /a to /b in the newest snapshot's rows (still a tree that loads) and expects
+  /// recovery to refuse it by its checksum.
+  void expect_a_renamed_row_refused() {
+    raw_edit_snapshot(path(), newest_snapshot(), [](std::vector<SnapshotRow>& rows) {
+      for (auto& row : rows)
+        if (row.path == "/a") row.path = "/b";
+    });
+    EXPECT_NE(recovery_error().find("do not match its checksum"), std::string::npos)
+        << recovery_error();
+  }
+
   /// The StorageError recovery throws, or "" when it succeeds.
   std::string recovery_error() {
     try {
@@ -154,11 +165,32 @@ TEST_F(RecoveryDamageTest, ADamagedSnapshotPageIsFoundByTheCheckAndByLoading) {
 // A row changed so that it still loads (a valid, unused path) is caught by the checksum.
 TEST_F(RecoveryDamageTest, ASnapshotRowThatNoLongerMatchesItsChecksumIsRefused) {
   log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
-  raw_edit_snapshot(path(), newest_snapshot(), [](std::vector<SnapshotRow>& rows) {
-    for (auto& row : rows)
-      if (row.path == "/a") row.path = "/b";
-  });
-  EXPECT_NE(recovery_error().find("do not match its checksum"), std::string::npos)
+  expect_a_renamed_row_refused();
+}
+
+// A snapshot checksummed with FNV-1a (Corral before XXH3) still loads, and its damage is still
+// caught; so does one in a database from before the checksum_kind column.
+TEST_F(RecoveryDamageTest, ASnapshotChecksummedWithFnvStillLoadsAndIsChecked) {
+  log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
+  uint64_t fnv = 0;
+  for (const auto& row : raw_snapshot_rows(path()))
+    fnv += snapshot_row_checksum(RowChecksum::kFnv1a, row.path, row.record);
+  raw_sql(path(), "UPDATE snapshots SET checksum_kind = 1, checksum = " +
+                      std::to_string(static_cast<int64_t>(fnv)));
+  EXPECT_EQ(recovery_error(), "");
+  raw_sql(path(), "ALTER TABLE snapshots DROP COLUMN checksum_kind");
+  EXPECT_EQ(recovery_error(), "");
+  EXPECT_EQ(raw_int(path(), "SELECT checksum_kind FROM snapshots"), 1);
+  expect_a_renamed_row_refused();
+}
+
+// A checksum of a kind this build cannot compute (a newer Corral's) is refused by name, not
+// reported as damage.
+TEST_F(RecoveryDamageTest, ASnapshotChecksumOfAnUnknownKindIsRefused) {
+  log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
+  raw_sql(path(), "UPDATE snapshots SET checksum_kind = 99");
+  EXPECT_NE(recovery_error().find("its checksum is of a kind this Corral does not know (99)"),
+            std::string::npos)
       << recovery_error();
 }
 

@@ -112,24 +112,29 @@ inline int64_t raw_snapshot_node_count(const std::string& path, const std::strin
 }
 
 /// Rewrites snapshot `snapshot_id`'s stored rows as `edit` changes them (as a damaged file
-/// would hold them: its checksum stays as it was), in one chunk.
+/// would hold them: its checksum stays as it was).
 inline void raw_edit_snapshot(const std::string& path, int64_t snapshot_id,
                               const std::function<void(std::vector<SnapshotRow>&)>& edit) {
   const std::string id = std::to_string(snapshot_id);
   std::vector<SnapshotRow> rows = raw_snapshot_rows(path, "snapshot_id = " + id);
   edit(rows);
   raw_sql(path, "DELETE FROM snapshot_chunks WHERE snapshot_id = " + id);
-  if (rows.empty()) return;
+  SnapshotChunks chunks;
+  for (const auto& row : rows) chunks.add(row.path, row.record);
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
   sqlite3_stmt* stmt = nullptr;
   ASSERT_EQ(
-      sqlite3_prepare_v2(db, "INSERT INTO snapshot_chunks VALUES (?, 1, ?)", -1, &stmt, nullptr),
+      sqlite3_prepare_v2(db, "INSERT INTO snapshot_chunks VALUES (?, ?, ?)", -1, &stmt, nullptr),
       SQLITE_OK);
-  const std::string chunk = encode_snapshot_chunk(rows);
-  sqlite3_bind_int64(stmt, 1, snapshot_id);
-  sqlite3_bind_blob(stmt, 2, chunk.data(), static_cast<int>(chunk.size()), SQLITE_TRANSIENT);
-  EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+  for (size_t i = 0; i < chunks.chunks().size(); ++i) {
+    const std::string& chunk = chunks.chunks()[i];
+    sqlite3_bind_int64(stmt, 1, snapshot_id);
+    sqlite3_bind_int64(stmt, 2, static_cast<int64_t>(i + 1));
+    sqlite3_bind_blob(stmt, 3, chunk.data(), static_cast<int>(chunk.size()), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+    sqlite3_reset(stmt);
+  }
   sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
