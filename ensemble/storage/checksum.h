@@ -30,27 +30,22 @@ class Fnv64 {
   uint64_t h_ = 0xcbf29ce484222325ull;
 };
 
-/// How a snapshot's rows are checksummed (its snapshots.checksum_kind). Its checksum is the sum,
-/// modulo 2^64, of snapshot_row_checksum over its rows, so rows can be added in any number of
-/// batches.
-enum class RowChecksum : int64_t {
-  /// Fnv64 over the path and the record: snapshots of Corral before XXH3 (about 1 ns a byte,
-  /// 0.2 µs a znode of 100 bytes, a sixth of what writing a snapshot cost).
-  kFnv1a = 1,
-  /// XXH3-64 of the record seeded with XXH3-64 of the path (xxHash's frozen, portable
-  /// definition): what snapshots are written with.
-  kXxh3 = 2,
+/// How a snapshot's rows are checksummed: each kind has a column of the snapshots table.
+/// A snapshot's checksum is the sum, modulo 2^64, of snapshot_row_checksum over its rows, so
+/// rows can be added in any number of batches.
+enum class RowChecksum {
+  /// Fnv64 over the path and the record (`checksum`): snapshots of Corral before XXH3. About
+  /// 1 ns a byte, a sixth of what writing a snapshot cost.
+  kFnv1a,
+  /// XXH3-64 of the record seeded with XXH3-64 of the path (`xxh3_checksum`): xxHash's
+  /// frozen, portable definition (0.8.0 on), what snapshots are written with.
+  kXxh3,
 };
 
 /// The kind new snapshots are checksummed with.
 inline constexpr RowChecksum kRowChecksum = RowChecksum::kXxh3;
 
-/// Whether `kind` is one this build can compute (a newer Corral may have written another).
-constexpr bool known_row_checksum(RowChecksum kind) {
-  return kind == RowChecksum::kFnv1a || kind == RowChecksum::kXxh3;
-}
-
-/// One snapshot row's share of its snapshot's checksum of kind `kind` (a known one).
+/// One snapshot row's share of its snapshot's checksum of kind `kind`.
 uint64_t snapshot_row_checksum(RowChecksum kind, std::string_view path, std::string_view record);
 
 }  // namespace corral::storage

@@ -79,8 +79,11 @@ CREATE TABLE IF NOT EXISTS snapshots (
   end_zxid INTEGER,              -- last txn applied when it finished (fuzzy range end)
   node_count INTEGER,
   complete INTEGER NOT NULL DEFAULT 0,
-  checksum INTEGER,              -- sum of its rows' snapshot_row_checksum (NULL: older Corral)
-  checksum_kind INTEGER NOT NULL DEFAULT 1  -- storage::RowChecksum (1 FNV-1a: older Corral)
+  -- The sum of its rows' snapshot_row_checksum, in the column of its kind: the FNV-1a one for
+  -- snapshots of an older Corral (both NULL: older still). A Corral that knows only the first
+  -- loads a newer snapshot unchecked rather than taking it for damaged.
+  checksum INTEGER,
+  xxh3_checksum INTEGER
 );
 CREATE TABLE IF NOT EXISTS snapshot_chunks (
   snapshot_id INTEGER NOT NULL,
@@ -141,9 +144,9 @@ Database::Database(const std::string& path, bool force_sync, IntegrityCheck chec
     // A database from before snapshot checksums gets the column; its snapshots keep NULL.
     if (!Statement(db_, "SELECT checksum FROM snapshots LIMIT 0").ok())
       exec("ALTER TABLE snapshots ADD COLUMN checksum INTEGER");
-    // One from before XXH3: its snapshots were checksummed with FNV-1a.
-    if (!Statement(db_, "SELECT checksum_kind FROM snapshots LIMIT 0").ok())
-      exec("ALTER TABLE snapshots ADD COLUMN checksum_kind INTEGER NOT NULL DEFAULT 1");
+    // One from before XXH3 checksums gets their column.
+    if (!Statement(db_, "SELECT xxh3_checksum FROM snapshots LIMIT 0").ok())
+      exec("ALTER TABLE snapshots ADD COLUMN xxh3_checksum INTEGER");
   } catch (...) {
     sqlite3_close(db_);
     throw;
@@ -397,8 +400,9 @@ void Database::insert_snapshot_sessions(int64_t snapshot_id,
 
 int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRow>& sessions) {
   exec("BEGIN IMMEDIATE");
-  Statement q(db_, "INSERT INTO snapshots (start_zxid, checksum, checksum_kind) VALUES (?, 0, ?)");
-  q.bind(1, start_zxid).bind(2, static_cast<int64_t>(kRowChecksum));
+  static_assert(kRowChecksum == RowChecksum::kXxh3, "the column begun is xxh3_checksum");
+  Statement q(db_, "INSERT INTO snapshots (start_zxid, xxh3_checksum) VALUES (?, 0)");
+  q.bind(1, start_zxid);
   if (q.step() != SQLITE_DONE) rollback_and_fail("cannot start a snapshot");
   int64_t id = sqlite3_last_insert_rowid(db_);
   insert_snapshot_sessions(id, sessions);
@@ -434,7 +438,14 @@ void Database::add_to_snapshot(int64_t snapshot_id,
   next.bind(1, snapshot_id);
   int64_t seq = next.step() == SQLITE_ROW ? next.int_at(0) : 0;
   exec("BEGIN IMMEDIATE");
-  write(seq);
+  try {
+    write(seq);
+  } catch (const StorageError&) {
+    throw;  // rolled back already
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
   exec("COMMIT");
 }
 
@@ -452,10 +463,11 @@ void Database::insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotCh
 void Database::add_to_checksum(int64_t snapshot_id, uint64_t rows_checksum) {
   // Read and written back in C++: SQLite's integer addition turns to floating point on
   // overflow, and the sum is meant to wrap.
-  Statement old(db_, "SELECT checksum FROM snapshots WHERE id = ? AND checksum IS NOT NULL");
+  Statement old(db_,
+                "SELECT xxh3_checksum FROM snapshots WHERE id = ? AND xxh3_checksum IS NOT NULL");
   old.bind(1, snapshot_id);
   if (old.step() != SQLITE_ROW) return;
-  Statement update(db_, "UPDATE snapshots SET checksum = ? WHERE id = ?");
+  Statement update(db_, "UPDATE snapshots SET xxh3_checksum = ? WHERE id = ?");
   update.bind(1, static_cast<int64_t>(static_cast<uint64_t>(old.int_at(0)) + rows_checksum));
   update.bind(2, snapshot_id);
   if (update.step() != SQLITE_DONE) rollback_and_fail("cannot update a snapshot's checksum");
@@ -476,14 +488,19 @@ void Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t no
 
 std::vector<SnapshotInfo> Database::snapshots() const {
   Statement q(db_,
-              "SELECT id, start_zxid, end_zxid, node_count, checksum IS NOT NULL, checksum, "
-              "checksum_kind FROM snapshots WHERE complete = 1 ORDER BY start_zxid DESC, id DESC");
+              "SELECT id, start_zxid, end_zxid, node_count, checksum, xxh3_checksum "
+              "FROM snapshots WHERE complete = 1 ORDER BY start_zxid DESC, id DESC");
   std::vector<SnapshotInfo> out;
   while (q.step() == SQLITE_ROW) {
-    std::optional<uint64_t> checksum;
-    if (q.int_at(4)) checksum = static_cast<uint64_t>(q.int_at(5));
-    out.push_back({q.int_at(0), q.int_at(1), q.int_at(2), q.int_at(3), true, checksum,
-                   static_cast<RowChecksum>(q.int_at(6))});
+    SnapshotInfo& info = out.emplace_back();
+    info = {q.int_at(0), q.int_at(1), q.int_at(2), q.int_at(3), true};
+    if (!q.is_null(5)) {
+      info.checksum = static_cast<uint64_t>(q.int_at(5));
+      info.checksum_kind = RowChecksum::kXxh3;
+    } else if (!q.is_null(4)) {
+      info.checksum = static_cast<uint64_t>(q.int_at(4));
+      info.checksum_kind = RowChecksum::kFnv1a;
+    }
   }
   return out;
 }

@@ -53,7 +53,7 @@ struct SnapshotInfo {
   /// The sum (mod 2^64) of snapshot_row_checksum() over its rows, as written; nullopt for a
   /// snapshot written by a Corral from before checksums.
   std::optional<uint64_t> checksum;
-  /// Which snapshot_row_checksum the sum is of.
+  /// Which snapshot_row_checksum the sum is of (the column it was stored in).
   RowChecksum checksum_kind = kRowChecksum;
 };
 

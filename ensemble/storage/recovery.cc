@@ -20,11 +20,6 @@ int64_t counter_of(int64_t zxid) { return zxid & 0xffffffffll; }
 bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
                    std::string& problem) {
   SnapshotLoader loader(tree, static_cast<size_t>(std::max<int64_t>(snap.node_count, 0)));
-  if (snap.checksum && !known_row_checksum(snap.checksum_kind)) {
-    problem = "its checksum is of a kind this Corral does not know (" +
-              std::to_string(static_cast<int64_t>(snap.checksum_kind)) + ")";
-    return false;
-  }
   uint64_t sum = 0;
   db.read_snapshot(snap.id, [&](SnapshotRow row) {
     if (!problem.empty()) return;
