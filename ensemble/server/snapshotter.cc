@@ -10,9 +10,10 @@
 namespace corral::server {
 namespace {
 
-// Nodes per chunk: about a millisecond to walk and encode, and a few to write (one SQLite
+// A job is a run of nodes (snapshot_chunk.h: about kNodesPerRun, at most kMaxRunNodes): a
+// tenth of a millisecond to walk and encode, and a few to write when it changed (one SQLite
 // transaction), which is how long a txn logged meanwhile may wait behind it.
-constexpr size_t kChunkNodes = 1000;
+using storage::kMaxRunNodes;
 
 }  // namespace
 
@@ -56,7 +57,7 @@ bool Snapshotter::abandoned() {
 void Snapshotter::step() {
   if (abandoned()) return;
   auto chunks = std::make_shared<storage::SnapshotChunks>();
-  walk_.next(core_.tree(), kChunkNodes, *chunks);
+  walk_.next(core_.tree(), kMaxRunNodes, *chunks);
   node_count_ += static_cast<int64_t>(chunks->node_count());
   const bool done = walk_.done();
   if (chunks->node_count() == 0) return done ? finish() : asio::post(io_, [this] { step(); });

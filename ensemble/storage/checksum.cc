@@ -1,5 +1,7 @@
 #include "ensemble/storage/checksum.h"
 
+#include <cstring>
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -16,6 +18,17 @@ uint64_t snapshot_row_checksum(RowChecksum kind, std::string_view path, std::str
     return f.value();
   }
   return XXH3_64bits_withSeed(record.data(), record.size(), XXH3_64bits(path.data(), path.size()));
+}
+
+uint64_t xxh3(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+
+ChunkDigest chunk_digest(std::string_view bytes) {
+  XXH128_canonical_t canonical;
+  XXH128_canonicalFromHash(&canonical, XXH3_128bits(bytes.data(), bytes.size()));
+  ChunkDigest out;
+  static_assert(sizeof canonical.digest == sizeof out);
+  std::memcpy(out.data(), canonical.digest, out.size());
+  return out;
 }
 
 }  // namespace corral::storage

@@ -2,6 +2,7 @@
 // tree digests (tree_digest.h) and older snapshots' checksums, XXH3 behind newer ones.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -47,5 +48,15 @@ inline constexpr RowChecksum kRowChecksum = RowChecksum::kXxh3;
 
 /// One snapshot row's share of its snapshot's checksum of kind `kind`.
 uint64_t snapshot_row_checksum(RowChecksum kind, std::string_view path, std::string_view record);
+
+/// XXH3-64 of `bytes`.
+uint64_t xxh3(std::string_view bytes);
+
+/// A stored chunk's identity: equal digests are taken for equal chunks, which are then stored
+/// once (chunk_store).
+using ChunkDigest = std::array<unsigned char, 16>;
+
+/// XXH3-128 of `bytes`, in xxHash's canonical (big-endian) form.
+ChunkDigest chunk_digest(std::string_view bytes);
 
 }  // namespace corral::storage

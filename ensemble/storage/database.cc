@@ -85,10 +85,26 @@ CREATE TABLE IF NOT EXISTS snapshots (
   checksum INTEGER,
   xxh3_checksum INTEGER
 );
-CREATE TABLE IF NOT EXISTS snapshot_chunks (
+-- Runs of a snapshot's nodes in preorder (corral.storage.pb.SnapshotChunk, snapshot_chunk.h),
+-- each stored once however many snapshots hold it: a run whose nodes did not change since the
+-- last snapshot is not written again (snapshot_chunk_refs lists a snapshot's runs).
+CREATE TABLE IF NOT EXISTS chunk_store (
+  id INTEGER PRIMARY KEY,
+  digest BLOB NOT NULL UNIQUE,   -- XXH3-128 of nodes
+  nodes BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS snapshot_chunk_refs (
   snapshot_id INTEGER NOT NULL,
   seq INTEGER NOT NULL,          -- preorder: a parent comes before its children
-  nodes BLOB NOT NULL,           -- corral.storage.pb.SnapshotChunk (snapshot_chunk.h)
+  chunk_id INTEGER NOT NULL,     -- chunk_store.id
+  PRIMARY KEY (snapshot_id, seq)
+) WITHOUT ROWID;
+-- A snapshot's chunks, each its own row: snapshots of a Corral from before chunk_store, read
+-- and removed, no longer written.
+CREATE TABLE IF NOT EXISTS snapshot_chunks (
+  snapshot_id INTEGER NOT NULL,
+  seq INTEGER NOT NULL,
+  nodes BLOB NOT NULL,
   PRIMARY KEY (snapshot_id, seq)
 );
 -- A node a row: snapshots written by a Corral from before chunks, read and removed, no
@@ -434,7 +450,8 @@ void Database::add_to_snapshot(int64_t snapshot_id,
   alive.bind(1, snapshot_id);
   // Dropped meanwhile by a truncation or a SNAP: its rows would be orphans nobody removes.
   if (alive.step() != SQLITE_ROW) return;
-  Statement next(db_, "SELECT COALESCE(MAX(seq), 0) FROM snapshot_chunks WHERE snapshot_id = ?");
+  Statement next(db_,
+                 "SELECT COALESCE(MAX(seq), 0) FROM snapshot_chunk_refs WHERE snapshot_id = ?");
   next.bind(1, snapshot_id);
   int64_t seq = next.step() == SQLITE_ROW ? next.int_at(0) : 0;
   exec("BEGIN IMMEDIATE");
@@ -450,12 +467,41 @@ void Database::add_to_snapshot(int64_t snapshot_id,
 }
 
 void Database::insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks) {
-  Statement q(db_, "INSERT INTO snapshot_chunks (snapshot_id, seq, nodes) VALUES (?, ?, ?)");
+  Statement stored(db_, "SELECT id, nodes FROM chunk_store WHERE digest = ?");
+  Statement store(db_, "INSERT INTO chunk_store (digest, nodes) VALUES (?, ?)");
+  Statement heal(db_, "UPDATE chunk_store SET nodes = ? WHERE id = ?");
+  Statement ref(db_,
+                "INSERT INTO snapshot_chunk_refs (snapshot_id, seq, chunk_id) VALUES (?, ?, ?)");
   for (size_t i = 0; i < chunks.chunks().size(); ++i) {
-    q.bind(1, snapshot_id).bind(2, ++seq).bind_unowned(3, chunks.chunks()[i]);
-    if (q.step() != SQLITE_DONE)
-      rollback_and_fail("cannot write the snapshot's nodes from " + chunks.first_path(i));
-    q.reset();
+    const std::string& chunk = chunks.chunks()[i];
+    const ChunkDigest digest = chunk_digest(chunk);
+    const std::string_view digest_bytes(reinterpret_cast<const char*>(digest.data()),
+                                        digest.size());
+    const std::string what = "cannot write the snapshot's nodes from " + chunks.first_path(i);
+    stored.bind_unowned(1, digest_bytes);
+    int64_t id = 0;
+    if (int rc = stored.step(); rc == SQLITE_ROW) {
+      id = stored.int_at(0);
+      // Stored before and held by an older snapshot: it is taken again only if its bytes are
+      // still the run's (read back, which costs less than writing it). Otherwise the file was
+      // damaged since, and the row gets back the bytes it was stored with (the same digest),
+      // which mends the older snapshots that hold it too.
+      if (stored.view_at(1) != chunk) {
+        heal.bind_unowned(1, chunk).bind(2, id);
+        if (heal.step() != SQLITE_DONE) rollback_and_fail(what);
+        heal.reset();
+      }
+    } else {
+      if (rc != SQLITE_DONE) rollback_and_fail(what);
+      store.bind_unowned(1, digest_bytes).bind_unowned(2, chunk);
+      if (store.step() != SQLITE_DONE) rollback_and_fail(what);
+      store.reset();
+      id = sqlite3_last_insert_rowid(db_);
+    }
+    stored.reset();
+    ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, id);
+    if (ref.step() != SQLITE_DONE) rollback_and_fail(what);
+    ref.reset();
   }
   add_to_checksum(snapshot_id, chunks.checksum());
 }
@@ -508,22 +554,31 @@ std::vector<SnapshotInfo> Database::snapshots() const {
 void Database::read_snapshot(int64_t snapshot_id,
                              const std::function<void(SnapshotRow)>& each) const {
   const std::string which = "snapshot " + std::to_string(snapshot_id);
-  Statement chunks(db_,
-                   "SELECT seq, nodes FROM snapshot_chunks WHERE snapshot_id = ? ORDER BY seq");
-  chunks.bind(1, snapshot_id);
-  std::vector<SnapshotRow> rows;
-  int rc;
-  while ((rc = chunks.step()) == SQLITE_ROW) {
-    rows.clear();
-    if (!decode_snapshot_chunk(chunks.view_at(1), rows))
-      throw StorageError(path_ + ": " + which + ": chunk " + std::to_string(chunks.int_at(0)) +
-                         " does not decode");
-    for (auto& row : rows) each(std::move(row));
+  // A snapshot is stored one way: its chunk refs, or (older Corral) chunks of its own, or
+  // (older still) a node a row.
+  for (const char* sql : {"SELECT r.seq, s.nodes, s.id IS NULL FROM snapshot_chunk_refs r "
+                          "LEFT JOIN chunk_store s ON s.id = r.chunk_id WHERE r.snapshot_id = ? "
+                          "ORDER BY r.seq",
+                          "SELECT seq, nodes, 0 FROM snapshot_chunks WHERE snapshot_id = ? "
+                          "ORDER BY seq"}) {
+    Statement chunks(db_, sql);
+    chunks.bind(1, snapshot_id);
+    std::vector<SnapshotRow> rows;
+    int rc;
+    while ((rc = chunks.step()) == SQLITE_ROW) {
+      const std::string chunk = which + ": chunk " + std::to_string(chunks.int_at(0));
+      if (chunks.int_at(2)) throw StorageError(path_ + ": " + chunk + " is missing");
+      rows.clear();
+      if (!decode_snapshot_chunk(chunks.view_at(1), rows))
+        throw StorageError(path_ + ": " + chunk + " does not decode");
+      for (auto& row : rows) each(std::move(row));
+    }
+    if (rc != SQLITE_DONE) fail("cannot read " + which);
   }
-  if (rc != SQLITE_DONE) fail("cannot read " + which);
   // Written by a Corral from before chunks: a node a row.
   Statement q(db_, "SELECT path, record FROM snapshot_nodes WHERE snapshot_id = ? ORDER BY seq");
   q.bind(1, snapshot_id);
+  int rc;
   while ((rc = q.step()) == SQLITE_ROW) each(SnapshotRow{q.bytes_at(0), q.bytes_at(1)});
   if (rc != SQLITE_DONE) fail("cannot read " + which);
 }
@@ -549,7 +604,8 @@ void Database::remove_snapshots(const char* which, int64_t param, const std::str
   // transaction open, and committing the others would keep a part: it rolls back instead.
   const std::string of =
       std::string(" WHERE snapshot_id IN (SELECT id FROM snapshots WHERE ") + which + ")";
-  for (const char* table : {"snapshot_chunks", "snapshot_nodes", "snapshot_sessions"}) {
+  for (const char* table :
+       {"snapshot_chunk_refs", "snapshot_chunks", "snapshot_nodes", "snapshot_sessions"}) {
     Statement q(db_, (std::string("DELETE FROM ") + table + of).c_str());
     q.bind(1, param);
     if (q.step() != SQLITE_DONE) rollback_and_fail(what);
@@ -557,6 +613,10 @@ void Database::remove_snapshots(const char* which, int64_t param, const std::str
   Statement q(db_, (std::string("DELETE FROM snapshots WHERE ") + which).c_str());
   q.bind(1, param);
   if (q.step() != SQLITE_DONE) rollback_and_fail(what);
+  // The chunks no snapshot holds any longer.
+  Statement unheld(
+      db_, "DELETE FROM chunk_store WHERE id NOT IN (SELECT chunk_id FROM snapshot_chunk_refs)");
+  if (unheld.step() != SQLITE_DONE) rollback_and_fail(what);
 }
 
 void Database::purge(int retain) {

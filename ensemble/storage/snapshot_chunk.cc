@@ -26,6 +26,8 @@ size_t entry_size(size_t path_size, size_t record_size) {
 
 }  // namespace
 
+bool ends_run(std::string_view path) { return xxh3(path) % kNodesPerRun == 0; }
+
 std::string& SnapshotChunks::start_entry(std::string_view path, size_t record_size) {
   const size_t entry = entry_size(path.size(), record_size);
   const size_t framed = 1 + varint_size(entry) + entry;

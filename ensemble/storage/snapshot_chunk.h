@@ -1,6 +1,7 @@
-// A snapshot's nodes as stored: runs of them ("chunks"), each one row of the snapshot_chunks
-// table, encoded as a pb.SnapshotChunk. One row per node made SQLite's per-row work (the
-// statement, the B-tree cell) most of the cost of a snapshot.
+// A snapshot's nodes as stored: runs of them ("chunks"), each a pb.SnapshotChunk in a row of
+// chunk_store, shared by the snapshots that hold the same run. One row per node made SQLite's
+// per-row work (the statement, the B-tree cell) most of the cost of a snapshot; writing the
+// nodes that did not change since the last snapshot was most of what was left.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +18,17 @@ namespace corral::storage {
 
 /// About this many bytes of nodes go into one chunk (a node larger than that goes alone).
 inline constexpr size_t kSnapshotChunkBytes = 256 * 1024;
+
+/// A snapshot is written a run of nodes at a time (a storage job: a chunk, or a few when their
+/// nodes are large), each run ending after about one node in kNodesPerRun, chosen by its path
+/// alone (ends_run): where the tree did not change, the next snapshot cuts the same runs, makes
+/// the same chunks, and stores none of them again.
+inline constexpr size_t kNodesPerRun = 1024;
+/// A run ends after this many nodes when ends_run picked none of them.
+inline constexpr size_t kMaxRunNodes = 4 * kNodesPerRun;
+
+/// Whether a run ends after the node at `path`.
+bool ends_run(std::string_view path);
 
 /// Nodes encoded into chunks as they are added, with their share of their snapshot's checksum
 /// (of kind kRowChecksum): a node costs no allocation of its own on its way to the database.

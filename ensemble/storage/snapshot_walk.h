@@ -27,12 +27,14 @@ class SnapshotWalk {
   void restart();
 
   /// Calls `visit` for up to `max_nodes` of the next nodes of `tree`, parents before
-  /// children; `path` is valid during the call. Returns the number of nodes visited.
+  /// children, and stops early after a node for which it returns false; `path` is valid
+  /// during the call. Returns the number of nodes visited.
   size_t next(const tree::DataTree& tree, size_t max_nodes,
-              const std::function<void(std::string_view path, const tree::Node& node)>& visit);
+              const std::function<bool(std::string_view path, const tree::Node& node)>& visit);
   /// Appends up to `max_nodes` rows for the next nodes, as the other next.
   size_t next(const tree::DataTree& tree, size_t max_nodes, std::vector<SnapshotRow>& rows);
-  /// Adds up to `max_nodes` of the next nodes to `chunks`, as the other next.
+  /// Adds the next run of nodes (snapshot_chunk.h: up to the next one ends_run picks, and
+  /// no more than `max_nodes`) to `chunks`.
   size_t next(const tree::DataTree& tree, size_t max_nodes, SnapshotChunks& chunks);
 
   /// True when every node has been visited.

@@ -281,10 +281,11 @@ TEST_F(StorageFaultTest, SnapshotsLostAfterTheLogWasPurged) {
   // Losing only the newest snapshot is survivable: the next one and the log still meet.
   fs::path copy = server_->dir() / "copy.db";
   fs::copy_file(server_->db_file(), copy);
-  ASSERT_EQ(sql(server_->db_file(),
-                "DELETE FROM snapshot_chunks WHERE snapshot_id = (SELECT max(id) FROM snapshots); "
-                "DELETE FROM snapshots WHERE id = (SELECT max(id) FROM snapshots)"),
-            "");
+  ASSERT_EQ(
+      sql(server_->db_file(),
+          "DELETE FROM snapshot_chunk_refs WHERE snapshot_id = (SELECT max(id) FROM snapshots); "
+          "DELETE FROM snapshots WHERE id = (SELECT max(id) FROM snapshots)"),
+      "");
   ASSERT_TRUE(server_->start("")) << server_->err();
   {
     RawClient c(server_->port(), kDeadline);
@@ -298,10 +299,11 @@ TEST_F(StorageFaultTest, SnapshotsLostAfterTheLogWasPurged) {
   // Losing all of them is not: the log no longer reaches back to an empty tree.
   fs::copy_file(copy, server_->db_file(), fs::copy_options::overwrite_existing);
   for (const char* suffix : {"-wal", "-shm"}) fs::remove(server_->db_file().string() + suffix);
-  ASSERT_EQ(
-      sql(server_->db_file(),
-          "DELETE FROM snapshot_chunks; DELETE FROM snapshot_sessions; DELETE FROM snapshots"),
-      "");
+  ASSERT_EQ(sql(server_->db_file(),
+                "DELETE FROM snapshot_chunk_refs; DELETE FROM chunk_store; DELETE FROM "
+                "snapshot_sessions; "
+                "DELETE FROM snapshots"),
+            "");
   expect_refusal({"no snapshot", hex(first[0])});
 }
 

@@ -141,8 +141,8 @@ TEST_F(RecoveryDamageTest, TheCheckBesideRecoveryFindsWhatTheCheckAtOpenFinds) {
 TEST_F(RecoveryDamageTest, ADamagedSnapshotPageIsFoundByTheCheckAndByLoading) {
   log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
   const int page_size = std::stoi(raw_text(path(), "PRAGMA page_size"));
-  const int page = std::stoi(
-      raw_text(path(), "SELECT rootpage FROM sqlite_schema WHERE name = 'snapshot_chunks'"));
+  const int page =
+      std::stoi(raw_text(path(), "SELECT rootpage FROM sqlite_schema WHERE name = 'chunk_store'"));
   {
     std::fstream f(path(), std::ios::in | std::ios::out | std::ios::binary);
     f.seekg(static_cast<std::streamoff>(page - 1) * page_size);
@@ -300,7 +300,7 @@ TEST_F(RecoveryDamageTest, TruncationDropsTheSnapshotsThatHoldTruncatedTxns) {
     ASSERT_EQ(left.size(), 1u);
     EXPECT_EQ(left[0].start_zxid, kZxid | 1);
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots"), 1);
-    EXPECT_EQ(raw_int(path(), "SELECT count(DISTINCT snapshot_id) FROM snapshot_chunks"), 1);
+    EXPECT_EQ(raw_int(path(), "SELECT count(DISTINCT snapshot_id) FROM snapshot_chunk_refs"), 1);
   }
   Database db(path(), false);
   DataTree tree;
@@ -325,7 +325,8 @@ TEST_F(RecoveryDamageTest, TruncationBelowEverySnapshotEmptiesTheDatabase) {
   db.add_snapshot_nodes(writing, {{"/", ""}});
   db.finish_snapshot(writing, kZxid | 1, 1);
   EXPECT_TRUE(db.snapshots().empty());
-  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_chunks"), 0);
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_chunk_refs"), 0);
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM chunk_store"), 0);
   DataTree empty;
   EXPECT_EQ(recover(db, empty).last_zxid, 0);
   EXPECT_EQ(empty.find("/a"), nullptr);

@@ -514,7 +514,11 @@ class StateDatabaseTest : public ::testing::Test {
     std::string id = std::to_string(snaps[0].id);
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots"), 1);
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots WHERE id != " + id), 0);
-    EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_chunks WHERE snapshot_id != " + id),
+    EXPECT_EQ(
+        raw_int(path(), "SELECT count(*) FROM snapshot_chunk_refs WHERE snapshot_id != " + id), 0);
+    EXPECT_EQ(raw_int(path(),
+                      "SELECT count(*) FROM chunk_store WHERE id NOT IN "
+                      "(SELECT chunk_id FROM snapshot_chunk_refs)"),
               0);
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_sessions WHERE snapshot_id != " + id),
               0);

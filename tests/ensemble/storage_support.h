@@ -84,9 +84,9 @@ inline int64_t raw_int(const std::string& path, const std::string& sql) {
   return out;
 }
 
-/// The rows of the stored snapshots whose chunks match `where` (SQL on snapshot_chunks'
-/// columns), in order of snapshot and preorder, decoded as they are stored: no checksum is
-/// checked. A chunk that does not decode fails the test.
+/// The rows of the stored snapshots whose chunk refs match `where` (SQL on
+/// snapshot_chunk_refs' columns), in order of snapshot and preorder, decoded as they are
+/// stored: no checksum is checked. A chunk that does not decode fails the test.
 inline std::vector<SnapshotRow> raw_snapshot_rows(const std::string& path,
                                                   const std::string& where = "1") {
   sqlite3* db = nullptr;
@@ -94,7 +94,9 @@ inline std::vector<SnapshotRow> raw_snapshot_rows(const std::string& path,
   sqlite3_stmt* stmt = nullptr;
   std::vector<SnapshotRow> rows;
   std::string sql =
-      "SELECT nodes FROM snapshot_chunks WHERE " + where + " ORDER BY snapshot_id, seq";
+      "SELECT (SELECT nodes FROM chunk_store WHERE id = chunk_id) FROM snapshot_chunk_refs "
+      "WHERE " +
+      where + " ORDER BY snapshot_id, seq";
   EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr), SQLITE_OK) << sql;
   while (stmt && sqlite3_step(stmt) == SQLITE_ROW) {
     std::string_view chunk(static_cast<const char*>(sqlite3_column_blob(stmt, 0)),
@@ -106,36 +108,47 @@ inline std::vector<SnapshotRow> raw_snapshot_rows(const std::string& path,
   return rows;
 }
 
-/// How many nodes the stored snapshots whose chunks match `where` hold.
+/// How many nodes the stored snapshots whose chunk refs match `where` hold.
 inline int64_t raw_snapshot_node_count(const std::string& path, const std::string& where = "1") {
   return static_cast<int64_t>(raw_snapshot_rows(path, where).size());
 }
 
 /// Rewrites snapshot `snapshot_id`'s stored rows as `edit` changes them (as a damaged file
-/// would hold them: its checksum stays as it was).
+/// would hold them: its checksum stays as it was), in chunks of its own (other snapshots keep
+/// theirs).
 inline void raw_edit_snapshot(const std::string& path, int64_t snapshot_id,
                               const std::function<void(std::vector<SnapshotRow>&)>& edit) {
   const std::string id = std::to_string(snapshot_id);
   std::vector<SnapshotRow> rows = raw_snapshot_rows(path, "snapshot_id = " + id);
   edit(rows);
-  raw_sql(path, "DELETE FROM snapshot_chunks WHERE snapshot_id = " + id);
+  raw_sql(path, "DELETE FROM snapshot_chunk_refs WHERE snapshot_id = " + id);
   SnapshotChunks chunks;
   for (const auto& row : rows) chunks.add(row.path, row.record);
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* stmt = nullptr;
-  ASSERT_EQ(
-      sqlite3_prepare_v2(db, "INSERT INTO snapshot_chunks VALUES (?, ?, ?)", -1, &stmt, nullptr),
-      SQLITE_OK);
   for (size_t i = 0; i < chunks.chunks().size(); ++i) {
     const std::string& chunk = chunks.chunks()[i];
+    const ChunkDigest digest = chunk_digest(chunk);
+    sqlite3_stmt* stmt = nullptr;
+    ASSERT_EQ(
+        sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO chunk_store (digest, nodes) VALUES (?, ?)",
+                           -1, &stmt, nullptr),
+        SQLITE_OK);
+    sqlite3_bind_blob(stmt, 1, digest.data(), static_cast<int>(digest.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt, 2, chunk.data(), static_cast<int>(chunk.size()), SQLITE_TRANSIENT);
+    EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
+    sqlite3_finalize(stmt);
+    ASSERT_EQ(sqlite3_prepare_v2(db,
+                                 "INSERT INTO snapshot_chunk_refs SELECT ?, ?, id FROM chunk_store "
+                                 "WHERE digest = ?",
+                                 -1, &stmt, nullptr),
+              SQLITE_OK);
     sqlite3_bind_int64(stmt, 1, snapshot_id);
     sqlite3_bind_int64(stmt, 2, static_cast<int64_t>(i + 1));
-    sqlite3_bind_blob(stmt, 3, chunk.data(), static_cast<int>(chunk.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_blob(stmt, 3, digest.data(), static_cast<int>(digest.size()), SQLITE_TRANSIENT);
     EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
-    sqlite3_reset(stmt);
+    sqlite3_finalize(stmt);
   }
-  sqlite3_finalize(stmt);
   sqlite3_close(db);
 }
 
@@ -265,6 +278,21 @@ inline int64_t write_snapshot(Database& db, const DataTree& tree,
     walk.next(tree, chunk, rows);
     count += static_cast<int64_t>(rows.size());
     if (!rows.empty()) db.add_snapshot_nodes(id, rows);
+  }
+  db.finish_snapshot(id, tree.last_zxid(), count, retain);
+  return id;
+}
+
+/// Writes a snapshot of `tree` as the server's Snapshotter does: a run of nodes a job.
+inline int64_t write_snapshot_in_runs(Database& db, const DataTree& tree, int retain = 0) {
+  int64_t id = db.begin_snapshot(tree.last_zxid(), {});
+  SnapshotWalk walk;
+  int64_t count = 0;
+  while (!walk.done()) {
+    SnapshotChunks chunks;
+    walk.next(tree, kMaxRunNodes, chunks);
+    count += static_cast<int64_t>(chunks.node_count());
+    db.add_snapshot_chunks(id, chunks);
   }
   db.finish_snapshot(id, tree.last_zxid(), count, retain);
   return id;

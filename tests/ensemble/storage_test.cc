@@ -265,6 +265,7 @@ class StorageTest : public ::testing::Test {
     return *db;
   }
   void close() { db.reset(); }
+  void expect_loads_then_goes(const DataTree& live, int64_t id, const std::string& table);
 
   TempDir dir;
   std::unique_ptr<Database> db;
@@ -791,8 +792,10 @@ TEST_F(StorageTest, LargeSnapshotRoundTrip) {
 
   // The whole log replayed over an empty tree gives the same tree.
   close();
-  raw_sql(path(),
-          "DELETE FROM snapshot_chunks; DELETE FROM snapshot_sessions; DELETE FROM snapshots");
+  raw_sql(
+      path(),
+      "DELETE FROM snapshot_chunk_refs; DELETE FROM chunk_store; DELETE FROM snapshot_sessions; "
+      "DELETE FROM snapshots");
   open();
   DataTree replayed;
   rec = recover(*db, replayed);
@@ -827,11 +830,25 @@ TEST_F(StorageTest, ManyRowsAtOnceGoIntoSeveralChunks) {
   d.read_snapshot(id, [&](SnapshotRow row) { paths.push_back(row.path); });
   EXPECT_EQ(paths, big.tree.paths());
   close();
-  const std::string of = " FROM snapshot_chunks WHERE snapshot_id = " + std::to_string(id);
+  const std::string of = " FROM snapshot_chunk_refs WHERE snapshot_id = " + std::to_string(id);
   EXPECT_GE(raw_int(path(), "SELECT count(*)" + of), 3);
-  EXPECT_LE(raw_int(path(), "SELECT max(length(nodes))" + of),
+  EXPECT_LE(raw_int(path(), "SELECT max(length(nodes)) FROM chunk_store"),
             static_cast<int64_t>(kSnapshotChunkBytes));
   EXPECT_EQ(raw_int(path(), "SELECT count(*)" + of), raw_int(path(), "SELECT max(seq)" + of));
+}
+
+/// Opens the database holding snapshot `id` of `live` in an older layout, whose rows are in
+/// `table`, and expects recovery to load it, then dropping it to leave nothing in `table`.
+void StorageTest::expect_loads_then_goes(const DataTree& live, int64_t id,
+                                         const std::string& table) {
+  open();
+  DataTree recovered;
+  Recovered rec = recover(*db, recovered);
+  EXPECT_EQ(rec.snapshot_zxid, db->snapshots().at(0).start_zxid);
+  EXPECT_TRUE(same_tree(live, recovered));
+  db->drop_snapshot(id);
+  close();
+  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM " + table), 0);
 }
 
 // A database of a Corral from before chunks holds a snapshot as a row per node: it loads, and
@@ -845,7 +862,7 @@ TEST_F(StorageTest, ASnapshotStoredANodeARowStillLoads) {
   const std::string of = " WHERE snapshot_id = " + std::to_string(id);
   std::vector<SnapshotRow> rows = raw_snapshot_rows(path(), "snapshot_id = " + std::to_string(id));
   ASSERT_GT(rows.size(), 10u);
-  raw_sql(path(), "DELETE FROM snapshot_chunks" + of);
+  raw_sql(path(), "DELETE FROM snapshot_chunk_refs" + of);
   for (size_t i = 0; i < rows.size(); ++i) {
     std::string hex;
     for (unsigned char c : rows[i].record)
@@ -853,14 +870,23 @@ TEST_F(StorageTest, ASnapshotStoredANodeARowStillLoads) {
     raw_sql(path(), "INSERT INTO snapshot_nodes VALUES (" + std::to_string(id) + ", " +
                         std::to_string(i + 1) + ", '" + rows[i].path + "', X'" + hex + "')");
   }
-  open();
-  DataTree recovered;
-  Recovered rec = recover(*db, recovered);
-  EXPECT_EQ(rec.snapshot_zxid, db->snapshots().at(0).start_zxid);
-  EXPECT_TRUE(same_tree(w.live, recovered));
-  db->drop_snapshot(id);
+  expect_loads_then_goes(w.live, id, "snapshot_nodes");
+}
+
+// A database of a Corral from before chunk_store holds a snapshot's chunks in rows of its own:
+// it loads, and they go with their snapshot.
+TEST_F(StorageTest, ASnapshotStoredInChunksOfItsOwnStillLoads) {
+  Workload w(9, open());
+  w.steps(120);
+  int64_t id = write_snapshot(*db, w.live, w.session_rows(), /*chunk=*/10);
+  w.steps(40);
   close();
-  EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_nodes"), 0);
+  ASSERT_GE(raw_int(path(), "SELECT count(*) FROM snapshot_chunk_refs"), 3);
+  raw_sql(path(),
+          "INSERT INTO snapshot_chunks SELECT snapshot_id, seq, (SELECT nodes FROM chunk_store "
+          "WHERE id = chunk_id) FROM snapshot_chunk_refs; DELETE FROM snapshot_chunk_refs; "
+          "DELETE FROM chunk_store");
+  expect_loads_then_goes(w.live, id, "snapshot_chunks");
 }
 
 TEST_F(StorageTest, DropIncompleteSnapshots) {
@@ -1170,7 +1196,7 @@ TEST_F(RecoveryErrorTest, GapInTheLogAfterTheSnapshot) {
 
 TEST_F(RecoveryErrorTest, GapInTheLogWithoutSnapshot) {
   raw_sql(path(),
-          "DELETE FROM snapshot_chunks; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
+          "DELETE FROM snapshot_chunk_refs; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
           "zxid = " +
               std::to_string(kEpoch1 + 20));
   std::string msg = recovery_error();
@@ -1209,7 +1235,7 @@ TEST_F(RecoveryErrorTest, LogEndsInsideTheFuzzyRange) {
 
 TEST_F(RecoveryErrorTest, LogStartsLateWithoutSnapshot) {
   raw_sql(path(),
-          "DELETE FROM snapshot_chunks; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
+          "DELETE FROM snapshot_chunk_refs; DELETE FROM snapshots; DELETE FROM txn_log WHERE "
           "zxid < " +
               std::to_string(kEpoch1 + 10));
   std::string msg = recovery_error();

@@ -219,7 +219,7 @@ unknown.key=kept
 
 # ---------------------------------------------------------------- recovery_fuzzer
 
-TXN_LOG, SNAPSHOTS, SNAPSHOT_CHUNKS, SNAPSHOT_SESSIONS, META = range(5)
+TXN_LOG, SNAPSHOTS, CHUNK_STORE, SNAPSHOT_SESSIONS, META = range(5)
 DELETE, ADD, SET_INT, SET_BYTES, FLIP = range(5)
 END = b"\xff"
 
@@ -230,7 +230,7 @@ def edit(table, what, row, column=0, operand=b""):
 
 
 def snapshot_chunk(*paths):
-    """A snapshot_chunks.nodes value (pb.SnapshotChunk) of these paths, each with an empty
+    """A chunk_store.nodes value (pb.SnapshotChunk) of these paths, each with an empty
     Node record (which decodes as a node of default fields)."""
     out = b""
     for path in paths:
@@ -264,12 +264,13 @@ def recovery_seeds():
         "snapshot_count": edit(SNAPSHOTS, ADD, 0, 3, sbyte(1)) + END,
         "snapshot_end": edit(SNAPSHOTS, SET_INT, 0, 2, struct.pack(">q", (1 << 32) + 99)) + END,
         "snapshot_incomplete": edit(SNAPSHOTS, SET_INT, 0, 4, struct.pack(">q", 0)) + END,
-        # The snapshot's chunks hold 4 nodes each (recovery_fuzzer.cc); column 2 is `nodes`.
-        "node_path": edit(SNAPSHOT_CHUNKS, SET_BYTES, 1, 2, chunk_bytes(b"/a/b")) + END,
-        "node_deleted": edit(SNAPSHOT_CHUNKS, DELETE, 2) + END,
-        "node_record": edit(SNAPSHOT_CHUNKS, FLIP, 1, 2, b"\x01\x00\x1c\x80") + END,
+        # The snapshot's chunks hold 4 nodes each (recovery_fuzzer.cc), the unfinished one's
+        # stored once with them; column 2 is `nodes`.
+        "node_path": edit(CHUNK_STORE, SET_BYTES, 1, 2, chunk_bytes(b"/a/b")) + END,
+        "node_deleted": edit(CHUNK_STORE, DELETE, 2) + END,
+        "node_record": edit(CHUNK_STORE, FLIP, 1, 2, b"\x01\x00\x1c\x80") + END,
         # A path with a NUL inside, after the root: the loader must refuse it, not index it.
-        "regress-snapshot-path": edit(SNAPSHOT_CHUNKS, SET_BYTES, 0, 2,
+        "regress-snapshot-path": edit(CHUNK_STORE, SET_BYTES, 0, 2,
                                       chunk_bytes(b"/", b"/a\x00b")) + END,
         "session_deleted": edit(SNAPSHOT_SESSIONS, DELETE, 0) + END,
         "meta": edit(META, SET_INT, 0, 1, struct.pack(">q", -1)) + END,

@@ -8,7 +8,7 @@
 //
 //   1. SQL edits, on the valid file: steps of
 //        op:uint8  row:uint8  operand
-//      op % 5 picks the table (txn_log, snapshots, snapshot_chunks,
+//      op % 5 picks the table (txn_log, snapshots, chunk_store,
 //      snapshot_sessions, meta); op / 5 % 5 what to do to the (row % 32)-th row (by
 //      key order) and column row / 32 % columns: 0 delete the row, 1 add a small delta
 //      (operand int8) to the column, 2 set it to an integer (operand int64),
@@ -73,7 +73,7 @@ const std::array<Table, 5>& tables() {
   static const std::array<Table, 5> t = {{
       {"txn_log", "rowid", {"zxid", "type", "session_id", "record"}},
       {"snapshots", "rowid", {"id", "start_zxid", "end_zxid", "node_count", "complete"}},
-      {"snapshot_chunks", "snapshot_id, seq", {"snapshot_id", "seq", "nodes"}},
+      {"chunk_store", "id", {"id", "digest", "nodes"}},
       {"snapshot_sessions", "rowid", {"snapshot_id", "session_id", "timeout_ms", "passwd"}},
       {"meta", "rowid", {"key", "value"}},
   }};
