@@ -427,15 +427,19 @@ int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRo
 }
 
 void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows) {
-  // A batch at a time: a learner's SNAP stores a whole tree in one call, and its encoding
-  // would otherwise be held beside the rows.
-  constexpr size_t kBatchRows = 1000;
+  // A run at a time (snapshot_chunk.h), as the Snapshotter cuts them, so that a learner's later
+  // snapshots share the chunks of the one its leader sent; and a learner's SNAP, a whole tree
+  // in one call, is not held encoded beside its rows.
   add_to_snapshot(snapshot_id, [&](int64_t& seq) {
-    for (size_t from = 0; from < rows.size(); from += kBatchRows) {
-      SnapshotChunks batch;
-      for (size_t i = from; i < std::min(rows.size(), from + kBatchRows); ++i)
-        batch.add(rows[i].path, rows[i].record);
-      insert_chunks(snapshot_id, seq, batch);
+    size_t i = 0;
+    while (i < rows.size()) {
+      SnapshotChunks run;
+      size_t n = 0;
+      do {
+        run.add(rows[i].path, rows[i].record);
+        ++n;
+      } while (!ends_run(rows[i++].path) && n < kMaxRunNodes && i < rows.size());
+      insert_chunks(snapshot_id, seq, run);
     }
   });
 }

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ensemble/storage/recovery.h"
+#include "ensemble/storage/state_image.h"
 #include "tests/ensemble/storage_support.h"
 
 namespace corral::storage {
@@ -130,6 +131,18 @@ TEST_F(ChunkStoreTest, ADamagedChunkIsMendedByTheNextSnapshotThatHoldsIt) {
     ASSERT_EQ(rows.size(), intact.size()) << "snapshot " << id;
     for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].record, intact[i].record);
   }
+}
+
+// A learner stores its leader's snapshot in the same runs as its own snapshots: its next one
+// shares every chunk.
+TEST_F(ChunkStoreTest, ALeadersSnapshotSharesChunksWithTheLearnersNext) {
+  const StateImage image = capture_image(big_.tree, {});
+  db_->install_snapshot(db_->stage_snapshot(image.zxid, image.sessions, image.nodes),
+                        static_cast<int64_t>(image.nodes.size()));
+  const int64_t stored = chunks_stored();
+  ASSERT_GE(stored, 10);
+  write_snapshot_in_runs(*db_, big_.tree);
+  EXPECT_EQ(chunks_stored(), stored);
 }
 
 // A ref whose chunk is gone is named when the snapshot is read, not skipped.
