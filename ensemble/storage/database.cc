@@ -89,16 +89,18 @@ CREATE TABLE IF NOT EXISTS snapshots (
 -- each stored once however many snapshots hold it: a run whose nodes did not change since the
 -- last snapshot is not written again (snapshot_chunk_refs lists a snapshot's runs).
 CREATE TABLE IF NOT EXISTS chunk_store (
-  id INTEGER PRIMARY KEY,
-  digest BLOB NOT NULL UNIQUE,   -- XXH3-128 of nodes
+  id INTEGER PRIMARY KEY AUTOINCREMENT,  -- never reused: a stale ref cannot reach a new chunk
+  digest BLOB NOT NULL,          -- XXH3-128 of nodes as written (not unique: a collision)
   nodes BLOB NOT NULL
 );
+CREATE INDEX IF NOT EXISTS chunk_store_by_digest ON chunk_store (digest);
 CREATE TABLE IF NOT EXISTS snapshot_chunk_refs (
   snapshot_id INTEGER NOT NULL,
   seq INTEGER NOT NULL,          -- preorder: a parent comes before its children
   chunk_id INTEGER NOT NULL,     -- chunk_store.id
   PRIMARY KEY (snapshot_id, seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS snapshot_chunk_refs_by_chunk ON snapshot_chunk_refs (chunk_id);
 -- A snapshot's chunks, each its own row: snapshots of a Corral from before chunk_store, read
 -- and removed, no longer written.
 CREATE TABLE IF NOT EXISTS snapshot_chunks (
@@ -157,6 +159,7 @@ Database::Database(const std::string& path, bool force_sync, IntegrityCheck chec
       if (std::string problem = quick_check_problem(db_); !problem.empty())
         throw StorageError(path_ + ": " + problem);
     exec(kSchema);
+    check_format();
     // A database from before snapshot checksums gets the column; its snapshots keep NULL.
     if (!Statement(db_, "SELECT checksum FROM snapshots LIMIT 0").ok())
       exec("ALTER TABLE snapshots ADD COLUMN checksum INTEGER");
@@ -426,6 +429,15 @@ int64_t Database::begin_snapshot(int64_t start_zxid, const std::vector<SessionRo
   return id;
 }
 
+void Database::check_format() {
+  const int64_t format = meta(kFormatKey, 0);
+  if (format > kStorageFormat)
+    throw StorageError(path_ + ": written by a newer Corral (storage format " +
+                       std::to_string(format) + "; this one reads up to " +
+                       std::to_string(kStorageFormat) + ")");
+  if (format < kStorageFormat) set_meta(kFormatKey, kStorageFormat);
+}
+
 void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows) {
   // A run at a time (snapshot_chunk.h), as the Snapshotter cuts them, so that a learner's later
   // snapshots share the chunks of the one its leader sent; and a learner's SNAP, a whole tree
@@ -438,7 +450,8 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
       do {
         run.add(rows[i].path, rows[i].record);
         ++n;
-      } while (!ends_run(rows[i++].path) && n < kMaxRunNodes && i < rows.size());
+      } while (!ends_run(rows[i++].path) && n < kMaxRunNodes && run.bytes() < kMaxRunBytes &&
+               i < rows.size());
       insert_chunks(snapshot_id, seq, run);
     }
   });
@@ -470,40 +483,40 @@ void Database::add_to_snapshot(int64_t snapshot_id,
   exec("COMMIT");
 }
 
-void Database::insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks) {
+int64_t Database::store_chunk(const std::string& chunk, const std::string& what) {
+  const ChunkDigest digest = chunk_digest(chunk);
+  const std::string_view digest_bytes(reinterpret_cast<const char*>(digest.data()), digest.size());
+  // Stored before and held by an older snapshot: taken again only if its bytes still are the
+  // run's (read back, which costs less than writing them). A row whose bytes no longer match
+  // its digest was damaged since: it gets back the bytes it was stored with, which mends the
+  // older snapshots that hold it too. One that matches its digest but not the run is another
+  // run with the same digest (a collision): left alone.
   Statement stored(db_, "SELECT id, nodes FROM chunk_store WHERE digest = ?");
+  stored.bind_unowned(1, digest_bytes);
+  int rc;
+  while ((rc = stored.step()) == SQLITE_ROW) {
+    const int64_t id = stored.int_at(0);
+    if (stored.view_at(1) == chunk) return id;
+    if (chunk_digest(stored.view_at(1)) != digest) {
+      Statement heal(db_, "UPDATE chunk_store SET nodes = ? WHERE id = ?");
+      heal.bind_unowned(1, chunk).bind(2, id);
+      if (heal.step() != SQLITE_DONE) rollback_and_fail(what);
+      return id;
+    }
+  }
+  if (rc != SQLITE_DONE) rollback_and_fail(what);
   Statement store(db_, "INSERT INTO chunk_store (digest, nodes) VALUES (?, ?)");
-  Statement heal(db_, "UPDATE chunk_store SET nodes = ? WHERE id = ?");
+  store.bind_unowned(1, digest_bytes).bind_unowned(2, chunk);
+  if (store.step() != SQLITE_DONE) rollback_and_fail(what);
+  return sqlite3_last_insert_rowid(db_);
+}
+
+void Database::insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks) {
   Statement ref(db_,
                 "INSERT INTO snapshot_chunk_refs (snapshot_id, seq, chunk_id) VALUES (?, ?, ?)");
   for (size_t i = 0; i < chunks.chunks().size(); ++i) {
-    const std::string& chunk = chunks.chunks()[i];
-    const ChunkDigest digest = chunk_digest(chunk);
-    const std::string_view digest_bytes(reinterpret_cast<const char*>(digest.data()),
-                                        digest.size());
     const std::string what = "cannot write the snapshot's nodes from " + chunks.first_path(i);
-    stored.bind_unowned(1, digest_bytes);
-    int64_t id = 0;
-    if (int rc = stored.step(); rc == SQLITE_ROW) {
-      id = stored.int_at(0);
-      // Stored before and held by an older snapshot: it is taken again only if its bytes are
-      // still the run's (read back, which costs less than writing it). Otherwise the file was
-      // damaged since, and the row gets back the bytes it was stored with (the same digest),
-      // which mends the older snapshots that hold it too.
-      if (stored.view_at(1) != chunk) {
-        heal.bind_unowned(1, chunk).bind(2, id);
-        if (heal.step() != SQLITE_DONE) rollback_and_fail(what);
-        heal.reset();
-      }
-    } else {
-      if (rc != SQLITE_DONE) rollback_and_fail(what);
-      store.bind_unowned(1, digest_bytes).bind_unowned(2, chunk);
-      if (store.step() != SQLITE_DONE) rollback_and_fail(what);
-      store.reset();
-      id = sqlite3_last_insert_rowid(db_);
-    }
-    stored.reset();
-    ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, id);
+    ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, store_chunk(chunks.chunks()[i], what));
     if (ref.step() != SQLITE_DONE) rollback_and_fail(what);
     ref.reset();
   }
@@ -606,21 +619,26 @@ void Database::drop_incomplete_snapshots() {
 void Database::remove_snapshots(const char* which, int64_t param, const std::string& what) {
   // What is stored with them first: the condition reads their rows. A failed DELETE leaves the
   // transaction open, and committing the others would keep a part: it rolls back instead.
-  const std::string of =
-      std::string(" WHERE snapshot_id IN (SELECT id FROM snapshots WHERE ") + which + ")";
+  const std::string removed = std::string("SELECT id FROM snapshots WHERE ") + which;
+  // The chunks they hold that no other snapshot holds (found through the index by chunk).
+  const std::string unheld =
+      "DELETE FROM chunk_store WHERE id IN (SELECT chunk_id FROM snapshot_chunk_refs WHERE "
+      "snapshot_id IN (" +
+      removed +
+      ")) AND NOT EXISTS (SELECT 1 FROM snapshot_chunk_refs r "
+      "WHERE r.chunk_id = chunk_store.id AND r.snapshot_id NOT IN (" +
+      removed + "))";
+  std::vector<std::string> deletes = {unheld};
   for (const char* table :
-       {"snapshot_chunk_refs", "snapshot_chunks", "snapshot_nodes", "snapshot_sessions"}) {
-    Statement q(db_, (std::string("DELETE FROM ") + table + of).c_str());
+       {"snapshot_chunk_refs", "snapshot_chunks", "snapshot_nodes", "snapshot_sessions"})
+    deletes.push_back(std::string("DELETE FROM ") + table + " WHERE snapshot_id IN (" + removed +
+                      ")");
+  deletes.push_back(std::string("DELETE FROM snapshots WHERE ") + which);
+  for (const std::string& sql : deletes) {
+    Statement q(db_, sql.c_str());
     q.bind(1, param);
     if (q.step() != SQLITE_DONE) rollback_and_fail(what);
   }
-  Statement q(db_, (std::string("DELETE FROM snapshots WHERE ") + which).c_str());
-  q.bind(1, param);
-  if (q.step() != SQLITE_DONE) rollback_and_fail(what);
-  // The chunks no snapshot holds any longer.
-  Statement unheld(
-      db_, "DELETE FROM chunk_store WHERE id NOT IN (SELECT chunk_id FROM snapshot_chunk_refs)");
-  if (unheld.step() != SQLITE_DONE) rollback_and_fail(what);
 }
 
 void Database::purge(int retain) {

@@ -150,6 +150,14 @@ class Database {
   /// Keeps the newest `retain` complete snapshots and the log they need; removes the rest.
   void purge(int retain);
 
+  /// Meta key: the storage format the database was last opened with for writing; a Corral
+  /// refuses one newer than its own (kStorageFormat) rather than misread it.
+  static constexpr const char* kFormatKey = "storage_format";
+  /// The storage format this build writes: 3, snapshots in shared chunks (chunk_store); 2 was
+  /// chunks of their own (snapshot_chunks), 1 a node a row. Corral before 3 did not check it,
+  /// and refuses a database of format 3 only at its snapshot ("holds 0 nodes").
+  static constexpr int64_t kStorageFormat = 3;
+
   /// Meta key: 1 while this ensemble member abstains from elections (its log lacks txns it
   /// may have acknowledged; zab::Peer::diverged) until a leader's snapshot repairs it.
   static constexpr const char* kAbstainingKey = "abstaining";
@@ -175,6 +183,9 @@ class Database {
                  size_t max_bytes = SIZE_MAX) const;
   /// Both appends: one SQLite transaction.
   void append_all(const std::vector<const tree::Txn*>& txns);
+  /// Refuses a database of a newer storage format; marks an older one as of this format (what
+  /// it stores from now on is).
+  void check_format();
   /// truncate_after's last step: drops a log that cannot rebuild the state on its own.
   void drop_log_without_a_start();
   /// The body of `purge`, inside the caller's transaction.
@@ -190,6 +201,9 @@ class Database {
   /// Both adds: calls `write` in one SQLite transaction with the snapshot's next chunk seq,
   /// unless the snapshot was dropped meanwhile.
   void add_to_snapshot(int64_t snapshot_id, const std::function<void(int64_t& seq)>& write);
+  /// The chunk_store row holding `chunk`, stored now unless it was (inside an open SQLite
+  /// transaction; a failure rolls back and throws `what`).
+  int64_t store_chunk(const std::string& chunk, const std::string& what);
   /// Stores `chunks` as snapshot `snapshot_id`'s chunks after `seq` (inside an open SQLite
   /// transaction), their checksum added to its own.
   void insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks);

@@ -36,6 +36,7 @@ std::string& SnapshotChunks::start_entry(std::string_view path, size_t record_si
     first_paths_.emplace_back(path);
   }
   std::string& chunk = chunks_.back();
+  bytes_ += framed;
   pb_wire::StringAppender to{chunk};
   pb_wire::key(to, kEntriesField, pb_wire::kLengthDelimited);
   pb_wire::varint(to, entry);

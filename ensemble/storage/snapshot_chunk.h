@@ -24,8 +24,10 @@ inline constexpr size_t kSnapshotChunkBytes = 256 * 1024;
 /// alone (ends_run): where the tree did not change, the next snapshot cuts the same runs, makes
 /// the same chunks, and stores none of them again.
 inline constexpr size_t kNodesPerRun = 1024;
-/// A run ends after this many nodes when ends_run picked none of them.
+/// A run ends after this many nodes, or once its chunks hold this many bytes, when ends_run
+/// picked none of its nodes: a storage job stays short.
 inline constexpr size_t kMaxRunNodes = 4 * kNodesPerRun;
+inline constexpr size_t kMaxRunBytes = 4 * kSnapshotChunkBytes;
 
 /// Whether a run ends after the node at `path`.
 bool ends_run(std::string_view path);
@@ -45,6 +47,8 @@ class SnapshotChunks {
   uint64_t checksum() const { return checksum_; }
   /// How many nodes were added.
   size_t node_count() const { return node_count_; }
+  /// The bytes of the chunks.
+  size_t bytes() const { return bytes_; }
   /// The path of the first node of chunk `i`, to name it in errors.
   const std::string& first_path(size_t i) const { return first_paths_[i]; }
 
@@ -59,6 +63,7 @@ class SnapshotChunks {
   std::vector<std::string> first_paths_;
   uint64_t checksum_ = 0;
   size_t node_count_ = 0;
+  size_t bytes_ = 0;
   /// The ACL list of the last node added and its encoding: most nodes share one.
   std::shared_ptr<const wire::AclList> last_acl_;
   std::string last_acl_field_;

@@ -77,7 +77,7 @@ size_t SnapshotWalk::next(const tree::DataTree& tree, size_t max_nodes,
 size_t SnapshotWalk::next(const tree::DataTree& tree, size_t max_nodes, SnapshotChunks& chunks) {
   return next(tree, max_nodes, [&](std::string_view path, const tree::Node& node) {
     chunks.add(path, node);
-    return !ends_run(path);
+    return !ends_run(path) && chunks.bytes() < kMaxRunBytes;
   });
 }
 

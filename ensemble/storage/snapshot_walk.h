@@ -33,8 +33,8 @@ class SnapshotWalk {
               const std::function<bool(std::string_view path, const tree::Node& node)>& visit);
   /// Appends up to `max_nodes` rows for the next nodes, as the other next.
   size_t next(const tree::DataTree& tree, size_t max_nodes, std::vector<SnapshotRow>& rows);
-  /// Adds the next run of nodes (snapshot_chunk.h: up to the next one ends_run picks, and
-  /// no more than `max_nodes`) to `chunks`.
+  /// Adds the next run of nodes (snapshot_chunk.h: up to the next one ends_run picks, no more
+  /// than `max_nodes` nodes or kMaxRunBytes) to `chunks`.
   size_t next(const tree::DataTree& tree, size_t max_nodes, SnapshotChunks& chunks);
 
   /// True when every node has been visited.

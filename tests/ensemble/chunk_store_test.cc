@@ -6,6 +6,7 @@
 #include <string>
 
 #include "ensemble/storage/recovery.h"
+#include "ensemble/storage/snapshot_walk.h"
 #include "ensemble/storage/state_image.h"
 #include "tests/ensemble/storage_support.h"
 
@@ -55,6 +56,17 @@ class ChunkStoreTest : public ::testing::Test {
     return count("FROM snapshot_chunk_refs WHERE snapshot_id = " + std::to_string(snapshot));
   }
 
+  /// Expects snapshot `id` to hold the sample tree's paths in order, and recovery to rebuild
+  /// the tree from it.
+  void expect_whole_and_recovered(int64_t id) {
+    std::vector<std::string> paths;
+    for (const auto& row : rows_of(id)) paths.push_back(row.path);
+    EXPECT_EQ(paths, big_.tree.paths());
+    DataTree recovered;
+    recover(*db_, recovered);
+    EXPECT_TRUE(same_tree(big_.tree, recovered));
+  }
+
   /// The rows of snapshot `id` as read back.
   std::vector<SnapshotRow> rows_of(int64_t id) {
     std::vector<SnapshotRow> rows;
@@ -92,12 +104,7 @@ TEST_F(ChunkStoreTest, AChangeStoresOnlyTheRunsAroundIt) {
   const int64_t second = write_snapshot_in_runs(*db_, big_.tree);
   EXPECT_GE(chunks_stored(), stored + 1);
   EXPECT_LE(chunks_stored(), stored + 4);
-  std::vector<std::string> paths;
-  for (const auto& row : rows_of(second)) paths.push_back(row.path);
-  EXPECT_EQ(paths, big_.tree.paths());
-  DataTree recovered;
-  recover(*db_, recovered);
-  EXPECT_TRUE(same_tree(big_.tree, recovered));
+  expect_whole_and_recovered(second);
 }
 
 // Purging a snapshot removes the chunks only it held and keeps those a kept snapshot holds.
@@ -143,6 +150,40 @@ TEST_F(ChunkStoreTest, ALeadersSnapshotSharesChunksWithTheLearnersNext) {
   ASSERT_GE(stored, 10);
   write_snapshot_in_runs(*db_, big_.tree);
   EXPECT_EQ(chunks_stored(), stored);
+}
+
+// Removing a snapshot while the next is being written (a purge, a TRUNC, a SNAP's install run
+// between its jobs) keeps the chunks the unfinished one holds already.
+TEST_F(ChunkStoreTest, ARemovalWhileASnapshotIsWrittenKeepsItsChunks) {
+  const int64_t first = write_snapshot_in_runs(*db_, big_.tree);
+  const int64_t second = db_->begin_snapshot(big_.tree.last_zxid(), {});
+  SnapshotWalk walk;
+  int64_t count = 0;
+  auto write_run = [&] {
+    SnapshotChunks chunks;
+    walk.next(big_.tree, kMaxRunNodes, chunks);
+    count += static_cast<int64_t>(chunks.node_count());
+    db_->add_snapshot_chunks(second, chunks);
+  };
+  for (int i = 0; i < 5; ++i) write_run();
+  db_->drop_snapshot(first);
+  EXPECT_EQ(chunks_stored(), chunks_of(second));
+  while (!walk.done()) write_run();
+  db_->finish_snapshot(second, big_.tree.last_zxid(), count);
+  expect_whole_and_recovered(second);
+}
+
+// A run of large nodes ends at its byte cap, whatever ends_run says.
+TEST_F(ChunkStoreTest, ARunOfLargeNodesEndsAtItsByteCap) {
+  DataTree large;
+  for (int i = 0; i < 20; ++i)
+    large.apply(one_op(large.last_zxid() + 1, wire::OpCode::kCreate, "/n" + std::to_string(i),
+                       std::string(300 * 1024, 'x')));
+  SnapshotWalk walk;
+  SnapshotChunks run;
+  walk.next(large, kMaxRunNodes, run);
+  EXPECT_LT(run.node_count(), 10u);
+  EXPECT_LT(run.bytes(), kMaxRunBytes + 310 * 1024);
 }
 
 // A ref whose chunk is gone is named when the snapshot is read, not skipped.

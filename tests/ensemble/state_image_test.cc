@@ -516,10 +516,11 @@ class StateDatabaseTest : public ::testing::Test {
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshots WHERE id != " + id), 0);
     EXPECT_EQ(
         raw_int(path(), "SELECT count(*) FROM snapshot_chunk_refs WHERE snapshot_id != " + id), 0);
-    EXPECT_EQ(raw_int(path(),
-                      "SELECT count(*) FROM chunk_store WHERE id NOT IN "
-                      "(SELECT chunk_id FROM snapshot_chunk_refs)"),
-              0);
+    EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM chunk_store"),
+              raw_int(path(),
+                      "SELECT count(DISTINCT chunk_id) FROM snapshot_chunk_refs WHERE "
+                      "snapshot_id = " +
+                          id));
     EXPECT_EQ(raw_int(path(), "SELECT count(*) FROM snapshot_sessions WHERE snapshot_id != " + id),
               0);
     EXPECT_EQ(raw_snapshot_node_count(path()), static_cast<int64_t>(image.nodes.size()));

@@ -889,6 +889,29 @@ TEST_F(StorageTest, ASnapshotStoredInChunksOfItsOwnStillLoads) {
   expect_loads_then_goes(w.live, id, "snapshot_chunks");
 }
 
+// A database marks the storage format it was written in: an older one is marked as of this
+// build's when opened; one of a newer format is refused by name, not misread.
+TEST_F(StorageTest, ADatabaseOfANewerFormatIsRefused) {
+  open();
+  close();
+  EXPECT_EQ(raw_int(path(), "SELECT value FROM meta WHERE key = 'storage_format'"),
+            Database::kStorageFormat);
+  raw_sql(path(), "UPDATE meta SET value = 1 WHERE key = 'storage_format'");
+  open();
+  close();
+  EXPECT_EQ(raw_int(path(), "SELECT value FROM meta WHERE key = 'storage_format'"),
+            Database::kStorageFormat);
+  raw_sql(path(), "UPDATE meta SET value = 99 WHERE key = 'storage_format'");
+  try {
+    open();
+    FAIL() << "a database of storage format 99 was opened";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("written by a newer Corral (storage format 99"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 TEST_F(StorageTest, DropIncompleteSnapshots) {
   Workload w(3, open());
   w.steps(100);

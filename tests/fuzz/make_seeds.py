@@ -219,14 +219,14 @@ unknown.key=kept
 
 # ---------------------------------------------------------------- recovery_fuzzer
 
-TXN_LOG, SNAPSHOTS, CHUNK_STORE, SNAPSHOT_SESSIONS, META = range(5)
+TXN_LOG, SNAPSHOTS, CHUNK_STORE, SNAPSHOT_SESSIONS, META, CHUNK_REFS = range(6)
 DELETE, ADD, SET_INT, SET_BYTES, FLIP = range(5)
 END = b"\xff"
 
 
 def edit(table, what, row, column=0, operand=b""):
     """An SQL edit of the row-th row (0..31) of a table (see recovery_fuzzer.cc)."""
-    return bytes([table + 5 * what, column << 5 | row]) + operand
+    return bytes([table + 6 * what, column << 5 | row]) + operand
 
 
 def snapshot_chunk(*paths):
@@ -264,8 +264,7 @@ def recovery_seeds():
         "snapshot_count": edit(SNAPSHOTS, ADD, 0, 3, sbyte(1)) + END,
         "snapshot_end": edit(SNAPSHOTS, SET_INT, 0, 2, struct.pack(">q", (1 << 32) + 99)) + END,
         "snapshot_incomplete": edit(SNAPSHOTS, SET_INT, 0, 4, struct.pack(">q", 0)) + END,
-        # The snapshot's chunks hold 4 nodes each (recovery_fuzzer.cc), the unfinished one's
-        # stored once with them; column 2 is `nodes`.
+        # The snapshot's chunks hold 4 nodes each (recovery_fuzzer.cc); column 2 is `nodes`.
         "node_path": edit(CHUNK_STORE, SET_BYTES, 1, 2, chunk_bytes(b"/a/b")) + END,
         "node_deleted": edit(CHUNK_STORE, DELETE, 2) + END,
         "node_record": edit(CHUNK_STORE, FLIP, 1, 2, b"\x01\x00\x1c\x80") + END,
@@ -273,7 +272,11 @@ def recovery_seeds():
         "regress-snapshot-path": edit(CHUNK_STORE, SET_BYTES, 0, 2,
                                       chunk_bytes(b"/", b"/a\x00b")) + END,
         "session_deleted": edit(SNAPSHOT_SESSIONS, DELETE, 0) + END,
-        "meta": edit(META, SET_INT, 0, 1, struct.pack(">q", -1)) + END,
+        # Row 0 is storage_format, row 1 acceptedEpoch.
+        "meta": edit(META, SET_INT, 1, 1, struct.pack(">q", -1)) + END,
+        "newer_format": edit(META, SET_INT, 0, 1, struct.pack(">q", 99)) + END,
+        "chunk_ref_deleted": edit(CHUNK_REFS, DELETE, 1) + END,
+        "chunk_ref_dangling": edit(CHUNK_REFS, SET_INT, 0, 2, struct.pack(">q", 99)) + END,
         "header_damage": END + damage(18, 9) + damage(100, 0),
         "page_damage": END + damage(4096 + 8, 0xFF) + damage(3 * 4096 + 200, 0x41),
         "truncated": END + truncate(3 * 4096),

@@ -8,9 +8,9 @@
 //
 //   1. SQL edits, on the valid file: steps of
 //        op:uint8  row:uint8  operand
-//      op % 5 picks the table (txn_log, snapshots, chunk_store,
-//      snapshot_sessions, meta); op / 5 % 5 what to do to the (row % 32)-th row (by
-//      key order) and column row / 32 % columns: 0 delete the row, 1 add a small delta
+//      op % 6 picks the table (txn_log, snapshots, chunk_store,
+//      snapshot_sessions, meta, snapshot_chunk_refs); op / 6 % 5 what to do to the (row % 32)-th
+//      row (by key order) and column row / 32 % columns: 0 delete the row, 1 add a small delta
 //      (operand int8) to the column, 2 set it to an integer (operand int64),
 //      3 set it to bytes (operand: 16-bit length and bytes), 4 flip bytes of its
 //      value (operand: count, then offset:uint16 xor:uint8 pairs). A 0xff op byte
@@ -69,13 +69,14 @@ struct Table {
   std::vector<const char*> columns;
 };
 
-const std::array<Table, 5>& tables() {
-  static const std::array<Table, 5> t = {{
+const std::array<Table, 6>& tables() {
+  static const std::array<Table, 6> t = {{
       {"txn_log", "rowid", {"zxid", "type", "session_id", "record"}},
       {"snapshots", "rowid", {"id", "start_zxid", "end_zxid", "node_count", "complete"}},
       {"chunk_store", "id", {"id", "digest", "nodes"}},
       {"snapshot_sessions", "rowid", {"snapshot_id", "session_id", "timeout_ms", "passwd"}},
       {"meta", "rowid", {"key", "value"}},
+      {"snapshot_chunk_refs", "snapshot_id, seq", {"snapshot_id", "seq", "chunk_id"}},
   }};
   return t;
 }
@@ -203,7 +204,7 @@ void edit_rows(const std::string& path, fuzz::ByteReader& in) {
   sqlite3_exec(db, "PRAGMA synchronous=OFF", nullptr, nullptr, nullptr);
   for (uint8_t op = in.u8(); op != 0xff && in.more(); op = in.u8()) {
     const Table& t = tables()[op % tables().size()];
-    const int what = op / 5 % 5;
+    const int what = op / static_cast<int>(tables().size()) % 5;
     const uint8_t row = in.u8();
     const std::string column = t.columns[(row >> 5) % t.columns.size()];
     const std::string where = std::string(" WHERE (") + t.key + ") = (SELECT " + t.key + " FROM " +
@@ -310,8 +311,11 @@ void recover_and_check() {
     check(rec.last_zxid == tree.last_zxid(), "recovery's last zxid is not the tree's");
     std::set<int64_t> ids;
     for (const auto& s : rec.sessions) check(ids.insert(s.id).second, "a session recovered twice");
-  } catch (const storage::StorageError&) {
+    if (std::getenv("RECOVERY_FUZZER_VERBOSE"))
+      std::fprintf(stderr, "recovered up to %s\n", storage::zxid_text(rec.last_zxid).c_str());
+  } catch (const storage::StorageError& e) {
     // Refused, with a message: what a damaged database must get.
+    if (std::getenv("RECOVERY_FUZZER_VERBOSE")) std::fprintf(stderr, "refused: %s\n", e.what());
   }
 }
 
