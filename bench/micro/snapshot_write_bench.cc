@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "bench/micro/sample_tree.h"
+#include "bench/micro/stored_snapshot.h"
 #include "bench/micro/temp_database.h"
 #include "ensemble/storage/snapshot_chunk.h"
 #include "ensemble/storage/snapshot_walk.h"
@@ -13,18 +14,6 @@
 namespace {
 
 using namespace corral;
-
-/// Writes a whole snapshot of `t`: begun, walked, stored and finished, keeping one.
-void write_snapshot(storage::Database& db, const tree::DataTree& t) {
-  storage::SnapshotWalk walk;
-  const int64_t id = db.begin_snapshot(t.last_zxid(), {});
-  while (!walk.done()) {
-    storage::SnapshotChunks chunks;
-    walk.next(t, storage::kMaxRunNodes, chunks);
-    db.add_snapshot_chunks(id, chunks);
-  }
-  db.finish_snapshot(id, t.last_zxid(), static_cast<int64_t>(t.node_count()), 1);
-}
 
 /// The walk, the encoding and the checksum only.
 void BM_SnapshotWalk(benchmark::State& state) {
@@ -51,7 +40,7 @@ void BM_SnapshotWriteFirst(benchmark::State& state) {
     state.PauseTiming();
     auto temp = std::make_unique<bench::TempDatabase>();
     state.ResumeTiming();
-    write_snapshot(temp->db(), t);
+    bench::write_snapshot(temp->db(), t);
     state.PauseTiming();
     temp.reset();
     state.ResumeTiming();
@@ -65,8 +54,8 @@ void BM_SnapshotWriteAgain(benchmark::State& state) {
   tree::DataTree t;
   bench::fill_sample_tree(t, state.range(0));
   bench::TempDatabase temp;
-  write_snapshot(temp.db(), t);
-  for (auto _ : state) write_snapshot(temp.db(), t);
+  bench::write_snapshot(temp.db(), t);
+  for (auto _ : state) bench::write_snapshot(temp.db(), t);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(t.node_count()));
 }
 BENCHMARK(BM_SnapshotWriteAgain)->Arg(100000)->Unit(benchmark::kMillisecond)->UseRealTime();

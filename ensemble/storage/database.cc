@@ -556,7 +556,11 @@ std::vector<SnapshotInfo> Database::snapshots() const {
   std::vector<SnapshotInfo> out;
   while (q.step() == SQLITE_ROW) {
     SnapshotInfo& info = out.emplace_back();
-    info = {q.int_at(0), q.int_at(1), q.int_at(2), q.int_at(3), true};
+    info.id = q.int_at(0);
+    info.start_zxid = q.int_at(1);
+    info.end_zxid = q.int_at(2);
+    info.node_count = q.int_at(3);
+    info.complete = true;
     if (!q.is_null(5)) {
       info.checksum = static_cast<uint64_t>(q.int_at(5));
       info.checksum_kind = RowChecksum::kXxh3;
@@ -570,6 +574,14 @@ std::vector<SnapshotInfo> Database::snapshots() const {
 
 void Database::read_snapshot(int64_t snapshot_id,
                              const std::function<void(SnapshotRow)>& each) const {
+  read_snapshot_entries(snapshot_id, [&](std::string_view path, std::string_view record) {
+    each(SnapshotRow{std::string(path), std::string(record)});
+  });
+}
+
+void Database::read_snapshot_entries(
+    int64_t snapshot_id,
+    const std::function<void(std::string_view path, std::string_view record)>& each) const {
   const std::string which = "snapshot " + std::to_string(snapshot_id);
   // A snapshot is stored one way: its chunk refs, or (older Corral) chunks of its own, or
   // (older still) a node a row.
@@ -580,15 +592,11 @@ void Database::read_snapshot(int64_t snapshot_id,
                           "ORDER BY seq"}) {
     Statement chunks(db_, sql);
     chunks.bind(1, snapshot_id);
-    std::vector<SnapshotRow> rows;
     int rc;
     while ((rc = chunks.step()) == SQLITE_ROW) {
-      const std::string chunk = which + ": chunk " + std::to_string(chunks.int_at(0));
-      if (chunks.int_at(2)) throw StorageError(path_ + ": " + chunk + " is missing");
-      rows.clear();
-      if (!decode_snapshot_chunk(chunks.view_at(1), rows))
-        throw StorageError(path_ + ": " + chunk + " does not decode");
-      for (auto& row : rows) each(std::move(row));
+      if (chunks.int_at(2) || !for_each_snapshot_entry(chunks.view_at(1), each))
+        throw StorageError(path_ + ": " + which + ": chunk " + std::to_string(chunks.int_at(0)) +
+                           (chunks.int_at(2) ? " is missing" : " does not decode"));
     }
     if (rc != SQLITE_DONE) fail("cannot read " + which);
   }
@@ -596,7 +604,7 @@ void Database::read_snapshot(int64_t snapshot_id,
   Statement q(db_, "SELECT path, record FROM snapshot_nodes WHERE snapshot_id = ? ORDER BY seq");
   q.bind(1, snapshot_id);
   int rc;
-  while ((rc = q.step()) == SQLITE_ROW) each(SnapshotRow{q.bytes_at(0), q.bytes_at(1)});
+  while ((rc = q.step()) == SQLITE_ROW) each(q.view_at(0), q.view_at(1));
   if (rc != SQLITE_DONE) fail("cannot read " + which);
 }
 

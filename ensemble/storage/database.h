@@ -143,6 +143,11 @@ class Database {
   std::vector<SnapshotInfo> snapshots() const;
   /// Calls `each` for every node of a snapshot, parents before children.
   void read_snapshot(int64_t snapshot_id, const std::function<void(SnapshotRow)>& each) const;
+  /// The same, each node's path and record viewed where they were read (valid during the call):
+  /// recovery reads a million of them.
+  void read_snapshot_entries(
+      int64_t snapshot_id,
+      const std::function<void(std::string_view path, std::string_view record)>& each) const;
   /// The sessions stored with a snapshot.
   std::vector<SessionRow> snapshot_sessions(int64_t snapshot_id) const;
   /// Removes incomplete snapshots (left by a crash while writing one).

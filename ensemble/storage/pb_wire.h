@@ -1,7 +1,8 @@
-// Protocol Buffers' wire form written by hand, where the generated classes would copy every
-// field into a message before copying it again into the output (snapshots write a million
+// Protocol Buffers' wire form written and read by hand, where the generated classes would copy
+// every field into a message before copying it again (snapshots write and load a million
 // records at a time). Each writer takes an Out: a SizeCounter to learn a message's length,
-// then a StringAppender to write it, so the two cannot disagree.
+// then a StringAppender to write it, so the two cannot disagree. The Reader views its input
+// and checks every length against it (it reads what a damaged file holds).
 #pragma once
 
 #include <cstddef>
@@ -61,5 +62,73 @@ void int_field(Out& out, int field, int64_t v) {
   key(out, field, kVarint);
   varint(out, static_cast<uint64_t>(v));
 }
+
+/// Reads fields from a message's bytes, which it views; each read is false when the bytes are
+/// malformed (a varint over ten bytes, a length past the end, an unknown wire type).
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+
+  /// True when every byte was read.
+  bool done() const { return in_.empty(); }
+
+  /// Reads a varint.
+  bool varint(uint64_t& v) {
+    v = 0;
+    for (int shift = 0; shift < 70; shift += 7) {
+      if (in_.empty()) return false;
+      const auto byte = static_cast<unsigned char>(in_.front());
+      in_.remove_prefix(1);
+      v |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) return true;
+    }
+    return false;
+  }
+
+  /// Reads a field's key: its number and wire type.
+  bool key(int& field, int& wire_type) {
+    uint64_t k;
+    if (!varint(k) || (k >> 3) == 0 || (k >> 3) > 0x1fffffff) return false;
+    field = static_cast<int>(k >> 3);
+    wire_type = static_cast<int>(k & 7);
+    return true;
+  }
+
+  /// Reads a length-delimited payload.
+  bool bytes(std::string_view& v) {
+    uint64_t n;
+    if (!varint(n) || n > in_.size()) return false;
+    v = in_.substr(0, n);
+    in_.remove_prefix(n);
+    return true;
+  }
+
+  /// Skips a field's payload of `wire_type` (one this reader does not want).
+  bool skip(int wire_type) {
+    uint64_t ignored;
+    std::string_view payload;
+    switch (wire_type) {
+      case kVarint:
+        return varint(ignored);
+      case 1:  // 64-bit
+        return take(8);
+      case kLengthDelimited:
+        return bytes(payload);
+      case 5:  // 32-bit
+        return take(4);
+      default:  // groups (3, 4) are not in proto3 messages
+        return false;
+    }
+  }
+
+ private:
+  bool take(size_t n) {
+    if (n > in_.size()) return false;
+    in_.remove_prefix(n);
+    return true;
+  }
+
+  std::string_view in_;
+};
 
 }  // namespace corral::storage::pb_wire

@@ -21,10 +21,10 @@ bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
                    std::string& problem) {
   SnapshotLoader loader(tree, static_cast<size_t>(std::max<int64_t>(snap.node_count, 0)));
   uint64_t sum = 0;
-  db.read_snapshot(snap.id, [&](SnapshotRow row) {
+  db.read_snapshot_entries(snap.id, [&](std::string_view path, std::string_view record) {
     if (!problem.empty()) return;
-    if (snap.checksum) sum += snapshot_row_checksum(snap.checksum_kind, row.path, row.record);
-    problem = loader.add(row.path, row.record);
+    if (snap.checksum) sum += snapshot_row_checksum(snap.checksum_kind, path, record);
+    problem = loader.add(path, record);
   });
   if (problem.empty() && loader.loaded() != snap.node_count)
     problem = "snapshot holds " + std::to_string(loader.loaded()) + " nodes, expected " +

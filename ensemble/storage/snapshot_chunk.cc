@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include "ensemble/storage/records.pb.h"
 #include "ensemble/storage/snapshot_codec.h"
 
 namespace corral::storage {
@@ -70,13 +69,38 @@ void SnapshotChunks::add(std::string_view path, std::string_view record) {
   finish_entry(path, record.size());
 }
 
-bool decode_snapshot_chunk(std::string_view chunk, std::vector<SnapshotRow>& out) {
-  pb::SnapshotChunk decoded;
-  if (!decoded.ParseFromArray(chunk.data(), static_cast<int>(chunk.size()))) return false;
-  out.reserve(out.size() + static_cast<size_t>(decoded.entries_size()));
-  for (auto& entry : *decoded.mutable_entries())
-    out.push_back({std::move(*entry.mutable_path()), std::move(*entry.mutable_node())});
+bool for_each_snapshot_entry(
+    std::string_view chunk,
+    const std::function<void(std::string_view path, std::string_view record)>& each) {
+  pb_wire::Reader in(chunk);
+  while (!in.done()) {
+    int field, type;
+    std::string_view entry;
+    if (!in.key(field, type)) return false;
+    if (field != kEntriesField || type != pb_wire::kLengthDelimited) {
+      if (!in.skip(type)) return false;
+      continue;
+    }
+    if (!in.bytes(entry)) return false;
+    std::string_view path, record;
+    pb_wire::Reader fields(entry);
+    while (!fields.done()) {
+      if (!fields.key(field, type)) return false;
+      if (type == pb_wire::kLengthDelimited && (field == kPathField || field == kRecordField)) {
+        if (!fields.bytes(field == kPathField ? path : record)) return false;
+      } else if (!fields.skip(type)) {
+        return false;
+      }
+    }
+    each(path, record);
+  }
   return true;
+}
+
+bool decode_snapshot_chunk(std::string_view chunk, std::vector<SnapshotRow>& out) {
+  return for_each_snapshot_entry(chunk, [&](std::string_view path, std::string_view record) {
+    out.push_back({std::string(path), std::string(record)});
+  });
 }
 
 }  // namespace corral::storage

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -68,6 +69,12 @@ class SnapshotChunks {
   std::shared_ptr<const wire::AclList> last_acl_;
   std::string last_acl_field_;
 };
+
+/// Calls `each` for the path and record of every entry of an encoded chunk, viewed where they
+/// lie; false when the chunk does not decode (after the entries before the damage).
+bool for_each_snapshot_entry(
+    std::string_view chunk,
+    const std::function<void(std::string_view path, std::string_view record)>& each);
 
 /// Appends the rows of an encoded chunk to `out`; false when it does not decode.
 bool decode_snapshot_chunk(std::string_view chunk, std::vector<SnapshotRow>& out);

@@ -1,6 +1,6 @@
 #include "ensemble/storage/snapshot_codec.h"
 
-#include "ensemble/storage/records.pb.h"
+#include <algorithm>
 
 namespace corral::storage {
 
@@ -29,45 +29,111 @@ std::string encode_acl_field(const wire::AclList& acl) {
   return out;
 }
 
-bool decode_node(const std::string& bytes, tree::DataTree& tree, tree::Node& out) {
+bool decode_node(std::string_view bytes, tree::DataTree& tree, tree::Node& out) {
   return NodeDecoder(tree).decode(bytes, out);
 }
 
-NodeDecoder::NodeDecoder(tree::DataTree& tree)
-    : tree_(tree), record_(std::make_unique<pb::Node>()) {}
-
-NodeDecoder::~NodeDecoder() = default;
-
-bool NodeDecoder::decode(const std::string& bytes, tree::Node& out) {
-  pb::Node& p = *record_;
-  if (!p.ParseFromString(bytes)) return false;
-  out.data = p.data();
-  out.data_null = p.data_null();
-  if (!same_as_last_acl()) {
-    wire::AclList acl;
-    for (const auto& a : p.acl()) acl.push_back({a.perms(), {a.id().scheme(), a.id().id()}});
-    last_acl_ = tree_.shared_acl(acl);
+bool NodeDecoder::decode(std::string_view bytes, tree::Node& out) {
+  pb_wire::Reader in(bytes);
+  tree::Node node;
+  acl_size_ = 0;
+  while (!in.done()) {
+    int field, type;
+    if (!in.key(field, type)) return false;
+    std::string_view payload;
+    uint64_t v = 0;
+    if (type == pb_wire::kLengthDelimited && (field == 1 || field == 3)) {
+      if (!in.bytes(payload)) return false;
+      if (field == 1) {
+        node.data = payload;
+      } else if (!decode_acl(payload)) {
+        return false;
+      }
+      continue;
+    }
+    if (type != pb_wire::kVarint || field < 2 || field == 3 || field > 12) {
+      if (!in.skip(type)) return false;  // a field this build does not know
+      continue;
+    }
+    if (!in.varint(v)) return false;
+    const auto i64 = static_cast<int64_t>(v);
+    const auto i32 = static_cast<int32_t>(v);  // protobuf keeps an int32's low 32 bits
+    switch (field) {
+      case 2:
+        node.data_null = v != 0;
+        break;
+      case 4:
+        node.czxid = i64;
+        break;
+      case 5:
+        node.mzxid = i64;
+        break;
+      case 6:
+        node.pzxid = i64;
+        break;
+      case 7:
+        node.ctime = i64;
+        break;
+      case 8:
+        node.mtime = i64;
+        break;
+      case 9:
+        node.version = i32;
+        break;
+      case 10:
+        node.cversion = i32;
+        break;
+      case 11:
+        node.aversion = i32;
+        break;
+      case 12:
+        node.ephemeral_owner = i64;
+        break;
+    }
   }
-  out.acl = last_acl_;
-  out.czxid = p.czxid();
-  out.mzxid = p.mzxid();
-  out.pzxid = p.pzxid();
-  out.ctime = p.ctime();
-  out.mtime = p.mtime();
-  out.version = p.version();
-  out.cversion = p.cversion();
-  out.aversion = p.aversion();
-  out.ephemeral_owner = p.ephemeral_owner();
+  const bool same = last_acl_ && last_acl_->size() == acl_size_ &&
+                    std::equal(acl_.begin(), acl_.begin() + static_cast<ptrdiff_t>(acl_size_),
+                               last_acl_->begin());
+  if (!same)
+    last_acl_ = tree_.shared_acl(
+        wire::AclList(acl_.begin(), acl_.begin() + static_cast<ptrdiff_t>(acl_size_)));
+  node.acl = last_acl_;
+  out = std::move(node);
   return true;
 }
 
-bool NodeDecoder::same_as_last_acl() const {
-  if (!last_acl_ || last_acl_->size() != static_cast<size_t>(record_->acl_size())) return false;
-  for (int i = 0; i < record_->acl_size(); ++i) {
-    const pb::Acl& a = record_->acl(i);
-    const wire::Acl& b = (*last_acl_)[static_cast<size_t>(i)];
-    if (a.perms() != b.perms || a.id().scheme() != b.id.scheme || a.id().id() != b.id.id)
+bool NodeDecoder::decode_acl(std::string_view bytes) {
+  if (acl_.size() == acl_size_) acl_.emplace_back();
+  wire::Acl& acl = acl_[acl_size_++];
+  acl.perms = 0;
+  acl.id.scheme.clear();
+  acl.id.id.clear();
+  pb_wire::Reader in(bytes);
+  while (!in.done()) {
+    int field, type;
+    if (!in.key(field, type)) return false;
+    if (field == 1 && type == pb_wire::kVarint) {
+      uint64_t v;
+      if (!in.varint(v)) return false;
+      acl.perms = static_cast<int32_t>(v);
+    } else if (field == 2 && type == pb_wire::kLengthDelimited) {
+      std::string_view id;
+      if (!in.bytes(id)) return false;
+      pb_wire::Reader id_in(id);  // pb.Id: scheme (1), id (2)
+      while (!id_in.done()) {
+        int id_field, id_type;
+        std::string_view text;
+        if (!id_in.key(id_field, id_type)) return false;
+        if (id_type == pb_wire::kLengthDelimited && (id_field == 1 || id_field == 2)) {
+          if (!id_in.bytes(text)) return false;
+          (id_field == 1 ? acl.id.scheme : acl.id.id).assign(text);
+        } else if (!id_in.skip(id_type)) {
+          return false;
+        }
+      }
+    } else if (!in.skip(type)) {
       return false;
+    }
   }
   return true;
 }

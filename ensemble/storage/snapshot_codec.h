@@ -10,10 +10,6 @@
 
 namespace corral::storage {
 
-namespace pb {
-class Node;
-}
-
 /// Encodes a node (without its children: paths imply them).
 std::string encode_node(const tree::Node& node);
 
@@ -40,27 +36,27 @@ void write_node(Out& out, const tree::Node& node, std::string_view acl_field) {
   int_field(out, 12, node.ephemeral_owner);
 }
 /// Decodes a node record, sharing ACL lists through `tree`; false if malformed.
-bool decode_node(const std::string& bytes, tree::DataTree& tree, tree::Node& out);
+bool decode_node(std::string_view bytes, tree::DataTree& tree, tree::Node& out);
 
 /// Decodes node records one after another, as recovery and a learner's SNAP do a million
-/// times: the record's buffers are reused, and an ACL list equal to the previous node's (most
-/// nodes share one) is taken again without being built.
+/// times: the record is read where it lies (pb_wire::Reader, no message built), and an ACL
+/// list equal to the previous node's (most nodes share one) is taken again without being built.
 class NodeDecoder {
  public:
   /// Decodes into nodes of `tree`, whose shared ACL lists they use.
-  explicit NodeDecoder(tree::DataTree& tree);
-  ~NodeDecoder();
-  NodeDecoder(const NodeDecoder&) = delete;
-  NodeDecoder& operator=(const NodeDecoder&) = delete;
+  explicit NodeDecoder(tree::DataTree& tree) : tree_(tree) {}
 
-  /// As decode_node.
-  bool decode(const std::string& bytes, tree::Node& out);
+  /// As decode_node. Fields it does not know are skipped, as protobuf skips them.
+  bool decode(std::string_view bytes, tree::Node& out);
 
  private:
-  bool same_as_last_acl() const;
+  /// Reads one pb.Acl into the next entry of acl_.
+  bool decode_acl(std::string_view bytes);
 
   tree::DataTree& tree_;
-  std::unique_ptr<pb::Node> record_;
+  /// The record's ACL list as read (its strings keep their room from node to node).
+  wire::AclList acl_;
+  size_t acl_size_ = 0;
   std::shared_ptr<const wire::AclList> last_acl_;
 };
 

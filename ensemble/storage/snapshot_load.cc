@@ -11,7 +11,8 @@ SnapshotLoader::SnapshotLoader(tree::DataTree& tree, size_t expected_nodes)
   tree.reserve(expected_nodes);
 }
 
-std::string SnapshotLoader::add(const std::string& path, const std::string& record) {
+std::string SnapshotLoader::add(std::string_view path_view, std::string_view record) {
+  const std::string path(path_view);
   tree::Node node;
   if (!decoder_.decode(record, node)) return "snapshot node " + path + " does not decode";
   if (path != "/") {

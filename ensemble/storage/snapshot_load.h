@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "ensemble/storage/snapshot_codec.h"
 #include "ensemble/tree/data_tree.h"
@@ -22,7 +23,7 @@ class SnapshotLoader {
   SnapshotLoader(tree::DataTree& tree, size_t expected_nodes);
 
   /// Decodes `record` and adds it at `path`; returns why it cannot, empty when added.
-  std::string add(const std::string& path, const std::string& record);
+  std::string add(std::string_view path, std::string_view record);
   /// Nodes added so far.
   int64_t loaded() const { return loaded_; }
 
