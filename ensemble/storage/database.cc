@@ -608,6 +608,19 @@ void Database::read_snapshot_entries(
   if (rc != SQLITE_DONE) fail("cannot read " + which);
 }
 
+int64_t Database::snapshot_stored_bytes(int64_t snapshot_id) const {
+  // length() of a blob reads no overflow page: this costs a page per chunk, not its bytes.
+  Statement q(db_,
+              "SELECT (SELECT COALESCE(SUM(length(s.nodes)), 0) FROM snapshot_chunk_refs r JOIN "
+              "chunk_store s ON s.id = r.chunk_id WHERE r.snapshot_id = ?1) + "
+              "(SELECT COALESCE(SUM(length(nodes)), 0) FROM snapshot_chunks WHERE snapshot_id = "
+              "?1) + (SELECT COALESCE(SUM(length(path) + length(record)), 0) FROM snapshot_nodes "
+              "WHERE snapshot_id = ?1)");
+  q.bind(1, snapshot_id);
+  if (q.step() != SQLITE_ROW) fail("cannot size snapshot " + std::to_string(snapshot_id));
+  return q.int_at(0);
+}
+
 std::vector<SessionRow> Database::snapshot_sessions(int64_t snapshot_id) const {
   Statement q(db_,
               "SELECT session_id, timeout_ms, passwd FROM snapshot_sessions WHERE snapshot_id = ?");

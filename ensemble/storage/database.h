@@ -148,6 +148,8 @@ class Database {
   void read_snapshot_entries(
       int64_t snapshot_id,
       const std::function<void(std::string_view path, std::string_view record)>& each) const;
+  /// The bytes a snapshot's nodes take as stored (its chunks, or its rows' paths and records).
+  int64_t snapshot_stored_bytes(int64_t snapshot_id) const;
   /// The sessions stored with a snapshot.
   std::vector<SessionRow> snapshot_sessions(int64_t snapshot_id) const;
   /// Removes incomplete snapshots (left by a crash while writing one).

@@ -19,7 +19,11 @@ int64_t counter_of(int64_t zxid) { return zxid & 0xffffffffll; }
 
 bool load_snapshot(Database& db, const SnapshotInfo& snap, tree::DataTree& tree,
                    std::string& problem) {
-  SnapshotLoader loader(tree, static_cast<size_t>(std::max<int64_t>(snap.node_count, 0)));
+  // Room for the nodes the snapshot says it holds, but no more than its bytes can hold (an
+  // entry takes 7 at least): a damaged count must not ask for terabytes.
+  const int64_t room =
+      std::clamp<int64_t>(snap.node_count, 0, db.snapshot_stored_bytes(snap.id) / 7 + 1);
+  SnapshotLoader loader(tree, static_cast<size_t>(room));
   uint64_t sum = 0;
   db.read_snapshot_entries(snap.id, [&](std::string_view path, std::string_view record) {
     if (!problem.empty()) return;

@@ -49,6 +49,11 @@ bool ChildNames::contains(std::string_view name) const {
   return locate(b_->blocks[block_for(name)], name).second;
 }
 
+const std::vector<ChildNames::Block>& ChildNames::no_blocks() {
+  static const std::vector<Block> none;
+  return none;
+}
+
 std::string_view ChildNames::name_of(const Entry& child) {
   const std::string_view path = child.first.view();
   return path.substr(path.rfind('/') + 1);

@@ -129,10 +129,10 @@ class ChildNames {
   static std::string_view name_of(const Entry& child);
 
  private:
-  const std::vector<Block>& blocks() const {
-    static const std::vector<Block> kNone;
-    return b_ ? b_->blocks : kNone;
-  }
+  const std::vector<Block>& blocks() const { return b_ ? b_->blocks : no_blocks(); }
+  /// An empty list, defined where Node is complete: an empty vector here would have clang
+  /// instantiate its destructor, and so Entry, before Node is defined.
+  static const std::vector<Block>& no_blocks();
   /// The block that holds `name` or would: the first whose last name is not before it (the
   /// last block when `name` is after every name).
   size_t block_for(std::string_view name) const;

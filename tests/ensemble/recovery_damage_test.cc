@@ -195,6 +195,16 @@ TEST_F(RecoveryDamageTest, ANewSnapshotLeavesTheOlderChecksumColumnEmpty) {
   expect_a_renamed_row_refused();
 }
 
+// A snapshot whose node count was damaged into the billions is refused for the count, without
+// first making room for that many nodes (recovery_fuzzer found an allocation of 2^58 buckets).
+TEST_F(RecoveryDamageTest, ASnapshotCountNoFileHoldsIsRefusedWithoutRoomForIt) {
+  log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
+  raw_sql(path(), "UPDATE snapshots SET node_count = " + std::to_string(int64_t{1} << 58));
+  EXPECT_NE(recovery_error().find("expected " + std::to_string(int64_t{1} << 58)),
+            std::string::npos)
+      << recovery_error();
+}
+
 TEST_F(RecoveryDamageTest, ALoggedTxnThatDoesNotFitIsRefused) {
   log({single(kZxid | 1, OpCode::kCreate, "/a"), single(kZxid | 2, OpCode::kDelete, "/missing")});
   EXPECT_NE(recovery_error().find("txn_log row 0x100000002 does not fit"), std::string::npos)

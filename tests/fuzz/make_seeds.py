@@ -262,6 +262,8 @@ def recovery_seeds():
         "log_record_replaced": edit(TXN_LOG, SET_BYTES, 13, 3,
                                     struct.pack(">H", 6) + b"\x18\x01\x28\x02\x32\x00") + END,
         "snapshot_count": edit(SNAPSHOTS, ADD, 0, 3, sbyte(1)) + END,
+        # A count no file holds: loading must not make room for it first.
+        "snapshot_count_huge": edit(SNAPSHOTS, SET_INT, 0, 3, struct.pack(">q", 1 << 58)) + END,
         "snapshot_end": edit(SNAPSHOTS, SET_INT, 0, 2, struct.pack(">q", (1 << 32) + 99)) + END,
         "snapshot_incomplete": edit(SNAPSHOTS, SET_INT, 0, 4, struct.pack(">q", 0)) + END,
         # The snapshot's chunks hold 4 nodes each (recovery_fuzzer.cc); column 2 is `nodes`.
