@@ -26,22 +26,45 @@ std::pair<std::vector<const Entry*>::const_iterator, bool> locate(
 
 }  // namespace
 
-size_t ChildNames::block_for(std::string_view name) const {
+template <class Before>
+size_t ChildNames::first_block_not(Before before) const {
   const auto& bs = b_->blocks;
-  auto it = std::partition_point(bs.begin(), bs.end(),
-                                 [&](const Block& b) { return name_before(b.back(), name); });
-  return it == bs.end() ? bs.size() - 1 : static_cast<size_t>(it - bs.begin());
+  if (lasts_kept()) {
+    const auto& lasts = b_->lasts;
+    return static_cast<size_t>(std::partition_point(lasts.begin(), lasts.end(), before) -
+                               lasts.begin());
+  }
+  return static_cast<size_t>(
+      std::partition_point(bs.begin(), bs.end(),
+                           [&](const Block& b) { return before(name_of(*b.back())); }) -
+      bs.begin());
+}
+
+size_t ChildNames::block_for(std::string_view name) const {
+  const size_t block = first_block_not([&](std::string_view last) { return last < name; });
+  return std::min(block, b_->blocks.size() - 1);
 }
 
 ChildNames::const_iterator ChildNames::upper_bound(std::string_view name) const {
   if (!b_) return end();
   const auto& bs = b_->blocks;
   // The first block whose last name is after `name` holds the answer.
-  auto block = std::partition_point(bs.begin(), bs.end(),
-                                    [&](const Block& b) { return !name_after(name, b.back()); });
-  if (block == bs.end()) return end();
-  auto at = std::upper_bound(block->begin(), block->end(), name, name_after);
-  return {&bs, static_cast<size_t>(block - bs.begin()), static_cast<size_t>(at - block->begin())};
+  const size_t block = first_block_not([&](std::string_view last) { return !(name < last); });
+  if (block == bs.size()) return end();
+  auto at = std::upper_bound(bs[block].begin(), bs[block].end(), name, name_after);
+  return {&bs, block, static_cast<size_t>(at - bs[block].begin())};
+}
+
+void ChildNames::rebuild_lasts() noexcept {
+  auto& lasts = b_->lasts;
+  lasts.clear();
+  if (b_->blocks.size() < 2) return;
+  try {
+    lasts.reserve(2 * b_->blocks.size());  // room to grow: rebuilt when it runs out
+  } catch (...) {
+    return;  // blocks are found through their children
+  }
+  for (const Block& b : b_->blocks) lasts.push_back(name_of(*b.back()));
 }
 
 bool ChildNames::contains(std::string_view name) const {
@@ -71,15 +94,23 @@ void ChildNames::insert(const Entry& child) {
     return;
   }
   auto& bs = b_->blocks;
+  auto& lasts = b_->lasts;
+  const bool kept = lasts_kept();
   if (name_before(bs.back().back(), name)) {
     // After every name: appended, into a fresh block when the last is full, so a parent loaded
     // in order fills its blocks completely. The fresh block joins with its name in it: an
     // empty block left by a failed allocation would break the walks.
     if (bs.back().size() < kBlock) {
       bs.back().push_back(&child);
+      if (kept && !lasts.empty()) lasts.back() = name;
     } else {
       Block fresh{&child};
       bs.push_back(std::move(fresh));
+      if (kept && !lasts.empty() && lasts.size() < lasts.capacity()) {
+        lasts.push_back(name);  // cannot fail: room is there
+      } else {
+        rebuild_lasts();
+      }
     }
     ++b_->count;
     return;
@@ -88,7 +119,7 @@ void ChildNames::insert(const Entry& child) {
   Block& block = bs[index];
   auto [at, found] = locate(block, name);
   if (found) return;
-  block.insert(at, &child);
+  block.insert(at, &child);  // before the block's last name (which is after `name`)
   ++b_->count;
   if (block.size() <= kBlock) return;
   // Split in two halves (while nothing is erased, inserts keep blocks half full or more). The
@@ -99,6 +130,12 @@ void ChildNames::insert(const Entry& child) {
   Block& lower = bs[index];  // the insert may have moved the blocks
   lower.resize(half);
   lower.shrink_to_fit();
+  if (kept && !lasts.empty() && lasts.size() < lasts.capacity()) {
+    lasts.insert(lasts.begin() + static_cast<ptrdiff_t>(index) + 1, lasts[index]);  // no throw
+    lasts[index] = name_of(*lower.back());
+  } else {
+    rebuild_lasts();
+  }
 }
 
 void ChildNames::erase(std::string_view name) {
@@ -108,14 +145,21 @@ void ChildNames::erase(std::string_view name) {
   Block& block = bs[index];
   auto [at, found] = locate(block, name);
   if (!found) return;
+  const bool kept = lasts_kept();
   block.erase(at);
   if (--b_->count == 0) {
     b_.reset();
     return;
   }
+  auto& lasts = b_->lasts;
   if (block.empty()) {
-    bs.erase(bs.begin() + index);
-  } else if (block.size() * 4 <= block.capacity()) {
+    bs.erase(bs.begin() + static_cast<ptrdiff_t>(index));
+    if (kept && !lasts.empty()) lasts.erase(lasts.begin() + static_cast<ptrdiff_t>(index));
+    if (bs.size() < 2) lasts.clear();
+    return;
+  }
+  if (kept && !lasts.empty()) lasts[index] = name_of(*block.back());
+  if (block.size() * 4 <= block.capacity()) {
     // A big parent cut down to a few children keeps about 32 bytes a child at most, not the
     // blocks' whole former size.
     block.shrink_to_fit();

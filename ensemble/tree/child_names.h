@@ -32,6 +32,11 @@ class ChildNames {
   using Block = std::vector<const Entry*>;
   struct Blocks {
     std::vector<Block> blocks;  // none empty; each one's names sort before the next one's
+    /// Each block's last name (a view of its child's path), kept while there are two blocks or
+    /// more: finding a name's block reads these, where reaching a block's last child costs
+    /// three dependent loads, cache misses in a big parent. Empty with one block, or when
+    /// growing it failed (blocks are then found through their children, as without it).
+    std::vector<std::string_view> lasts;
     size_t count = 0;
   };
 
@@ -136,6 +141,14 @@ class ChildNames {
   /// The block that holds `name` or would: the first whose last name is not before it (the
   /// last block when `name` is after every name).
   size_t block_for(std::string_view name) const;
+  /// The first block whose last name `before(last, ...)` is false for.
+  template <class Before>
+  size_t first_block_not(Before before) const;
+  /// Whether b_->lasts holds every block's last name.
+  bool lasts_kept() const { return b_->lasts.size() == b_->blocks.size(); }
+  /// Sets b_->lasts from the blocks (after they became two, or a failed update); on a failed
+  /// allocation leaves it empty.
+  void rebuild_lasts() noexcept;
 
   std::unique_ptr<Blocks> b_;
 };

@@ -57,6 +57,19 @@ void append_sequential(Names& names, ChildNames& c, std::set<std::string>& model
   }
 }
 
+/// Expects `c` to answer contains and upper_bound for `name` as `model` does.
+void expect_found_as(const ChildNames& c, const std::set<std::string>& model,
+                     const std::string& name) {
+  ASSERT_EQ(c.contains(name), model.contains(name)) << name;
+  auto it = c.upper_bound(name);
+  auto want = model.upper_bound(name);
+  if (want == model.end()) {
+    ASSERT_TRUE(it == c.end()) << name;
+  } else {
+    ASSERT_EQ(*it, *want) << name;
+  }
+}
+
 TEST(ChildNames, RandomInsertsAndErasesMatchASortedSet) {
   std::mt19937 rng(7);
   Names names;
@@ -75,17 +88,43 @@ TEST(ChildNames, RandomInsertsAndErasesMatchASortedSet) {
     if (step % 997 == 0) expect_same(c, model);
   }
   expect_same(c, model);
-  for (int probe = 0; probe < 2000; ++probe) {
-    std::string name = "n" + std::to_string(rng() % 20000);
-    ASSERT_EQ(c.contains(name), model.contains(name)) << name;
-    auto it = c.upper_bound(name);
-    auto want = model.upper_bound(name);
-    if (want == model.end()) {
-      ASSERT_TRUE(it == c.end()) << name;
+  for (int probe = 0; probe < 2000; ++probe)
+    expect_found_as(c, model, "n" + std::to_string(rng() % 20000));
+}
+
+// Appends (new blocks at the end), inserts that split blocks and erases that empty them, in any
+// order: each block's last name, which finding a block reads, stays right after every step.
+TEST(ChildNames, BlocksAreFoundAfterEveryKindOfChange) {
+  std::mt19937 rng(11);
+  Names names;
+  ChildNames c;
+  std::set<std::string> model;
+  size_t appended = 0;
+  for (int step = 0; step < 30000; ++step) {
+    const int op = static_cast<int>(rng() % 4);
+    if (op == 0) {
+      const std::string name = sequential(appended++);  // "q...": after every "n..."
+      c.insert(names.add(name));
+      model.insert(name);
     } else {
-      ASSERT_EQ(*it, *want) << name;
+      const std::string name = "n" + std::to_string(rng() % 3000);
+      if (op == 1) {
+        c.erase(name);
+        model.erase(name);
+      } else {
+        c.insert(names.add(name));
+        model.insert(name);
+      }
     }
+    if (rng() % 2 == 0 && !model.empty()) {  // erase the last name: a block's last changes
+      c.erase(*model.rbegin());
+      model.erase(std::prev(model.end()));
+    }
+    expect_found_as(c, model, "n" + std::to_string(rng() % 3000));
+    expect_found_as(c, model, sequential(rng() % (appended + 1)));
+    if (step % 1000 == 0) expect_same(c, model);
   }
+  expect_same(c, model);
 }
 
 TEST(ChildNames, AppendsInOrderAndErasesToNothing) {
