@@ -76,7 +76,8 @@ bool for_each_snapshot_entry(
     std::string_view chunk,
     const std::function<void(std::string_view path, std::string_view record)>& each);
 
-/// Appends the rows of an encoded chunk to `out`; false when it does not decode.
+/// Appends the rows of an encoded chunk to `out`; false when it does not decode (the rows
+/// before the damage appended).
 bool decode_snapshot_chunk(std::string_view chunk, std::vector<SnapshotRow>& out);
 
 }  // namespace corral::storage

@@ -56,15 +56,19 @@ ChildNames::const_iterator ChildNames::upper_bound(std::string_view name) const 
 }
 
 void ChildNames::rebuild_lasts() noexcept {
-  auto& lasts = b_->lasts;
-  lasts.clear();
-  if (b_->blocks.size() < 2) return;
-  try {
-    lasts.reserve(2 * b_->blocks.size());  // room to grow: rebuilt when it runs out
-  } catch (...) {
-    return;  // blocks are found through their children
+  // Into a fresh vector: its room is what the blocks need now (a parent cut down gives back
+  // what it had), with as much again to grow into before the next rebuild.
+  std::vector<std::string_view> lasts;
+  if (b_->blocks.size() >= 2) {
+    try {
+      lasts.reserve(2 * b_->blocks.size());
+    } catch (...) {
+      b_->lasts.clear();  // blocks are found through their children
+      return;
+    }
+    for (const Block& b : b_->blocks) lasts.push_back(name_of(*b.back()));
   }
-  for (const Block& b : b_->blocks) lasts.push_back(name_of(*b.back()));
+  b_->lasts.swap(lasts);
 }
 
 bool ChildNames::contains(std::string_view name) const {
@@ -155,7 +159,8 @@ void ChildNames::erase(std::string_view name) {
   if (block.empty()) {
     bs.erase(bs.begin() + static_cast<ptrdiff_t>(index));
     if (kept && !lasts.empty()) lasts.erase(lasts.begin() + static_cast<ptrdiff_t>(index));
-    if (bs.size() < 2) lasts.clear();
+    if (bs.size() < 2 || lasts.capacity() > 4 * lasts.size() + 8)
+      rebuild_lasts();  // a parent cut down gives the room back, as its blocks do
     return;
   }
   if (kept && !lasts.empty()) lasts[index] = name_of(*block.back());

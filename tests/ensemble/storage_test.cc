@@ -545,6 +545,22 @@ TEST_F(StorageTest, ZxidText) {
   EXPECT_EQ(zxid_text(zx(1, 0x1a)), "0x10000001a");
 }
 
+// A client's ACL id may be any bytes: the log's record of it must decode again (it did not
+// while Id's fields were proto3 strings, which protobuf parses only as UTF-8).
+TEST_F(StorageTest, AnAclIdThatIsNotUtf8StaysReadable) {
+  Txn t;
+  t.zxid = zx(1, 1);
+  t.type = OpCode::kCreate;
+  TxnOp op;
+  op.type = OpCode::kCreate;
+  op.path = "/a";
+  op.acl = {{wire::perms::kAll, {"digest", "u\xff:h\xc3"}}, {1, {"x\x80", "anyone"}}};
+  t.ops.push_back(op);
+  const Txn back = txn::decode_txn(txn::encode_txn(t));
+  ASSERT_EQ(back.ops.size(), 1u);
+  EXPECT_EQ(back.ops[0].acl, op.acl);
+}
+
 TEST_F(StorageTest, MalformedTxnRecordIsRejected) {
   EXPECT_THROW(txn::decode_txn(std::string("\xff\xff\xff", 3)), txn::DecodeError);
   Txn t = error_txn(zx(1, 1));
