@@ -24,7 +24,7 @@ void BM_SnapshotWalk(benchmark::State& state) {
     walk.restart();
     while (!walk.done()) {
       storage::SnapshotChunks chunks;
-      walk.next(t, storage::kMaxRunNodes, chunks);
+      walk.next_run(t, chunks);
       benchmark::DoNotOptimize(chunks.checksum());
     }
   }

@@ -15,7 +15,7 @@ inline void write_snapshot(storage::Database& db, const tree::DataTree& t) {
   const int64_t id = db.begin_snapshot(t.last_zxid(), {});
   while (!walk.done()) {
     storage::SnapshotChunks chunks;
-    walk.next(t, storage::kMaxRunNodes, chunks);
+    walk.next_run(t, chunks);
     db.add_snapshot_chunks(id, chunks);
   }
   db.finish_snapshot(id, t.last_zxid(), static_cast<int64_t>(t.node_count()), 1);

@@ -26,6 +26,7 @@ class TempDatabase {
   TempDatabase(const TempDatabase&) = delete;
   TempDatabase& operator=(const TempDatabase&) = delete;
 
+  /// The database.
   storage::Database& db() { return *db_; }
 
  private:

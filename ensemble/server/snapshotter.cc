@@ -8,15 +8,6 @@
 #include "ensemble/storage/snapshot_chunk.h"
 
 namespace corral::server {
-namespace {
-
-// A job is a run of nodes (snapshot_chunk.h: about kNodesPerRun, at most kMaxRunNodes): a
-// tenth of a millisecond to walk and encode, and a few to write when it changed (one SQLite
-// transaction), which is how long a txn logged meanwhile may wait behind it.
-using storage::kMaxRunNodes;
-
-}  // namespace
-
 Snapshotter::Snapshotter(asio::io_context& io, ServerCore& core, storage::StorageThread& storage)
     : io_(io), core_(core), storage_(storage) {}
 
@@ -57,11 +48,14 @@ bool Snapshotter::abandoned() {
 void Snapshotter::step() {
   if (abandoned()) return;
   auto chunks = std::make_shared<storage::SnapshotChunks>();
-  walk_.next(core_.tree(), kMaxRunNodes, *chunks);
+  // A job is a run of nodes (snapshot_chunk.h: about kNodesPerRun, at most kMaxRunNodes): a
+  // tenth of a millisecond to walk and encode, and a few to write when it changed (one SQLite
+  // transaction), which is how long a txn logged meanwhile may wait behind it.
+  walk_.next_run(core_.tree(), *chunks);
   node_count_ += static_cast<int64_t>(chunks->node_count());
   const bool done = walk_.done();
   if (chunks->node_count() == 0) return done ? finish() : asio::post(io_, [this] { step(); });
-  // The next chunk is walked only once this one is written. The storage thread logs txns
+  // The next run is walked only once this one is written. The storage thread logs txns
   // too, in order with these jobs: a walk that ran ahead queued the whole tree in front of
   // them (with 1,000,000 znodes, writes waited up to 3 s while a snapshot was taken).
   storage_.run([id = snapshot_id_, chunks = std::move(chunks)](

@@ -1,5 +1,5 @@
-// Fuzzy snapshots: the tree is walked in small chunks on the core's thread
-// (so no request waits more than a chunk's time), chunks are written by the
+// Fuzzy snapshots: the tree is walked in runs of nodes on the core's thread
+// (so no request waits more than a run's time), runs are written by the
 // storage thread, and the snapshot records the zxid range it spans; recovery
 // replays the log from its start idempotently (DataTree::replay).
 #pragma once

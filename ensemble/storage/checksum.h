@@ -21,6 +21,7 @@ class Fnv64 {
     for (int i = 0; i < 8; ++i)
       mix(static_cast<unsigned char>(static_cast<uint64_t>(v) >> (8 * i)));
   }
+  /// The hash of what was added.
   uint64_t value() const { return h_; }
 
  private:

@@ -4,11 +4,9 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <span>
 
 #include "ensemble/storage/checksum.h"
 #include "ensemble/storage/integrity_check.h"
-#include "ensemble/storage/records.pb.h"
 #include "ensemble/storage/snapshot_chunk.h"
 #include "ensemble/txn/txn_codec.h"
 
@@ -126,7 +124,7 @@ CREATE TABLE IF NOT EXISTS snapshot_sessions (
   PRIMARY KEY (snapshot_id, session_id)
 );
 CREATE TABLE IF NOT EXISTS meta (
-  key TEXT PRIMARY KEY,          -- acceptedEpoch, currentEpoch
+  key TEXT PRIMARY KEY,          -- acceptedEpoch, currentEpoch, storage_format, abstaining
   value INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS quorum_config (
@@ -327,7 +325,7 @@ void Database::truncate_after(int64_t zxid) {
   // A snapshot holding effects of a dropped txn (any whose fuzzy range ends after `zxid`)
   // would bring them back at the next start. One still being written is of the state this
   // truncation replaces: it goes too (its writer's later rows are refused, see
-  // add_snapshot_nodes). ZooKeeper 3.8's FileTxnSnapLog.truncateLog leaves its snapshots.
+  // add_to_snapshot). ZooKeeper 3.8's FileTxnSnapLog.truncateLog leaves its snapshots.
   remove_snapshots("complete = 0 OR start_zxid > ?1 OR end_zxid > ?1", zxid,
                    "cannot drop snapshots after the truncation");
   {
@@ -446,12 +444,9 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
     size_t i = 0;
     while (i < rows.size()) {
       SnapshotChunks run;
-      size_t n = 0;
       do {
         run.add(rows[i].path, rows[i].record);
-        ++n;
-      } while (!ends_run(rows[i++].path) && n < kMaxRunNodes && run.bytes() < kMaxRunBytes &&
-               i < rows.size());
+      } while (!run.run_complete(rows[i++].path) && i < rows.size());
       insert_chunks(snapshot_id, seq, run);
     }
   });

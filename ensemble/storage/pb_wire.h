@@ -14,15 +14,21 @@ namespace corral::storage::pb_wire {
 
 /// Counts the bytes written to it.
 struct SizeCounter {
+  /// The bytes written so far.
   size_t size = 0;
+  /// Counts one byte.
   void put(char) { ++size; }
+  /// Counts `s`'s bytes.
   void put(std::string_view s) { size += s.size(); }
 };
 
 /// Appends the bytes written to it to a string.
 struct StringAppender {
+  /// Where the bytes go.
   std::string& out;
+  /// Appends one byte.
   void put(char c) { out.push_back(c); }
+  /// Appends `s`.
   void put(std::string_view s) { out.append(s); }
 };
 

@@ -97,10 +97,4 @@ bool for_each_snapshot_entry(
   return true;
 }
 
-bool decode_snapshot_chunk(std::string_view chunk, std::vector<SnapshotRow>& out) {
-  return for_each_snapshot_entry(chunk, [&](std::string_view path, std::string_view record) {
-    out.push_back({std::string(path), std::string(record)});
-  });
-}
-
 }  // namespace corral::storage

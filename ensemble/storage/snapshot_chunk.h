@@ -30,7 +30,7 @@ inline constexpr size_t kNodesPerRun = 1024;
 inline constexpr size_t kMaxRunNodes = 4 * kNodesPerRun;
 inline constexpr size_t kMaxRunBytes = 4 * kSnapshotChunkBytes;
 
-/// Whether a run ends after the node at `path`.
+/// Whether a run ends after the node at `path` (however long it is).
 bool ends_run(std::string_view path);
 
 /// Nodes encoded into chunks as they are added, with their share of their snapshot's checksum
@@ -50,6 +50,12 @@ class SnapshotChunks {
   size_t node_count() const { return node_count_; }
   /// The bytes of the chunks.
   size_t bytes() const { return bytes_; }
+  /// Whether the run these chunks hold is complete, `last_path` being the node added last:
+  /// ends_run says so, or the run is kMaxRunNodes or kMaxRunBytes long. The one rule both
+  /// the Snapshotter's runs and a learner's staged SNAP are cut by, so that they share chunks.
+  bool run_complete(std::string_view last_path) const {
+    return ends_run(last_path) || node_count_ >= kMaxRunNodes || bytes_ >= kMaxRunBytes;
+  }
   /// The path of the first node of chunk `i`, to name it in errors.
   const std::string& first_path(size_t i) const { return first_paths_[i]; }
 
@@ -75,9 +81,5 @@ class SnapshotChunks {
 bool for_each_snapshot_entry(
     std::string_view chunk,
     const std::function<void(std::string_view path, std::string_view record)>& each);
-
-/// Appends the rows of an encoded chunk to `out`; false when it does not decode (the rows
-/// before the damage appended).
-bool decode_snapshot_chunk(std::string_view chunk, std::vector<SnapshotRow>& out);
 
 }  // namespace corral::storage

@@ -24,7 +24,7 @@ std::string encode_acl_field(const wire::AclList& acl) {
     StringAppender entry_to{entry};
     pb_wire::int_field(entry_to, 1, a.perms);
     bytes_field(entry_to, 2, id);  // protobuf writes a set message even when it is empty
-    bytes_field(to, 3, entry);
+    bytes_field(to, node_field::kAcl, entry);
   }
   return out;
 }
@@ -32,6 +32,67 @@ std::string encode_acl_field(const wire::AclList& acl) {
 bool decode_node(std::string_view bytes, tree::DataTree& tree, tree::Node& out) {
   return NodeDecoder(tree).decode(bytes, out);
 }
+
+namespace {
+
+// pb.Node's number fields: false when `field` is none of them.
+bool set_number(tree::Node& node, int field, uint64_t v) {
+  const auto i64 = static_cast<int64_t>(v);
+  const auto i32 = static_cast<int32_t>(v);  // protobuf keeps an int32's low 32 bits
+  switch (field) {
+    case node_field::kDataNull:
+      node.data_null = v != 0;
+      return true;
+    case node_field::kCzxid:
+      node.czxid = i64;
+      return true;
+    case node_field::kMzxid:
+      node.mzxid = i64;
+      return true;
+    case node_field::kPzxid:
+      node.pzxid = i64;
+      return true;
+    case node_field::kCtime:
+      node.ctime = i64;
+      return true;
+    case node_field::kMtime:
+      node.mtime = i64;
+      return true;
+    case node_field::kVersion:
+      node.version = i32;
+      return true;
+    case node_field::kCversion:
+      node.cversion = i32;
+      return true;
+    case node_field::kAversion:
+      node.aversion = i32;
+      return true;
+    case node_field::kEphemeralOwner:
+      node.ephemeral_owner = i64;
+      return true;
+    default:
+      return false;
+  }
+}
+
+// pb.Id's fields into `id`, whose strings keep their room.
+bool decode_id(std::string_view bytes, wire::Id& id) {
+  pb_wire::Reader in(bytes);
+  while (!in.done()) {
+    int field, type;
+    std::string_view text;
+    if (!in.key(field, type)) return false;
+    if (type == pb_wire::kLengthDelimited && (field == 1 || field == 2)) {  // scheme, id
+      if (!in.bytes(text)) return false;
+      (field == 1 ? id.scheme : id.id).assign(text);
+    } else if (!in.skip(type)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 bool NodeDecoder::decode(std::string_view bytes, tree::Node& out) {
   pb_wire::Reader in(bytes);
@@ -42,64 +103,32 @@ bool NodeDecoder::decode(std::string_view bytes, tree::Node& out) {
     if (!in.key(field, type)) return false;
     std::string_view payload;
     uint64_t v = 0;
-    if (type == pb_wire::kLengthDelimited && (field == 1 || field == 3)) {
+    if (type == pb_wire::kLengthDelimited &&
+        (field == node_field::kData || field == node_field::kAcl)) {
       if (!in.bytes(payload)) return false;
-      if (field == 1) {
+      if (field == node_field::kData) {
         node.data = payload;
       } else if (!decode_acl(payload)) {
         return false;
       }
-      continue;
-    }
-    if (type != pb_wire::kVarint || field < 2 || field == 3 || field > 12) {
-      if (!in.skip(type)) return false;  // a field this build does not know
-      continue;
-    }
-    if (!in.varint(v)) return false;
-    const auto i64 = static_cast<int64_t>(v);
-    const auto i32 = static_cast<int32_t>(v);  // protobuf keeps an int32's low 32 bits
-    switch (field) {
-      case 2:
-        node.data_null = v != 0;
-        break;
-      case 4:
-        node.czxid = i64;
-        break;
-      case 5:
-        node.mzxid = i64;
-        break;
-      case 6:
-        node.pzxid = i64;
-        break;
-      case 7:
-        node.ctime = i64;
-        break;
-      case 8:
-        node.mtime = i64;
-        break;
-      case 9:
-        node.version = i32;
-        break;
-      case 10:
-        node.cversion = i32;
-        break;
-      case 11:
-        node.aversion = i32;
-        break;
-      case 12:
-        node.ephemeral_owner = i64;
-        break;
+    } else if (type == pb_wire::kVarint) {
+      if (!in.varint(v)) return false;
+      set_number(node, field, v);  // a number this build does not know is skipped
+    } else if (!in.skip(type)) {   // so is a field of another kind
+      return false;
     }
   }
-  const bool same = last_acl_ && last_acl_->size() == acl_size_ &&
-                    std::equal(acl_.begin(), acl_.begin() + static_cast<ptrdiff_t>(acl_size_),
-                               last_acl_->begin());
-  if (!same)
-    last_acl_ = tree_.shared_acl(
-        wire::AclList(acl_.begin(), acl_.begin() + static_cast<ptrdiff_t>(acl_size_)));
-  node.acl = last_acl_;
+  node.acl = shared_acl();
   out = std::move(node);
   return true;
+}
+
+std::shared_ptr<const wire::AclList> NodeDecoder::shared_acl() {
+  const auto read = acl_.begin() + static_cast<ptrdiff_t>(acl_size_);
+  if (!last_acl_ || last_acl_->size() != acl_size_ ||
+      !std::equal(acl_.begin(), read, last_acl_->begin()))
+    last_acl_ = tree_.shared_acl(wire::AclList(acl_.begin(), read));
+  return last_acl_;
 }
 
 bool NodeDecoder::decode_acl(std::string_view bytes) {
@@ -111,26 +140,14 @@ bool NodeDecoder::decode_acl(std::string_view bytes) {
   pb_wire::Reader in(bytes);
   while (!in.done()) {
     int field, type;
+    uint64_t v;
+    std::string_view id;
     if (!in.key(field, type)) return false;
-    if (field == 1 && type == pb_wire::kVarint) {
-      uint64_t v;
+    if (field == 1 && type == pb_wire::kVarint) {  // perms
       if (!in.varint(v)) return false;
       acl.perms = static_cast<int32_t>(v);
-    } else if (field == 2 && type == pb_wire::kLengthDelimited) {
-      std::string_view id;
-      if (!in.bytes(id)) return false;
-      pb_wire::Reader id_in(id);  // pb.Id: scheme (1), id (2)
-      while (!id_in.done()) {
-        int id_field, id_type;
-        std::string_view text;
-        if (!id_in.key(id_field, id_type)) return false;
-        if (id_type == pb_wire::kLengthDelimited && (id_field == 1 || id_field == 2)) {
-          if (!id_in.bytes(text)) return false;
-          (id_field == 1 ? acl.id.scheme : acl.id.id).assign(text);
-        } else if (!id_in.skip(id_type)) {
-          return false;
-        }
-      }
+    } else if (field == 2 && type == pb_wire::kLengthDelimited) {  // id
+      if (!in.bytes(id) || !decode_id(id, acl.id)) return false;
     } else if (!in.skip(type)) {
       return false;
     }

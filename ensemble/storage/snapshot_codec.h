@@ -10,6 +10,22 @@
 
 namespace corral::storage {
 
+/// pb.Node's field numbers (records.proto).
+namespace node_field {
+inline constexpr int kData = 1;
+inline constexpr int kDataNull = 2;
+inline constexpr int kAcl = 3;
+inline constexpr int kCzxid = 4;
+inline constexpr int kMzxid = 5;
+inline constexpr int kPzxid = 6;
+inline constexpr int kCtime = 7;
+inline constexpr int kMtime = 8;
+inline constexpr int kVersion = 9;
+inline constexpr int kCversion = 10;
+inline constexpr int kAversion = 11;
+inline constexpr int kEphemeralOwner = 12;
+}  // namespace node_field
+
 /// Encodes a node (without its children: paths imply them).
 std::string encode_node(const tree::Node& node);
 
@@ -22,18 +38,18 @@ std::string encode_acl_field(const wire::AclList& acl);
 template <class Out>
 void write_node(Out& out, const tree::Node& node, std::string_view acl_field) {
   using pb_wire::bytes_field, pb_wire::int_field;
-  if (!node.data.empty()) bytes_field(out, 1, node.data.view());
-  int_field(out, 2, node.data_null);
+  if (!node.data.empty()) bytes_field(out, node_field::kData, node.data.view());
+  int_field(out, node_field::kDataNull, node.data_null);
   out.put(acl_field);
-  int_field(out, 4, node.czxid);
-  int_field(out, 5, node.mzxid);
-  int_field(out, 6, node.pzxid);
-  int_field(out, 7, node.ctime);
-  int_field(out, 8, node.mtime);
-  int_field(out, 9, node.version);
-  int_field(out, 10, node.cversion);
-  int_field(out, 11, node.aversion);
-  int_field(out, 12, node.ephemeral_owner);
+  int_field(out, node_field::kCzxid, node.czxid);
+  int_field(out, node_field::kMzxid, node.mzxid);
+  int_field(out, node_field::kPzxid, node.pzxid);
+  int_field(out, node_field::kCtime, node.ctime);
+  int_field(out, node_field::kMtime, node.mtime);
+  int_field(out, node_field::kVersion, node.version);
+  int_field(out, node_field::kCversion, node.cversion);
+  int_field(out, node_field::kAversion, node.aversion);
+  int_field(out, node_field::kEphemeralOwner, node.ephemeral_owner);
 }
 /// Decodes a node record, sharing ACL lists through `tree`; false if malformed.
 bool decode_node(std::string_view bytes, tree::DataTree& tree, tree::Node& out);
@@ -52,6 +68,8 @@ class NodeDecoder {
  private:
   /// Reads one pb.Acl into the next entry of acl_.
   bool decode_acl(std::string_view bytes);
+  /// The ACL list read (acl_'s first acl_size_), the previous node's when equal.
+  std::shared_ptr<const wire::AclList> shared_acl();
 
   tree::DataTree& tree_;
   /// The record's ACL list as read (its strings keep their room from node to node).

@@ -11,8 +11,8 @@ SnapshotLoader::SnapshotLoader(tree::DataTree& tree, size_t expected_nodes)
   tree.reserve(expected_nodes);
 }
 
-std::string SnapshotLoader::add(std::string_view path_view, std::string_view record) {
-  const std::string path(path_view);
+std::string SnapshotLoader::add(std::string_view node_path, std::string_view record) {
+  const std::string path(node_path);  // load_node and the messages take a string
   tree::Node node;
   if (!decoder_.decode(record, node)) return "snapshot node " + path + " does not decode";
   if (path != "/") {

@@ -74,10 +74,10 @@ size_t SnapshotWalk::next(const tree::DataTree& tree, size_t max_nodes,
   });
 }
 
-size_t SnapshotWalk::next(const tree::DataTree& tree, size_t max_nodes, SnapshotChunks& chunks) {
-  return next(tree, max_nodes, [&](std::string_view path, const tree::Node& node) {
+size_t SnapshotWalk::next_run(const tree::DataTree& tree, SnapshotChunks& chunks) {
+  return next(tree, SIZE_MAX, [&](std::string_view path, const tree::Node& node) {
     chunks.add(path, node);
-    return !ends_run(path) && chunks.bytes() < kMaxRunBytes;
+    return !chunks.run_complete(path);
   });
 }
 

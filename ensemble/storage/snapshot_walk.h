@@ -1,5 +1,5 @@
-// The walk behind a fuzzy snapshot: the tree's nodes in preorder, a chunk at a
-// time, while the tree keeps changing between chunks. Each node is encoded as it
+// The walk behind a fuzzy snapshot: the tree's nodes in preorder, a run at a
+// time (snapshot_chunk.h), while the tree keeps changing between runs. Each node is encoded as it
 // is when the walk reaches it; a node deleted before then is skipped with its
 // subtree, and children are resumed after the last one visited, so children
 // created meanwhile before that name are missed (their creates are in the log
@@ -33,9 +33,8 @@ class SnapshotWalk {
               const std::function<bool(std::string_view path, const tree::Node& node)>& visit);
   /// Appends up to `max_nodes` rows for the next nodes, as the other next.
   size_t next(const tree::DataTree& tree, size_t max_nodes, std::vector<SnapshotRow>& rows);
-  /// Adds the next run of nodes (snapshot_chunk.h: up to the next one ends_run picks, no more
-  /// than `max_nodes` nodes or kMaxRunBytes) to `chunks`.
-  size_t next(const tree::DataTree& tree, size_t max_nodes, SnapshotChunks& chunks);
+  /// Adds the next run of nodes (SnapshotChunks::run_complete) to `chunks`, empty.
+  size_t next_run(const tree::DataTree& tree, SnapshotChunks& chunks);
 
   /// True when every node has been visited.
   bool done() const { return stack_.empty(); }

@@ -106,11 +106,11 @@ void ChildNames::insert(const Entry& child) {
     // empty block left by a failed allocation would break the walks.
     if (bs.back().size() < kBlock) {
       bs.back().push_back(&child);
-      if (kept && !lasts.empty()) lasts.back() = name;
+      if (kept) lasts.back() = name;
     } else {
       Block fresh{&child};
       bs.push_back(std::move(fresh));
-      if (kept && !lasts.empty() && lasts.size() < lasts.capacity()) {
+      if (kept && lasts.size() < lasts.capacity()) {
         lasts.push_back(name);  // cannot fail: room is there
       } else {
         rebuild_lasts();
@@ -134,7 +134,7 @@ void ChildNames::insert(const Entry& child) {
   Block& lower = bs[index];  // the insert may have moved the blocks
   lower.resize(half);
   lower.shrink_to_fit();
-  if (kept && !lasts.empty() && lasts.size() < lasts.capacity()) {
+  if (kept && lasts.size() < lasts.capacity()) {
     lasts.insert(lasts.begin() + static_cast<ptrdiff_t>(index) + 1, lasts[index]);  // no throw
     lasts[index] = name_of(*lower.back());
   } else {
@@ -158,12 +158,12 @@ void ChildNames::erase(std::string_view name) {
   auto& lasts = b_->lasts;
   if (block.empty()) {
     bs.erase(bs.begin() + static_cast<ptrdiff_t>(index));
-    if (kept && !lasts.empty()) lasts.erase(lasts.begin() + static_cast<ptrdiff_t>(index));
+    if (kept) lasts.erase(lasts.begin() + static_cast<ptrdiff_t>(index));
     if (bs.size() < 2 || lasts.capacity() > 4 * lasts.size() + 8)
       rebuild_lasts();  // a parent cut down gives the room back, as its blocks do
     return;
   }
-  if (kept && !lasts.empty()) lasts[index] = name_of(*block.back());
+  if (kept) lasts[index] = name_of(*block.back());
   if (block.size() * 4 <= block.capacity()) {
     // A big parent cut down to a few children keeps about 32 bytes a child at most, not the
     // blocks' whole former size.

@@ -161,7 +161,7 @@ TEST_F(ChunkStoreTest, ARemovalWhileASnapshotIsWrittenKeepsItsChunks) {
   int64_t count = 0;
   auto write_run = [&] {
     SnapshotChunks chunks;
-    walk.next(big_.tree, kMaxRunNodes, chunks);
+    walk.next_run(big_.tree, chunks);
     count += static_cast<int64_t>(chunks.node_count());
     db_->add_snapshot_chunks(second, chunks);
   };
@@ -181,7 +181,7 @@ TEST_F(ChunkStoreTest, ARunOfLargeNodesEndsAtItsByteCap) {
                        std::string(300 * 1024, 'x')));
   SnapshotWalk walk;
   SnapshotChunks run;
-  walk.next(large, kMaxRunNodes, run);
+  walk.next_run(large, run);
   EXPECT_LT(run.node_count(), 10u);
   EXPECT_LT(run.bytes(), kMaxRunBytes + 310 * 1024);
 }

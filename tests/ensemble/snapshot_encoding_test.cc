@@ -1,5 +1,6 @@
-// A snapshot's records and chunks as written by hand (pb_wire.h): the bytes protobuf itself
-// would write, decoded by protobuf, and checksummed as stored.
+// A snapshot's records and chunks as written and read by hand (pb_wire.h): the bytes protobuf
+// itself would write, read back field for field (and fields of a newer Corral skipped), and
+// checksummed as stored.
 #include <gtest/gtest.h>
 
 #define XXH_INLINE_ALL
@@ -12,6 +13,7 @@
 #include "ensemble/storage/records.pb.h"
 #include "ensemble/storage/snapshot_chunk.h"
 #include "ensemble/storage/snapshot_codec.h"
+#include "tests/ensemble/storage_support.h"
 
 namespace corral::storage {
 namespace {

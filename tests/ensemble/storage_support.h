@@ -84,6 +84,14 @@ inline int64_t raw_int(const std::string& path, const std::string& sql) {
   return out;
 }
 
+/// Appends the rows of an encoded chunk to `out`; false when it does not decode (the rows
+/// before the damage appended).
+inline bool decode_snapshot_chunk(std::string_view chunk, std::vector<SnapshotRow>& out) {
+  return for_each_snapshot_entry(chunk, [&](std::string_view path, std::string_view record) {
+    out.push_back({std::string(path), std::string(record)});
+  });
+}
+
 /// The rows of the stored snapshots whose chunk refs match `where` (SQL on
 /// snapshot_chunk_refs' columns), in order of snapshot and preorder, decoded as they are
 /// stored: no checksum is checked. A chunk that does not decode fails the test.
@@ -126,26 +134,25 @@ inline void raw_edit_snapshot(const std::string& path, int64_t snapshot_id,
   for (const auto& row : rows) chunks.add(row.path, row.record);
   sqlite3* db = nullptr;
   sqlite3_open(path.c_str(), &db);
+  // Each in a row of its own (other snapshots keep theirs), a ref to it after.
   for (size_t i = 0; i < chunks.chunks().size(); ++i) {
     const std::string& chunk = chunks.chunks()[i];
     const ChunkDigest digest = chunk_digest(chunk);
     sqlite3_stmt* stmt = nullptr;
-    ASSERT_EQ(
-        sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO chunk_store (digest, nodes) VALUES (?, ?)",
-                           -1, &stmt, nullptr),
-        SQLITE_OK);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO chunk_store (digest, nodes) VALUES (?, ?)", -1,
+                                 &stmt, nullptr),
+              SQLITE_OK);
     sqlite3_bind_blob(stmt, 1, digest.data(), static_cast<int>(digest.size()), SQLITE_TRANSIENT);
     sqlite3_bind_blob(stmt, 2, chunk.data(), static_cast<int>(chunk.size()), SQLITE_TRANSIENT);
     EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
     sqlite3_finalize(stmt);
-    ASSERT_EQ(sqlite3_prepare_v2(db,
-                                 "INSERT INTO snapshot_chunk_refs SELECT ?, ?, id FROM chunk_store "
-                                 "WHERE digest = ?",
-                                 -1, &stmt, nullptr),
+    const int64_t chunk_id = sqlite3_last_insert_rowid(db);
+    ASSERT_EQ(sqlite3_prepare_v2(db, "INSERT INTO snapshot_chunk_refs VALUES (?, ?, ?)", -1, &stmt,
+                                 nullptr),
               SQLITE_OK);
     sqlite3_bind_int64(stmt, 1, snapshot_id);
     sqlite3_bind_int64(stmt, 2, static_cast<int64_t>(i + 1));
-    sqlite3_bind_blob(stmt, 3, digest.data(), static_cast<int>(digest.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_int64(stmt, 3, chunk_id);
     EXPECT_EQ(sqlite3_step(stmt), SQLITE_DONE);
     sqlite3_finalize(stmt);
   }
@@ -290,7 +297,7 @@ inline int64_t write_snapshot_in_runs(Database& db, const DataTree& tree, int re
   int64_t count = 0;
   while (!walk.done()) {
     SnapshotChunks chunks;
-    walk.next(tree, kMaxRunNodes, chunks);
+    walk.next_run(tree, chunks);
     count += static_cast<int64_t>(chunks.node_count());
     db.add_snapshot_chunks(id, chunks);
   }
