@@ -317,6 +317,45 @@ TEST_F(StorageFaultTest, NotADatabase) {
   expect_refusal({"not a database"});
 }
 
+// A client's ACL id may be any bytes (ZooKeeper does not read them as UTF-8): the server that
+// logged a create with one starts again and answers getACL with it (its user part: without
+// ADMIN, a digest's hash is shown as "x", as ZooKeeper shows it). It refused to start while the
+// log's records kept ACL ids as proto3 strings, which protobuf parses only as UTF-8.
+TEST_F(StorageFaultTest, AnAclIdThatIsNotUtf8SurvivesARestart) {
+  const std::string id("u\xff:h\xc3", 6);
+  ASSERT_TRUE(server_->start("")) << server_->err();
+  {
+    RawClient c(server_->port(), kDeadline);
+    ASSERT_TRUE(c.handshake());
+    std::string body;
+    put_buffer(body, "/a");
+    put_buffer(body, "x");
+    put32(body, 2);   // two ACL entries
+    put32(body, 31);  // ALL
+    put_buffer(body, "digest");
+    put_buffer(body, id);
+    put32(body, 1);  // READ, so that this unauthenticated session may getACL
+    put_buffer(body, "world");
+    put_buffer(body, "anyone");
+    put32(body, 0);  // persistent
+    auto created = c.call(kOpCreate, body);
+    ASSERT_TRUE(created.has_value());
+    ASSERT_EQ(created->err, kOk);
+  }
+  stop_cleanly();
+  ASSERT_TRUE(server_->start("")) << server_->err();
+  RawClient c(server_->port(), kDeadline);
+  ASSERT_TRUE(c.handshake());
+  std::string path;
+  put_buffer(path, "/a");
+  auto acl = c.call(6, path);  // getACL
+  ASSERT_TRUE(acl.has_value());
+  EXPECT_EQ(acl->err, kOk);
+  EXPECT_NE(acl->body.find(std::string("u\xff:x")), std::string::npos)
+      << ::testing::PrintToString(acl->body);
+  ASSERT_TRUE(server_->terminate());
+}
+
 TEST_F(StorageFaultTest, EmptyDirectoryStartsAndUndamagedRestarts) {
   populate("", 20);
   stop_cleanly();
