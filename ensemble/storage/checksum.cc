@@ -17,10 +17,12 @@ uint64_t snapshot_row_checksum(RowChecksum kind, std::string_view path, std::str
     f.bytes(record);
     return f.value();
   }
-  return XXH3_64bits_withSeed(record.data(), record.size(), XXH3_64bits(path.data(), path.size()));
+  return xxh3(record, xxh3(path));
 }
 
-uint64_t xxh3(std::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+uint64_t xxh3(std::string_view bytes, uint64_t seed) {
+  return XXH3_64bits_withSeed(bytes.data(), bytes.size(), seed);
+}
 
 ChunkDigest chunk_digest(std::string_view bytes) {
   XXH128_canonical_t canonical;

@@ -50,8 +50,8 @@ inline constexpr RowChecksum kRowChecksum = RowChecksum::kXxh3;
 /// One snapshot row's share of its snapshot's checksum of kind `kind`.
 uint64_t snapshot_row_checksum(RowChecksum kind, std::string_view path, std::string_view record);
 
-/// XXH3-64 of `bytes`.
-uint64_t xxh3(std::string_view bytes);
+/// XXH3-64 of `bytes`, with `seed`.
+uint64_t xxh3(std::string_view bytes, uint64_t seed = 0);
 
 /// A stored chunk's identity: equal digests are taken for equal chunks, which are then stored
 /// once (chunk_store).

@@ -138,6 +138,14 @@ const char* slot_name(ConfigSlot slot) { return slot == ConfigSlot::kActive ? "a
 
 }  // namespace
 
+/// insert_chunks' statements, prepared once for all of a job's chunks.
+struct Database::ChunkStatements {
+  Statement stored;  ///< the rows of a digest
+  Statement store;   ///< a new row
+  Statement heal;    ///< a damaged row's bytes written back
+  Statement ref;     ///< a snapshot's ref to a row
+};
+
 std::string zxid_text(int64_t zxid) {
   char buf[24];
   std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(zxid));
@@ -441,14 +449,15 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
   // snapshots share the chunks of the one its leader sent; and a learner's SNAP, a whole tree
   // in one call, is not held encoded beside its rows.
   add_to_snapshot(snapshot_id, [&](int64_t& seq) {
-    size_t i = 0;
-    while (i < rows.size()) {
-      SnapshotChunks run;
-      do {
-        run.add(rows[i].path, rows[i].record);
-      } while (!run.run_complete(rows[i++].path) && i < rows.size());
-      insert_chunks(snapshot_id, seq, run);
+    SnapshotChunks run;
+    for (const auto& row : rows) {
+      run.add(row.path, row.record);
+      if (run.run_complete()) {
+        insert_chunks(snapshot_id, seq, run);
+        run = SnapshotChunks();
+      }
     }
+    if (run.node_count() > 0) insert_chunks(snapshot_id, seq, run);
   });
 }
 
@@ -478,7 +487,8 @@ void Database::add_to_snapshot(int64_t snapshot_id,
   exec("COMMIT");
 }
 
-int64_t Database::store_chunk(const std::string& chunk, const std::string& what) {
+int64_t Database::store_chunk(ChunkStatements& q, const std::string& chunk,
+                              const std::string& what) {
   const ChunkDigest digest = chunk_digest(chunk);
   const std::string_view digest_bytes(reinterpret_cast<const char*>(digest.data()), digest.size());
   // Stored before and held by an older snapshot: taken again only if its bytes still are the
@@ -486,34 +496,40 @@ int64_t Database::store_chunk(const std::string& chunk, const std::string& what)
   // its digest was damaged since: it gets back the bytes it was stored with, which mends the
   // older snapshots that hold it too. One that matches its digest but not the run is another
   // run with the same digest (a collision): left alone.
-  Statement stored(db_, "SELECT id, nodes FROM chunk_store WHERE digest = ?");
-  stored.bind_unowned(1, digest_bytes);
+  q.stored.bind_unowned(1, digest_bytes);
+  int64_t found = 0;
   int rc;
-  while ((rc = stored.step()) == SQLITE_ROW) {
-    const int64_t id = stored.int_at(0);
-    if (stored.view_at(1) == chunk) return id;
-    if (chunk_digest(stored.view_at(1)) != digest) {
-      Statement heal(db_, "UPDATE chunk_store SET nodes = ? WHERE id = ?");
-      heal.bind_unowned(1, chunk).bind(2, id);
-      if (heal.step() != SQLITE_DONE) rollback_and_fail(what);
-      return id;
+  while (found == 0 && (rc = q.stored.step()) == SQLITE_ROW) {
+    if (q.stored.view_at(1) == chunk) {
+      found = q.stored.int_at(0);
+    } else if (chunk_digest(q.stored.view_at(1)) != digest) {
+      found = q.stored.int_at(0);
+      q.heal.bind_unowned(1, chunk).bind(2, found);
+      if (q.heal.step() != SQLITE_DONE) rollback_and_fail(what);
+      q.heal.reset();
     }
   }
+  q.stored.reset();
+  if (found != 0) return found;
   if (rc != SQLITE_DONE) rollback_and_fail(what);
-  Statement store(db_, "INSERT INTO chunk_store (digest, nodes) VALUES (?, ?)");
-  store.bind_unowned(1, digest_bytes).bind_unowned(2, chunk);
-  if (store.step() != SQLITE_DONE) rollback_and_fail(what);
+  q.store.bind_unowned(1, digest_bytes).bind_unowned(2, chunk);
+  if (q.store.step() != SQLITE_DONE) rollback_and_fail(what);
+  q.store.reset();
   return sqlite3_last_insert_rowid(db_);
 }
 
 void Database::insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks) {
-  Statement ref(db_,
-                "INSERT INTO snapshot_chunk_refs (snapshot_id, seq, chunk_id) VALUES (?, ?, ?)");
+  ChunkStatements q{
+      Statement(db_, "SELECT id, nodes FROM chunk_store WHERE digest = ?"),
+      Statement(db_, "INSERT INTO chunk_store (digest, nodes) VALUES (?, ?)"),
+      Statement(db_, "UPDATE chunk_store SET nodes = ? WHERE id = ?"),
+      Statement(db_,
+                "INSERT INTO snapshot_chunk_refs (snapshot_id, seq, chunk_id) VALUES (?, ?, ?)")};
   for (size_t i = 0; i < chunks.chunks().size(); ++i) {
     const std::string what = "cannot write the snapshot's nodes from " + chunks.first_path(i);
-    ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, store_chunk(chunks.chunks()[i], what));
-    if (ref.step() != SQLITE_DONE) rollback_and_fail(what);
-    ref.reset();
+    q.ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, store_chunk(q, chunks.chunks()[i], what));
+    if (q.ref.step() != SQLITE_DONE) rollback_and_fail(what);
+    q.ref.reset();
   }
   add_to_checksum(snapshot_id, chunks.checksum());
 }

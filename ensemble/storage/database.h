@@ -208,9 +208,10 @@ class Database {
   /// Both adds: calls `write` in one SQLite transaction with the snapshot's next chunk seq,
   /// unless the snapshot was dropped meanwhile.
   void add_to_snapshot(int64_t snapshot_id, const std::function<void(int64_t& seq)>& write);
+  struct ChunkStatements;
   /// The chunk_store row holding `chunk`, stored now unless it was (inside an open SQLite
   /// transaction; a failure rolls back and throws `what`).
-  int64_t store_chunk(const std::string& chunk, const std::string& what);
+  int64_t store_chunk(ChunkStatements& q, const std::string& chunk, const std::string& what);
   /// Stores `chunks` as snapshot `snapshot_id`'s chunks after `seq` (inside an open SQLite
   /// transaction), their checksum added to its own.
   void insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks);

@@ -25,8 +25,6 @@ size_t entry_size(size_t path_size, size_t record_size) {
 
 }  // namespace
 
-bool ends_run(std::string_view path) { return xxh3(path) % kNodesPerRun == 0; }
-
 std::string& SnapshotChunks::start_entry(std::string_view path, size_t record_size) {
   const size_t entry = entry_size(path.size(), record_size);
   const size_t framed = 1 + varint_size(entry) + entry;
@@ -48,7 +46,12 @@ std::string& SnapshotChunks::start_entry(std::string_view path, size_t record_si
 void SnapshotChunks::finish_entry(std::string_view path, size_t record_size) {
   const std::string& chunk = chunks_.back();
   const std::string_view record(chunk.data() + chunk.size() - record_size, record_size);
-  checksum_ += snapshot_row_checksum(kRowChecksum, path, record);
+  // One hash of the path serves both: the row's checksum starts from it (as
+  // snapshot_row_checksum defines kXxh3), and it says whether the run ends here.
+  static_assert(kRowChecksum == RowChecksum::kXxh3);
+  const uint64_t path_hash = xxh3(path);
+  checksum_ += xxh3(record, path_hash);
+  last_ends_run_ = path_hash % kNodesPerRun == 0;
   ++node_count_;
 }
 

@@ -22,16 +22,13 @@ inline constexpr size_t kSnapshotChunkBytes = 256 * 1024;
 
 /// A snapshot is written a run of nodes at a time (a storage job: a chunk, or a few when their
 /// nodes are large), each run ending after about one node in kNodesPerRun, chosen by its path
-/// alone (ends_run): where the tree did not change, the next snapshot cuts the same runs, makes
-/// the same chunks, and stores none of them again.
+/// alone (its XXH3, the one its row's checksum starts from): where the tree did not change, the
+/// next snapshot cuts the same runs, makes the same chunks, and stores none of them again.
 inline constexpr size_t kNodesPerRun = 1024;
-/// A run ends after this many nodes, or once its chunks hold this many bytes, when ends_run
-/// picked none of its nodes: a storage job stays short.
+/// A run ends after this many nodes, or once its chunks hold this many bytes, when no path
+/// ended it: a storage job stays short.
 inline constexpr size_t kMaxRunNodes = 4 * kNodesPerRun;
 inline constexpr size_t kMaxRunBytes = 4 * kSnapshotChunkBytes;
-
-/// Whether a run ends after the node at `path` (however long it is).
-bool ends_run(std::string_view path);
 
 /// Nodes encoded into chunks as they are added, with their share of their snapshot's checksum
 /// (of kind kRowChecksum): a node costs no allocation of its own on its way to the database.
@@ -50,11 +47,11 @@ class SnapshotChunks {
   size_t node_count() const { return node_count_; }
   /// The bytes of the chunks.
   size_t bytes() const { return bytes_; }
-  /// Whether the run these chunks hold is complete, `last_path` being the node added last:
-  /// ends_run says so, or the run is kMaxRunNodes or kMaxRunBytes long. The one rule both
-  /// the Snapshotter's runs and a learner's staged SNAP are cut by, so that they share chunks.
-  bool run_complete(std::string_view last_path) const {
-    return ends_run(last_path) || node_count_ >= kMaxRunNodes || bytes_ >= kMaxRunBytes;
+  /// Whether the run these chunks hold is complete: the node added last ends runs (about one
+  /// path in kNodesPerRun does), or the run is kMaxRunNodes or kMaxRunBytes long. The one rule
+  /// both the Snapshotter's runs and a learner's staged SNAP are cut by, so they share chunks.
+  bool run_complete() const {
+    return last_ends_run_ || node_count_ >= kMaxRunNodes || bytes_ >= kMaxRunBytes;
   }
   /// The path of the first node of chunk `i`, to name it in errors.
   const std::string& first_path(size_t i) const { return first_paths_[i]; }
@@ -71,6 +68,7 @@ class SnapshotChunks {
   uint64_t checksum_ = 0;
   size_t node_count_ = 0;
   size_t bytes_ = 0;
+  bool last_ends_run_ = false;
   /// The ACL list of the last node added and its encoding: most nodes share one.
   std::shared_ptr<const wire::AclList> last_acl_;
   std::string last_acl_field_;

@@ -77,7 +77,7 @@ size_t SnapshotWalk::next(const tree::DataTree& tree, size_t max_nodes,
 size_t SnapshotWalk::next_run(const tree::DataTree& tree, SnapshotChunks& chunks) {
   return next(tree, SIZE_MAX, [&](std::string_view path, const tree::Node& node) {
     chunks.add(path, node);
-    return !chunks.run_complete(path);
+    return !chunks.run_complete();
   });
 }
 

@@ -173,7 +173,7 @@ TEST_F(ChunkStoreTest, ARemovalWhileASnapshotIsWrittenKeepsItsChunks) {
   expect_whole_and_recovered(second);
 }
 
-// A run of large nodes ends at its byte cap, whatever ends_run says.
+// A run of large nodes ends at its byte cap, whatever its paths say.
 TEST_F(ChunkStoreTest, ARunOfLargeNodesEndsAtItsByteCap) {
   DataTree large;
   for (int i = 0; i < 20; ++i)
