@@ -56,6 +56,7 @@ TEST(States, IdleSessionIsKeptAliveByPings) {
   bool changed = wait_until(
       6s, [&] { return a.state_count() != 1; }, 50ms);
   EXPECT_FALSE(changed) << "states " << describe(a.states());
+  ASSERT_TRUE(await(b->sync(root, use_future)).ok());  // a's create: maybe not on b's server yet
   auto e = await(b->exists(root + "/eph", nullptr, use_future));
   ASSERT_TRUE(e.ok()) << text(e.error());
   EXPECT_EQ(e->ephemeral_owner, a->session_id());
