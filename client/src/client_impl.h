@@ -163,6 +163,7 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   bool writing_ = false;
   std::string read_buf_;  // its first read_used_ bytes: read and not yet taken (whole frames,
   size_t read_used_ = 0;  // then the start of one)
+  size_t read_room_ = 0;  // what the next read may take (grows while reads fill it)
   Clock::time_point last_send_;
   Clock::time_point last_recv_;
   /// When the connection of a live session dropped: the client gives the session up if no
