@@ -11,25 +11,27 @@ SnapshotLoader::SnapshotLoader(tree::DataTree& tree, size_t expected_nodes)
   tree.reserve(expected_nodes);
 }
 
-std::string SnapshotLoader::add(std::string_view node_path, std::string_view record) {
-  const std::string path(node_path);  // load_node and the messages take a string
+std::string SnapshotLoader::add(std::string_view path, std::string_view record) {
+  // The path stays a view: a string made here cost an allocation a node over 15 characters.
   tree::Node node;
-  if (!decoder_.decode(record, node)) return "snapshot node " + path + " does not decode";
+  if (!decoder_.decode(record, node))
+    return "snapshot node " + std::string(path) + " does not decode";
   if (path != "/") {
     // Not quoted: the path may hold a NUL, which would cut the message short.
     if (std::string why = wire::validate_path(path); !why.empty())
       return "a snapshot node's path is invalid (" + why + ")";
   }
-  bool replaceable = replaceable_.contains(path);
-  if (replaceable && node.ephemeral_owner != 0)
-    return "snapshot node " + path + " cannot have an owner";
-  switch (tree_.load_node(path, std::move(node), replaceable)) {
+  auto replaceable = replaceable_.find(path);
+  const bool may_replace = replaceable != replaceable_.end();
+  if (may_replace && node.ephemeral_owner != 0)
+    return "snapshot node " + std::string(path) + " cannot have an owner";
+  switch (tree_.load_node(path, std::move(node), may_replace)) {
     case tree::DataTree::Loaded::kNoParent:
-      return "snapshot node " + path + " has no parent";
+      return "snapshot node " + std::string(path) + " has no parent";
     case tree::DataTree::Loaded::kAlreadyThere:
-      return "snapshot node " + path + " appears twice";
+      return "snapshot node " + std::string(path) + " appears twice";
     case tree::DataTree::Loaded::kReplaced:
-      replaceable_.erase(path);  // once each
+      replaceable_.erase(replaceable);  // once each
       break;
     case tree::DataTree::Loaded::kAdded:
       break;

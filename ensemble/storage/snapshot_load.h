@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -33,7 +34,7 @@ class SnapshotLoader {
   /// The nodes the tree started with, which the snapshot replaces once each. Any other node
   /// already in the tree came earlier in this snapshot: no set of every path is needed to tell
   /// a second copy (a million paths would be 100 MB while recovering).
-  std::set<std::string> replaceable_;
+  std::set<std::string, std::less<>> replaceable_;
   int64_t loaded_ = 0;
 };
 

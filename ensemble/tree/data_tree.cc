@@ -207,16 +207,17 @@ void DataTree::close_session(const Txn& txn, std::vector<WatchTrigger>& triggers
   }
 }
 
-void DataTree::index(const std::string& path, int64_t owner) {
+void DataTree::index(std::string_view path, int64_t owner) {
+  // A string is made only for the nodes indexed: most are persistent.
   switch (node_kind(owner)) {
     case NodeKind::kEphemeral:
-      ephemerals_[owner].insert(path);
+      ephemerals_[owner].emplace(path);
       break;
     case NodeKind::kContainer:
-      containers_.insert(path);
+      containers_.emplace(path);
       break;
     case NodeKind::kTtl:
-      ttls_.insert(path);
+      ttls_.emplace(path);
       break;
     case NodeKind::kPersistent:
       break;
@@ -307,7 +308,7 @@ void DataTree::remove_subtree(const Txn& txn, const std::string& path) {
   remove(txn, op, ignored);
 }
 
-DataTree::Loaded DataTree::load_node(const std::string& path, Node node, bool may_replace) {
+DataTree::Loaded DataTree::load_node(std::string_view path, Node node, bool may_replace) {
   Node* parent = nullptr;
   if (path != "/") {
     auto parent_it = nodes_.find(wire::parent_path(path));

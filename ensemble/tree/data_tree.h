@@ -109,7 +109,7 @@ class DataTree {
   /// root and the system nodes a new tree starts with) is replaced in place, keeping its
   /// children, when `may_replace`; otherwise it stays and the answer is kAlreadyThere. A
   /// missing parent (kNoParent) or a node already there means a broken snapshot.
-  Loaded load_node(const std::string& path, Node node, bool may_replace);
+  Loaded load_node(std::string_view path, Node node, bool may_replace);
 
   /// Paths of ephemeral nodes owned by `session_id`, sorted.
   std::vector<std::string> ephemerals(int64_t session_id) const;
@@ -152,7 +152,7 @@ class DataTree {
   void close_session(const Txn& txn, std::vector<WatchTrigger>& triggers);
   void replay_op(const Txn& txn, const TxnOp& op);
   void remove_subtree(const Txn& txn, const std::string& path);
-  void index(const std::string& path, int64_t owner);
+  void index(std::string_view path, int64_t owner);
   void unindex(const std::string& path, int64_t owner);
   void add_system_node(const std::string& path, wire::AclList acl);
   Node& must_find(std::string_view path);
