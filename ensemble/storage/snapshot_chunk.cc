@@ -81,7 +81,7 @@ bool for_each_snapshot_entry(
     std::string_view entry;
     if (!in.key(field, type)) return false;
     if (field != kEntriesField || type != pb_wire::kLengthDelimited) {
-      if (!in.skip(type)) return false;
+      if (!in.skip(field, type)) return false;
       continue;
     }
     if (!in.bytes(entry)) return false;
@@ -91,7 +91,7 @@ bool for_each_snapshot_entry(
       if (!fields.key(field, type)) return false;
       if (type == pb_wire::kLengthDelimited && (field == kPathField || field == kRecordField)) {
         if (!fields.bytes(field == kPathField ? path : record)) return false;
-      } else if (!fields.skip(type)) {
+      } else if (!fields.skip(field, type)) {
         return false;
       }
     }

@@ -85,7 +85,7 @@ bool decode_id(std::string_view bytes, wire::Id& id) {
     if (type == pb_wire::kLengthDelimited && (field == 1 || field == 2)) {  // scheme, id
       if (!in.bytes(text)) return false;
       (field == 1 ? id.scheme : id.id).assign(text);
-    } else if (!in.skip(type)) {
+    } else if (!in.skip(field, type)) {
       return false;
     }
   }
@@ -113,8 +113,8 @@ bool NodeDecoder::decode(std::string_view bytes, tree::Node& out) {
       }
     } else if (type == pb_wire::kVarint) {
       if (!in.varint(v)) return false;
-      set_number(node, field, v);  // a number this build does not know is skipped
-    } else if (!in.skip(type)) {   // so is a field of another kind
+      set_number(node, field, v);        // a number this build does not know is skipped
+    } else if (!in.skip(field, type)) {  // so is a field of another kind
       return false;
     }
   }
@@ -148,7 +148,7 @@ bool NodeDecoder::decode_acl(std::string_view bytes) {
       acl.perms = static_cast<int32_t>(v);
     } else if (field == 2 && type == pb_wire::kLengthDelimited) {  // id
       if (!in.bytes(id) || !decode_id(id, acl.id)) return false;
-    } else if (!in.skip(type)) {
+    } else if (!in.skip(field, type)) {
       return false;
     }
   }

@@ -5,7 +5,7 @@
 #include <string>
 #include <string_view>
 
-#include "ensemble/storage/pb_wire.h"
+#include "ensemble/txn/pb_wire.h"
 #include "ensemble/tree/data_tree.h"
 
 namespace corral::storage {

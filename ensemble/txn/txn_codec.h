@@ -1,10 +1,11 @@
-// Txns as bytes (the Protocol Buffers record of txn.proto): the txn log (ensemble/storage)
-// and the quorum protocol (ensemble/zab) both store and carry txns this way, so neither
-// depends on the other for it.
+// Txns as bytes (the Protocol Buffers record of txn.proto, written and read by hand with
+// pb_wire.h): the txn log (ensemble/storage) and the quorum protocol (ensemble/zab) both store
+// and carry txns this way, so neither depends on the other for it.
 #pragma once
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 #include "ensemble/tree/txn.h"
 
@@ -19,6 +20,6 @@ class DecodeError : public std::runtime_error {
 /// Encodes a Txn as its record.
 std::string encode_txn(const tree::Txn& txn);
 /// Decodes a Txn record; throws DecodeError on a malformed record.
-tree::Txn decode_txn(const std::string& bytes);
+tree::Txn decode_txn(std::string_view bytes);
 
 }  // namespace corral::txn

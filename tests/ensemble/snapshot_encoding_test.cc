@@ -143,7 +143,7 @@ TEST(SnapshotEncoding, AMalformedRecordIsRefused) {
       std::string("\x0a\x05") + "ab",                          // data longer than what is left
       std::string("\x20") + std::string(10, '\xff') + "\x01",  // a varint of eleven bytes
       std::string("\x00\x01", 2),                              // field 0
-      std::string("\x1b\x00", 2),                              // a group (wire type 3)
+      std::string("\x1b\x00", 2),                              // a group never ended
       std::string("\x1a\x03\x12\x05") + "a",                   // an ACL whose id runs past its end
   };
   for (const auto& record : bad)

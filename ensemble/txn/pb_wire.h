@@ -1,6 +1,7 @@
 // Protocol Buffers' wire form written and read by hand, where the generated classes would copy
 // every field into a message before copying it again (snapshots write and load a million
-// records at a time). Each writer takes an Out: a SizeCounter to learn a message's length,
+// records at a time; every txn is encoded for the log and the quorum, and decoded by each
+// follower). Each writer takes an Out: a SizeCounter to learn a message's length,
 // then a StringAppender to write it, so the two cannot disagree. The Reader views its input
 // and checks every length against it (it reads what a damaged file holds).
 #pragma once
@@ -10,7 +11,7 @@
 #include <string>
 #include <string_view>
 
-namespace corral::storage::pb_wire {
+namespace corral::pb_wire {
 
 /// Counts the bytes written to it.
 struct SizeCounter {
@@ -60,6 +61,12 @@ void bytes_field(Out& out, int field, std::string_view s) {
   out.put(s);
 }
 
+/// A bytes or string field as proto3 writes it: omitted when empty.
+template <class Out>
+void string_field(Out& out, int field, std::string_view s) {
+  if (!s.empty()) bytes_field(out, field, s);
+}
+
 /// An int32, int64 or bool field as proto3 writes it: omitted when 0, a negative value as ten
 /// bytes (an int32 is sign-extended first, as protobuf does).
 template <class Out>
@@ -91,12 +98,21 @@ class Reader {
     return false;
   }
 
-  /// Reads a field's key: its number and wire type.
+  /// Reads a field's key: its number and wire type. As protobuf reads a tag: at most five
+  /// bytes, kept to 32 bits; field 0 is malformed.
   bool key(int& field, int& wire_type) {
-    uint64_t k;
-    if (!varint(k) || (k >> 3) == 0 || (k >> 3) > 0x1fffffff) return false;
-    field = static_cast<int>(k >> 3);
-    wire_type = static_cast<int>(k & 7);
+    uint64_t k = 0;
+    for (int shift = 0;; shift += 7) {
+      if (shift == 35 || in_.empty()) return false;
+      const auto byte = static_cast<unsigned char>(in_.front());
+      in_.remove_prefix(1);
+      k |= static_cast<uint64_t>(byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+    }
+    const auto tag = static_cast<uint32_t>(k);
+    if ((tag >> 3) == 0) return false;
+    field = static_cast<int>(tag >> 3);
+    wire_type = static_cast<int>(tag & 7);
     return true;
   }
 
@@ -109,8 +125,10 @@ class Reader {
     return true;
   }
 
-  /// Skips a field's payload of `wire_type` (one this reader does not want).
-  bool skip(int wire_type) {
+  /// Skips the payload of a field (`field`, `wire_type`) this reader does not want, a group
+  /// too (a proto2 form protobuf still skips in any message); an end-group key outside its
+  /// group is malformed.
+  bool skip(int field, int wire_type, int depth = 0) {
     uint64_t ignored;
     std::string_view payload;
     switch (wire_type) {
@@ -120,14 +138,25 @@ class Reader {
         return take(8);
       case kLengthDelimited:
         return bytes(payload);
+      case 3:  // start group: its fields, up to the end-group key of the same field
+        if (depth >= kMaxGroupDepth) return false;
+        for (;;) {
+          int inner, inner_type;
+          if (!key(inner, inner_type)) return false;
+          if (inner_type == 4) return inner == field;
+          if (!skip(inner, inner_type, depth + 1)) return false;
+        }
       case 5:  // 32-bit
         return take(4);
-      default:  // groups (3, 4) are not in proto3 messages
+      default:  // an end group (4) here, or 6 and 7, which no protobuf writes
         return false;
     }
   }
 
  private:
+  /// Groups nested deeper are refused, as protobuf refuses messages past its recursion limit.
+  static constexpr int kMaxGroupDepth = 100;
+
   bool take(size_t n) {
     if (n > in_.size()) return false;
     in_.remove_prefix(n);
@@ -137,4 +166,4 @@ class Reader {
   std::string_view in_;
 };
 
-}  // namespace corral::storage::pb_wire
+}  // namespace corral::pb_wire
