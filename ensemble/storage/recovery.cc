@@ -68,7 +68,9 @@ Recovered recover(Database& db, tree::DataTree& tree, const std::function<void()
         std::chrono::steady_clock::now() - started);
   }
   int64_t first = db.first_logged_zxid();
-  if (first != 0 && first > out.snapshot_zxid + 1 && !zxid_follows(out.snapshot_zxid, first))
+  // first - 1, not snapshot_zxid + 1: a damaged snapshot's zxid may be the largest there is.
+  if (first != 0 && first > out.snapshot_zxid && first - 1 != out.snapshot_zxid &&
+      !zxid_follows(out.snapshot_zxid, first))
     throw StorageError(db.path() + ": the txn log starts at zxid " + zxid_text(first) + " but " +
                        (snapshots.empty()
                             ? std::string("there is no snapshot")

@@ -205,6 +205,20 @@ TEST_F(RecoveryDamageTest, ASnapshotCountNoFileHoldsIsRefusedWithoutRoomForIt) {
       << recovery_error();
 }
 
+TEST_F(RecoveryDamageTest, ASnapshotAtTheLargestZxidIsTakenWithoutOverflow) {
+  // The recovery fuzzer's finding: the log's start was compared with the snapshot's zxid + 1,
+  // which overflowed (undefined; in practice INT64_MIN, so the log looked to start after a
+  // gap). The log's rows all come before such a snapshot: it is taken alone.
+  log_and_snapshot(single(kZxid | 1, OpCode::kCreate, "/a"));
+  raw_sql(path(), "UPDATE snapshots SET start_zxid = 9223372036854775807");
+  Database db(path(), false);
+  DataTree tree;
+  auto recovered = recover(db, tree);
+  EXPECT_EQ(recovered.snapshot_zxid, INT64_MAX);
+  EXPECT_EQ(recovered.txns_replayed, 0);
+  EXPECT_NE(tree.find("/a"), nullptr);
+}
+
 TEST_F(RecoveryDamageTest, ALoggedTxnThatDoesNotFitIsRefused) {
   log({single(kZxid | 1, OpCode::kCreate, "/a"), single(kZxid | 2, OpCode::kDelete, "/missing")});
   EXPECT_NE(recovery_error().find("txn_log row 0x100000002 does not fit"), std::string::npos)

@@ -266,6 +266,9 @@ def recovery_seeds():
         "snapshot_count_huge": edit(SNAPSHOTS, SET_INT, 0, 3, struct.pack(">q", 1 << 58)) + END,
         "snapshot_end": edit(SNAPSHOTS, SET_INT, 0, 2, struct.pack(">q", (1 << 32) + 99)) + END,
         "snapshot_incomplete": edit(SNAPSHOTS, SET_INT, 0, 4, struct.pack(">q", 0)) + END,
+        # The largest zxid there is: comparing the log's start with it + 1 overflowed.
+        "regress-snapshot-zxid-max": edit(SNAPSHOTS, SET_INT, 0, 1,
+                                          struct.pack(">q", (1 << 63) - 1)) + END,
         # The snapshot's chunks hold 4 nodes each (recovery_fuzzer.cc); column 2 is `nodes`.
         "node_path": edit(CHUNK_STORE, SET_BYTES, 1, 2, chunk_bytes(b"/a/b")) + END,
         "node_deleted": edit(CHUNK_STORE, DELETE, 2) + END,
