@@ -154,7 +154,9 @@ class Reader {
   }
 
  private:
-  /// Groups nested deeper are refused, as protobuf refuses messages past its recursion limit.
+  /// Groups nested deeper are refused. Protobuf counts groups and embedded messages together
+  /// against its limit of 100; this bound is per field, so it accepts some nestings protobuf
+  /// refuses (as it accepts lengths written in more than five bytes): Corral writes neither.
   static constexpr int kMaxGroupDepth = 100;
 
   bool take(size_t n) {

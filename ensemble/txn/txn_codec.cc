@@ -76,7 +76,8 @@ void write_txn(Out& out, const tree::Txn& txn) {
 // The readers take fields in any order and skip those they do not know (a newer Corral's),
 // as protobuf does; a field of a known number but another wire type is skipped too (protobuf
 // keeps it as unknown). A repeated scalar takes its last value; an embedded message given
-// twice merges (the Acl's id).
+// twice merges (the Acl's id). Unlike protobuf, a path need not be UTF-8 (a proto3 string):
+// requests' paths are checked where they come in, and recovery checks every logged one.
 
 /// Reads the fields of `bytes`, calling `field(reader, number)` for each varint field and
 /// `payload(number, bytes)` for each length-delimited one; false when malformed.

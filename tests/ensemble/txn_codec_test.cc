@@ -171,6 +171,25 @@ TEST(TxnCodec, FieldsInAnyOrderRepeatedOrUnknownReadAsProtobufReadsThem) {
   EXPECT_EQ(encode_txn(t), *expected);
 }
 
+TEST(TxnCodec, TagsAreReadAsProtobufReadsThem) {
+  // A tag in five bytes whose last one overflows 32 bits: kept to 32 bits (field 1, varint).
+  const std::string overflowing("\x88\x80\x80\x80\x10\x05", 6);
+  ASSERT_TRUE(protobuf_reading(overflowing).has_value());
+  EXPECT_EQ(decode_txn(overflowing).session_id, 5);
+  EXPECT_EQ(encode_txn(decode_txn(overflowing)), *protobuf_reading(overflowing));
+  // An op without its type is of type 0, as protobuf's default, not TxnOp's kError.
+  const std::string untyped("\x32\x03\x12\x01/", 5);
+  ASSERT_TRUE(protobuf_reading(untyped).has_value());
+  EXPECT_EQ(static_cast<int>(decode_txn(untyped).ops.at(0).type), 0);
+  EXPECT_EQ(static_cast<int>(decode_txn(std::string("\x18\x01", 2)).type), 0);
+  // Refused by both: a tag of six bytes, a group ended by another field's end-group.
+  for (const std::string& bad :
+       {std::string("\x88\x80\x80\x80\x80\x00\x05", 7), std::string("\xa3\x01\xac\x01", 4)}) {
+    EXPECT_FALSE(protobuf_reading(bad).has_value()) << testing::PrintToString(bad);
+    EXPECT_THROW(decode_txn(bad), DecodeError) << testing::PrintToString(bad);
+  }
+}
+
 TEST(TxnCodec, DamagedRecordsReadAsProtobufReadsThemOrAreRefused) {
   // Every record protobuf accepts after a random change reads the same here; whatever it
   // refuses, this decoder refuses or reads without crashing (it skips protobuf's UTF-8 check
