@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 
 #include "ensemble/storage/checksum.h"
@@ -230,14 +231,34 @@ void Database::append(const std::vector<tree::Txn>& txns) {
   append_all(each);
 }
 
+namespace {
+
+// Rows a batch's INSERT takes at once: one statement for many rows keeps SQLite's cursor at the
+// log's end between them, where a statement per row seeks it again each time.
+constexpr size_t kRowsPerInsert = 32;
+
+std::string insert_sql(size_t rows) {
+  std::string sql = "INSERT INTO txn_log (zxid, type, session_id, record) VALUES (?, ?, ?, ?)";
+  for (size_t i = 1; i < rows; ++i) sql += ", (?, ?, ?, ?)";
+  return sql;
+}
+
+}  // namespace
+
 struct Database::AppendStatements {
   explicit AppendStatements(sqlite3* db)
-      : begin(db, "BEGIN IMMEDIATE"),
-        insert(db, "INSERT INTO txn_log (zxid, type, session_id, record) VALUES (?, ?, ?, ?)"),
-        commit(db, "COMMIT") {}
+      : db(db), begin(db, "BEGIN IMMEDIATE"), commit(db, "COMMIT") {}
+  /// The INSERT of `rows` rows (1 to kRowsPerInsert), prepared when first needed; null when
+  /// it cannot be.
+  Statement* insert(size_t rows) {
+    auto& slot = inserts[rows - 1];
+    if (!slot) slot = std::make_unique<Statement>(db, insert_sql(rows).c_str());
+    return slot->ok() ? slot.get() : nullptr;
+  }
+  sqlite3* db;
   Statement begin;
-  Statement insert;
   Statement commit;
+  std::array<std::unique_ptr<Statement>, kRowsPerInsert> inserts;
 };
 
 void Database::append_all(const std::vector<const tree::Txn*>& txns) {
@@ -245,7 +266,7 @@ void Database::append_all(const std::vector<const tree::Txn*>& txns) {
   // time) took as long as the inserts of a small batch.
   if (!append_) {
     auto prepared = std::make_unique<AppendStatements>(db_);
-    if (!prepared->begin.ok() || !prepared->insert.ok() || !prepared->commit.ok())
+    if (!prepared->begin.ok() || !prepared->commit.ok())
       fail("cannot prepare the txn log's append");
     append_ = std::move(prepared);
   }
@@ -253,14 +274,33 @@ void Database::append_all(const std::vector<const tree::Txn*>& txns) {
   int rc = s.begin.step();
   s.begin.reset();
   if (rc != SQLITE_DONE) fail("cannot begin an append");
-  for (const tree::Txn* t : txns) {
-    const tree::Txn& txn = *t;
-    std::string record = txn::encode_txn(txn);
-    s.insert.bind(1, txn.zxid).bind(2, static_cast<int64_t>(txn.type)).bind(3, txn.session_id);
-    s.insert.bind(4, record, true);
-    rc = s.insert.step();
-    s.insert.reset();  // the kept statement starts clean at the next append, failed or not
-    if (rc != SQLITE_DONE) rollback_and_fail("cannot append zxid " + zxid_text(txn.zxid));
+  std::vector<std::string> records(std::min(txns.size(), kRowsPerInsert));
+  // Inserts txns[at .. at + rows) with one statement; SQLITE_DONE when it did.
+  auto insert_rows = [&](size_t at, size_t rows) {
+    Statement* insert = s.insert(rows);
+    if (!insert) rollback_and_fail("cannot prepare the txn log's append");
+    for (size_t i = 0; i < rows; ++i) {
+      const tree::Txn& txn = *txns[at + i];
+      const int col = static_cast<int>(4 * i);
+      records[i] = txn::encode_txn(txn);  // bound without a copy: kept until the step
+      insert->bind(col + 1, txn.zxid).bind(col + 2, static_cast<int64_t>(txn.type));
+      insert->bind(col + 3, txn.session_id).bind_unowned(col + 4, records[i]);
+    }
+    int result = insert->step();
+    insert->reset();  // the kept statement starts clean at the next append, failed or not
+    return result;
+  };
+  for (size_t at = 0; at < txns.size();) {
+    const size_t rows = std::min(txns.size() - at, kRowsPerInsert);
+    if (insert_rows(at, rows) != SQLITE_DONE) {
+      // A failed statement undid its own rows; while the transaction stands (a constraint, not
+      // an I/O error), the rows go again one by one to name the one that fails.
+      const bool in_transaction = !sqlite3_get_autocommit(db_);
+      for (size_t i = at; i < at + rows; ++i)
+        if (rows == 1 || !in_transaction || insert_rows(i, 1) != SQLITE_DONE)
+          rollback_and_fail("cannot append zxid " + zxid_text(txns[i]->zxid));
+    }
+    at += rows;
   }
   rc = s.commit.step();
   s.commit.reset();

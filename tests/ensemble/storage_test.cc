@@ -452,6 +452,54 @@ TEST_F(StorageTest, DuplicateZxidRollsBackTheWholeBatch) {
   EXPECT_EQ(d.last_logged_zxid(), zx(1, 3));
 }
 
+TEST_F(StorageTest, BatchesOfEverySizeAreLoggedInOrder) {
+  // A batch goes in as INSERTs of up to 32 rows each (database.cc): sizes around that.
+  Database& d = open();
+  std::vector<Txn> logged;
+  int64_t counter = 0;
+  for (size_t size : {1, 2, 31, 32, 33, 64, 65, 100}) {
+    std::vector<Txn> batch;
+    for (size_t i = 0; i < size; ++i) {
+      Txn t;
+      t.zxid = zx(1, ++counter);
+      t.type = OpCode::kSetData;
+      TxnOp op;
+      op.type = OpCode::kSetData;
+      op.path = "/k" + std::to_string(counter);
+      op.data = std::string(static_cast<size_t>(counter % 300), 'd');
+      op.version = static_cast<int32_t>(counter);
+      t.ops.push_back(op);
+      batch.push_back(t);
+    }
+    d.append(batch);
+    logged.insert(logged.end(), batch.begin(), batch.end());
+  }
+  const std::vector<Txn> back = read_all(d);
+  ASSERT_EQ(back.size(), logged.size());
+  for (size_t i = 0; i < back.size(); ++i)
+    EXPECT_EQ(txn::encode_txn(back[i]), txn::encode_txn(logged[i])) << "row " << i;
+}
+
+TEST_F(StorageTest, ADuplicateInsideAManyRowInsertIsNamedAndRollsBackTheBatch) {
+  Database& d = open();
+  d.append({error_txn(zx(1, 1)), error_txn(zx(1, 2))});
+  std::vector<Txn> batch;
+  for (int64_t c = 3; c < 43; ++c) batch.push_back(error_txn(zx(1, c)));
+  batch[34] = error_txn(zx(1, 2));  // the 35th of 40: inside the second INSERT
+  try {
+    d.append(batch);
+    FAIL() << "duplicate zxid accepted";
+  } catch (const StorageError& e) {
+    std::string msg = e.what();
+    EXPECT_NE(msg.find("cannot append zxid 0x100000002"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("UNIQUE"), std::string::npos) << msg;
+  }
+  EXPECT_EQ(zxids_of(read_all(d)), (std::vector<int64_t>{zx(1, 1), zx(1, 2)}));
+  batch[34] = error_txn(zx(1, 37));
+  d.append(batch);
+  EXPECT_EQ(read_all(d).size(), 42u);
+}
+
 TEST_F(StorageTest, ReadLogAfterBoundaries) {
   Database& d = open();
   EXPECT_TRUE(read_all(d).empty());
