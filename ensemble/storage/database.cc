@@ -253,7 +253,9 @@ struct Database::AppendStatements {
   Statement* insert(size_t rows) {
     auto& slot = inserts[rows - 1];
     if (!slot) slot = std::make_unique<Statement>(db, insert_sql(rows).c_str());
-    return slot->ok() ? slot.get() : nullptr;
+    if (slot->ok()) return slot.get();
+    slot.reset();  // prepared again next time (finalizing null keeps SQLite's message)
+    return nullptr;
   }
   sqlite3* db;
   Statement begin;
@@ -295,9 +297,11 @@ void Database::append_all(const std::vector<const tree::Txn*>& txns) {
     if (insert_rows(at, rows) != SQLITE_DONE) {
       // A failed statement undid its own rows; while the transaction stands (a constraint, not
       // an I/O error), the rows go again one by one to name the one that fails.
-      const bool in_transaction = !sqlite3_get_autocommit(db_);
+      if (rows > 1 && sqlite3_get_autocommit(db_))  // the whole transaction was rolled back
+        rollback_and_fail("cannot append zxids " + zxid_text(txns[at]->zxid) + " to " +
+                          zxid_text(txns[at + rows - 1]->zxid));
       for (size_t i = at; i < at + rows; ++i)
-        if (rows == 1 || !in_transaction || insert_rows(i, 1) != SQLITE_DONE)
+        if (rows == 1 || insert_rows(i, 1) != SQLITE_DONE)
           rollback_and_fail("cannot append zxid " + zxid_text(txns[i]->zxid));
     }
     at += rows;

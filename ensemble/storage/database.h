@@ -222,7 +222,8 @@ class Database {
 
   std::string path_;
   sqlite3* db_ = nullptr;
-  /// An append's statements, prepared at the first: BEGIN, the txn log's INSERT, COMMIT.
+  /// An append's statements, kept: BEGIN, COMMIT, and the txn log's INSERTs of 1 to 32 rows
+  /// (each prepared when first needed).
   struct AppendStatements;
   std::unique_ptr<AppendStatements> append_;
 };

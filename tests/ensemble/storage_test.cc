@@ -500,6 +500,27 @@ TEST_F(StorageTest, ADuplicateInsideAManyRowInsertIsNamedAndRollsBackTheBatch) {
   EXPECT_EQ(read_all(d).size(), 42u);
 }
 
+TEST_F(StorageTest, AManyRowInsertWhoseTransactionIsGoneWritesNoRowAlone) {
+  // A failure that rolls back the whole transaction (an I/O error; here a trigger's
+  // RAISE(ROLLBACK)): the batch's rows must not go again one by one, outside any transaction.
+  Database& d = open();
+  d.append({error_txn(zx(1, 1)), error_txn(zx(1, 2))});
+  raw_sql(path(), "CREATE TRIGGER boom BEFORE INSERT ON txn_log WHEN NEW.zxid = " +
+                      std::to_string(zx(1, 37)) + " BEGIN SELECT RAISE(ROLLBACK, 'boom'); END");
+  std::vector<Txn> batch;
+  for (int64_t c = 3; c < 43; ++c) batch.push_back(error_txn(zx(1, c)));
+  try {
+    d.append(batch);
+    FAIL() << "the trigger did not fire";
+  } catch (const StorageError& e) {
+    EXPECT_NE(std::string(e.what()).find("boom"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(zxids_of(read_all(d)), (std::vector<int64_t>{zx(1, 1), zx(1, 2)}));
+  raw_sql(path(), "DROP TRIGGER boom");
+  d.append(batch);
+  EXPECT_EQ(read_all(d).size(), 42u);
+}
+
 TEST_F(StorageTest, ReadLogAfterBoundaries) {
   Database& d = open();
   EXPECT_TRUE(read_all(d).empty());
