@@ -1,8 +1,8 @@
 // ClientImpl's byte stream: connecting to the next server (over TLS with Options::tls),
 // reading length-prefixed frames and writing queued ones.
+#include <algorithm>
 #include <asio/connect.hpp>
 #include <asio/write.hpp>
-#include <algorithm>
 #include <cstring>
 
 #include "client_impl.h"

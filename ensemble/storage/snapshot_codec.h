@@ -5,8 +5,8 @@
 #include <string>
 #include <string_view>
 
-#include "ensemble/txn/pb_wire.h"
 #include "ensemble/tree/data_tree.h"
+#include "ensemble/txn/pb_wire.h"
 
 namespace corral::storage {
 

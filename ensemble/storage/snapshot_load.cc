@@ -13,9 +13,9 @@ SnapshotLoader::SnapshotLoader(tree::DataTree& tree, size_t expected_nodes)
 
 std::string SnapshotLoader::add(std::string_view path, std::string_view record) {
   // The path stays a view: a string made here cost an allocation a node over 15 characters.
+  auto refused = [&](const char* why) { return "snapshot node " + std::string(path) + why; };
   tree::Node node;
-  if (!decoder_.decode(record, node))
-    return "snapshot node " + std::string(path) + " does not decode";
+  if (!decoder_.decode(record, node)) return refused(" does not decode");
   if (path != "/") {
     // Not quoted: the path may hold a NUL, which would cut the message short.
     if (std::string why = wire::validate_path(path); !why.empty())
@@ -23,13 +23,12 @@ std::string SnapshotLoader::add(std::string_view path, std::string_view record) 
   }
   auto replaceable = replaceable_.find(path);
   const bool may_replace = replaceable != replaceable_.end();
-  if (may_replace && node.ephemeral_owner != 0)
-    return "snapshot node " + std::string(path) + " cannot have an owner";
+  if (may_replace && node.ephemeral_owner != 0) return refused(" cannot have an owner");
   switch (tree_.load_node(path, std::move(node), may_replace)) {
     case tree::DataTree::Loaded::kNoParent:
-      return "snapshot node " + std::string(path) + " has no parent";
+      return refused(" has no parent");
     case tree::DataTree::Loaded::kAlreadyThere:
-      return "snapshot node " + std::string(path) + " appears twice";
+      return refused(" appears twice");
     case tree::DataTree::Loaded::kReplaced:
       replaceable_.erase(replaceable);  // once each
       break;

@@ -85,10 +85,10 @@ class Reader {
   /// True when every byte was read.
   bool done() const { return in_.empty(); }
 
-  /// Reads a varint.
-  bool varint(uint64_t& v) {
+  /// Reads a varint of at most `max_bytes` bytes (ten hold 64 bits).
+  bool varint(uint64_t& v, int max_bytes = 10) {
     v = 0;
-    for (int shift = 0; shift < 70; shift += 7) {
+    for (int shift = 0; shift < 7 * max_bytes; shift += 7) {
       if (in_.empty()) return false;
       const auto byte = static_cast<unsigned char>(in_.front());
       in_.remove_prefix(1);
@@ -101,14 +101,8 @@ class Reader {
   /// Reads a field's key: its number and wire type. As protobuf reads a tag: at most five
   /// bytes, kept to 32 bits; field 0 is malformed.
   bool key(int& field, int& wire_type) {
-    uint64_t k = 0;
-    for (int shift = 0;; shift += 7) {
-      if (shift == 35 || in_.empty()) return false;
-      const auto byte = static_cast<unsigned char>(in_.front());
-      in_.remove_prefix(1);
-      k |= static_cast<uint64_t>(byte & 0x7f) << shift;
-      if (byte < 0x80) break;
-    }
+    uint64_t k;
+    if (!varint(k, 5)) return false;
     const auto tag = static_cast<uint32_t>(k);
     if ((tag >> 3) == 0) return false;
     field = static_cast<int>(tag >> 3);
