@@ -40,6 +40,8 @@ bool run_round(Context& ctx, const std::string& path, const std::shared_ptr<Roun
     return round->cv.wait_until(lock, deadline, done);
   };
   round->expected = round->expected_armed = clients.size();
+  // Grown while notifications come in, the store would be copied in the measured window.
+  round->latencies.reserve(clients.size());
   for (auto& c : clients) {
     auto watcher = [round](const client::WatchEvent&) {
       std::lock_guard lock(round->mu);

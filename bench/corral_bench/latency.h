@@ -1,6 +1,7 @@
 // Latencies of one workload's operations and their exact percentiles.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <vector>
 
@@ -23,6 +24,8 @@ class LatencyRecorder {
  public:
   /// Adds one latency in nanoseconds.
   void record(int64_t ns) { ns_.push_back(ns); }
+  /// Makes room for `n` latencies, so recording them does not grow the store meanwhile.
+  void reserve(size_t n) { ns_.reserve(n); }
   /// Moves every latency of `other` into this one.
   void merge(LatencyRecorder&& other);
   /// The number recorded so far.

@@ -6,7 +6,9 @@
 #pragma once
 
 #include <asio/any_io_executor.hpp>
+#include <asio/bind_executor.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/post.hpp>
 #include <asio/ssl/context.hpp>
 #include <asio/ssl/stream.hpp>
 #include <asio/steady_timer.hpp>
@@ -64,7 +66,17 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   /// Where user callbacks run, in order.
   asio::any_io_executor event_executor() const { return events_; }
   /// Posts `f` to the event strand.
-  void post_event(std::function<void()> f);
+  template <typename F>
+  void post_event(F&& f) {
+    asio::post(events_, std::forward<F>(f));
+  }
+  /// `handler` bound to the engine's strand. The socket, timers and resolver are built on the
+  /// plain executor: built on the strand, each operation copied the type-erased strand
+  /// executor to the heap twice (it is too big for asio's inline storage).
+  template <typename Handler>
+  auto on_io(Handler&& handler) {
+    return asio::bind_executor(io_, std::forward<Handler>(handler));
+  }
 
   ConnectionState state() const { return state_.load(); }
   /// The executor the client was made with.

@@ -31,9 +31,9 @@ void ClientImpl::connect_next() {
     // Every server failed once: wait a little before the next pass.
     tried_in_pass_ = 0;
     retry_timer_.expires_after(std::chrono::milliseconds(100));
-    retry_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+    retry_timer_.async_wait(on_io([self = shared_from_this()](const asio::error_code& ec) {
       if (!ec) self->connect_next();
-    });
+    }));
     return;
   }
   const HostPort& hp = connect_.hosts[next_host_];
@@ -43,23 +43,23 @@ void ClientImpl::connect_next() {
   trying_ = hp.host + ":" + hp.port;
   trying_host_ = hp.host;
   connect_timer_.expires_after(connect_timeout());
-  connect_timer_.async_wait([self = shared_from_this(), gen](const asio::error_code& ec) {
+  connect_timer_.async_wait(on_io([self = shared_from_this(), gen](const asio::error_code& ec) {
     if (!ec && gen == self->gen_ && !self->session_up_) self->drop_connection("connect timeout");
-  });
+  }));
   resolver_.async_resolve(
       hp.host, hp.port,
-      [self = shared_from_this(), gen](const asio::error_code& ec,
-                                       asio::ip::tcp::resolver::results_type results) {
+      on_io([self = shared_from_this(), gen](const asio::error_code& ec,
+                                             asio::ip::tcp::resolver::results_type results) {
         if (gen != self->gen_) return;
         if (ec) return self->drop_connection("cannot resolve");
         asio::async_connect(
             self->socket_, results,
-            [self, gen](const asio::error_code& ec, const asio::ip::tcp::endpoint&) {
+            self->on_io([self, gen](const asio::error_code& ec, const asio::ip::tcp::endpoint&) {
               if (gen != self->gen_) return;
               if (ec) return self->drop_connection("cannot connect");
               self->on_connected(gen);
-            });
-      });
+            }));
+      }));
 }
 
 void ClientImpl::on_connected(uint64_t gen) {
@@ -68,12 +68,12 @@ void ClientImpl::on_connected(uint64_t gen) {
   if (!tls_context_) return on_stream_ready(gen);
   tls_ = std::make_shared<TlsStream>(socket_, *tls_context_);
   tls::set_peer_host(tls_->native_handle(), trying_host_, options_.tls->verify_hostname);
-  tls_->async_handshake(TlsStream::client,
-                        [self = shared_from_this(), gen, keep = tls_](const asio::error_code& ec) {
+  tls_->async_handshake(TlsStream::client, on_io([self = shared_from_this(), gen,
+                                                  keep = tls_](const asio::error_code& ec) {
                           if (gen != self->gen_) return;
                           if (ec) return self->drop_connection("TLS handshake failed");
                           self->on_stream_ready(gen);
-                        });
+                        }));
 }
 
 void ClientImpl::on_stream_ready(uint64_t gen) {
@@ -87,18 +87,18 @@ void ClientImpl::on_stream_ready(uint64_t gen) {
 
 template <typename Handler>
 void ClientImpl::read_some(asio::mutable_buffer buffer, Handler handler) {
-  if (!tls_) return socket_.async_read_some(buffer, std::move(handler));
+  if (!tls_) return socket_.async_read_some(buffer, on_io(std::move(handler)));
   tls_->async_read_some(
-      buffer, [keep = tls_, handler = std::move(handler)](const asio::error_code& ec,
-                                                          size_t n) mutable { handler(ec, n); });
+      buffer, on_io([keep = tls_, handler = std::move(handler)](
+                        const asio::error_code& ec, size_t n) mutable { handler(ec, n); }));
 }
 
 template <typename Handler>
 void ClientImpl::write_all(asio::const_buffer buffer, Handler handler) {
-  if (!tls_) return asio::async_write(socket_, buffer, std::move(handler));
+  if (!tls_) return asio::async_write(socket_, buffer, on_io(std::move(handler)));
   asio::async_write(*tls_, buffer,
-                    [keep = tls_, handler = std::move(handler)](
-                        const asio::error_code& ec, size_t n) mutable { handler(ec, n); });
+                    on_io([keep = tls_, handler = std::move(handler)](
+                              const asio::error_code& ec, size_t n) mutable { handler(ec, n); }));
 }
 
 void ClientImpl::read_frames(uint64_t gen) {

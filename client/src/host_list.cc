@@ -64,13 +64,13 @@ std::string with_chroot(const std::string& chroot, const std::string& path) {
   return path == "/" ? chroot : chroot + path;
 }
 
-std::string without_chroot(const std::string& chroot, const std::string& path) {
+std::string without_chroot(const std::string& chroot, std::string path) {
   if (chroot.empty()) return path;
   if (path == chroot) return "/";
   if (path.size() > chroot.size() && path.compare(0, chroot.size(), chroot) == 0 &&
       path[chroot.size()] == '/')
-    return path.substr(chroot.size());
-  return path;  // not under the chroot (should not happen)
+    path.erase(0, chroot.size());
+  return path;  // (one not under the chroot, which should not happen, as it came)
 }
 
 }  // namespace corral::client

@@ -25,6 +25,6 @@ ConnectString parse_connect_string(const std::string& text);
 /// Adds the chroot to a path the user gave ("/" maps to the chroot itself).
 std::string with_chroot(const std::string& chroot, const std::string& path);
 /// Removes the chroot from a path the server sent (the chroot itself maps to "/").
-std::string without_chroot(const std::string& chroot, const std::string& path);
+std::string without_chroot(const std::string& chroot, std::string path);
 
 }  // namespace corral::client

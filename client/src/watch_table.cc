@@ -38,7 +38,8 @@ void WatchTable::take(Table& t, const std::string& path, std::vector<Watcher>& o
   t.erase(it);
 }
 
-void WatchTable::copy(const Table& t, const std::string& path, std::vector<Watcher>& out) {
+void WatchTable::copy(const Table& t, std::string_view path, std::vector<Watcher>& out) {
+  if (t.empty()) return;
   auto it = t.find(path);
   if (it != t.end()) out.insert(out.end(), it->second.begin(), it->second.end());
 }
@@ -65,8 +66,8 @@ std::vector<Watcher> WatchTable::trigger(EventType type, const std::string& path
   copy(persistent_, path, out);
   // A recursive watch promises no child events (ZooKeeper filters them on the client too:
   // the server sends them for ordinary child watches on the same connection).
-  if (type == EventType::kNodeChildrenChanged) return out;
-  for (std::string p = path;; p = std::string(wire::parent_path(p))) {
+  if (type == EventType::kNodeChildrenChanged || recursive_.empty()) return out;
+  for (std::string_view p = path;; p = wire::parent_path(p)) {
     copy(recursive_, p, out);
     if (p == "/") break;
   }

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -50,9 +51,10 @@ class WatchTable {
   void clear();
 
  private:
-  using Table = std::map<std::string, std::vector<Watcher>>;
+  // Transparent: a recursive watch's lookup walks the parents as views of the event's path.
+  using Table = std::map<std::string, std::vector<Watcher>, std::less<>>;
   static void take(Table& t, const std::string& path, std::vector<Watcher>& out);
-  static void copy(const Table& t, const std::string& path, std::vector<Watcher>& out);
+  static void copy(const Table& t, std::string_view path, std::vector<Watcher>& out);
 
   Table data_, exist_, child_, persistent_, recursive_;
 };
