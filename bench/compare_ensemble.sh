@@ -25,6 +25,8 @@
 #   DURATION=10 BENCH_WARMUP=2 (corral-bench's seconds per run) WARMUP_ROUND=3 (seconds per
 #   workload in the warm-up round; 0 skips it) SESSIONS=6 INFLIGHT=100 (corral-bench)
 #   WATCH_SESSIONS=10000 (the watch fan-out's sessions, each watching the one node)
+#   WATCH_THREADS=2 (corral-bench's I/O threads in the fan-out: with one, its 10,000 sessions'
+#   reads wait for one core while the servers' sends use the other; bench/RESULTS.md, 2026-12-06)
 #   LOAD_OPS=100000 LOAD_INFLIGHT=1000 LATENCY_OPS=2000 (corral-load) FSYNC_SAMPLES=200
 #   ZK_JVMFLAGS= (JVM defaults, as Debian's zkServer.sh) OUT= KEEP=1 keeps the temp dir
 #   CORRAL_SERVER, CORRAL_BENCH, CORRAL_LOAD: the binaries (default BUILD_DIR/bin/...)
@@ -52,6 +54,7 @@ TOTAL=$((MEMBERS + OBSERVERS))
 ALL=$(seq -s ' ' 1 "$TOTAL") # every member's id: voters first, then observers
 INFLIGHT=${INFLIGHT:-100}
 WATCH_SESSIONS=${WATCH_SESSIONS:-10000}
+WATCH_THREADS=${WATCH_THREADS:-2}
 LOAD_OPS=${LOAD_OPS:-100000}
 LOAD_INFLIGHT=${LOAD_INFLIGHT:-1000}
 LATENCY_OPS=${LATENCY_OPS:-2000}
@@ -65,7 +68,7 @@ helper=bench/compare_ensemble.py
 source bench/local_ensemble.sh
 command_line="${ZK_JVMFLAGS:+ZK_JVMFLAGS=\"$ZK_JVMFLAGS\" }${MEM_IMPLS:+MEM_IMPLS=\"$MEM_IMPLS\" }MEMBERS=$MEMBERS OBSERVERS=$OBSERVERS ROUNDS=$ROUNDS NODES=$NODES SIZE=$SIZE WORKLOADS=$WORKLOADS DURATION=$DURATION \
 BENCH_WARMUP=$BENCH_WARMUP WARMUP_ROUND=$WARMUP_ROUND SESSIONS=$SESSIONS INFLIGHT=$INFLIGHT \
-WATCH_SESSIONS=$WATCH_SESSIONS LOAD_OPS=$LOAD_OPS LOAD_INFLIGHT=$LOAD_INFLIGHT LATENCY_OPS=$LATENCY_OPS bench/compare_ensemble.sh $build"
+WATCH_SESSIONS=$WATCH_SESSIONS WATCH_THREADS=$WATCH_THREADS LOAD_OPS=$LOAD_OPS LOAD_INFLIGHT=$LOAD_INFLIGHT LATENCY_OPS=$LATENCY_OPS bench/compare_ensemble.sh $build"
 
 if [[ ,$WORKLOADS, == *,watch,* ]]; then
   # corral-bench holds a socket per watching session (and the servers a third each).
@@ -237,7 +240,7 @@ run_bench() { # TAG WORKLOAD SECONDS RECORD(0|1): one corral-bench run
     set-latency) args=(--workload latency --sessions 1 --inflight 1) ;;
     get-latency) args=(--workload get --sessions 1 --inflight 1) ;;
     # Issue 13's fan-out: that many sessions watch one node, and one set notifies them all.
-    watch) args=(--workload watch --sessions "$WATCH_SESSIONS" --inflight 1) ;;
+    watch) args=(--workload watch --sessions "$WATCH_SESSIONS" --inflight 1 --threads "$WATCH_THREADS") ;;
     *) args=(--workload "$w" --sessions "$SESSIONS" --inflight "$INFLIGHT") ;;
   esac
   json=$("$CORRAL_BENCH" --connect "$(hosts "$tag")" "${args[@]}" --value-size "$SIZE" \

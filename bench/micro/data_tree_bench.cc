@@ -22,11 +22,15 @@ tree::DataTree tree_of(int64_t n, int64_t& zxid) {
   return t;
 }
 
-/// `n` create txns of new children of /b, named c<first>.. (built outside the timed loop).
-std::vector<tree::Txn> creates(int64_t first, int64_t n, int64_t& zxid) {
+/// `n` create txns of new children of /b (built outside the timed loop): c<first>.. with one
+/// lane, else as corral-bench's create names them, c<lane>-<seq> with the lanes taking turns,
+/// so that each insert lands in another part of the parent's names.
+std::vector<tree::Txn> creates(int64_t first, int64_t n, int64_t lanes, int64_t& zxid) {
   std::vector<tree::Txn> out;
   for (int64_t i = first; i < first + n; ++i) {
-    out.push_back(create_txn(++zxid, "/b/c" + std::to_string(i), 100));
+    std::string name = lanes == 1 ? std::to_string(i)
+                                  : std::to_string(i % lanes) + "-" + std::to_string(i / lanes);
+    out.push_back(create_txn(++zxid, "/b/c" + name, 100));
   }
   return out;
 }
@@ -42,7 +46,7 @@ void BM_TreeApplyCreate(benchmark::State& state) {
     if (next == batch.size()) {
       // Building txns is the pipeline's work, not the tree's; pausing is costly, so rarely.
       state.PauseTiming();
-      batch = creates(made, kBatch, zxid);
+      batch = creates(made, kBatch, state.range(1), zxid);
       made += kBatch;
       next = 0;
       state.ResumeTiming();
@@ -51,7 +55,8 @@ void BM_TreeApplyCreate(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_TreeApplyCreate)->Arg(1000)->Arg(100000);
+// Args: the children /b starts with, and the lanes naming the new ones.
+BENCHMARK(BM_TreeApplyCreate)->Args({1000, 1})->Args({100000, 1})->Args({100000, 100});
 
 void BM_TreeApplySetData(benchmark::State& state) {
   int64_t zxid = 0;
