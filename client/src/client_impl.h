@@ -100,6 +100,9 @@ class ClientImpl : public std::enable_shared_from_this<ClientImpl> {
   };
 
   void connect_next();
+  /// Connects to the first of `endpoints` (a range) that accepts, for connection `gen`.
+  template <typename Endpoints>
+  void connect_to(uint64_t gen, const Endpoints& endpoints);
   void on_connected(uint64_t gen);
   /// The byte stream is up (after the TLS handshake with TlsOptions): the session starts.
   void on_stream_ready(uint64_t gen);

@@ -1,8 +1,10 @@
 // ClientImpl's byte stream: connecting to the next server (over TLS with Options::tls),
 // reading length-prefixed frames and writing queued ones.
 #include <algorithm>
+#include <array>
 #include <asio/connect.hpp>
 #include <asio/write.hpp>
+#include <charconv>
 #include <cstring>
 
 #include "client_impl.h"
@@ -46,20 +48,34 @@ void ClientImpl::connect_next() {
   connect_timer_.async_wait(on_io([self = shared_from_this(), gen](const asio::error_code& ec) {
     if (!ec && gen == self->gen_ && !self->session_up_) self->drop_connection("connect timeout");
   }));
+  // A numeric address needs no resolving: asio resolves on a thread of its own, a hop there
+  // and back (and getaddrinfo) for every connect of a session churn.
+  asio::error_code not_numeric;
+  auto address = asio::ip::make_address(hp.host, not_numeric);
+  uint16_t port = 0;
+  auto [end, bad_port] = std::from_chars(hp.port.data(), hp.port.data() + hp.port.size(), port);
+  if (!not_numeric && bad_port == std::errc() && end == hp.port.data() + hp.port.size()) {
+    return connect_to(gen, std::array{asio::ip::tcp::endpoint(address, port)});
+  }
   resolver_.async_resolve(
       hp.host, hp.port,
       on_io([self = shared_from_this(), gen](const asio::error_code& ec,
                                              asio::ip::tcp::resolver::results_type results) {
         if (gen != self->gen_) return;
         if (ec) return self->drop_connection("cannot resolve");
-        asio::async_connect(
-            self->socket_, results,
-            self->on_io([self, gen](const asio::error_code& ec, const asio::ip::tcp::endpoint&) {
-              if (gen != self->gen_) return;
-              if (ec) return self->drop_connection("cannot connect");
-              self->on_connected(gen);
-            }));
+        self->connect_to(gen, results);
       }));
+}
+
+template <typename Endpoints>
+void ClientImpl::connect_to(uint64_t gen, const Endpoints& endpoints) {
+  asio::async_connect(socket_, endpoints,
+                      on_io([self = shared_from_this(), gen](const asio::error_code& ec,
+                                                             const asio::ip::tcp::endpoint&) {
+                        if (gen != self->gen_) return;
+                        if (ec) return self->drop_connection("cannot connect");
+                        self->on_connected(gen);
+                      }));
 }
 
 void ClientImpl::on_connected(uint64_t gen) {
