@@ -203,8 +203,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   // The check reads the whole file (about 1 s per GB): on a thread of its own, beside recovery.
-  auto integrity =
-      std::async(std::launch::async, corral::storage::quick_check_file, database_path(config));
+  auto integrity = std::async(std::launch::async, corral::storage::page_check_file,
+                              database_path(config), corral::storage::PageCheck::kQuick);
   asio::io_context io(1);
   ServerCore core(config, NetworkServer::now_ms());
   int64_t last_zxid = 0;

@@ -163,7 +163,7 @@ Database::Database(const std::string& path, bool force_sync, IntegrityCheck chec
     exec("PRAGMA journal_mode=WAL");
     exec(force_sync ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=OFF");
     if (check == IntegrityCheck::kAtOpen)
-      if (std::string problem = quick_check_problem(db_); !problem.empty())
+      if (std::string problem = page_check_problem(db_, PageCheck::kQuick); !problem.empty())
         throw StorageError(path_ + ": " + problem);
     exec(kSchema);
     check_format();

@@ -74,7 +74,7 @@ class SnapshotChunks;
 /// The database file and its tables.
 class Database {
  public:
-  /// Whether opening runs SQLite's quick_check, or the caller runs it (quick_check_file) beside
+  /// Whether opening runs SQLite's quick_check, or the caller runs it (page_check_file) beside
   /// what it does next.
   enum class IntegrityCheck { kAtOpen, kByCaller };
 

@@ -1,36 +1,15 @@
 #include "ensemble/storage/verify.h"
 
-#include <sqlite3.h>
-
 #include <filesystem>
 
 #include "ensemble/storage/backup.h"
 #include "ensemble/storage/database.h"
+#include "ensemble/storage/integrity_check.h"
 #include "ensemble/storage/recovery.h"
 #include "ensemble/storage/tree_digest.h"
 
 namespace corral::storage {
 namespace {
-
-// SQLite's own page-level check, which the server's quick_check at open does only in part.
-std::string integrity_problem(const std::string& path) {
-  sqlite3* db = nullptr;
-  std::string problem;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    problem = "cannot open: " + std::string(sqlite3_errmsg(db));
-  } else {
-    sqlite3_stmt* q = nullptr;
-    if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &q, nullptr) != SQLITE_OK ||
-        sqlite3_step(q) != SQLITE_ROW)
-      problem = "integrity check failed: " + std::string(sqlite3_errmsg(db));
-    else if (std::string verdict = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
-             verdict != "ok")
-      problem = "SQLite integrity check: " + verdict;
-    sqlite3_finalize(q);
-  }
-  sqlite3_close(db);
-  return problem;
-}
 
 // Every row follows the one before it; the counts go to `report`.
 std::string log_problem(Database& db, VerifyReport& report) {
@@ -91,7 +70,8 @@ VerifyReport verify_database(const std::string& path, const std::string& scratch
   std::string copy_path = scratch_dir + "/verify.db";
   backup_database(path, copy_path);
   VerifyReport report;
-  report.problem = integrity_problem(copy_path);
+  // SQLite's full check, which the server's quick_check at open does only in part.
+  report.problem = page_check_file(copy_path, PageCheck::kFull);
   if (report.problem.empty()) {
     try {
       Database db(copy_path, false);

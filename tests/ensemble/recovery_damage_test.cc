@@ -10,6 +10,7 @@
 
 #include "ensemble/storage/integrity_check.h"
 #include "ensemble/storage/recovery.h"
+#include "ensemble/storage/verify.h"
 #include "tests/ensemble/storage_support.h"
 
 namespace corral::storage {
@@ -108,14 +109,14 @@ TEST_F(RecoveryDamageTest, TheCheckBesideRecoveryFindsWhatTheCheckAtOpenFinds) {
   log({single(kZxid | 1, OpCode::kCreate, "/a")});
   {
     Database db(path(), false, Database::IntegrityCheck::kByCaller);
-    EXPECT_EQ(quick_check_file(path()), "");
+    EXPECT_EQ(page_check_file(path(), PageCheck::kQuick), "");
   }
   {
     std::fstream f(path(), std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(4096 + 8);  // the first table page's header
     f.write("\xff\xff\xff\xff", 4);
   }
-  const std::string problem = quick_check_file(path());
+  const std::string problem = page_check_file(path(), PageCheck::kQuick);
   EXPECT_EQ(problem.rfind(path() + ": ", 0), 0u) << problem;
   try {
     Database db(path(), false);
@@ -134,6 +135,10 @@ TEST_F(RecoveryDamageTest, TheCheckBesideRecoveryFindsWhatTheCheckAtOpenFinds) {
   }
   // Skipping the check at open leaves the damage to the caller's check.
   EXPECT_NO_THROW(Database(path(), false, Database::IntegrityCheck::kByCaller));
+  // corral-admin verify's full check finds it too, and names the file it was given.
+  const std::string verified = verify_database(path(), dir_.file("")).problem;
+  EXPECT_EQ(verified.rfind(path() + ": ", 0), 0u) << verified;
+  EXPECT_NE(verified.find("On tree page 2"), std::string::npos) << verified;
 }
 
 // A damaged page of the snapshot's table: the check beside recovery finds it, and so does
@@ -150,7 +155,7 @@ TEST_F(RecoveryDamageTest, ADamagedSnapshotPageIsFoundByTheCheckAndByLoading) {
     f.seekp(static_cast<std::streamoff>(page - 1) * page_size + 8);  // its cell pointers
     f.write("\xff\xff\xff\xff", 4);
   }
-  const std::string problem = quick_check_file(path());
+  const std::string problem = page_check_file(path(), PageCheck::kQuick);
   EXPECT_NE(problem.find("page " + std::to_string(page)), std::string::npos) << problem;
   try {
     Database db(path(), false, Database::IntegrityCheck::kByCaller);
