@@ -24,24 +24,41 @@ std::pair<std::vector<const Entry*>::const_iterator, bool> locate(
   return {at, at != block.end() && ChildNames::name_of(**at) == name};
 }
 
+// The first 8 bytes of `name`, big-endian, zeros after a shorter one. It never orders two
+// names against their texts: a < b gives prefix_of(a) <= prefix_of(b), so different prefixes
+// decide, and equal ones leave it to the whole names.
+uint64_t prefix_of(std::string_view name) {
+  uint64_t p = 0;
+  const size_t n = std::min<size_t>(name.size(), 8);
+  for (size_t i = 0; i < n; ++i) p |= uint64_t{static_cast<unsigned char>(name[i])} << (56 - 8 * i);
+  return p;
+}
+
 }  // namespace
 
+ChildNames::Last ChildNames::last_of(std::string_view name) { return {prefix_of(name), name}; }
+
 template <class Before>
-size_t ChildNames::first_block_not(Before before) const {
+size_t ChildNames::first_block_not(std::string_view name, Before before) const {
   const auto& bs = b_->blocks;
   if (lasts_kept()) {
     const auto& lasts = b_->lasts;
-    return static_cast<size_t>(std::partition_point(lasts.begin(), lasts.end(), before) -
-                               lasts.begin());
+    const uint64_t prefix = prefix_of(name);
+    auto at = std::partition_point(lasts.begin(), lasts.end(), [&](const Last& last) {
+      if (last.prefix != prefix) return before(last.prefix < prefix ? -1 : 1);
+      return before(last.name.compare(name));
+    });
+    return static_cast<size_t>(at - lasts.begin());
   }
-  return static_cast<size_t>(
-      std::partition_point(bs.begin(), bs.end(),
-                           [&](const Block& b) { return before(name_of(*b.back())); }) -
-      bs.begin());
+  return static_cast<size_t>(std::partition_point(bs.begin(), bs.end(),
+                                                  [&](const Block& b) {
+                                                    return before(name_of(*b.back()).compare(name));
+                                                  }) -
+                             bs.begin());
 }
 
 size_t ChildNames::block_for(std::string_view name) const {
-  const size_t block = first_block_not([&](std::string_view last) { return last < name; });
+  const size_t block = first_block_not(name, [](int last_vs_name) { return last_vs_name < 0; });
   return std::min(block, b_->blocks.size() - 1);
 }
 
@@ -49,7 +66,7 @@ ChildNames::const_iterator ChildNames::upper_bound(std::string_view name) const 
   if (!b_) return end();
   const auto& bs = b_->blocks;
   // The first block whose last name is after `name` holds the answer.
-  const size_t block = first_block_not([&](std::string_view last) { return !(name < last); });
+  const size_t block = first_block_not(name, [](int last_vs_name) { return last_vs_name <= 0; });
   if (block == bs.size()) return end();
   auto at = std::upper_bound(bs[block].begin(), bs[block].end(), name, name_after);
   return {&bs, block, static_cast<size_t>(at - bs[block].begin())};
@@ -58,7 +75,7 @@ ChildNames::const_iterator ChildNames::upper_bound(std::string_view name) const 
 void ChildNames::rebuild_lasts() noexcept {
   // Into a fresh vector: its room is what the blocks need now (a parent cut down gives back
   // what it had), with as much again to grow into before the next rebuild.
-  std::vector<std::string_view> lasts;
+  std::vector<Last> lasts;
   if (b_->blocks.size() >= 2) {
     try {
       lasts.reserve(2 * b_->blocks.size());
@@ -66,7 +83,7 @@ void ChildNames::rebuild_lasts() noexcept {
       b_->lasts.clear();  // blocks are found through their children
       return;
     }
-    for (const Block& b : b_->blocks) lasts.push_back(name_of(*b.back()));
+    for (const Block& b : b_->blocks) lasts.push_back(last_of(name_of(*b.back())));
   }
   b_->lasts.swap(lasts);
 }
@@ -106,12 +123,12 @@ void ChildNames::insert(const Entry& child) {
     // empty block left by a failed allocation would break the walks.
     if (bs.back().size() < kBlock) {
       bs.back().push_back(&child);
-      if (kept) lasts.back() = name;
+      if (kept) lasts.back() = last_of(name);
     } else {
       Block fresh{&child};
       bs.push_back(std::move(fresh));
       if (kept && lasts.size() < lasts.capacity()) {
-        lasts.push_back(name);  // cannot fail: room is there
+        lasts.push_back(last_of(name));  // cannot fail: room is there
       } else {
         rebuild_lasts();
       }
@@ -136,7 +153,7 @@ void ChildNames::insert(const Entry& child) {
   lower.shrink_to_fit();
   if (kept && lasts.size() < lasts.capacity()) {
     lasts.insert(lasts.begin() + static_cast<ptrdiff_t>(index) + 1, lasts[index]);  // no throw
-    lasts[index] = name_of(*lower.back());
+    lasts[index] = last_of(name_of(*lower.back()));
   } else {
     rebuild_lasts();
   }
@@ -163,7 +180,7 @@ void ChildNames::erase(std::string_view name) {
       rebuild_lasts();  // a parent cut down gives the room back, as its blocks do
     return;
   }
-  if (kept) lasts[index] = name_of(*block.back());
+  if (kept) lasts[index] = last_of(name_of(*block.back()));
   if (block.size() * 4 <= block.capacity()) {
     // A big parent cut down to a few children keeps about 32 bytes a child at most, not the
     // blocks' whole former size.

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <iterator>
 #include <memory>
 #include <string_view>
@@ -30,13 +31,20 @@ class ChildNames {
 
  private:
   using Block = std::vector<const Entry*>;
+  /// A block's last name, and its first 8 bytes as a number that orders as the names do: most
+  /// probes of a search over the blocks are decided by the numbers, without reading the
+  /// name's characters (a cache miss each in a big parent).
+  struct Last {
+    uint64_t prefix;
+    std::string_view name;
+  };
   struct Blocks {
     std::vector<Block> blocks;  // none empty; each one's names sort before the next one's
     /// Each block's last name (a view of its child's path), kept while there are two blocks or
     /// more: finding a name's block reads these, where reaching a block's last child costs
     /// three dependent loads, cache misses in a big parent. Empty with one block, or when
     /// growing it failed (blocks are then found through their children, as without it).
-    std::vector<std::string_view> lasts;
+    std::vector<Last> lasts;
     size_t count = 0;
   };
 
@@ -141,9 +149,11 @@ class ChildNames {
   /// The block that holds `name` or would: the first whose last name is not before it (the
   /// last block when `name` is after every name).
   size_t block_for(std::string_view name) const;
-  /// The first block whose last name `before(last, ...)` is false for.
+  /// The first block whose last name `before(comparison of the last with name)` is false for.
   template <class Before>
-  size_t first_block_not(Before before) const;
+  size_t first_block_not(std::string_view name, Before before) const;
+  /// `name` as a block's last.
+  static Last last_of(std::string_view name);
   /// Whether b_->lasts holds every block's last name.
   bool lasts_kept() const { return b_->lasts.size() == b_->blocks.size(); }
   /// Sets b_->lasts from the blocks (after they became two, or a failed update); on a failed

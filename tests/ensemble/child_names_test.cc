@@ -92,6 +92,36 @@ TEST(ChildNames, RandomInsertsAndErasesMatchASortedSet) {
     expect_found_as(c, model, "n" + std::to_string(rng() % 20000));
 }
 
+// Finding a block compares the first 8 bytes of names as numbers first: names that end before,
+// at and after 8 bytes, prefixes of one another, and bytes above 0x7f (which order unsigned)
+// must find their blocks as their texts order.
+TEST(ChildNames, NamesAroundTheirFirstEightBytesOrderAsTheirTexts) {
+  std::mt19937 rng(17);
+  const std::string alphabet = {'\x01', 'a', 'b', '\x7f', '\x80', '\xff'};
+  auto random_name = [&] {
+    std::string name(1 + rng() % 12, 'a');
+    for (char& ch : name) ch = alphabet[rng() % alphabet.size()];
+    return name;
+  };
+  Names names;
+  ChildNames c;
+  std::set<std::string> model;
+  for (int step = 0; step < 20000; ++step) {
+    std::string name = random_name();
+    if (rng() % 4 == 0) {
+      c.erase(name);
+      model.erase(name);
+    } else {
+      c.insert(names.add(name));
+      model.insert(name);
+    }
+    if (step % 997 == 0) expect_same(c, model);
+  }
+  expect_same(c, model);
+  for (int probe = 0; probe < 5000; ++probe) expect_found_as(c, model, random_name());
+  for (const auto& name : model) expect_found_as(c, model, name);
+}
+
 // Appends (new blocks at the end), inserts that split blocks and erases that empty them, in any
 // order: each block's last name, which finding a block reads, stays right after every step.
 TEST(ChildNames, BlocksAreFoundAfterEveryKindOfChange) {
