@@ -70,15 +70,16 @@ void expect_found_as(const ChildNames& c, const std::set<std::string>& model,
   }
 }
 
-TEST(ChildNames, RandomInsertsAndErasesMatchASortedSet) {
-  std::mt19937 rng(7);
+/// 20,000 random steps on `c` and `model` alike: an erase of `random_name()` one step in
+/// `erase_one_in`, else an insert; then 2,000 random lookups and one of each name left.
+template <class RandomName>
+void expect_random_steps_match(std::mt19937& rng, unsigned erase_one_in, RandomName random_name) {
   Names names;
   ChildNames c;
   std::set<std::string> model;
-  // 5,000 names from 20,000 possible ones: enough to split blocks of 128 many times over.
   for (int step = 0; step < 20000; ++step) {
-    std::string name = "n" + std::to_string(rng() % 20000);
-    if (rng() % 3 == 0) {
+    std::string name = random_name();
+    if (rng() % erase_one_in == 0) {
       c.erase(name);
       model.erase(name);
     } else {
@@ -88,8 +89,14 @@ TEST(ChildNames, RandomInsertsAndErasesMatchASortedSet) {
     if (step % 997 == 0) expect_same(c, model);
   }
   expect_same(c, model);
-  for (int probe = 0; probe < 2000; ++probe)
-    expect_found_as(c, model, "n" + std::to_string(rng() % 20000));
+  for (int probe = 0; probe < 2000; ++probe) expect_found_as(c, model, random_name());
+  for (const auto& name : model) expect_found_as(c, model, name);
+}
+
+TEST(ChildNames, RandomInsertsAndErasesMatchASortedSet) {
+  std::mt19937 rng(7);
+  // 5,000 names from 20,000 possible ones: enough to split blocks of 128 many times over.
+  expect_random_steps_match(rng, 3, [&] { return "n" + std::to_string(rng() % 20000); });
 }
 
 // Finding a block compares the first 8 bytes of names as numbers first: names that end before,
@@ -98,28 +105,11 @@ TEST(ChildNames, RandomInsertsAndErasesMatchASortedSet) {
 TEST(ChildNames, NamesAroundTheirFirstEightBytesOrderAsTheirTexts) {
   std::mt19937 rng(17);
   const std::string alphabet = {'\x01', 'a', 'b', '\x7f', '\x80', '\xff'};
-  auto random_name = [&] {
+  expect_random_steps_match(rng, 4, [&] {
     std::string name(1 + rng() % 12, 'a');
     for (char& ch : name) ch = alphabet[rng() % alphabet.size()];
     return name;
-  };
-  Names names;
-  ChildNames c;
-  std::set<std::string> model;
-  for (int step = 0; step < 20000; ++step) {
-    std::string name = random_name();
-    if (rng() % 4 == 0) {
-      c.erase(name);
-      model.erase(name);
-    } else {
-      c.insert(names.add(name));
-      model.insert(name);
-    }
-    if (step % 997 == 0) expect_same(c, model);
-  }
-  expect_same(c, model);
-  for (int probe = 0; probe < 5000; ++probe) expect_found_as(c, model, random_name());
-  for (const auto& name : model) expect_found_as(c, model, name);
+  });
 }
 
 // Appends (new blocks at the end), inserts that split blocks and erases that empty them, in any
