@@ -280,12 +280,11 @@ void ClientImpl::on_event(wire::JuteReader& r) {
   wire::WatcherEvent ev = wire::WatcherEvent::read(r);
   auto type = static_cast<EventType>(ev.type);
   std::vector<Watcher> ws = watches_.trigger(type, ev.path);
-  if (ws.empty()) return;
-  // One post for all of them: they run in order on the event strand, as separate posts would.
-  post_event([ws = std::move(ws),
-              out = WatchEvent{type, without_chroot(connect_.chroot, std::move(ev.path))}] {
-    for (auto& w : ws) w(out);
-  });
+  WatchEvent out{type, without_chroot(connect_.chroot, std::move(ev.path))};
+  // A post each: a watcher that throws does not take the others' calls with it. Most events
+  // have one watcher, which is given the event itself.
+  if (ws.size() == 1) return post_event([w = std::move(ws[0]), out = std::move(out)] { w(out); });
+  for (auto& w : ws) post_event([w = std::move(w), out] { w(out); });
 }
 
 void ClientImpl::add_auth(std::string scheme, std::string credentials,

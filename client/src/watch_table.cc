@@ -67,7 +67,8 @@ std::vector<Watcher> WatchTable::trigger(EventType type, const std::string& path
   // A recursive watch promises no child events (ZooKeeper filters them on the client too:
   // the server sends them for ordinary child watches on the same connection).
   if (type == EventType::kNodeChildrenChanged || recursive_.empty()) return out;
-  for (std::string_view p = path;; p = wire::parent_path(p)) {
+  // Only an absolute path has parents to walk (a malformed event's path would walk forever).
+  for (std::string_view p = path; !p.empty() && p.front() == '/'; p = wire::parent_path(p)) {
     copy(recursive_, p, out);
     if (p == "/") break;
   }
