@@ -251,6 +251,10 @@ run_bench() { # TAG WORKLOAD SECONDS RECORD(0|1): one corral-bench run
     tail -n 20 "$work/bench.log" >&2
     return 1
   fi
+  if ((rc == 3)); then # kept, and said: a figure that comes out low or zero has its reason here
+    log "corral-bench $w against ${IMPL[$tag]}: some operations failed:"
+    tail -n 20 "$work/bench.log" >&2
+  fi
   if (($4)); then "$PY" "$helper" bench "${IMPL[$tag]}" "$w" <<<"$json" >>"$results"; fi
 }
 

@@ -101,15 +101,19 @@ RunOutcome run_fanout(Context& ctx) {
   auto start = Clock::now();
   auto window_start = start + std::chrono::duration_cast<Clock::duration>(
                                   std::chrono::duration<double>(o.warmup_s));
-  auto window_end = window_start + std::chrono::duration_cast<Clock::duration>(
-                                       std::chrono::duration<double>(o.duration_s));
+  const auto duration =
+      std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
+  auto window_end = window_start + duration;
   bool measuring = false;
   for (;;) {
     auto now = Clock::now();
     if (!measuring && now >= window_start) {
       measuring = true;
       if (auto err = cpu.start()) out.cpu_error = *err;
+      // The window is counted from its first round: a warm-up round that outlasted the whole
+      // window (a server stalled a second) would otherwise leave no round measured.
       window_start = now;
+      window_end = now + duration;
     }
     bool done = o.ops ? notifications.count() >= o.ops : now >= window_end;
     if (measuring && done) break;
