@@ -99,15 +99,15 @@ RunOutcome run_fanout(Context& ctx) {
   uint64_t losses_before = ctx.pool.connection_losses();
   LatencyRecorder notifications, last;
   auto start = Clock::now();
-  auto window_start = start + std::chrono::duration_cast<Clock::duration>(
-                                  std::chrono::duration<double>(o.warmup_s));
+  const auto warmup_end = start + std::chrono::duration_cast<Clock::duration>(
+                                      std::chrono::duration<double>(o.warmup_s));
   const auto duration =
       std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(o.duration_s));
-  auto window_end = window_start + duration;
+  Clock::time_point window_start, window_end;  // set when the window opens
   bool measuring = false;
   for (;;) {
     auto now = Clock::now();
-    if (!measuring && now >= window_start) {
+    if (!measuring && now >= warmup_end) {
       measuring = true;
       if (auto err = cpu.start()) out.cpu_error = *err;
       // The window is counted from its first round: a warm-up round that outlasted the whole

@@ -4,7 +4,6 @@
 #include <array>
 #include <asio/connect.hpp>
 #include <asio/write.hpp>
-#include <charconv>
 #include <cstring>
 
 #include "client_impl.h"
@@ -52,11 +51,8 @@ void ClientImpl::connect_next() {
   // and back (and getaddrinfo) for every connect of a session churn.
   asio::error_code not_numeric;
   auto address = asio::ip::make_address(hp.host, not_numeric);
-  uint16_t port = 0;
-  auto [end, bad_port] = std::from_chars(hp.port.data(), hp.port.data() + hp.port.size(), port);
-  if (!not_numeric && bad_port == std::errc() && end == hp.port.data() + hp.port.size()) {
-    return connect_to(gen, std::array{asio::ip::tcp::endpoint(address, port)});
-  }
+  if (!not_numeric)
+    return connect_to(gen, std::array{asio::ip::tcp::endpoint(address, hp.port_number)});
   resolver_.async_resolve(
       hp.host, hp.port,
       on_io([self = shared_from_this(), gen](const asio::error_code& ec,

@@ -30,7 +30,7 @@ HostPort parse_host(const std::string& item, const std::string& whole) {
   if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
       port.size() > 5 || std::stoi(port) == 0 || std::stoi(port) > 65535)
     throw std::invalid_argument("connect string '" + whole + "': bad host:port " + item);
-  return {host, port};
+  return {host, port, static_cast<uint16_t>(std::stoi(port))};
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // A connect string: "host:port,host:port[/chroot]", hosts in random order.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@ namespace corral::client {
 struct HostPort {
   std::string host;
   std::string port;
+  /// `port` as a number (1 to 65535), checked when the connect string was parsed.
+  uint16_t port_number = 0;
 };
 
 /// What a connect string says.
