@@ -17,6 +17,8 @@ import sys
 import time
 
 IMPLS = ("zookeeper", "corral")
+# Workloads whose operations are all or partly writes: they get a bytes-written row.
+WRITE_WORKLOADS = ("create", "set", "mixed", "multi", "churn", "lock")
 
 
 def bench_rows(impl, workload):
@@ -31,6 +33,9 @@ def bench_rows(impl, workload):
         if not workload.endswith("latency") and r["ops"]:
             # The client shares the machine: its CPU per operation bounds the servers' throughput.
             rows.append(("client CPU µs/op", 1e6 * r["client_cpu_seconds"] / r["ops"]))
+        if workload in WRITE_WORKLOADS and "server_write_bytes_per_op" in r:
+            # What a write costs the disks (and, on a VM, the page cache's copies).
+            rows.append(("servers' bytes written per op", r["server_write_bytes_per_op"]))
         if "last_notification_p50_us" in r:  # watch: from the set to the last session told
             rows.append(("last notified, p50 µs", r["last_notification_p50_us"]))
         for measure, value in rows:

@@ -381,5 +381,5 @@ memory=$(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo)
   "$PY" "$helper" table "$results"
   echo
   echo "Medians over $ROUNDS round(s). Ratio = Corral / ZooKeeper: above 1 is better for" \
-    "ops/s, below 1 for latency, RSS and time."
+    "ops/s, below 1 for latency, RSS, time and bytes written."
 } | if [[ -n ${OUT:-} ]]; then tee "$OUT"; else cat; fi

@@ -95,7 +95,7 @@ RunOutcome run_fanout(Context& ctx) {
   RunOutcome out;
   out.result.workload = "watch";
   std::string path = watched_path(ctx);
-  CpuSampler cpu(o.server_pids);
+  UsageSampler usage(o.server_pids);
   uint64_t losses_before = ctx.pool.connection_losses();
   LatencyRecorder notifications, last;
   auto start = Clock::now();
@@ -109,7 +109,7 @@ RunOutcome run_fanout(Context& ctx) {
     auto now = Clock::now();
     if (!measuring && now >= warmup_end) {
       measuring = true;
-      if (auto err = cpu.start()) out.cpu_error = *err;
+      if (auto err = usage.start()) out.cpu_error = *err;
       // The window is counted from its first round: a warm-up round that outlasted the whole
       // window (a server stalled a second) would otherwise leave no round measured.
       window_start = now;
@@ -126,7 +126,7 @@ RunOutcome run_fanout(Context& ctx) {
     last.record(round->last_ns - round->set_ns);
     notifications.merge(std::move(round->latencies));
   }
-  if (auto err = cpu.stop(); err && out.cpu_error.empty()) out.cpu_error = *err;
+  if (auto err = usage.stop(); err && out.cpu_error.empty()) out.cpu_error = *err;
   if (measuring) {
     out.result.seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
   }
@@ -138,9 +138,10 @@ RunOutcome run_fanout(Context& ctx) {
                       {"last_notification_p50_us", last_summary.p50_us},
                       {"last_notification_max_us", last_summary.max_us}};
   out.result.connection_losses = ctx.pool.connection_losses() - losses_before;
-  out.result.server_pids = cpu.pids();
-  out.result.server_cpu_seconds = cpu.per_pid_seconds();
-  out.result.client_cpu_seconds = cpu.client_seconds();
+  out.result.server_pids = usage.pids();
+  out.result.server_cpu_seconds = usage.per_pid_seconds();
+  out.result.server_write_bytes = usage.write_bytes();
+  out.result.client_cpu_seconds = usage.client_seconds();
   return out;
 }
 

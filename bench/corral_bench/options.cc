@@ -42,7 +42,8 @@ latency percentiles (exact, from every recorded latency) of each workload.
   --ops N                measured operations per workload instead of a duration
   --warmup SECONDS       unmeasured run-in per workload (default 2)
   --threads N            client I/O threads (default 1)
-  --server-pids P,P,...  sample these processes' CPU (utime+stime) over the measured window
+  --server-pids P,P,...  sample these processes' CPU (utime+stime) and the bytes they
+                         write to storage (/proc/PID/io) over the measured window
   --json                 JSON on stdout, the table on stderr
   --no-pin               give every session the whole connect string (the client picks a
                          host) instead of pinning session i to host i mod n

@@ -21,6 +21,11 @@ double WorkloadResult::ops_per_cpu_sec() const {
   return cpu > 0 ? static_cast<double>(ops) / cpu : 0;
 }
 
+std::optional<double> WorkloadResult::write_bytes_per_op() const {
+  if (!server_write_bytes || ops == 0) return std::nullopt;
+  return static_cast<double>(*server_write_bytes) / static_cast<double>(ops);
+}
+
 uint64_t WorkloadResult::error_total() const {
   uint64_t n = 0;
   for (const auto& [code, count] : errors) n += count;
@@ -65,6 +70,10 @@ void print_table(std::ostream& out, const Options& o, const std::vector<Workload
   }
   for (const auto& r : rs) {
     for (const auto& [name, v] : r.extra) out << r.workload << ": " << name << " " << v << "\n";
+    if (auto bytes = r.write_bytes_per_op()) {
+      out << r.workload << ": servers' bytes written to storage per op " << format("%.0f", *bytes)
+          << "\n";
+    }
     for (const auto& [code, n] : r.errors) {
       out << r.workload << ": " << n << " x " << client::error_text(code) << "\n";
     }
@@ -114,6 +123,8 @@ void print_json(std::ostream& out, const Options& o, const std::vector<WorkloadR
       j["server_cpu_seconds"] = {{"total", r.total_cpu_seconds()}, {"per_pid", per_pid}};
       j["ops_per_server_cpu_sec"] = r.ops_per_cpu_sec();
     }
+    if (r.server_write_bytes) j["server_write_bytes"] = *r.server_write_bytes;
+    if (auto bytes = r.write_bytes_per_op()) j["server_write_bytes_per_op"] = *bytes;
     j["client_cpu_seconds"] = r.client_cpu_seconds;
     for (const auto& [name, v] : r.extra) j[name] = v;
     doc["results"].push_back(j);

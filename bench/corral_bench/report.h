@@ -4,14 +4,15 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
-#include "bench/corral_bench/cpu.h"
 #include "bench/corral_bench/latency.h"
 #include "bench/corral_bench/nodes.h"
 #include "bench/corral_bench/options.h"
+#include "bench/corral_bench/usage.h"
 
 namespace corral::bench {
 
@@ -33,6 +34,9 @@ struct WorkloadResult {
   /// Each sampled server's CPU seconds over the window (empty without --server-pids).
   std::vector<pid_t> server_pids;
   std::vector<double> server_cpu_seconds;
+  /// The bytes the sampled servers wrote to storage over the window, together (nothing
+  /// without --server-pids, or when one's /proc/PID/io could not be read).
+  std::optional<uint64_t> server_write_bytes;
   /// The client's (corral-bench's own) CPU seconds over the window.
   double client_cpu_seconds = 0;
   /// Figures particular to the workload (watch: rounds and the time to the last
@@ -45,6 +49,8 @@ struct WorkloadResult {
   double total_cpu_seconds() const;
   /// ops per server CPU-second (0 without CPU figures).
   double ops_per_cpu_sec() const;
+  /// Bytes the servers wrote to storage per operation (nothing without the figure or ops).
+  std::optional<double> write_bytes_per_op() const;
   /// All errors together.
   uint64_t error_total() const;
 };

@@ -143,17 +143,17 @@ RunOutcome run_lanes(const std::string& name, Workload& workload, Context& ctx) 
   RunOutcome out;
   out.result.workload = name;
   auto driver = std::make_unique<LaneDriver>(workload, o, ctx.pool);
-  CpuSampler cpu(o.server_pids);
+  UsageSampler usage(o.server_pids);
   uint64_t losses_before = ctx.pool.connection_losses();
   driver->start_all();
   std::this_thread::sleep_for(seconds(o.warmup_s));  // the warm-up is a span of time by design
-  if (auto err = cpu.start()) out.cpu_error = *err;
+  if (auto err = usage.start()) out.cpu_error = *err;
   driver->open_window();
   // With an operation target the window closes itself; the day is only a bound.
   Clock::duration window = o.ops ? Clock::duration(std::chrono::hours(24)) : seconds(o.duration_s);
   driver->wait_window(Clock::now() + window);
   driver->close_window();
-  if (auto err = cpu.stop(); err && out.cpu_error.empty()) out.cpu_error = *err;
+  if (auto err = usage.stop(); err && out.cpu_error.empty()) out.cpu_error = *err;
   auto drain_deadline =
       Clock::now() + 2 * std::chrono::milliseconds(o.session_timeout_ms) + std::chrono::seconds(10);
   if (!driver->drain(drain_deadline)) {
@@ -164,9 +164,10 @@ RunOutcome run_lanes(const std::string& name, Workload& workload, Context& ctx) 
   }
   out.issued = driver->collect(out.result);
   out.result.connection_losses = ctx.pool.connection_losses() - losses_before;
-  out.result.server_pids = cpu.pids();
-  out.result.server_cpu_seconds = cpu.per_pid_seconds();
-  out.result.client_cpu_seconds = cpu.client_seconds();
+  out.result.server_pids = usage.pids();
+  out.result.server_cpu_seconds = usage.per_pid_seconds();
+  out.result.server_write_bytes = usage.write_bytes();
+  out.result.client_cpu_seconds = usage.client_seconds();
   return out;
 }
 

@@ -1,17 +1,19 @@
 // corral-bench's arithmetic and parsing, without servers: the percentiles it prints, the
-// command line it accepts and refuses, how sessions are pinned to hosts, and the CPU time it
-// reads from /proc.
+// command line it accepts and refuses, how sessions are pinned to hosts, and the CPU time and
+// bytes written it reads from /proc.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <fstream>
 #include <string>
 #include <vector>
 
-#include "bench/corral_bench/cpu.h"
 #include "bench/corral_bench/latency.h"
 #include "bench/corral_bench/options.h"
 #include "bench/corral_bench/sessions.h"
+#include "bench/corral_bench/usage.h"
 
 namespace corral::bench {
 namespace {
@@ -136,8 +138,29 @@ TEST(BenchCpu, ReadsThisProcessAndRefusesAMissingOne) {
   EXPECT_GT(*after, *before);
   EXPECT_LT(*after - *before, 10);  // seconds, not clock ticks
 
-  CpuSampler gone({getpid(), 0x3fffffff});
+  UsageSampler gone({getpid(), 0x3fffffff});
   EXPECT_TRUE(gone.start().has_value());
+}
+
+TEST(BenchUsage, CountsTheBytesThisProcessWritesToAFile) {
+  // In the test's working directory (the build tree, on a disk): a tmpfs keeps no such count.
+  const std::string file = "bench_usage_write_test.tmp";
+  UsageSampler usage({getpid()});
+  ASSERT_FALSE(usage.start().has_value());
+  {
+    std::ofstream out(file, std::ios::binary | std::ios::trunc);
+    out << std::string(256 * 1024, 'x');
+  }
+  ASSERT_FALSE(usage.stop().has_value());
+  std::remove(file.c_str());
+  ASSERT_TRUE(usage.write_bytes().has_value());
+  EXPECT_GE(*usage.write_bytes(), 256u * 1024);
+
+  UsageSampler gone({getpid(), 0x3fffffff});
+  (void)gone.start();
+  (void)gone.stop();
+  EXPECT_FALSE(gone.write_bytes().has_value()) << "a figure for only some servers would mislead";
+  EXPECT_FALSE(process_write_bytes(0x3fffffff).has_value());
 }
 
 }  // namespace

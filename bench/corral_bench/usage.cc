@@ -1,4 +1,4 @@
-#include "bench/corral_bench/cpu.h"
+#include "bench/corral_bench/usage.h"
 
 #include <unistd.h>
 
@@ -24,7 +24,28 @@ std::optional<double> process_cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-std::optional<std::string> CpuSampler::sample(std::vector<double>& into) {
+std::optional<uint64_t> process_write_bytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+  std::string key;
+  uint64_t value = 0;
+  while (in >> key >> value) {
+    if (key == "write_bytes:") return value;
+  }
+  return std::nullopt;
+}
+
+std::optional<uint64_t> UsageSampler::total_write_bytes() const {
+  if (pids_.empty()) return std::nullopt;
+  uint64_t total = 0;
+  for (pid_t pid : pids_) {
+    auto bytes = process_write_bytes(pid);
+    if (!bytes) return std::nullopt;
+    total += *bytes;
+  }
+  return total;
+}
+
+std::optional<std::string> UsageSampler::sample(std::vector<double>& into) {
   into.clear();
   for (pid_t pid : pids_) {
     auto s = process_cpu_seconds(pid);
@@ -34,17 +55,22 @@ std::optional<std::string> CpuSampler::sample(std::vector<double>& into) {
   return std::nullopt;
 }
 
-std::optional<std::string> CpuSampler::start() {
+std::optional<std::string> UsageSampler::start() {
   client_before_ = process_cpu_seconds(getpid()).value_or(0);
+  write_bytes_before_ = total_write_bytes();
   return sample(before_);
 }
 
-std::optional<std::string> CpuSampler::stop() {
+std::optional<std::string> UsageSampler::stop() {
   client_after_ = process_cpu_seconds(getpid()).value_or(client_before_);
+  auto write_bytes_after = total_write_bytes();
+  write_bytes_.reset();
+  if (write_bytes_before_ && write_bytes_after && *write_bytes_after >= *write_bytes_before_)
+    write_bytes_ = *write_bytes_after - *write_bytes_before_;
   return sample(after_);
 }
 
-std::vector<double> CpuSampler::per_pid_seconds() const {
+std::vector<double> UsageSampler::per_pid_seconds() const {
   std::vector<double> out;
   for (size_t i = 0; i < after_.size() && i < before_.size(); ++i) {
     out.push_back(after_[i] - before_[i]);
@@ -52,7 +78,7 @@ std::vector<double> CpuSampler::per_pid_seconds() const {
   return out;
 }
 
-double CpuSampler::total_seconds() const {
+double UsageSampler::total_seconds() const {
   auto v = per_pid_seconds();
   return std::accumulate(v.begin(), v.end(), 0.0);
 }
