@@ -41,7 +41,7 @@ void ClientImpl::connect_next() {
   next_host_ = (next_host_ + 1) % connect_.hosts.size();
   ++tried_in_pass_;
   uint64_t gen = ++gen_;
-  trying_ = hp.host + ":" + hp.port;
+  trying_ = hp.text();
   trying_host_ = hp.host;
   connect_timer_.expires_after(connect_timeout());
   connect_timer_.async_wait(on_io([self = shared_from_this(), gen](const asio::error_code& ec) {

@@ -35,6 +35,10 @@ HostPort parse_host(const std::string& item, const std::string& whole) {
 
 }  // namespace
 
+std::string HostPort::text() const {
+  return host.find(':') == std::string::npos ? host + ":" + port : "[" + host + "]:" + port;
+}
+
 ConnectString parse_connect_string(const std::string& text) {
   ConnectString out;
   std::string hosts = text;

@@ -86,7 +86,8 @@ class Client {
   int64_t session_id() const;
   /// The session timeout the server granted (0 before the first session).
   std::chrono::milliseconds session_timeout() const;
-  /// "host:port" of the server the session is connected to, or empty.
+  /// "host:port" of the server the session is connected to ("[::1]:2181" for an IPv6
+  /// address), or empty.
   std::string server() const;
   /// The executor the client was made with (recipes run their timers on it).
   asio::any_io_executor executor() const;
