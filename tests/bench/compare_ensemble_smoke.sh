@@ -34,7 +34,8 @@ expect_row() { # WORKLOAD CLIENT MEASURE: the row exists, both figures are numbe
     fail=1
   fi
 }
-for m in "ops/s" "p50 µs" "p99 µs" "p99.9 µs" "ops per server CPU-s" "client CPU µs/op"; do
+for m in "ops/s" "p50 µs" "p99 µs" "p99.9 µs" "ops per server CPU-s" "client CPU µs/op" \
+  "servers' bytes written per op"; do
   expect_row set corral-bench "$m"
 done
 expect_row set "C client" "ops/s"
@@ -57,8 +58,8 @@ grep -q '^- Ensembles: 3 voters + 1 observer(s) each' "$out" || { echo "FAIL: no
 grep -qE '^- Disk fsync floor .*: [0-9]+ µs alone, [0-9]+ µs with [0-9]+ at once$' "$out" || { echo "FAIL: no fsync floor"; fail=1; }
 # Every table row is one that was checked: nothing unexpected, nothing half empty.
 rows=$(grep -c '^| [a-z]' "$out" || true)
-if ((rows != 26)); then # the header row plus the 25 checked above
-  echo "FAIL: $rows table rows, expected 26"
+if ((rows != 27)); then # the header row plus the 26 checked above
+  echo "FAIL: $rows table rows, expected 27"
   fail=1
 fi
 cat "$out"
