@@ -18,7 +18,7 @@ import time
 
 IMPLS = ("zookeeper", "corral")
 # Workloads whose operations are all or partly writes: they get a bytes-written row.
-WRITE_WORKLOADS = ("create", "set", "mixed", "multi", "churn", "lock")
+WRITE_WORKLOADS = ("create", "set", "mixed", "multi", "churn")
 
 
 def bench_rows(impl, workload):

@@ -10,8 +10,9 @@
 #    can flatter one server: corral-bench (Corral's client; SESSIONS sessions pinned to the
 #    members in turn) and, where it has the workload, corral-load (bench/load.cc, Apache's C
 #    client, one session on a follower). Figures: throughput, p50/p99/p99.9 latency, and
-#    operations per server CPU-second (all the members' utime+stime together), and the
-#    client's own CPU per operation (it shares the machine: it bounds what the servers see).
+#    operations per server CPU-second (all the members' utime+stime together), the
+#    client's own CPU per operation (it shares the machine: it bounds what the servers see),
+#    and for the write workloads the bytes the members wrote to storage per operation.
 # 2. Then each ensemble alone, fresh: load NODES znodes of SIZE bytes, RSS; kill -9 of all
 #    members and restart: time until every member reads the last znode, RSS after recovery;
 #    a follower restarted with an empty data dir: time until it reads the last znode.

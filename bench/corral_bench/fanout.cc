@@ -109,7 +109,7 @@ RunOutcome run_fanout(Context& ctx) {
     auto now = Clock::now();
     if (!measuring && now >= warmup_end) {
       measuring = true;
-      if (auto err = usage.start()) out.cpu_error = *err;
+      if (auto err = usage.start()) out.usage_error = *err;
       // The window is counted from its first round: a warm-up round that outlasted the whole
       // window (a server stalled a second) would otherwise leave no round measured.
       window_start = now;
@@ -126,7 +126,7 @@ RunOutcome run_fanout(Context& ctx) {
     last.record(round->last_ns - round->set_ns);
     notifications.merge(std::move(round->latencies));
   }
-  if (auto err = usage.stop(); err && out.cpu_error.empty()) out.cpu_error = *err;
+  if (auto err = usage.stop(); err && out.usage_error.empty()) out.usage_error = *err;
   if (measuring) {
     out.result.seconds = std::chrono::duration<double>(Clock::now() - window_start).count();
   }

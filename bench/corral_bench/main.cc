@@ -42,7 +42,7 @@ std::optional<WorkloadResult> run_workload(const std::string& name, Context& ctx
   if (auto unsynced = ctx.pool.sync_all(ctx.dir))
     std::cerr << "corral-bench: " << *unsynced << "\n";
   out = w ? run_lanes(name, *w, ctx) : run_fanout(ctx);
-  if (!out.cpu_error.empty()) std::cerr << "corral-bench: " << out.cpu_error << "\n";
+  if (!out.usage_error.empty()) std::cerr << "corral-bench: " << out.usage_error << "\n";
   if (out.stuck) {
     auto all = done;
     all.push_back(out.result);

@@ -73,6 +73,9 @@ void print_table(std::ostream& out, const Options& o, const std::vector<Workload
     if (auto bytes = r.write_bytes_per_op()) {
       out << r.workload << ": servers' bytes written to storage per op " << format("%.0f", *bytes)
           << "\n";
+    } else if (!r.server_pids.empty() && !r.server_write_bytes) {
+      // Another user's process, or a kernel without I/O accounting: say so, not nothing.
+      out << r.workload << ": servers' bytes written unavailable (cannot read /proc/PID/io)\n";
     }
     for (const auto& [code, n] : r.errors) {
       out << r.workload << ": " << n << " x " << client::error_text(code) << "\n";

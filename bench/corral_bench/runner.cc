@@ -147,13 +147,13 @@ RunOutcome run_lanes(const std::string& name, Workload& workload, Context& ctx) 
   uint64_t losses_before = ctx.pool.connection_losses();
   driver->start_all();
   std::this_thread::sleep_for(seconds(o.warmup_s));  // the warm-up is a span of time by design
-  if (auto err = usage.start()) out.cpu_error = *err;
+  if (auto err = usage.start()) out.usage_error = *err;
   driver->open_window();
   // With an operation target the window closes itself; the day is only a bound.
   Clock::duration window = o.ops ? Clock::duration(std::chrono::hours(24)) : seconds(o.duration_s);
   driver->wait_window(Clock::now() + window);
   driver->close_window();
-  if (auto err = usage.stop(); err && out.cpu_error.empty()) out.cpu_error = *err;
+  if (auto err = usage.stop(); err && out.usage_error.empty()) out.usage_error = *err;
   auto drain_deadline =
       Clock::now() + 2 * std::chrono::milliseconds(o.session_timeout_ms) + std::chrono::seconds(10);
   if (!driver->drain(drain_deadline)) {

@@ -15,8 +15,8 @@ struct RunOutcome {
   /// Set when operations never completed: their lanes may still be touched, so the caller
   /// must not destroy the workload or the sessions; it reports and exits.
   bool stuck = false;
-  /// Set when a server pid could not be sampled.
-  std::string cpu_error;
+  /// Set when a server pid's CPU could not be sampled.
+  std::string usage_error;
 };
 
 /// Runs `workload` (already prepared) named `name` with ctx's options.

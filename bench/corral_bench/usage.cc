@@ -24,14 +24,18 @@ std::optional<double> process_cpu_seconds(pid_t pid) {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-std::optional<uint64_t> process_write_bytes(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+std::optional<uint64_t> parse_write_bytes(std::istream& proc_io) {
   std::string key;
   uint64_t value = 0;
-  while (in >> key >> value) {
+  while (proc_io >> key >> value) {
     if (key == "write_bytes:") return value;
   }
   return std::nullopt;
+}
+
+std::optional<uint64_t> process_write_bytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/io");
+  return parse_write_bytes(in);
 }
 
 std::optional<uint64_t> UsageSampler::total_write_bytes() const {

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <istream>
 #include <optional>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ std::optional<double> process_cpu_seconds(pid_t pid);
 /// counted as pages of the page cache turn dirty), or nothing when that cannot be read (the process
 /// is gone, belongs to another user, or the kernel keeps no I/O accounting).
 std::optional<uint64_t> process_write_bytes(pid_t pid);
+/// The write_bytes line of a /proc/PID/io text, or nothing without one.
+std::optional<uint64_t> parse_write_bytes(std::istream& proc_io);
 
 /// CPU seconds each server spent between start() and stop(), the bytes they wrote to storage,
 /// and this process's CPU: on a machine the client shares with the servers, its CPU bounds
@@ -38,7 +41,8 @@ class UsageSampler {
   /// Their sum.
   double total_seconds() const;
   /// The bytes all the pids wrote to storage between start() and stop(); nothing when some
-  /// pid's could not be read (a figure for only some servers would mislead).
+  /// pid's could not be read (a figure for only some servers would mislead). Not an error of
+  /// start() or stop(): the CPU figures stand without it.
   std::optional<uint64_t> write_bytes() const { return write_bytes_; }
   /// This process's (the client's) CPU seconds between start() and stop().
   double client_seconds() const { return client_after_ - client_before_; }

@@ -179,6 +179,7 @@ TEST_F(BenchSmoke, EveryWorkloadCompletesWithSaneFigures) {
     EXPECT_GT(r["client_cpu_seconds"].get<double>(), 0);
     // Read from every server's /proc/PID/io (0 only where the data dirs are not on a disk).
     EXPECT_TRUE(r.contains("server_write_bytes")) << "no bytes written read";
+    EXPECT_TRUE(r.contains("server_write_bytes_per_op"));
   }
   const auto& watch = doc["results"][5];
   ASSERT_EQ(watch["workload"], "watch");

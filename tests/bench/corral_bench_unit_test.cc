@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -123,7 +124,7 @@ TEST(BenchSessions, PinsSessionIToHostIModN) {
   EXPECT_EQ(pool.connect_string_for(4), "a:1,b:2,c:3/root");
 }
 
-TEST(BenchCpu, ReadsThisProcessAndRefusesAMissingOne) {
+TEST(BenchUsage, ReadsThisProcessCpuAndRefusesAMissingOne) {
   auto before = process_cpu_seconds(getpid());
   ASSERT_TRUE(before.has_value());
   // Burn CPU until a clock tick is charged to this process (a few at most; 5 s is a bound).
@@ -140,6 +141,15 @@ TEST(BenchCpu, ReadsThisProcessAndRefusesAMissingOne) {
 
   UsageSampler gone({getpid(), 0x3fffffff});
   EXPECT_TRUE(gone.start().has_value());
+}
+
+TEST(BenchUsage, ReadsWriteBytesFromProcIo) {
+  std::istringstream io(
+      "rchar: 5\nwchar: 7\nsyscr: 1\nsyscw: 1\nread_bytes: 4096\nwrite_bytes: 12288\n"
+      "cancelled_write_bytes: 4096\n");
+  EXPECT_EQ(parse_write_bytes(io), 12288u);
+  std::istringstream none("rchar: 5\ncancelled_write_bytes: 4096\n");
+  EXPECT_FALSE(parse_write_bytes(none).has_value());
 }
 
 TEST(BenchUsage, CountsTheBytesThisProcessWritesToAFile) {
