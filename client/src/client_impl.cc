@@ -280,6 +280,7 @@ void ClientImpl::on_event(wire::JuteReader& r) {
   wire::WatcherEvent ev = wire::WatcherEvent::read(r);
   auto type = static_cast<EventType>(ev.type);
   std::vector<Watcher> ws = watches_.trigger(type, ev.path);
+  if (ws.empty()) return;
   WatchEvent out{type, without_chroot(connect_.chroot, std::move(ev.path))};
   // A post each: a watcher that throws does not take the others' calls with it. Most events
   // have one watcher, which is given the event itself.

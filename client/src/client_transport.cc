@@ -51,10 +51,9 @@ void ClientImpl::connect_next() {
   // and back (and getaddrinfo) for every connect of a session churn.
   asio::error_code not_numeric;
   auto address = asio::ip::make_address(hp.host, not_numeric);
-  if (!not_numeric)
-    return connect_to(gen, std::array{asio::ip::tcp::endpoint(address, hp.port_number)});
+  if (!not_numeric) return connect_to(gen, std::array{asio::ip::tcp::endpoint(address, hp.port)});
   resolver_.async_resolve(
-      hp.host, hp.port,
+      hp.host, std::to_string(hp.port),
       on_io([self = shared_from_this(), gen](const asio::error_code& ec,
                                              asio::ip::tcp::resolver::results_type results) {
         if (gen != self->gen_) return;

@@ -27,16 +27,20 @@ HostPort parse_host(const std::string& item, const std::string& whole) {
     host = item.substr(0, colon);
     if (colon != std::string::npos) port = item.substr(colon + 1);
   }
-  if (host.empty() || port.empty() || port.find_first_not_of("0123456789") != std::string::npos ||
-      port.size() > 5 || std::stoi(port) == 0 || std::stoi(port) > 65535)
+  // Up to 5 digits before stoi, which would throw its own error past int's range.
+  const bool digits = !port.empty() && port.size() <= 5 &&
+                      port.find_first_not_of("0123456789") == std::string::npos;
+  const int number = digits ? std::stoi(port) : 0;
+  if (host.empty() || number < 1 || number > 65535)
     throw std::invalid_argument("connect string '" + whole + "': bad host:port " + item);
-  return {host, port, static_cast<uint16_t>(std::stoi(port))};
+  return {host, static_cast<uint16_t>(number)};
 }
 
 }  // namespace
 
 std::string HostPort::text() const {
-  return host.find(':') == std::string::npos ? host + ":" + port : "[" + host + "]:" + port;
+  const std::string p = std::to_string(port);
+  return host.find(':') == std::string::npos ? host + ":" + p : "[" + host + "]:" + p;
 }
 
 ConnectString parse_connect_string(const std::string& text) {

@@ -10,9 +10,8 @@ namespace corral::client {
 /// One server to try.
 struct HostPort {
   std::string host;
-  std::string port;
-  /// `port` as a number (1 to 65535), checked when the connect string was parsed.
-  uint16_t port_number = 0;
+  /// 1 to 65535, checked when the connect string was parsed.
+  uint16_t port = 0;
 
   /// "host:port", an IPv6 address in brackets ("[::1]:2181") as a connect string writes it.
   std::string text() const;

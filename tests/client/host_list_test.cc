@@ -13,7 +13,7 @@ TEST(HostList, HostsAreWrittenBackAsAConnectStringWritesThem) {
   ConnectString c = parse_connect_string("[::1]:2182,127.0.0.1:2183,zk1,[fe80::1%eth0]/app");
   ASSERT_EQ(c.hosts.size(), 4u);
   EXPECT_EQ(c.hosts[0].host, "::1");
-  EXPECT_EQ(c.hosts[0].port_number, 2182);
+  EXPECT_EQ(c.hosts[0].port, 2182);
   EXPECT_EQ(c.hosts[0].text(), "[::1]:2182");
   EXPECT_EQ(c.hosts[1].text(), "127.0.0.1:2183");
   EXPECT_EQ(c.hosts[2].text(), "zk1:2181");
@@ -24,7 +24,7 @@ TEST(HostList, HostsAreWrittenBackAsAConnectStringWritesThem) {
     ConnectString again = parse_connect_string(hp.text());
     ASSERT_EQ(again.hosts.size(), 1u);
     EXPECT_EQ(again.hosts[0].host, hp.host);
-    EXPECT_EQ(again.hosts[0].port_number, hp.port_number);
+    EXPECT_EQ(again.hosts[0].port, hp.port);
   }
 }
 
