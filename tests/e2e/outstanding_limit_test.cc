@@ -111,7 +111,9 @@ TEST(OutstandingLimit, PipeliningClientsAreThrottledThenAnsweredInOrder) {
   long alone = wait_for_at_least(held, alone_min);
   EXPECT_GE(alone, alone_min);
   EXPECT_LE(alone, alone_max);
-  EXPECT_EQ(children_of(idle, "/seq"), 0);
+  // Seen once against ZooKeeper in CI (c773279): a create applied although the leader was
+  // paused. The members' modes and logs say, next time, whether the paused one still led.
+  EXPECT_EQ(children_of(idle, "/seq"), 0) << ensemble.describe(30);
   alone = held();  // ZooKeeper's count may still rise by the requests its reader raced in
   EXPECT_LE(alone, alone_max) << "the connection was read past its cap";
 
