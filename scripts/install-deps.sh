@@ -13,6 +13,7 @@ set -euo pipefail
 packages=(
   build-essential g++ cmake ninja-build pkg-config
   libasio-dev libprotobuf-dev protobuf-compiler libsqlite3-dev libxxhash-dev libcpprest-dev libssl-dev libjemalloc-dev
+  libabsl-dev
   libspdlog-dev nlohmann-json3-dev libgtest-dev libgmock-dev libbenchmark-dev libedit-dev
   clang libclang-rt-14-dev
   zookeeper zookeeper-bin libzookeeper-mt-dev default-jre-headless

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/node_hash_map.h"
 #include "ensemble/tree/child_names.h"
 #include "ensemble/tree/node_data.h"
 #include "ensemble/tree/path_hash.h"
@@ -25,8 +26,8 @@ namespace corral::tree {
 
 /// A znode. Children are kept as their entries in the tree's map; the stat's dataLength and
 /// numChildren are derived from data and children. The fields are ordered to leave no
-/// padding: with its key and the map's link, a node fills one 112-byte allocation (its data and
-/// its path have one each).
+/// padding: with its key, a node fills one 112-byte allocation of the map (its data and its
+/// path have one each).
 struct Node {
   NodeData data;
   std::shared_ptr<const wire::AclList> acl;
@@ -158,11 +159,14 @@ class DataTree {
   Node& must_find(std::string_view path);
   std::shared_ptr<const wire::AclList> intern(const wire::AclList& acl);
 
-  std::unordered_map<PathKey, Node, PathHash, std::equal_to<>> nodes_;
+  // Open addressing over pointers to the entries (which never move): a lookup compares 7 bits
+  // of each candidate's hash before reading its key, where std::unordered_map walked a
+  // bucket's chain, reading each key and hashing the next one's path to find the chain's end.
+  // Create in BM_TreeApplyCreate 1,520-1,590 -> 951 ns, find 25 -> 13 ns; ~9 more bytes a
+  // znode (the table's control bytes and looser load).
+  absl::node_hash_map<PathKey, Node, PathHash, std::equal_to<>> nodes_;
   static_assert(std::is_same_v<decltype(nodes_)::value_type, ChildNames::Entry>,
                 "a parent's ChildNames points at its children's entries in this map");
-  static_assert(std::is_nothrow_invocable_v<const PathHash&, const PathKey&>,
-                "a hash that may throw makes the map store each key's hash beside it");
   std::unordered_map<int64_t, std::set<std::string>> ephemerals_;
   std::set<std::string> containers_;
   std::set<std::string> ttls_;

@@ -24,8 +24,6 @@ class PathKey {
 
   /// The path.
   std::string_view view() const noexcept { return {p_ + sizeof(uint32_t), length()}; }
-  // noexcept, so PathHash stays nothrow on a key and the map stores no hash beside it (an
-  // 8-byte cached hash puts its node in jemalloc's 128-byte class instead of 112).
   operator std::string_view() const noexcept { return view(); }  // NOLINT: reads as its path
 
   friend bool operator==(const PathKey& a, std::string_view b) { return a.view() == b; }
