@@ -8,8 +8,7 @@
 namespace corral::tree {
 
 /// Hashes a path given as anything that reads as a std::string_view (a PathKey, a std::string),
-/// so a table is searched with a view and no key is built per lookup. noexcept, so a
-/// std::unordered_map (TxnPrep's) does not keep each key's hash beside it.
+/// so a table is searched with a view and no key is built per lookup.
 struct PathHash {
   using is_transparent = void;
   size_t operator()(std::string_view path) const noexcept {
