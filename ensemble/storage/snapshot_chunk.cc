@@ -1,6 +1,7 @@
 #include "ensemble/storage/snapshot_chunk.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "ensemble/storage/snapshot_codec.h"
 
@@ -62,8 +63,12 @@ void SnapshotChunks::add(std::string_view path, const tree::Node& node) {
   }
   pb_wire::SizeCounter size;
   write_node(size, node, last_acl_field_);
-  pb_wire::StringAppender to{start_entry(path, size.size)};
+  std::string& chunk = start_entry(path, size.size);
+  const size_t at = chunk.size();
+  chunk.resize(at + size.size);
+  pb_wire::PointerWriter to{chunk.data() + at};
   write_node(to, node, last_acl_field_);
+  assert(to.at == chunk.data() + chunk.size());
   finish_entry(path, size.size);
 }
 

@@ -34,7 +34,7 @@ std::string encode_node(const tree::Node& node);
 std::string encode_acl_field(const wire::AclList& acl);
 
 /// Writes `node`'s record (pb.Node, byte for byte as protobuf would) to `out` (a
-/// pb_wire::SizeCounter or StringAppender), its ACL as encode_acl_field gave it.
+/// pb_wire::SizeCounter, StringAppender or PointerWriter), its ACL as encode_acl_field gave it.
 template <class Out>
 void write_node(Out& out, const tree::Node& node, std::string_view acl_field) {
   using pb_wire::bytes_field, pb_wire::int_field;

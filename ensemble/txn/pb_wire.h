@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -31,6 +32,21 @@ struct StringAppender {
   void put(char c) { out.push_back(c); }
   /// Appends `s`.
   void put(std::string_view s) { out.append(s); }
+};
+
+/// Writes into room made beforehand for exactly the bytes a SizeCounter counted: a byte is one
+/// store, where a std::string's push_back also checks its room and writes a terminator (a
+/// snapshot's varints, ~60 bytes a znode, were 8% of a member's CPU under set with 1,000,000).
+struct PointerWriter {
+  /// Where the next byte goes.
+  char* at;
+  /// Writes one byte.
+  void put(char c) { *at++ = c; }
+  /// Writes `s`.
+  void put(std::string_view s) {
+    std::memcpy(at, s.data(), s.size());
+    at += s.size();
+  }
 };
 
 /// Wire types.

@@ -1,5 +1,6 @@
 #include "ensemble/txn/txn_codec.h"
 
+#include <cassert>
 #include <string_view>
 
 #include "ensemble/txn/pb_wire.h"
@@ -194,10 +195,10 @@ bool read_txn(std::string_view bytes, tree::Txn& txn) {
 std::string encode_txn(const tree::Txn& txn) {
   pb_wire::SizeCounter size;
   write_txn(size, txn);
-  std::string out;
-  out.reserve(size.size);
-  pb_wire::StringAppender append{out};
-  write_txn(append, txn);
+  std::string out(size.size, '\0');
+  pb_wire::PointerWriter to{out.data()};
+  write_txn(to, txn);
+  assert(to.at == out.data() + out.size());
   return out;
 }
 
