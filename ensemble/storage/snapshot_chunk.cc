@@ -1,7 +1,6 @@
 #include "ensemble/storage/snapshot_chunk.h"
 
 #include <algorithm>
-#include <cassert>
 
 #include "ensemble/storage/snapshot_codec.h"
 
@@ -68,7 +67,7 @@ void SnapshotChunks::add(std::string_view path, const tree::Node& node) {
   chunk.resize(at + size.size);
   pb_wire::PointerWriter to{chunk.data() + at};
   write_node(to, node, last_acl_field_);
-  assert(to.at == chunk.data() + chunk.size());
+  to.check_end(chunk.data() + chunk.size());
   finish_entry(path, size.size);
 }
 

@@ -1,6 +1,5 @@
 #include "ensemble/txn/txn_codec.h"
 
-#include <cassert>
 #include <string_view>
 
 #include "ensemble/txn/pb_wire.h"
@@ -198,7 +197,7 @@ std::string encode_txn(const tree::Txn& txn) {
   std::string out(size.size, '\0');
   pb_wire::PointerWriter to{out.data()};
   write_txn(to, txn);
-  assert(to.at == out.data() + out.size());
+  to.check_end(out.data() + out.size());
   return out;
 }
 
