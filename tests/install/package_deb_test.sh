@@ -60,7 +60,7 @@ echo "built $(basename "$deb") ($(stat -c %s "$deb") bytes), $(basename "$dev")"
 control=$(dpkg-deb -f "$deb")
 grep -q '^Package: corral$' <<<"$control" || fail "package name"
 depends=$(dpkg-deb -f "$deb" Depends)
-for dep in adduser libsqlite3-0 libprotobuf libssl3; do
+for dep in adduser libsqlite3-0 libprotobuf libssl3 libabsl20220623; do
   grep -q "$dep" <<<"$depends" || fail "Depends lacks $dep: $depends"
 done
 [[ $(dpkg-deb -I "$deb" conffiles) == /etc/corral/zoo.cfg ]] || fail "conffiles"
