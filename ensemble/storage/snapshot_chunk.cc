@@ -62,12 +62,8 @@ void SnapshotChunks::add(std::string_view path, const tree::Node& node) {
   }
   pb_wire::SizeCounter size;
   write_node(size, node, last_acl_field_);
-  std::string& chunk = start_entry(path, size.size);
-  const size_t at = chunk.size();
-  chunk.resize(at + size.size);
-  pb_wire::PointerWriter to{chunk.data() + at};
-  write_node(to, node, last_acl_field_);
-  to.check_end(chunk.data() + chunk.size());
+  pb_wire::append_counted(start_entry(path, size.size), size.size,
+                          [&](auto& to) { write_node(to, node, last_acl_field_); });
   finish_entry(path, size.size);
 }
 

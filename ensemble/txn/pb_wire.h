@@ -2,9 +2,9 @@
 // every field into a message before copying it again (snapshots write and load a million
 // records at a time; every txn is encoded for the log and the quorum, and decoded by each
 // follower). Each writer takes an Out: a SizeCounter to learn a message's length, then a
-// StringAppender or a PointerWriter to write it, with the same code, so the two passes agree;
-// a PointerWriter's room is the count, and it checks that it was filled exactly. The Reader
-// views its input and checks every length against it (it reads what a damaged file holds).
+// StringAppender or a PointerWriter (append_counted) to write it, with the same code, so the
+// two passes agree; a PointerWriter's room is the count, and it checks it was filled exactly. The
+// Reader views its input and checks every length against it (it reads what a damaged file holds).
 #pragma once
 
 #include <cstddef>
@@ -61,6 +61,18 @@ struct PointerWriter {
     std::abort();
   }
 };
+
+/// Appends to `out` the `size` bytes that `write(Out&)` writes, `size` being what it wrote to a
+/// SizeCounter: the room is made once and filled through a PointerWriter, which stops the
+/// process if the two passes disagreed.
+template <class Write>
+void append_counted(std::string& out, size_t size, Write write) {
+  const size_t at = out.size();
+  out.resize(at + size);
+  PointerWriter to{out.data() + at};
+  write(to);
+  to.check_end(out.data() + out.size());
+}
 
 /// Wire types.
 inline constexpr int kVarint = 0;

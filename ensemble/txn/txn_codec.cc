@@ -194,10 +194,8 @@ bool read_txn(std::string_view bytes, tree::Txn& txn) {
 std::string encode_txn(const tree::Txn& txn) {
   pb_wire::SizeCounter size;
   write_txn(size, txn);
-  std::string out(size.size, '\0');
-  pb_wire::PointerWriter to{out.data()};
-  write_txn(to, txn);
-  to.check_end(out.data() + out.size());
+  std::string out;
+  pb_wire::append_counted(out, size.size, [&](auto& to) { write_txn(to, txn); });
   return out;
 }
 

@@ -113,17 +113,16 @@ TEST(TxnCodec, ARecordIsTheBytesProtobufWrites) {
   for (const Txn& t : sample_txns()) EXPECT_EQ(encode_txn(t), protobuf_record(t));
 }
 
-TEST(TxnCodec, APointerWriterFillsItsRoomExactlyOrStopsTheProcess) {
-  std::string room(3, '\0');
-  pb_wire::PointerWriter to{room.data()};
-  to.put('a');
-  to.put(std::string_view());  // nothing, whatever its data()
-  to.put("bc");
-  to.check_end(room.data() + room.size());  // filled exactly: goes on
-  EXPECT_EQ(room, "abc");
-  pb_wire::PointerWriter short_of_it{room.data()};
-  short_of_it.put('x');
-  EXPECT_DEATH(short_of_it.check_end(room.data() + room.size()), "differ from the count");
+TEST(TxnCodec, ACountedAppendFillsItsRoomExactlyOrStopsTheProcess) {
+  std::string out = "<";
+  pb_wire::append_counted(out, 3, [](auto& to) {
+    to.put('a');
+    to.put(std::string_view());  // nothing, whatever its data()
+    to.put("bc");
+  });
+  EXPECT_EQ(out, "<abc");  // filled exactly: goes on
+  EXPECT_DEATH(pb_wire::append_counted(out, 3, [](auto& to) { to.put('x'); }),
+               "differ from the count");
 }
 
 TEST(TxnCodec, ProtobufsBytesReadBackAsTheTxn) {
