@@ -147,11 +147,20 @@ std::string DashboardEnv::submit_direct(const std::string& kind, const std::stri
 }
 
 size_t DashboardEnv::pending_count() {
+  catch_up();
   auto r = zk_->children(std::string(kTasksPath));
   return r.ok() ? r->children.size() : 0;
 }
 
+void DashboardEnv::catch_up() {
+  // The dashboard's session may be on another server than zk_'s, which may not have applied
+  // what the dashboard was told is committed (ZooKeeper orders reads per session only).
+  auto synced = zk_->sync(std::string(kTasksPath));
+  EXPECT_TRUE(synced.ok()) << client::error_text(synced.error());
+}
+
 void DashboardEnv::assign(const std::string& worker, const std::string& task) {
+  catch_up();
   auto node = zk_->get(task_path(task));
   ASSERT_TRUE(node.ok()) << task;
   auto t = parse_task(node->data, false);

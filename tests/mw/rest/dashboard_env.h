@@ -58,10 +58,13 @@ class DashboardEnv {
   std::string submit(const std::string& kind, const std::string& arg);
   /// Creates /tasks/task-<seq> directly (as `corral-mw submit` does); the new id.
   std::string submit_direct(const std::string& kind, const std::string& arg);
-  /// How many children /tasks has.
+  /// How many children /tasks has (after catch_up()).
   size_t pending_count();
+  /// Syncs zk_'s server with the leader: it then holds every write the dashboard made before.
+  void catch_up();
 
-  /// Plays the master: moves /tasks/T to /assign/W/T with attempt + 1 (one multi).
+  /// Plays the master: moves /tasks/T to /assign/W/T with attempt + 1 (one multi), after
+  /// catch_up() (T may have been made by the dashboard).
   void assign(const std::string& worker, const std::string& task);
   /// Plays the master after W's loss: moves /assign/W/T back to /tasks/T (one multi).
   void reassign_back(const std::string& worker, const std::string& task);
