@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bench/micro/create_txn.h"
+#include "ensemble/storage/incremental_snapshot.h"
 #include "ensemble/tree/data_tree.h"
 #include "ensemble/tree/txn.h"
 
@@ -35,9 +36,8 @@ std::vector<tree::Txn> creates(int64_t first, int64_t n, int64_t lanes, int64_t&
   return out;
 }
 
-void BM_TreeApplyCreate(benchmark::State& state) {
-  int64_t zxid = 0;
-  tree::DataTree t = tree_of(state.range(0), zxid);
+/// Applies creates of new children of /b to `t`, one an iteration.
+void apply_creates(benchmark::State& state, tree::DataTree& t, int64_t& zxid) {
   constexpr int64_t kBatch = 1 << 14;
   int64_t made = 0;
   std::vector<tree::Txn> batch;
@@ -55,8 +55,28 @@ void BM_TreeApplyCreate(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+
+void BM_TreeApplyCreate(benchmark::State& state) {
+  int64_t zxid = 0;
+  tree::DataTree t = tree_of(state.range(0), zxid);
+  apply_creates(state, t, zxid);
+}
 // Args: the children /b starts with, and the lanes naming the new ones.
 BENCHMARK(BM_TreeApplyCreate)->Args({1000, 1})->Args({100000, 1})->Args({100000, 100});
+
+/// As BM_TreeApplyCreate, every change told to the runs of a snapshot of the starting tree
+/// (what a server's Snapshotter does between snapshots): the cost of keeping them.
+void BM_TreeApplyCreateTracked(benchmark::State& state) {
+  int64_t zxid = 0;
+  tree::DataTree t = tree_of(state.range(0), zxid);
+  storage::IncrementalSnapshot snapshot;
+  snapshot.begin();
+  while (!snapshot.done()) snapshot.next(t);
+  snapshot.complete();
+  t.set_change_listener([&](std::string_view path) { snapshot.changed(path); });
+  apply_creates(state, t, zxid);
+}
+BENCHMARK(BM_TreeApplyCreateTracked)->Args({100000, 1})->Args({100000, 100});
 
 void BM_TreeApplySetData(benchmark::State& state) {
   int64_t zxid = 0;

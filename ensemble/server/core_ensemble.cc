@@ -183,6 +183,7 @@ void ServerCore::replace_state(tree::DataTree tree, const std::vector<session::S
                                int64_t now_ms) {
   stop_serving();
   tree_ = std::move(tree);
+  tree_.set_change_listener(tree_listener_);
   sessions_ = session::SessionTracker(config_.my_id, now_ms);
   for (const auto& s : live) sessions_.add(s.id, s.timeout_ms, s.passwd, now_ms);
   ++state_generation_;

@@ -111,6 +111,12 @@ class ServerCore {
   const std::optional<zab::QuorumConfig>& quorum_config() const { return quorum_config_; }
   /// Changes whenever replace_state() swapped the tree (a snapshot walk must not span it).
   uint64_t state_generation() const { return state_generation_; }
+  /// Tells `listener` every path the tree changes (DataTree::set_change_listener), on this
+  /// tree and every one replace_state() installs.
+  void set_tree_change_listener(tree::DataTree::ChangeListener listener) {
+    tree_listener_ = std::move(listener);
+    tree_.set_change_listener(tree_listener_);
+  }
 
   /// The tree, for recovery to fill before the server starts serving.
   tree::DataTree& tree_for_recovery() { return tree_; }
@@ -271,6 +277,7 @@ class ServerCore {
   uint64_t state_generation_ = 0;
   int64_t txns_since_snapshot_ = 0;
   tree::DataTree tree_;
+  tree::DataTree::ChangeListener tree_listener_;
   std::optional<zab::QuorumConfig> quorum_config_;
   tree::TxnPrep prep_;
   watch::WatchManager watches_;

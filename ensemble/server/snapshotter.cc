@@ -9,7 +9,11 @@
 
 namespace corral::server {
 Snapshotter::Snapshotter(asio::io_context& io, ServerCore& core, storage::StorageThread& storage)
-    : io_(io), core_(core), storage_(storage) {}
+    : io_(io), core_(core), storage_(storage) {
+  core_.set_tree_change_listener([this](std::string_view path) { walk_.changed(path); });
+}
+
+Snapshotter::~Snapshotter() { core_.set_tree_change_listener(nullptr); }
 
 void Snapshotter::maybe_start() {
   if (core_.replication() && !core_.replication()->serving()) return;
@@ -22,6 +26,9 @@ void Snapshotter::start() {
   started_ = std::chrono::steady_clock::now();
   core_.snapshot_started();
   node_count_ = 0;
+  reused_nodes_ = 0;
+  // The state was replaced since the last snapshot: the chunks its runs name may be gone.
+  if (core_.state_generation() != generation_) walk_.forget();
   generation_ = core_.state_generation();
   int64_t start_zxid = core_.tree().last_zxid();
   std::vector<storage::SessionRow> sessions;
@@ -31,7 +38,7 @@ void Snapshotter::start() {
   storage_.run([id = snapshot_id_, start_zxid,
                 sessions](storage::Database& db) { *id = db.begin_snapshot(start_zxid, sessions); },
                nullptr);
-  walk_.restart();
+  walk_.begin();
   spdlog::info("snapshot started at zxid 0x{:x}", start_zxid);
   step();
 }
@@ -42,53 +49,63 @@ bool Snapshotter::abandoned() {
   // dropped at the next recovery.
   spdlog::info("snapshot abandoned: the state was replaced");
   running_ = false;
+  walk_.forget();
   return true;
 }
 
 void Snapshotter::step() {
   if (abandoned()) return;
-  auto chunks = std::make_shared<storage::SnapshotChunks>();
   // A job is a run of nodes (snapshot_chunk.h: about kNodesPerRun, at most kMaxRunNodes): a
   // tenth of a millisecond to walk and encode, and a few to write when it changed (one SQLite
-  // transaction), which is how long a txn logged meanwhile may wait behind it.
-  walk_.next_run(core_.tree(), *chunks);
-  node_count_ += static_cast<int64_t>(chunks->node_count());
+  // transaction), which is how long a txn logged meanwhile may wait behind it. Or the runs
+  // reused from the last snapshot that follow, a row each chunk.
+  auto next = std::make_shared<storage::SnapshotStep>(walk_.next(core_.tree()));
+  node_count_ += static_cast<int64_t>(next->node_count());
+  reused_nodes_ += static_cast<int64_t>(next->reused_nodes);
   const bool done = walk_.done();
-  if (chunks->node_count() == 0) return done ? finish() : asio::post(io_, [this] { step(); });
+  if (next->node_count() == 0) return done ? finish() : asio::post(io_, [this] { step(); });
   // The next run is walked only once this one is written. The storage thread logs txns
   // too, in order with these jobs: a walk that ran ahead queued the whole tree in front of
   // them (with 1,000,000 znodes, writes waited up to 3 s while a snapshot was taken).
-  storage_.run([id = snapshot_id_, chunks = std::move(chunks)](
-                   storage::Database& db) { db.add_snapshot_chunks(*id, *chunks); },
-               [this, done] { done ? finish() : step(); });
+  storage_.run(
+      [id = snapshot_id_, next = std::move(next)](storage::Database& db) {
+        if (next->reuses())
+          db.add_snapshot_refs(*id, next->reused_ids, next->reused_checksum);
+        else
+          *next->walked_ids = db.add_snapshot_chunks(*id, next->walked);
+      },
+      [this, done] { done ? finish() : step(); });
 }
 
 void Snapshotter::finish() {
   if (abandoned()) return;
   int64_t end_zxid = core_.tree().last_zxid();
   int64_t count = node_count_;
+  int64_t reused = reused_nodes_;
   int retain = core_.config().autopurge_purge_interval_hours > 0
                    ? core_.config().autopurge_snap_retain_count
                    : 0;
-  storage_.run(
-      [id = snapshot_id_, end_zxid, count, retain](storage::Database& db) {
-        db.finish_snapshot(*id, end_zxid, count, retain);
-      },
-      [this, count, end_zxid] {
-        // A SNAP or TRUNC whose storage ran before this job deleted the snapshot: it counts
-        // for nothing.
-        if (abandoned()) return;
-        running_ = false;
-        ++completed_;
-        last_zxid_ = end_zxid;
-        last_time_s_ = std::chrono::duration_cast<std::chrono::seconds>(
-                           std::chrono::system_clock::now().time_since_epoch())
-                           .count();
-        core_.stats().snapshot_ms.add(
-            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
-                .count());
-        spdlog::info("snapshot of {} nodes done (fuzzy up to zxid 0x{:x})", count, end_zxid);
-      });
+  storage_.run([id = snapshot_id_, end_zxid, count, retain](
+                   storage::Database& db) { db.finish_snapshot(*id, end_zxid, count, retain); },
+               [this, count, reused, end_zxid] {
+                 // A SNAP or TRUNC whose storage ran before this job deleted the snapshot: it
+                 // counts for nothing.
+                 if (abandoned()) return;
+                 running_ = false;
+                 walk_.complete();
+                 ++completed_;
+                 last_zxid_ = end_zxid;
+                 last_time_s_ = std::chrono::duration_cast<std::chrono::seconds>(
+                                    std::chrono::system_clock::now().time_since_epoch())
+                                    .count();
+                 core_.stats().snapshot_ms.add(std::chrono::duration<double, std::milli>(
+                                                   std::chrono::steady_clock::now() - started_)
+                                                   .count());
+                 spdlog::info(
+                     "snapshot of {} nodes done, {} of them in runs reused from the last (fuzzy "
+                     "up to zxid 0x{:x})",
+                     count, reused, end_zxid);
+               });
 }
 
 }  // namespace corral::server

@@ -1,7 +1,8 @@
 // Fuzzy snapshots: the tree is walked in runs of nodes on the core's thread
 // (so no request waits more than a run's time), runs are written by the
 // storage thread, and the snapshot records the zxid range it spans; recovery
-// replays the log from its start idempotently (DataTree::replay).
+// replays the log from its start idempotently (DataTree::replay). The runs of the last
+// snapshot in which nothing changed are written again by reference (incremental_snapshot.h).
 #pragma once
 
 #include <asio/io_context.hpp>
@@ -12,7 +13,7 @@
 #include <vector>
 
 #include "ensemble/server/server_core.h"
-#include "ensemble/storage/snapshot_walk.h"
+#include "ensemble/storage/incremental_snapshot.h"
 #include "ensemble/storage/storage_thread.h"
 
 namespace corral::server {
@@ -20,7 +21,12 @@ namespace corral::server {
 /// Takes a snapshot every `snapCount` applied txns.
 class Snapshotter {
  public:
+  /// Listens to the core's tree changes from now on.
   Snapshotter(asio::io_context& io, ServerCore& core, storage::StorageThread& storage);
+  /// Stops listening to the core's tree.
+  ~Snapshotter();
+  Snapshotter(const Snapshotter&) = delete;
+  Snapshotter& operator=(const Snapshotter&) = delete;
   /// Starts a snapshot when one is due and none is running (and, in an ensemble,
   /// only while serving: before that the tree may still be truncated).
   void maybe_start();
@@ -49,10 +55,13 @@ class Snapshotter {
   int64_t last_zxid_ = -1;
   int64_t last_time_s_ = -1;
   std::chrono::steady_clock::time_point started_;
-  storage::SnapshotWalk walk_;
+  storage::IncrementalSnapshot walk_;
   std::shared_ptr<int64_t> snapshot_id_;
   int64_t node_count_ = 0;
-  /// The core's state generation when the walk began (a replaced tree ends the walk).
+  /// Of those, the nodes of runs reused from the last snapshot.
+  int64_t reused_nodes_ = 0;
+  /// The core's state generation when the walk began (a replaced tree ends the walk, and
+  /// the runs of the snapshots before it are not reused).
   uint64_t generation_ = 0;
 };
 

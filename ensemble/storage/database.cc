@@ -505,8 +505,29 @@ void Database::add_snapshot_nodes(int64_t snapshot_id, const std::vector<Snapsho
   });
 }
 
-void Database::add_snapshot_chunks(int64_t snapshot_id, const SnapshotChunks& chunks) {
-  add_to_snapshot(snapshot_id, [&](int64_t& seq) { insert_chunks(snapshot_id, seq, chunks); });
+std::vector<int64_t> Database::add_snapshot_chunks(int64_t snapshot_id,
+                                                   const SnapshotChunks& chunks) {
+  std::vector<int64_t> ids;
+  add_to_snapshot(snapshot_id,
+                  [&](int64_t& seq) { insert_chunks(snapshot_id, seq, chunks, &ids); });
+  return ids;
+}
+
+void Database::add_snapshot_refs(int64_t snapshot_id, const std::vector<int64_t>& chunk_ids,
+                                 uint64_t checksum) {
+  add_to_snapshot(snapshot_id, [&](int64_t& seq) {
+    // Through a SELECT of the chunk: a ref to a chunk that is gone is refused, not written.
+    Statement ref(db_,
+                  "INSERT INTO snapshot_chunk_refs (snapshot_id, seq, chunk_id) "
+                  "SELECT ?, ?, id FROM chunk_store WHERE id = ?");
+    for (int64_t id : chunk_ids) {
+      ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, id);
+      if (ref.step() != SQLITE_DONE || sqlite3_changes(db_) != 1)
+        rollback_and_fail("chunk " + std::to_string(id) + " of the last snapshot is gone");
+      ref.reset();
+    }
+    add_to_checksum(snapshot_id, checksum);
+  });
 }
 
 void Database::add_to_snapshot(int64_t snapshot_id,
@@ -562,7 +583,8 @@ int64_t Database::store_chunk(ChunkStatements& q, const std::string& chunk,
   return sqlite3_last_insert_rowid(db_);
 }
 
-void Database::insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks) {
+void Database::insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks,
+                             std::vector<int64_t>* chunk_ids) {
   ChunkStatements q{
       Statement(db_, "SELECT id, nodes FROM chunk_store WHERE digest = ?"),
       Statement(db_, "INSERT INTO chunk_store (digest, nodes) VALUES (?, ?)"),
@@ -571,8 +593,10 @@ void Database::insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotCh
                 "INSERT INTO snapshot_chunk_refs (snapshot_id, seq, chunk_id) VALUES (?, ?, ?)")};
   for (size_t i = 0; i < chunks.chunks().size(); ++i) {
     const std::string what = "cannot write the snapshot's nodes from " + chunks.first_path(i);
-    q.ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, store_chunk(q, chunks.chunks()[i], what));
+    const int64_t chunk_id = store_chunk(q, chunks.chunks()[i], what);
+    q.ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, chunk_id);
     if (q.ref.step() != SQLITE_DONE) rollback_and_fail(what);
+    if (chunk_ids) chunk_ids->push_back(chunk_id);
     q.ref.reset();
   }
   add_to_checksum(snapshot_id, chunks.checksum());

@@ -134,8 +134,14 @@ class Database {
   int64_t begin_snapshot(int64_t start_zxid, const std::vector<SessionRow>& sessions);
   /// Adds nodes to a snapshot being written (one SQLite transaction).
   void add_snapshot_nodes(int64_t snapshot_id, const std::vector<SnapshotRow>& rows);
-  /// Adds nodes encoded already to a snapshot being written (one SQLite transaction).
-  void add_snapshot_chunks(int64_t snapshot_id, const SnapshotChunks& chunks);
+  /// Adds nodes encoded already to a snapshot being written (one SQLite transaction); returns
+  /// the ids of the chunk_store rows that hold them (none when the snapshot was dropped).
+  std::vector<int64_t> add_snapshot_chunks(int64_t snapshot_id, const SnapshotChunks& chunks);
+  /// Adds to a snapshot being written chunks stored already (by the snapshot before it, which
+  /// holds them), with their nodes' share of its checksum, in one SQLite transaction. A chunk
+  /// that is gone is a broken invariant: throws StorageError and writes nothing.
+  void add_snapshot_refs(int64_t snapshot_id, const std::vector<int64_t>& chunk_ids,
+                         uint64_t checksum);
   /// Marks a snapshot complete: from now on recovery may use it. With `retain` > 0, purges
   /// as `purge(retain)` does in the same transaction, so no crash leaves more than `retain`.
   void finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count, int retain = 0);
@@ -214,7 +220,8 @@ class Database {
   int64_t store_chunk(ChunkStatements& q, const std::string& chunk, const std::string& what);
   /// Stores `chunks` as snapshot `snapshot_id`'s chunks after `seq` (inside an open SQLite
   /// transaction), their checksum added to its own.
-  void insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks);
+  void insert_chunks(int64_t snapshot_id, int64_t& seq, const SnapshotChunks& chunks,
+                     std::vector<int64_t>* chunk_ids = nullptr);
   /// Adds a batch's share to a snapshot's checksum (inside an open SQLite transaction).
   void add_to_checksum(int64_t snapshot_id, uint64_t rows_checksum);
   /// Stores a snapshot's sessions (inside an open SQLite transaction).

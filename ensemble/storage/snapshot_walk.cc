@@ -1,5 +1,7 @@
 #include "ensemble/storage/snapshot_walk.h"
 
+#include <algorithm>
+
 #include "ensemble/storage/snapshot_chunk.h"
 #include "ensemble/storage/snapshot_codec.h"
 
@@ -8,6 +10,24 @@ namespace corral::storage {
 void SnapshotWalk::restart() {
   stack_.clear();
   stack_.emplace_back().path = "/";
+  last_path_.clear();
+}
+
+void SnapshotWalk::seek_after(std::string_view path) {
+  // Each ancestor has been written and its children walked up to the next name on the way.
+  stack_.clear();
+  size_t end = 0;
+  while (true) {
+    Visit& v = stack_.emplace_back();
+    v.path = end == 0 ? std::string("/") : std::string(path.substr(0, end));
+    v.written = true;
+    if (end == path.size() || path == "/") break;
+    const size_t name_start = end + 1;
+    end = std::min(path.find('/', name_start), path.size());
+    v.started_children = true;
+    v.last_child = std::string(path.substr(name_start, end - name_start));
+  }
+  last_path_ = path;
 }
 
 size_t SnapshotWalk::next(
@@ -25,6 +45,9 @@ size_t SnapshotWalk::next(
   } keep{*this};
   size_t visited = 0;
   bool go_on = true;
+  // A view of the tree's own path while the call lasts; a path kept in a Visit (which may be
+  // popped) is copied at once.
+  std::string_view last;
   while (!stack_.empty() && visited < max_nodes && go_on) {
     Visit& v = stack_.back();
     if (!v.node) {
@@ -40,6 +63,17 @@ size_t SnapshotWalk::next(
       go_on = visit(v.key.empty() ? std::string_view(v.path) : v.key, *v.node);
       v.written = true;
       ++visited;
+      if (v.key.empty()) {
+        last_path_ = v.path;
+        last = last_path_;
+      } else {
+        last = v.key;
+      }
+      // The call ends standing at this node, before its first child is taken: the next call
+      // starts its children at the first there is then. Taken now, a child created meanwhile
+      // with a smaller name would be missed (its creation is replayed from the log, but the
+      // next snapshot may reuse this one's run that lacks it: IncrementalSnapshot).
+      if (!go_on || visited >= max_nodes) break;
     }
     if (v.next_child == v.node->children.end()) {
       stack_.pop_back();
@@ -54,6 +88,7 @@ size_t SnapshotWalk::next(
     next.node = &child.second;
     next.next_child = child.second.children.begin();
   }
+  if (!last.empty() && last.data() != last_path_.data()) last_path_.assign(last);
   return visited;
 }
 

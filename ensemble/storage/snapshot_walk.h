@@ -3,7 +3,9 @@
 // is when the walk reaches it; a node deleted before then is skipped with its
 // subtree, and children are resumed after the last one visited, so children
 // created meanwhile before that name are missed (their creates are in the log
-// after the snapshot's start, and recovery replays them).
+// after the snapshot's start, and recovery replays them). A call ends right after
+// the node it visited last (last_path()), before any of its children: what follows
+// that node in preorder, as the tree is at the next call, is walked next.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +27,11 @@ class SnapshotWalk {
 
   /// Starts over at "/".
   void restart();
+  /// Goes on as if `path` (a node of the tree) had just been visited: next come its children,
+  /// then what follows it in preorder. How a snapshot passes over a run it reuses.
+  void seek_after(std::string_view path);
+  /// The path of the node visited last (or sought); empty before the first.
+  const std::string& last_path() const { return last_path_; }
 
   /// Calls `visit` for up to `max_nodes` of the next nodes of `tree`, parents before
   /// children, and stops early after a node for which it returns false; `path` is valid
@@ -61,6 +68,7 @@ class SnapshotWalk {
   void keep_positions();
 
   std::vector<Visit> stack_;
+  std::string last_path_;
 };
 
 }  // namespace corral::storage

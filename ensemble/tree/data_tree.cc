@@ -60,6 +60,7 @@ void DataTree::set_config_node(const std::string& text, int64_t version, int64_t
   n.version = -1;
   n.mzxid = version;
   n.mtime = mtime_ms;
+  changed("/zookeeper/config");
 }
 
 void DataTree::add_system_node(const std::string& path, wire::AclList acl) {
@@ -150,6 +151,8 @@ OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   parent.pzxid = txn.zxid;
   data_bytes_ += static_cast<int64_t>(op.data.size());
   index(op.path, op.ephemeral_owner);
+  changed(op.path);
+  changed(parent_path);
   triggers.push_back({op.path, EventType::kNodeCreated, n.acl});
   triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged, parent.acl});
   return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
@@ -169,6 +172,8 @@ OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   nodes_.erase(it);
   if (txn.zxid > parent.pzxid) parent.pzxid = txn.zxid;
   unindex(op.path, owner);
+  changed(op.path);
+  changed(parent_path);
   triggers.push_back({op.path, EventType::kNodeDeleted, std::move(acl)});
   triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged, parent.acl});
   return OpResult{op.type, ErrorCode::kOk, op.path, {}};
@@ -182,6 +187,7 @@ OpResult DataTree::set_data(const Txn& txn, const TxnOp& op, std::vector<WatchTr
   n.version = op.version;
   n.mzxid = txn.zxid;
   n.mtime = txn.time_ms;
+  changed(op.path);
   triggers.push_back({op.path, EventType::kNodeDataChanged, n.acl});
   return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
 }
@@ -190,6 +196,7 @@ OpResult DataTree::set_acl(const TxnOp& op) {
   Node& n = must_find(op.path);
   n.acl = intern(op.acl);
   n.aversion = op.version;
+  changed(op.path);
   return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
 }
 
@@ -267,6 +274,7 @@ void DataTree::replay_op(const Txn& txn, const TxnOp& op) {
       Node& parent = must_find(wire::parent_path(op.path));
       if (op.parent_cversion > parent.cversion) parent.cversion = op.parent_cversion;
       if (txn.zxid > parent.pzxid) parent.pzxid = txn.zxid;
+      changed(wire::parent_path(op.path));
     }
     return;
   }
@@ -275,8 +283,10 @@ void DataTree::replay_op(const Txn& txn, const TxnOp& op) {
     // (ZooKeeper's deleteNode updates it before looking for the child).
     if (op.type == OpCode::kDelete || op.type == OpCode::kDeleteContainer) {
       auto parent = nodes_.find(wire::parent_path(op.path));
-      if (parent != nodes_.end() && txn.zxid > parent->second.pzxid)
+      if (parent != nodes_.end() && txn.zxid > parent->second.pzxid) {
         parent->second.pzxid = txn.zxid;
+        changed(wire::parent_path(op.path));
+      }
     }
     return;
   }
@@ -323,12 +333,14 @@ DataTree::Loaded DataTree::load_node(std::string_view path, Node node, bool may_
     node.children = std::move(slot.children);
     data_bytes_ += static_cast<int64_t>(node.data.size()) - static_cast<int64_t>(slot.data.size());
     slot = std::move(node);
+    changed(path);
     return Loaded::kReplaced;
   }
   data_bytes_ += static_cast<int64_t>(node.data.size());
   index(path, node.ephemeral_owner);
   slot = std::move(node);
   parent->children.insert(*it);
+  changed(path);
   return Loaded::kAdded;
 }
 

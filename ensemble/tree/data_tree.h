@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -144,7 +145,17 @@ class DataTree {
   /// Paths in depth-first preorder (for dumps and digests).
   std::vector<std::string> paths() const;
 
+  /// Told the path of every node whose stored form changes: created, deleted, its data, ACL or
+  /// counters set, and the parent of a node created or deleted.
+  using ChangeListener = std::function<void(std::string_view path)>;
+  /// Installs `listener` (replacing any): the snapshotter learns which runs of its last
+  /// snapshot still hold (incremental_snapshot.h).
+  void set_change_listener(ChangeListener listener) { listener_ = std::move(listener); }
+
  private:
+  void changed(std::string_view path) {
+    if (listener_) listener_(path);
+  }
   OpResult apply_op(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers);
   OpResult create(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers);
   OpResult remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers);
@@ -175,6 +186,7 @@ class DataTree {
   std::map<wire::AclList, std::weak_ptr<const wire::AclList>> acl_cache_;
   int64_t data_bytes_ = 0;
   int64_t last_zxid_ = 0;
+  ChangeListener listener_;
 };
 
 }  // namespace corral::tree
