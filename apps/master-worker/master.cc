@@ -153,17 +153,23 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
         [&] { return c.children(workers_path, s.watch_once(workers_path), use_awaitable); });
     if (!wr) co_return s.unarm(workers_path);
     std::set<std::string> live(wr->children.begin(), wr->children.end());
+    // Lost: gone from /workers, or its znode deleted since it joined (then a live one of that
+    // id is a new worker, and what the old one held goes back to /tasks).
+    std::set<std::string> lost;
     for (auto it = s.workers.begin(); it != s.workers.end();) {
-      if (live.count(it->first)) {
+      if (live.count(it->first) && !s.departed.count(it->first)) {
         ++it;
         continue;
       }
       spdlog::info("worker lost: {}", it->first);
+      lost.insert(it->first);
       it = s.workers.erase(it);
     }
+    s.departed.clear();
     for (const auto& w : live) {
       if (s.workers.count(w) || s.malformed.count(worker_path(w))) continue;
-      auto d = co_await call([&] { return c.get(worker_path(w), nullptr, use_awaitable); });
+      auto d =
+          co_await call([&] { return c.get(worker_path(w), s.watch_worker(w), use_awaitable); });
       if (d.error() == ErrorCode::kNoNode) continue;
       if (!d) co_return false;
       std::string why;
@@ -183,7 +189,7 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
     if (!ar) co_return false;
     std::vector<WorkerLoad> loads;
     for (const auto& w : ar->children) {
-      if (!s.workers.count(w)) {
+      if (!s.workers.count(w) || lost.count(w)) {
         bool retired = co_await retire_worker(s, w);
         if (!retired) co_return false;
         continue;

@@ -4,6 +4,7 @@
 
 #include <corral/recipes/leader_latch.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -31,6 +32,10 @@ struct MasterSession : Session, std::enable_shared_from_this<MasterSession> {
   std::string latch_node;
   /// The live workers seen last, by id.
   std::map<std::string, WorkerInfo> workers;
+  /// Workers whose znode was deleted since they joined (a watch on it said so): lost, even when
+  /// one of the same id is live again by the next read of /workers (a restarted worker waits
+  /// only for its old znode to go).
+  std::set<std::string> departed;
   /// Nodes found malformed (logged once, then skipped).
   std::set<std::string> malformed;
   /// Paths with a child watch pending (set once, until it fires).
@@ -48,11 +53,20 @@ struct MasterSession : Session, std::enable_shared_from_this<MasterSession> {
   /// registered until they fire; more would pile up).
   client::Watcher watch_once(const std::string& path) {
     if (!armed.insert(path).second) return nullptr;
+    return watcher([path](MasterSession& s) { s.armed.erase(path); });
+  }
+  /// A watch on worker `id`'s znode, set as it joins: any change but its deletion is not
+  /// expected (a worker writes its znode once), and is taken as a departure too.
+  client::Watcher watch_worker(const std::string& id) {
+    return watcher([id](MasterSession& s) { s.departed.insert(id); });
+  }
+  /// A watcher that does `on_event` to this session (while it exists), then wakes its loop.
+  client::Watcher watcher(std::function<void(MasterSession&)> on_event) {
     std::weak_ptr<MasterSession> weak = shared_from_this();
-    return [weak, path](const client::WatchEvent&) {
+    return [weak, on_event = std::move(on_event)](const client::WatchEvent&) {
       auto s = weak.lock();
       if (!s) return;
-      s->armed.erase(path);
+      on_event(*s);
       s->notify();
     };
   }

@@ -130,9 +130,11 @@ TEST(LeaderLatch, LeaderWhoseServerDiesIsToldAtOnceAndNobodyElseLeads) {
   int member = member_of(a->server());
   ASSERT_GE(member, 0);
   ASSERT_TRUE(ensemble().kill9(member));
-  // Told it is no longer leader (suspended), then leads again once its session is back.
-  ASSERT_TRUE(wait_until(20s, [&] { return a_changes.load() >= 3; })) << a_changes.load();
-  EXPECT_TRUE(la.is_leader());
+  // Told it is no longer leader (suspended), then leads again once its session is back. On a
+  // loaded machine its new connection may drop once more (suspended again, then back): what
+  // counts is that it leads in the end and b never did.
+  ASSERT_TRUE(wait_until(20s, [&] { return a_changes.load() >= 3 && la.is_leader(); }))
+      << a_changes.load();
   std::lock_guard lock(watch.mu);
   EXPECT_TRUE(watch.order.empty()) << "b led while a's session was alive";
   restore_ensemble();
