@@ -155,14 +155,13 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
     std::set<std::string> live(wr->children.begin(), wr->children.end());
     // Lost: gone from /workers, or its znode deleted since it joined (then a live one of that
     // id is a new worker, and what the old one held goes back to /tasks).
-    std::set<std::string> lost;
     for (auto it = s.workers.begin(); it != s.workers.end();) {
       if (live.count(it->first) && !s.departed.count(it->first)) {
         ++it;
         continue;
       }
       spdlog::info("worker lost: {}", it->first);
-      lost.insert(it->first);
+      s.retiring.insert(it->first);
       it = s.workers.erase(it);
     }
     s.departed.clear();
@@ -187,11 +186,14 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
     std::string assign_root(kAssignPath);
     auto ar = co_await call([&] { return c.children(assign_root, nullptr, use_awaitable); });
     if (!ar) co_return false;
+    const std::set<std::string> assigned(ar->children.begin(), ar->children.end());
+    std::erase_if(s.retiring, [&](const std::string& w) { return !assigned.count(w); });
     std::vector<WorkerLoad> loads;
     for (const auto& w : ar->children) {
-      if (!s.workers.count(w) || lost.count(w)) {
+      if (!s.workers.count(w) || s.retiring.count(w)) {
         bool retired = co_await retire_worker(s, w);
         if (!retired) co_return false;
+        if (s.acting()) s.retiring.erase(w);
         continue;
       }
       auto kids = co_await call(
@@ -260,8 +262,10 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
     co_return multi_failed(s, r, "assigning " + t + " to " + w);
   }
 
-  /// A worker's /workers node is gone: each of its tasks back to /tasks (attempt unchanged)
-  /// in one multi, or, if it already finished, only its assignment deleted; then /assign/W.
+  /// A worker's /workers node is gone, or was made again by a new worker of its id: each of
+  /// the old one's tasks back to /tasks (attempt unchanged) in one multi, or, if it already
+  /// finished, only its assignment deleted; then /assign/W unless the worker is back. A task
+  /// the new worker has started already (its /status says so) stays with it.
   awaitable<bool> retire_worker(MasterSession& s, const std::string& w) {
     auto& c = *s.client;
     auto kids = co_await call([&] { return c.children(assign_dir(w), nullptr, use_awaitable); });
@@ -275,6 +279,12 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
       auto st = co_await call([&] { return c.get(status_path(t), nullptr, use_awaitable); });
       if (!st && st.error() != ErrorCode::kNoNode) co_return false;
       auto status = st ? parse_task_status(st->data) : std::nullopt;
+      if (auto back = s.workers.find(w); back != s.workers.end() && status && !status->finished() &&
+                                         status->worker == w &&
+                                         status->started_ms >= back->second.started_ms) {
+        spdlog::info("left {} with the new worker {}, which runs it", t, w);
+        continue;
+      }
       auto task = parse_task(d->data, true);
       client::Multi ops;
       bool finished = status && status->finished();

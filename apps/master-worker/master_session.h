@@ -36,6 +36,9 @@ struct MasterSession : Session, std::enable_shared_from_this<MasterSession> {
   /// one of the same id is live again by the next read of /workers (a restarted worker waits
   /// only for its old znode to go).
   std::set<std::string> departed;
+  /// Workers found lost whose /assign node has not been emptied yet: kept until it is, even
+  /// when one of the same id joined meanwhile (a pass that stops early must not forget them).
+  std::set<std::string> retiring;
   /// Nodes found malformed (logged once, then skipped).
   std::set<std::string> malformed;
   /// Paths with a child watch pending (set once, until it fires).

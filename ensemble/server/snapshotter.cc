@@ -10,7 +10,7 @@
 namespace corral::server {
 Snapshotter::Snapshotter(asio::io_context& io, ServerCore& core, storage::StorageThread& storage)
     : io_(io), core_(core), storage_(storage) {
-  core_.set_tree_change_listener([this](std::string_view path) { walk_.changed(path); });
+  core_.set_tree_change_listener([this](std::string_view path) { snapshots_.changed(path); });
 }
 
 Snapshotter::~Snapshotter() { core_.set_tree_change_listener(nullptr); }
@@ -28,7 +28,7 @@ void Snapshotter::start() {
   node_count_ = 0;
   reused_nodes_ = 0;
   // The state was replaced since the last snapshot: the chunks its runs name may be gone.
-  if (core_.state_generation() != generation_) walk_.forget();
+  if (core_.state_generation() != generation_) snapshots_.forget();
   generation_ = core_.state_generation();
   int64_t start_zxid = core_.tree().last_zxid();
   std::vector<storage::SessionRow> sessions;
@@ -38,7 +38,7 @@ void Snapshotter::start() {
   storage_.run([id = snapshot_id_, start_zxid,
                 sessions](storage::Database& db) { *id = db.begin_snapshot(start_zxid, sessions); },
                nullptr);
-  walk_.begin();
+  snapshots_.begin();
   spdlog::info("snapshot started at zxid 0x{:x}", start_zxid);
   step();
 }
@@ -49,7 +49,7 @@ bool Snapshotter::abandoned() {
   // dropped at the next recovery.
   spdlog::info("snapshot abandoned: the state was replaced");
   running_ = false;
-  walk_.forget();
+  snapshots_.forget();
   return true;
 }
 
@@ -59,10 +59,10 @@ void Snapshotter::step() {
   // tenth of a millisecond to walk and encode, and a few to write when it changed (one SQLite
   // transaction), which is how long a txn logged meanwhile may wait behind it. Or the runs
   // reused from the last snapshot that follow, a row each chunk.
-  auto next = std::make_shared<storage::SnapshotStep>(walk_.next(core_.tree()));
+  auto next = std::make_shared<storage::SnapshotStep>(snapshots_.next(core_.tree()));
   node_count_ += static_cast<int64_t>(next->node_count());
   reused_nodes_ += static_cast<int64_t>(next->reused_nodes);
-  const bool done = walk_.done();
+  const bool done = snapshots_.done();
   if (next->node_count() == 0) return done ? finish() : asio::post(io_, [this] { step(); });
   // The next run is walked only once this one is written. The storage thread logs txns
   // too, in order with these jobs: a walk that ran ahead queued the whole tree in front of
@@ -92,7 +92,7 @@ void Snapshotter::finish() {
                  // counts for nothing.
                  if (abandoned()) return;
                  running_ = false;
-                 walk_.complete();
+                 snapshots_.complete();
                  ++completed_;
                  last_zxid_ = end_zxid;
                  last_time_s_ = std::chrono::duration_cast<std::chrono::seconds>(

@@ -55,7 +55,7 @@ class Snapshotter {
   int64_t last_zxid_ = -1;
   int64_t last_time_s_ = -1;
   std::chrono::steady_clock::time_point started_;
-  storage::IncrementalSnapshot walk_;
+  storage::IncrementalSnapshot snapshots_;
   std::shared_ptr<int64_t> snapshot_id_;
   int64_t node_count_ = 0;
   /// Of those, the nodes of runs reused from the last snapshot.
