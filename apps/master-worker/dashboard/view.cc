@@ -79,6 +79,7 @@ View build_view(const RawTree& raw, std::map<std::string, TaskOrigin>& origins,
     worker.id = id;
     worker.host = w->host;
     worker.slots = w->slots;
+    worker.started_ms = w->started_ms;
     view.workers[id] = std::move(worker);
   }
   for (const auto& [id, data] : raw.tasks) {
@@ -142,10 +143,15 @@ View build_view(const RawTree& raw, std::map<std::string, TaskOrigin>& origins,
 
 std::vector<ViewEvent> diff_views(const View& before, const View& after) {
   std::vector<ViewEvent> events;
+  // A worker replaced by another of its id (restarted) between two views is lost and joined.
+  auto has = [](const View& v, const std::string& id, int64_t started_ms) {
+    auto it = v.workers.find(id);
+    return it != v.workers.end() && it->second.started_ms == started_ms;
+  };
   for (const auto& [id, w] : before.workers)
-    if (!after.workers.count(id)) events.push_back({"worker_lost", {{"id", id}}});
+    if (!has(after, id, w.started_ms)) events.push_back({"worker_lost", {{"id", id}}});
   for (const auto& [id, w] : after.workers)
-    if (!before.workers.count(id)) events.push_back({"worker_joined", {{"id", id}}});
+    if (!has(before, id, w.started_ms)) events.push_back({"worker_joined", {{"id", id}}});
   if (after.master && after.master != before.master)
     events.push_back({"master_elected", {{"id", *after.master}}});
   std::vector<ViewEvent> changes;

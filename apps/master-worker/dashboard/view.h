@@ -45,6 +45,9 @@ struct WorkerView {
   std::string id;
   std::string host;
   int slots = 1;
+  /// When it started (its WorkerInfo): another value under the same id is another worker, one
+  /// that replaced it between two looks.
+  int64_t started_ms = 0;
   /// Tasks assigned to it that it runs now.
   std::vector<std::string> running;
   /// Tasks assigned to it that it has not started.

@@ -137,10 +137,12 @@ EventStream::~EventStream() {
   if (fd_ >= 0) ::close(fd_);
 }
 
-bool EventStream::wait_for(const std::string& needle, std::chrono::milliseconds timeout) {
+bool EventStream::wait_for(const std::string& needle, std::chrono::milliseconds timeout,
+                           size_t from) {
   auto deadline = Clock::now() + timeout;
-  while (text_.find(needle) == std::string::npos) {
-    if (fd_ < 0 || !read_some(fd_, text_, deadline)) return text_.find(needle) != std::string::npos;
+  while (text_.find(needle, from) == std::string::npos) {
+    if (fd_ < 0 || !read_some(fd_, text_, deadline))
+      return text_.find(needle, from) != std::string::npos;
   }
   return true;
 }

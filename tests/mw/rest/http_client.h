@@ -37,9 +37,9 @@ class EventStream {
   EventStream& operator=(const EventStream&) = delete;
 
   bool ok() const { return fd_ >= 0; }
-  /// Reads until `text` (everything received so far, headers included) contains `needle`
-  /// or `timeout` passes; true if it does.
-  bool wait_for(const std::string& needle, std::chrono::milliseconds timeout);
+  /// Reads until `text` (everything received so far, headers included) contains `needle` at
+  /// `from` or after, or `timeout` passes; true if it does.
+  bool wait_for(const std::string& needle, std::chrono::milliseconds timeout, size_t from = 0);
   /// Everything received so far.
   const std::string& text() const { return text_; }
 

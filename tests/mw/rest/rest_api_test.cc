@@ -97,6 +97,28 @@ TEST_F(RestTest, MastersAndWorkersComeAndGo) {
   EXPECT_TRUE(wait_until([&] { return env_->peek_json("/api/master")["active"].is_null(); }));
 }
 
+TEST_F(RestTest, AWorkerReplacedUnderItsIdIsLostAndJoinsAgain) {
+  // A restarted worker may register again before the dashboard looks: its znode is swapped for
+  // the new session's in one multi here, so no view ever lacks the id.
+  EventStream events(env_->port(), "/api/events");
+  ASSERT_TRUE(events.wait_for("event: summary", 10s));
+  auto old_worker = start_worker(*env_, "w-swap", 1);
+  const std::string joined = "event: worker_joined\ndata: {\"id\":\"w-swap\"}";
+  ASSERT_TRUE(events.wait_for(joined, 10s)) << events.text();
+  auto new_worker = env_->new_session();
+  ASSERT_TRUE(new_worker->wait_connected(20s));
+  WorkerInfo info{"w-swap", "host-w-swap", 4343, 1, now_ms() + 1};
+  auto swapped = new_worker->multi(
+      client::Multi()
+          .remove(worker_path("w-swap"))
+          .create(worker_path("w-swap"), serialize(info), CreateMode::kEphemeral));
+  ASSERT_TRUE(swapped.ok()) << client::error_text(swapped.error());
+  // Lost, then joined again, from the one look that saw the new znode.
+  const std::string lost = "event: worker_lost\ndata: {\"id\":\"w-swap\"}";
+  ASSERT_TRUE(events.wait_for(lost, 10s)) << events.text();
+  EXPECT_TRUE(events.wait_for(joined, 10s, events.text().find(lost))) << events.text();
+}
+
 TEST_F(RestTest, TaskLifecycleEndsInTheHistory) {
   EventStream events(env_->port(), "/api/events");
   ASSERT_TRUE(events.wait_for("event: summary", 10s));
