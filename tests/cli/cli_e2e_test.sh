@@ -210,7 +210,9 @@ test_create_modes() {
   check "container child deleted" 0 --out "" -- delete /cli/ctr/kid
   checks=$((checks + 1))
   wait_gone /cli/ctr 20 || fail "container /cli/ctr not deleted 20 s after its last child"
-  check "ttl" 0 --out "Created /cli/ttl" -- create -t 500 /cli/ttl t
+  # Long enough that the next command, a new process on a loaded machine, still finds it (at
+  # 500 ms ZooKeeper's sweep, every 100 ms here, once took it first).
+  check "ttl" 0 --out "Created /cli/ttl" -- create -t 5000 /cli/ttl t
   check "ttl data" 0 --out "t" -- get /cli/ttl
   checks=$((checks + 1))
   wait_gone /cli/ttl 20 || fail "TTL node /cli/ttl not deleted 20 s after its TTL"
