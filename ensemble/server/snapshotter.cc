@@ -27,7 +27,8 @@ void Snapshotter::start() {
   core_.snapshot_started();
   node_count_ = 0;
   reused_nodes_ = 0;
-  // The state was replaced since the last snapshot: the chunks its runs name may be gone.
+  // The state was replaced since the last snapshot began (which then ended abandoned, or
+  // complete if it finished first): the chunks its runs name may be gone.
   if (core_.state_generation() != generation_) snapshots_.forget();
   generation_ = core_.state_generation();
   int64_t start_zxid = core_.tree().last_zxid();
@@ -49,7 +50,6 @@ bool Snapshotter::abandoned() {
   // dropped at the next recovery.
   spdlog::info("snapshot abandoned: the state was replaced");
   running_ = false;
-  snapshots_.forget();
   return true;
 }
 
