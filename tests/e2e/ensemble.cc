@@ -45,6 +45,22 @@ std::string env_or(const char* name, const char* fallback) {
   return v && *v ? v : fallback;
 }
 
+// ZooKeeper 3.8 cannot start when a txn log file lacks its 16-byte header: SIGKILL between
+// creating a new log (it rolls at every snapshot) and flushing the header leaves one, and the
+// restart fails with EOFException in FileHeader.deserialize (ZOOKEEPER-1621). Such a file holds
+// no transaction, so removing it, the known workaround, loses nothing. Returns what it removed.
+std::vector<std::string> remove_headerless_zookeeper_logs(const fs::path& data_dir) {
+  constexpr std::uintmax_t kFileHeaderBytes = 16;  // magic, version, dbid
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(data_dir / "version-2", ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("log.", 0) != 0 || e.file_size(ec) >= kFileHeaderBytes || ec) continue;
+    if (fs::remove(e.path(), ec)) removed.push_back(name);
+  }
+  return removed;
+}
+
 std::vector<std::string> split_words(const std::string& s) {
   std::istringstream in(s);
   std::vector<std::string> out;
@@ -279,7 +295,9 @@ bool Ensemble::start(int i) {
   const std::string cfg = (d / "zoo.cfg").string();
   const std::string log_path = (d / "server.log").string();
   std::vector<std::string> args;
+  std::vector<std::string> removed_logs;
   if (options_.impl == Impl::kZooKeeper) {
+    removed_logs = remove_headerless_zookeeper_logs(d / "data");
     args.push_back("java");
     for (auto& w : split_words(env_or("ENSEMBLE_JVMFLAGS", kDefaultJvmFlags))) args.push_back(w);
     args.push_back("-Dzookeeper.admin.enableServer=false");
@@ -301,8 +319,10 @@ bool Ensemble::start(int i) {
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
   {
-    std::ofstream(log_path, std::ios::app)
-        << "==== ensemble: start member " << i << " (server." << i + 1 << ")\n";
+    std::ofstream log(log_path, std::ios::app);
+    for (const auto& name : removed_logs)
+      log << "==== ensemble: removed " << name << ", a txn log without its header\n";
+    log << "==== ensemble: start member " << i << " (server." << i + 1 << ")\n";
   }
   std::fflush(nullptr);
   const pid_t parent = getpid();
