@@ -1,6 +1,7 @@
 #include "client_impl.h"
 
 #include <asio/post.hpp>
+#include <exception>
 #include <random>
 
 #include "tls.h"
@@ -74,7 +75,17 @@ void ClientImpl::set_state(ConnectionState s) {
       std::lock_guard<std::mutex> lock(self->listeners_mu_);
       for (auto& [id, listener] : self->listeners_) to_call.push_back(listener);
     }
-    for (auto& listener : to_call) listener(s);
+    // One that throws does not keep the others from the change: its exception leaves run()
+    // after they were called (the first one's, if several throw).
+    std::exception_ptr thrown;
+    for (auto& listener : to_call) {
+      try {
+        listener(s);
+      } catch (...) {
+        if (!thrown) thrown = std::current_exception();
+      }
+    }
+    if (thrown) std::rethrow_exception(thrown);
   });
 }
 

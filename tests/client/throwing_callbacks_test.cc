@@ -1,6 +1,7 @@
-// A callback or watcher that throws: the exception leaves io_context::run() in the thread that
-// runs it (Asio's rule for handlers), and the client carries on when run() is called again:
-// later answers and events still come, on the same connection.
+// A callback, watcher or state listener that throws: the exception leaves io_context::run() in
+// the thread that runs it (Asio's rule for handlers), and the client carries on when run() is
+// called again: later answers and events still come, on the same connection, and the other
+// listeners of a state change still hear it.
 #include <stdexcept>
 
 #include "tests/client/client_env.h"
@@ -29,6 +30,8 @@ bool run_until(asio::io_context& io, F done, int& thrown, Clock::duration timeou
   return true;
 }
 
+// What the callbacks write lives in the fixture: a callback that is still pending when a
+// check fails runs in TearDown, after the test body's locals are gone.
 class ThrowingCallbacks : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -42,31 +45,29 @@ class ThrowingCallbacks : public ::testing::Test {
     client->start();
     ASSERT_TRUE(run_until(
         io, [&] { return state == ConnectionState::kConnected; }, thrown));
-    bool made = false;
     client->create("/throwing-" + std::to_string(::getpid()) + "-" + std::to_string(++counter), "0",
-                   {}, [&](Result<CreateResult> r) {
-                     ASSERT_TRUE(r.ok()) << text(r.error());
-                     path = r->path;
+                   {}, [this](Result<CreateResult> r) {
+                     if (r) path = r->path;
                      made = true;
                    });
     ASSERT_TRUE(run_until(
         io, [&] { return made; }, thrown));
+    ASSERT_FALSE(path.empty());
     state_changes = 0;
   }
   void TearDown() override {
-    bool closed = false;
-    client->remove(path, -1,
-                   [&](Result<void>) { client->close([&](Result<void>) { closed = true; }); });
+    if (path.empty() || client->state() == ConnectionState::kClosed) return;
+    client->remove(
+        path, -1, [this](Result<void>) { client->close([this](Result<void>) { closed = true; }); });
     EXPECT_TRUE(run_until(
         io, [&] { return closed; }, thrown));
   }
 
   /// One get through the client; true when it answered with the node's data `want`.
   bool get_sees(const std::string& want) {
-    bool answered = false;
-    std::string seen;
-    client->get(path, nullptr, [&](Result<DataResult> r) {
-      if (r) seen = r->data;
+    answered = false;
+    client->get(path, nullptr, [this](Result<DataResult> r) {
+      seen = r ? r->data : "";
       answered = true;
     });
     return run_until(
@@ -78,20 +79,21 @@ class ThrowingCallbacks : public ::testing::Test {
   asio::io_context io;
   std::unique_ptr<Client> client;
   ConnectionState state = ConnectionState::kConnecting;
-  /// Since connected: any means the connection was lost on the way.
+  /// Since connected: any other than a close means the connection was lost on the way.
   int state_changes = 0;
-  std::string path;
   int thrown = 0;
+  std::string path;
+  bool made = false, closed = false, answered = false;
+  std::string seen;
+  int later = 0, events = 0;
 };
 
 TEST_F(ThrowingCallbacks, AnAnswersCallbackThatThrowsLeavesRunAndTheClientCarriesOn) {
   // Three requests pipelined: the first's callback throws; the other two still get theirs.
-  int later = 0;
-  std::string seen;
   client->get(path, nullptr, [](Result<DataResult>) { throw Thrown("from an answer"); });
-  client->set(path, "1", -1, [&](Result<Stat> r) { later += r.ok(); });
-  client->get(path, nullptr, [&](Result<DataResult> r) {
-    if (r) seen = r->data;
+  client->set(path, "1", -1, [this](Result<Stat> r) { later += r.ok(); });
+  client->get(path, nullptr, [this](Result<DataResult> r) {
+    seen = r ? r->data : "";
     ++later;
   });
   ASSERT_TRUE(run_until(
@@ -104,16 +106,14 @@ TEST_F(ThrowingCallbacks, AnAnswersCallbackThatThrowsLeavesRunAndTheClientCarrie
 }
 
 TEST_F(ThrowingCallbacks, AWatcherThatThrowsLeavesRunAndLaterEventsStillCome) {
-  bool set_answered = false;
   client->get(
       path, [](const WatchEvent&) { throw Thrown("from a watcher"); }, [](Result<DataResult>) {});
-  client->set(path, "1", -1, [&](Result<Stat>) { set_answered = true; });
+  client->set(path, "1", -1, [this](Result<Stat>) { answered = true; });
   ASSERT_TRUE(run_until(
-      io, [&] { return set_answered && thrown == 1; }, thrown));
+      io, [&] { return answered && thrown == 1; }, thrown));
   // A second watch, on the same node, fires as usual.
-  int events = 0;
   client->exists(
-      path, [&](const WatchEvent&) { ++events; }, [](Result<Stat>) {});
+      path, [this](const WatchEvent&) { ++events; }, [](Result<Stat>) {});
   client->set(path, "2", -1, [](Result<Stat>) {});
   ASSERT_TRUE(run_until(
       io, [&] { return events == 1; }, thrown))
@@ -121,6 +121,21 @@ TEST_F(ThrowingCallbacks, AWatcherThatThrowsLeavesRunAndLaterEventsStillCome) {
   EXPECT_EQ(thrown, 1);
   EXPECT_TRUE(get_sees("2"));
   EXPECT_EQ(state_changes, 0) << "the connection was lost";
+}
+
+TEST_F(ThrowingCallbacks, AStateListenerThatThrowsLeavesTheOthersTheChange) {
+  auto first = client->subscribe_state([](ConnectionState s) {
+    if (s == ConnectionState::kClosed) throw Thrown("from a state listener");
+  });
+  auto second = client->subscribe_state([this](ConnectionState s) {
+    if (s == ConnectionState::kClosed) ++events;
+  });
+  client->remove(path, -1,
+                 [this](Result<void>) { client->close([this](Result<void>) { closed = true; }); });
+  ASSERT_TRUE(run_until(
+      io, [&] { return closed && events == 1 && thrown == 1; }, thrown))
+      << "closed " << closed << ", the second listener heard " << events << ", thrown " << thrown;
+  EXPECT_EQ(state, ConnectionState::kClosed);
 }
 
 }  // namespace

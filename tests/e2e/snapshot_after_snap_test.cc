@@ -1,9 +1,10 @@
 // End to end: a follower whose whole state a SNAP replaced while it ran must not reuse the runs
 // of the snapshots it took before (IncrementalSnapshot): their chunks hold the tree the SNAP
-// replaced, and nothing told the Snapshotter what changed in between. The follower is stopped
-// (SIGSTOP) while the leader changes a node in every run and purges its log past the
-// follower's zxid, so that on waking it is synced by a SNAP in the same process; its next
-// snapshot is then the newest on its disk when it is killed, and what it recovers from.
+// replaced (the install removes them), and nothing told the Snapshotter what changed in
+// between. The follower is stopped (SIGSTOP) while the leader changes a node under every parent
+// and purges its log past the follower's zxid, so that on waking it is synced by a SNAP in the
+// same process; its next snapshot is then the newest on its disk when it is killed, and what it
+// recovers from.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -62,11 +63,12 @@ std::string first_child(int parent) { return "/p" + std::to_string(parent) + "/0
 
 TEST(SnapshotAfterSnap, AFollowerSyncedByASnapDoesNotReuseItsOlderRuns) {
   Ensemble::Options options;
-  // The leader drops a silent learner after 5 ticks of 200 ms; each member purges its log at
-  // every snapshot, keeping the three newest snapshots and the log after the oldest.
-  options.tick_ms = 200;
+  // The leader drops a silent learner after syncLimit (5) ticks of 500 ms; each member purges
+  // its log at every snapshot, keeping the three newest snapshots and the log after the oldest.
+  // The writer's session outlives the waits between its writes.
   options.extra_cfg = "snapCount=" + std::to_string(kSnapCount) +
-                      "\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3\n";
+                      "\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3\n"
+                      "maxSessionTimeout=120000\n";
   options.name = "corral-snapshot-after-snap";
   Ensemble ensemble(options);
   ASSERT_TRUE(ensemble.ok()) << ensemble.error();
@@ -76,7 +78,7 @@ TEST(SnapshotAfterSnap, AFollowerSyncedByASnapDoesNotReuseItsOlderRuns) {
   const int follower = (leader + 1) % ensemble.size();
 
   RawClient writer(ensemble.client_port(leader), 60s);
-  ASSERT_TRUE(writer.handshake());
+  ASSERT_TRUE(writer.handshake(120000));
   ASSERT_EQ(fill_tree(writer, kTree), "") << ensemble.describe();
   ASSERT_EQ(writer.create("/w", ""), kOk);
   const std::string snapshot_done = "in runs reused from the last";
@@ -85,14 +87,16 @@ TEST(SnapshotAfterSnap, AFollowerSyncedByASnapDoesNotReuseItsOlderRuns) {
       << "the follower took no snapshot\n"
       << ensemble.log(follower, 4000);
 
-  // Stopped, the follower misses a change in every run and the log that held them.
+  // Stopped, the follower misses a change under every parent and the log that held them.
+  const size_t leader_log_at_pause = ensemble.log(leader).size();
+  const std::string dropped = "stopped counting on learner " + std::to_string(follower + 1);
   ASSERT_TRUE(ensemble.pause(follower));
   ASSERT_TRUE(wait_for(
-      [&] { return count_in_log(ensemble, leader, "stopped counting on learner") >= 1; }, 30s))
+      [&] { return count_in_log(ensemble, leader, dropped, leader_log_at_pause) >= 1; }, 60s))
       << ensemble.log(leader, 4000);
   // Written once the leader has let go of the follower (what it sent before waits in the
-  // follower's socket and is read when it wakes): a change in every run, then txns over four of
-  // the leader's snapshots, the last of which purge the log it would DIFF from.
+  // follower's socket and is read when it wakes): a change under every parent, then txns over
+  // four of the leader's snapshots, the last of which purge the log it would DIFF from.
   const size_t leader_log_at_drop = ensemble.log(leader).size();
   for (int p = 0; p < kTree.parents; ++p)
     ASSERT_EQ(writer.set_data(first_child(p), "changed"), kOk) << first_child(p);
@@ -105,18 +109,25 @@ TEST(SnapshotAfterSnap, AFollowerSyncedByASnapDoesNotReuseItsOlderRuns) {
   ASSERT_TRUE(ensemble.resume(follower));
 
   const std::string installed = "installed the leader's snapshot of";
-  ASSERT_TRUE(wait_for(
-      [&] { return count_in_log(ensemble, follower, installed, follower_log_before) >= 1; }, 60s))
+  ASSERT_TRUE(write_until(
+      writer, [&] { return count_in_log(ensemble, follower, installed, follower_log_before) >= 1; },
+      60s))
       << "the follower was not synced by a SNAP\n"
       << ensemble.log(follower, 4000);
   const size_t installed_at = ensemble.log(follower).find(installed, follower_log_before);
-  // Its first snapshot after the install: with the older runs reused, it would hold the
-  // children as they were before the follower stopped.
+  // Its first snapshot after the install. Were the older runs reused, it would name chunks the
+  // install removed (the storage job fails and the member stops), or hold the children as
+  // they were before the follower stopped (the reads below).
   ASSERT_TRUE(write_until(
-      writer, [&] { return count_in_log(ensemble, follower, snapshot_done, installed_at) >= 1; },
+      writer,
+      [&] {
+        return !ensemble.running(follower) ||
+               count_in_log(ensemble, follower, snapshot_done, installed_at) >= 1;
+      },
       30s))
       << "the follower took no snapshot after the SNAP\n"
       << ensemble.log(follower, 4000);
+  ASSERT_TRUE(ensemble.running(follower)) << ensemble.log(follower, 4000);
 
   ASSERT_TRUE(ensemble.kill9(follower));
   ASSERT_TRUE(ensemble.start(follower));

@@ -7,7 +7,8 @@
 // own run on the client's event strand, in order with watch events and state changes and
 // never concurrently with each other. One that throws lets the exception out of the
 // io_context's run() in the thread running it (Asio's rule for handlers); the client is not
-// hurt by it (its connection and the other callbacks carry on) and run() may be called again.
+// hurt by it (its connection carries on, later answers and events still come, every state
+// listener still hears the change) and run() may be called again.
 //
 // Requests are pipelined on one connection and complete in order. When the connection is
 // lost, requests in flight fail with ZCONNECTIONLOSS (they are never silently retried: a
