@@ -47,8 +47,9 @@ std::string env_or(const char* name, const char* fallback) {
 
 // ZooKeeper 3.8 cannot start when a txn log file lacks its 16-byte header: SIGKILL between
 // creating a new log (it rolls at every snapshot) and flushing the header leaves one, and the
-// restart fails with EOFException in FileHeader.deserialize (ZOOKEEPER-1621). Such a file holds
-// no transaction, so removing it, the known workaround, loses nothing. Returns what it removed.
+// restart fails with EOFException in FileHeader.deserialize (ZOOKEEPER-1621, ZOOKEEPER-2332;
+// 3.9.3 skips an empty one itself). Such a file holds no transaction, so removing it, the known
+// workaround, loses nothing. Returns what it removed.
 std::vector<std::string> remove_headerless_zookeeper_logs(const fs::path& data_dir) {
   constexpr std::uintmax_t kFileHeaderBytes = 16;  // magic, version, dbid
   std::vector<std::string> removed;
