@@ -490,6 +490,13 @@ std::string Ensemble::log(int i, size_t tail) const {
   return text;
 }
 
+size_t Ensemble::count_in_log(int i, const std::string& text, size_t from) const {
+  const std::string all = log(i);
+  size_t n = 0;
+  for (size_t at = all.find(text, from); at != std::string::npos; at = all.find(text, at + 1)) ++n;
+  return n;
+}
+
 std::string Ensemble::describe(size_t log_tail) {
   std::ostringstream out;
   out << impl_name(options_.impl) << " ensemble in " << dir_.string() << "\n";

@@ -148,6 +148,8 @@ class Ensemble {
 
   /// Member i's server.log (kept across restarts), or its last `tail` bytes if nonzero.
   std::string log(int i, size_t tail = 0) const;
+  /// How often `text` appears in member i's server.log at byte `from` or after.
+  size_t count_in_log(int i, const std::string& text, size_t from = 0) const;
   /// One line per member: id, port, pid, mode; and each member's log tail, for failures.
   std::string describe(size_t log_tail = 3000);
 

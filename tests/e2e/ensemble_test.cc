@@ -18,7 +18,6 @@
 #include <cinttypes>
 #include <condition_variable>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -569,21 +568,6 @@ TEST_F(EnsembleTest, EphemeralSurvivesLeaderKill) {
   }
   expect_everywhere(path);
   expect_history_ok();
-}
-
-// The harness mends ZooKeeper's ZOOKEEPER-1621: a member SIGKILLed after creating a new txn log
-// and before flushing its header cannot start again. Tests that restart killed members rely on it.
-TEST_F(EnsembleTest, ZooKeeperMemberKilledBeforeItsNewLogHadAHeaderRestarts) {
-  if (g_impl != Impl::kZooKeeper) GTEST_SKIP() << "ZooKeeper's txn log files only";
-  const int victim = 0;
-  ASSERT_TRUE(ens().kill9(victim));
-  const auto logs = ens().member_dir(victim) / "data" / "version-2";
-  std::ofstream(logs / "log.7fffffff00000000").close();                      // created, nothing yet
-  std::ofstream(logs / "log.7fffffff00000001", std::ios::binary) << "ZKLG";  // half a header
-  ASSERT_TRUE(ens().start(victim));
-  ASSERT_TRUE(ens().wait_serving(victim, Clock::now() + 60s)) << ens().describe();
-  EXPECT_FALSE(std::filesystem::exists(logs / "log.7fffffff00000000"));
-  EXPECT_FALSE(std::filesystem::exists(logs / "log.7fffffff00000001"));
 }
 
 }  // namespace

@@ -29,14 +29,6 @@ constexpr int kSnapCount = 100;
 // (zab::PeerConfig::history_txns, 1,000), and past its log, purged at its snapshots.
 constexpr int kMissed = 1500;
 
-/// How often `line` appears in member i's log after position `from`.
-size_t count_in_log(const Ensemble& ensemble, int i, const std::string& line, size_t from = 0) {
-  const std::string log = ensemble.log(i);
-  size_t n = 0;
-  for (size_t at = log.find(line, from); at != std::string::npos; at = log.find(line, at + 1)) ++n;
-  return n;
-}
-
 /// Polls `done` every 20 ms until it holds or `limit` passes.
 template <typename F>
 bool wait_for(F done, Clock::duration limit) {
@@ -83,7 +75,7 @@ TEST(SnapshotAfterSnap, AFollowerSyncedByASnapDoesNotReuseItsOlderRuns) {
   ASSERT_EQ(writer.create("/w", ""), kOk);
   const std::string snapshot_done = "in runs reused from the last";
   ASSERT_TRUE(write_until(
-      writer, [&] { return count_in_log(ensemble, follower, snapshot_done) >= 2; }, 30s))
+      writer, [&] { return ensemble.count_in_log(follower, snapshot_done) >= 2; }, 30s))
       << "the follower took no snapshot\n"
       << ensemble.log(follower, 4000);
 
@@ -92,7 +84,7 @@ TEST(SnapshotAfterSnap, AFollowerSyncedByASnapDoesNotReuseItsOlderRuns) {
   const std::string dropped = "stopped counting on learner " + std::to_string(follower + 1);
   ASSERT_TRUE(ensemble.pause(follower));
   ASSERT_TRUE(wait_for(
-      [&] { return count_in_log(ensemble, leader, dropped, leader_log_at_pause) >= 1; }, 60s))
+      [&] { return ensemble.count_in_log(leader, dropped, leader_log_at_pause) >= 1; }, 60s))
       << ensemble.log(leader, 4000);
   // Written once the leader has let go of the follower (what it sent before waits in the
   // follower's socket and is read when it wakes): a change under every parent, then txns over
@@ -102,15 +94,15 @@ TEST(SnapshotAfterSnap, AFollowerSyncedByASnapDoesNotReuseItsOlderRuns) {
     ASSERT_EQ(writer.set_data(first_child(p), "changed"), kOk) << first_child(p);
   ASSERT_EQ(set_many(writer, "/w", kMissed), "") << ensemble.describe();
   ASSERT_TRUE(write_until(
-      writer,
-      [&] { return count_in_log(ensemble, leader, snapshot_done, leader_log_at_drop) >= 4; }, 30s))
+      writer, [&] { return ensemble.count_in_log(leader, snapshot_done, leader_log_at_drop) >= 4; },
+      30s))
       << ensemble.log(leader, 4000);
   const size_t follower_log_before = ensemble.log(follower).size();
   ASSERT_TRUE(ensemble.resume(follower));
 
   const std::string installed = "installed the leader's snapshot of";
   ASSERT_TRUE(write_until(
-      writer, [&] { return count_in_log(ensemble, follower, installed, follower_log_before) >= 1; },
+      writer, [&] { return ensemble.count_in_log(follower, installed, follower_log_before) >= 1; },
       60s))
       << "the follower was not synced by a SNAP\n"
       << ensemble.log(follower, 4000);
@@ -122,7 +114,7 @@ TEST(SnapshotAfterSnap, AFollowerSyncedByASnapDoesNotReuseItsOlderRuns) {
       writer,
       [&] {
         return !ensemble.running(follower) ||
-               count_in_log(ensemble, follower, snapshot_done, installed_at) >= 1;
+               ensemble.count_in_log(follower, snapshot_done, installed_at) >= 1;
       },
       30s))
       << "the follower took no snapshot after the SNAP\n"

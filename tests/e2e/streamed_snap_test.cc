@@ -58,15 +58,6 @@ void lose_disk(const Ensemble& ensemble, int i) {
     if (entry.path().filename() != "myid") fs::remove_all(entry.path());
 }
 
-/// How many SNAP images member i's log says it began to send.
-int images_sent(const Ensemble& ensemble, int i) {
-  const std::string log = ensemble.log(i);
-  const std::string line = "sending a snapshot";
-  int n = 0;
-  for (size_t at = log.find(line); at != std::string::npos; at = log.find(line, at + 1)) ++n;
-  return n;
-}
-
 TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
   Ensemble::Options options;
   // No snapshot of the leader's own meanwhile: its writes wait for its chunks (a few ms each).
@@ -129,7 +120,7 @@ TEST(StreamedSnap, LeaderKeepsServingWhileAFollowerLoadsItsState) {
     std::printf("%s\n",
                 joiner_log.substr(installed, joiner_log.find('\n', installed) - installed).c_str());
   std::fflush(stdout);
-  EXPECT_EQ(images_sent(ensemble, leader), 1) << ensemble.log(leader, 4000);
+  EXPECT_EQ(ensemble.count_in_log(leader, "sending a snapshot"), 1u) << ensemble.log(leader, 4000);
   // A twentieth of the sync, and at most 250 ms: the image took the previous leader about
   // 500 ms here, and a slow disk lengthens the sync, not the leader's work.
   EXPECT_LT(sorted.back(), std::min(250.0, sync_ms / 20))
@@ -185,7 +176,7 @@ TEST(StreamedSnap, AnImageSlowerThanInitLimitIsSentOnce) {
   const double sync_ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
   std::printf("synced through a slow link in %.0f ms\n", sync_ms);
   EXPECT_GT(sync_ms, 2 * options.init_limit * options.tick_ms) << "the link was not slow";
-  EXPECT_EQ(images_sent(ensemble, leader), 1) << ensemble.log(leader, 4000);
+  EXPECT_EQ(ensemble.count_in_log(leader, "sending a snapshot"), 1u) << ensemble.log(leader, 4000);
   RawClient check(ensemble.client_port(joiner), 30s);
   ASSERT_TRUE(check.handshake());
   auto last = check.exists(small.last_path());
