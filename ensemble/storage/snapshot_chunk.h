@@ -70,7 +70,7 @@ class SnapshotChunks {
   size_t bytes_ = 0;
   bool last_ends_run_ = false;
   /// The ACL list of the last node added and its encoding: most nodes share one.
-  std::shared_ptr<const wire::AclList> last_acl_;
+  tree::SharedAcl last_acl_;
   std::string last_acl_field_;
 };
 

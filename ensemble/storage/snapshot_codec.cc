@@ -123,7 +123,7 @@ bool NodeDecoder::decode(std::string_view bytes, tree::Node& out) {
   return true;
 }
 
-std::shared_ptr<const wire::AclList> NodeDecoder::shared_acl() {
+tree::SharedAcl NodeDecoder::shared_acl() {
   const auto read = acl_.begin() + static_cast<ptrdiff_t>(acl_size_);
   if (!last_acl_ || last_acl_->size() != acl_size_ ||
       !std::equal(acl_.begin(), read, last_acl_->begin()))

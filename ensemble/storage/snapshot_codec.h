@@ -69,13 +69,13 @@ class NodeDecoder {
   /// Reads one pb.Acl into the next entry of acl_.
   bool decode_acl(std::string_view bytes);
   /// The ACL list read (acl_'s first acl_size_), the previous node's when equal.
-  std::shared_ptr<const wire::AclList> shared_acl();
+  tree::SharedAcl shared_acl();
 
   tree::DataTree& tree_;
   /// The record's ACL list as read (its strings keep their room from node to node).
   wire::AclList acl_;
   size_t acl_size_ = 0;
-  std::shared_ptr<const wire::AclList> last_acl_;
+  tree::SharedAcl last_acl_;
 };
 
 }  // namespace corral::storage

@@ -1,5 +1,6 @@
 #include "ensemble/tree/data_tree.h"
 
+#include <algorithm>
 #include <cassert>
 #include <cstdio>
 #include <cstdlib>
@@ -69,14 +70,17 @@ void DataTree::add_system_node(const std::string& path, wire::AclList acl) {
   must_find(wire::parent_path(path)).children.insert(*it);
 }
 
-std::shared_ptr<const wire::AclList> DataTree::intern(const wire::AclList& acl) {
-  auto it = acl_cache_.find(acl);
-  if (it != acl_cache_.end()) {
-    if (auto shared = it->second.lock()) return shared;
-  }
-  auto shared = std::make_shared<const wire::AclList>(acl);
-  acl_cache_[acl] = shared;
-  return shared;
+SharedAcl DataTree::intern(const wire::AclList& acl) {
+  if (auto it = acl_cache_.find(acl); it != acl_cache_.end()) return it->second;
+  // Swept before the new list goes in, which only acl_cache_ holds until it is returned.
+  if (acl_cache_.size() >= acl_sweep_at_) sweep_unused_acls();
+  return acl_cache_.emplace(acl, SharedAcl(acl)).first->second;
+}
+
+void DataTree::sweep_unused_acls() {
+  // A count of 1 is acl_cache_'s own handle: only this thread makes new handles from it.
+  std::erase_if(acl_cache_, [](const auto& entry) { return entry.second.use_count() == 1; });
+  acl_sweep_at_ = std::max(kFirstAclSweep, 2 * acl_cache_.size());
 }
 
 const Node* DataTree::find(std::string_view path) const {
@@ -163,7 +167,7 @@ OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   if (it == nodes_.end()) invariant_broken("delete of a missing node", op.path);
   if (!it->second.children.empty()) invariant_broken("delete of a node with children", op.path);
   int64_t owner = it->second.ephemeral_owner;
-  std::shared_ptr<const wire::AclList> acl = std::move(it->second.acl);
+  SharedAcl acl = std::move(it->second.acl);
   data_bytes_ -= static_cast<int64_t>(it->second.data.size());
   std::string_view parent_path = wire::parent_path(op.path);
   Node& parent = must_find(parent_path);
@@ -344,9 +348,7 @@ DataTree::Loaded DataTree::load_node(std::string_view path, Node node, bool may_
   return Loaded::kAdded;
 }
 
-std::shared_ptr<const wire::AclList> DataTree::shared_acl(const wire::AclList& acl) {
-  return intern(acl);
-}
+SharedAcl DataTree::shared_acl(const wire::AclList& acl) { return intern(acl); }
 
 std::vector<std::string> DataTree::ephemerals(int64_t session_id) const {
   auto it = ephemerals_.find(session_id);

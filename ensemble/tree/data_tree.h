@@ -19,6 +19,7 @@
 #include "ensemble/tree/node_data.h"
 #include "ensemble/tree/path_hash.h"
 #include "ensemble/tree/path_key.h"
+#include "ensemble/tree/shared_acl.h"
 #include "ensemble/tree/txn.h"
 #include "wire/protocol.h"
 #include "wire/records.h"
@@ -26,12 +27,11 @@
 namespace corral::tree {
 
 /// A znode. Children are kept as their entries in the tree's map; the stat's dataLength and
-/// numChildren are derived from data and children. The fields are ordered to leave no
-/// padding: with its key, a node is one 104-byte allocation of the map, jemalloc's 112-byte
-/// class (its data and its path have one each).
+/// numChildren are derived from data and children. With its key, a node is one 96-byte
+/// allocation of the map, jemalloc's 96-byte class (its data and its path have one each).
 struct Node {
   NodeData data;
-  std::shared_ptr<const wire::AclList> acl;
+  SharedAcl acl;
   ChildNames children;
   int64_t czxid = 0;
   int64_t mzxid = 0;
@@ -51,6 +51,9 @@ struct Node {
   wire::Stat stat() const;
 };
 
+static_assert(sizeof(std::pair<const PathKey, Node>) == 96,
+              "a map entry fills jemalloc's 96-byte class");
+
 /// A change the tree made that watches may care about.
 struct WatchTrigger {
   std::string path;
@@ -58,7 +61,7 @@ struct WatchTrigger {
   /// The ACL a watcher needs READ in to be told (CVE-2024-23944), as it was when the change
   /// happened: the node's own for created, changed and deleted, the parent's for children
   /// changed. Kept here because a deleted node's ACL is gone once apply() returns.
-  std::shared_ptr<const wire::AclList> acl;
+  SharedAcl acl;
 };
 
 /// The outcome of one TxnOp.
@@ -134,7 +137,10 @@ class DataTree {
   void set_last_zxid(int64_t zxid) { last_zxid_ = zxid; }
 
   /// The tree's shared copy of an ACL list (nodes with equal ACLs share one).
-  std::shared_ptr<const wire::AclList> shared_acl(const wire::AclList& acl);
+  SharedAcl shared_acl(const wire::AclList& acl);
+  /// How many ACL lists the tree keeps for sharing: those of its nodes, and any that no node
+  /// has had since the last sweep (made when the count doubles: deleted nodes' lists go).
+  size_t shared_acl_count() const { return acl_cache_.size(); }
 
   /// Sets /zookeeper/config to the ensemble's membership `text`, outside the txn log, as
   /// ZooKeeper's initConfigInZKDatabase does: the stored version becomes -1 (setData with -1),
@@ -168,7 +174,9 @@ class DataTree {
   void unindex(const std::string& path, int64_t owner);
   void add_system_node(const std::string& path, wire::AclList acl);
   Node& must_find(std::string_view path);
-  std::shared_ptr<const wire::AclList> intern(const wire::AclList& acl);
+  SharedAcl intern(const wire::AclList& acl);
+  /// Drops the lists nothing but acl_cache_ holds.
+  void sweep_unused_acls();
 
   // Open addressing over pointers to the entries (which never move): a lookup compares 7 bits
   // of each candidate's hash before reading its key, where std::unordered_map walked a
@@ -183,7 +191,10 @@ class DataTree {
   std::unordered_map<int64_t, std::set<std::string>> ephemerals_;
   std::set<std::string> containers_;
   std::set<std::string> ttls_;
-  std::map<wire::AclList, std::weak_ptr<const wire::AclList>> acl_cache_;
+  std::map<wire::AclList, SharedAcl> acl_cache_;
+  /// acl_cache_'s size at which the next new list sweeps it first.
+  size_t acl_sweep_at_ = kFirstAclSweep;
+  static constexpr size_t kFirstAclSweep = 64;
   int64_t data_bytes_ = 0;
   int64_t last_zxid_ = 0;
   ChangeListener listener_;

@@ -259,7 +259,7 @@ TxnOp TxnPrep::prep_create(const PrepContext& ctx, OpCode type, const wire::Crea
   node.zxid = ctx.zxid;
   node.exists = true;
   node.ephemeral_owner = op.ephemeral_owner;
-  node.acl = std::make_shared<const wire::AclList>(acl);
+  node.acl = SharedAcl(acl);
   record(path, node);
   return op;
 }
@@ -327,7 +327,7 @@ TxnOp TxnPrep::prep_set_acl(const PrepContext& ctx, const wire::SetAclRequest& r
   op.acl = acl;
   node.zxid = ctx.zxid;
   node.aversion = op.version;
-  node.acl = std::make_shared<const wire::AclList>(std::move(acl));
+  node.acl = SharedAcl(std::move(acl));
   record(req.path, node);
   return op;
 }

@@ -75,7 +75,7 @@ class TxnPrep {
     int32_t cversion = 0;
     int32_t aversion = 0;
     int32_t child_count = 0;
-    std::shared_ptr<const wire::AclList> acl;
+    SharedAcl acl;
   };
 
   TxnOp prep_op(const PrepContext& ctx, const WriteOp& op);

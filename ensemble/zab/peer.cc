@@ -23,10 +23,7 @@ Peer::Peer(PeerConfig config, PeerHistory history, int64_t now_ms)
       last_appended_(history.last_zxid),
       last_committed_(history.last_zxid),
       abstaining_(history.abstaining) {
-  for (auto& t : history.recent) {
-    history_bytes_ += approx_bytes(t);
-    history_.push_back(tree::share(std::move(t)));
-  }
+  for (auto& t : history.recent) push_history(tree::share(std::move(t)));
   history_base_ = history_.empty() ? last_logged_ : history_.front()->zxid - 1;
   trim_history();  // within history_bytes too
   if (active_)
@@ -260,14 +257,33 @@ void Peer::send(Message m) {
 
 void Peer::append_history(tree::SharedTxn txn) {
   last_appended_ = txn->zxid;
-  history_bytes_ += approx_bytes(*txn);
-  history_.push_back(std::move(txn));
+  push_history(std::move(txn));
   trim_history();
+}
+
+void Peer::push_history(tree::SharedTxn txn) {
+  const size_t bytes = approx_bytes(*txn);
+  history_sizes_.push_back(bytes);
+  history_bytes_ += bytes;
+  try {
+    history_.push_back(std::move(txn));
+  } catch (...) {
+    history_bytes_ -= bytes;
+    history_sizes_.pop_back();
+    throw;
+  }
+}
+
+void Peer::clear_history() {
+  history_.clear();
+  history_sizes_.clear();
+  history_bytes_ = 0;
 }
 
 void Peer::drop_history_after(int64_t zxid) {
   while (!history_.empty() && history_.back()->zxid > zxid) {
-    history_bytes_ -= approx_bytes(*history_.back());
+    history_bytes_ -= history_sizes_.back();
+    history_sizes_.pop_back();
     history_.pop_back();
   }
 }
@@ -279,7 +295,8 @@ void Peer::trim_history() {
          (history_.size() > config_.history_txns || history_bytes_ > config_.history_bytes) &&
          history_.front()->zxid <= std::min(last_committed_, last_logged_)) {
     history_base_ = history_.front()->zxid;
-    history_bytes_ -= approx_bytes(*history_.front());
+    history_bytes_ -= history_sizes_.front();
+    history_sizes_.pop_front();
     history_.pop_front();
   }
 }

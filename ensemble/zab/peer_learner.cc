@@ -145,8 +145,7 @@ void Peer::learner_sync(const Message& m) {
     ready_.install_snapshot = m.snapshot;
     if (abstaining_) ready_.abstaining = false;  // the leader's state replaces the wrong one
     abstaining_ = false;
-    history_.clear();
-    history_bytes_ = 0;
+    clear_history();
     history_base_ = m.snapshot->zxid;
     last_logged_ = last_appended_ = last_committed_ = m.snapshot->zxid;
     // The leader's state replaces this peer's, pending reconfig included: a logged reconfig

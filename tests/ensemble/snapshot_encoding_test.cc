@@ -43,8 +43,7 @@ std::string protobuf_record(const tree::Node& node) {
 
 std::vector<tree::Node> sample_nodes() {
   std::vector<tree::Node> nodes(5);
-  const auto world = std::make_shared<const wire::AclList>(
-      wire::AclList{{wire::perms::kAll, {"world", "anyone"}}});
+  const auto world = tree::SharedAcl(wire::AclList{{wire::perms::kAll, {"world", "anyone"}}});
   nodes[0].acl = world;  // every field 0 or empty
   nodes[1].acl = world;
   nodes[1].data = std::string(100, 'x');
@@ -53,15 +52,15 @@ std::vector<tree::Node> sample_nodes() {
   nodes[1].pzxid = nodes[1].czxid;
   nodes[1].ctime = nodes[1].mtime = 1764979200123;
   nodes[1].version = 3;
-  nodes[2].acl = std::make_shared<const wire::AclList>(
+  nodes[2].acl = tree::SharedAcl(
       wire::AclList{{wire::perms::kRead, {"digest", "u:hash"}}, {0, {"", ""}}, {-1, {"ip", ""}}});
   nodes[2].data_null = true;
   nodes[2].version = -1;  // int32 fields below 0 take ten bytes
   nodes[2].cversion = -2;
   nodes[2].aversion = INT32_MIN;
   nodes[2].ephemeral_owner = -1;
-  nodes[3].acl = std::make_shared<const wire::AclList>();  // no ACL at all
-  nodes[3].data = std::string(300, '\0');                  // a length of two bytes
+  nodes[3].acl = tree::SharedAcl(wire::AclList{});  // no ACL at all
+  nodes[3].data = std::string(300, '\0');           // a length of two bytes
   nodes[3].czxid = INT64_MAX;
   nodes[3].mtime = INT64_MIN;
   nodes[4].acl = world;
@@ -169,7 +168,7 @@ TEST(SnapshotEncoding, AMalformedChunkIsRefused) {
 // a record encoded already) write the same bytes.
 TEST(SnapshotEncoding, ChunksSplitAtTheirSizeAndBothAddsAgree) {
   tree::Node big;
-  big.acl = std::make_shared<const wire::AclList>();
+  big.acl = tree::SharedAcl(wire::AclList{});
   big.data = std::string(kSnapshotChunkBytes + 10, 'b');
   tree::Node small;
   small.acl = big.acl;

@@ -911,5 +911,33 @@ TEST_F(TreeTest, AclsAreShared) {
   EXPECT_EQ(tree.find("/a")->acl.get(), tree.find("/")->acl.get());
 }
 
+// A deleted node's list stays with its trigger (a watcher's READ is checked against it), and
+// lists that no node holds any longer leave the tree's table when it has grown: a client that
+// creates and deletes nodes with a new list each time must not grow it without end.
+TEST_F(TreeTest, AclListsNoNodeHoldsAreDropped) {
+  auto ip_acl = [](int i) {
+    return wire::AclList{
+        {wire::perms::kAll,
+         {"ip", "10.0." + std::to_string(i / 250) + "." + std::to_string(i % 250)}}};
+  };
+  auto create_with = [&](const std::string& path, int i) {
+    WriteOp op = create_op(path);
+    std::get<wire::CreateRequest>(op.body).acl = ip_acl(i);
+    return run(op).err;
+  };
+  ASSERT_EQ(create_with("/kept", 0), ErrorCode::kOk);
+  for (int i = 1; i <= 1000; ++i) {
+    ASSERT_EQ(create_with("/n", i), ErrorCode::kOk) << i;
+    ApplyResult r = run(delete_op("/n"));
+    ASSERT_EQ(r.triggers.size(), 2u);
+    ASSERT_EQ(*r.triggers[0].acl, ip_acl(i)) << i;
+  }
+  EXPECT_LE(tree.shared_acl_count(), 64u);
+  // A list a node still holds stays shared.
+  ASSERT_EQ(create_with("/again", 0), ErrorCode::kOk);
+  EXPECT_EQ(*tree.find("/kept")->acl, ip_acl(0));
+  EXPECT_EQ(tree.find("/kept")->acl, tree.find("/again")->acl);
+}
+
 }  // namespace
 }  // namespace corral::tree

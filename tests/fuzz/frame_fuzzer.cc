@@ -284,7 +284,7 @@ class Harness {
       const tree::Node* n = t.find(path);
       check(n != nullptr, "a node lists a child that does not exist:", path);
       check(path == "/" || wire::validate_path(path).empty(), "a node has an invalid path:", path);
-      check(n->acl != nullptr, "a node has no ACL:", path);
+      check(static_cast<bool>(n->acl), "a node has no ACL:", path);
       check(n->czxid <= n->mzxid && n->czxid <= n->pzxid,
             "a node changed before its creation:", path);
       check(n->mzxid <= t.last_zxid() && n->pzxid <= t.last_zxid(),
