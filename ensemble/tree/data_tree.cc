@@ -78,7 +78,8 @@ SharedAcl DataTree::intern(const wire::AclList& acl) {
 }
 
 void DataTree::sweep_unused_acls() {
-  // A count of 1 is acl_cache_'s own handle: only this thread makes new handles from it.
+  // A count of 1 is acl_cache_'s own handle: only this thread makes new handles from it or
+  // from the nodes (other threads only drop handles they were given, such as a snapshot job's).
   std::erase_if(acl_cache_, [](const auto& entry) { return entry.second.use_count() == 1; });
   acl_sweep_at_ = std::max(kFirstAclSweep, 2 * acl_cache_.size());
 }
