@@ -256,8 +256,9 @@ void Peer::send(Message m) {
 }
 
 void Peer::append_history(tree::SharedTxn txn) {
-  last_appended_ = txn->zxid;
-  push_history(std::move(txn));
+  const int64_t zxid = txn->zxid;
+  push_history(std::move(txn));  // a failed push leaves last_appended_ as it was
+  last_appended_ = zxid;
   trim_history();
 }
 
