@@ -33,6 +33,7 @@
 #include "tests/e2e/ensemble.h"
 #include "tests/e2e/jute_bytes.h"
 #include "tests/e2e/raw_client.h"
+#include "tests/e2e/wait_until.h"
 
 namespace corral::e2e {
 namespace {
@@ -57,17 +58,6 @@ double ms_since(Clock::time_point t) {
 
 double ms_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
-}
-
-/// Polls `done` every `every` until it holds (true) or `timeout` passes (false).
-template <class F>
-bool wait_until(Clock::duration timeout, F&& done, milliseconds every = 20ms) {
-  const auto deadline = Clock::now() + timeout;
-  for (;;) {
-    if (done()) return true;
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(every);
-  }
 }
 
 std::string stat_text(const Stat& s) {

@@ -14,13 +14,13 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <functional>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "tests/e2e/ensemble.h"
 #include "tests/e2e/raw_client.h"
+#include "tests/e2e/wait_until.h"
 
 extern char** environ;
 
@@ -40,15 +40,6 @@ std::string read_file(const fs::path& p) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
-}
-
-bool wait_until(const std::function<bool()>& done, Clock::duration timeout) {
-  auto deadline = Clock::now() + timeout;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
 }
 
 size_t count(const std::string& text, const std::string& what) {
@@ -149,14 +140,11 @@ void expect_rogue_refused(Ensemble& ens, const fs::path& tmp, std::vector<std::s
   ASSERT_GT(epoch, 0);
   ASSERT_LT(epoch, 1000) << "the rogue's epoch";
   // Many rounds of the attack are refused and logged by every member.
-  ASSERT_TRUE(wait_until(
-      [&] {
-        for (int i = 0; i < 3; ++i)
-          if (count(ens.log(i), "refusing connection") < 20) return false;
-        return true;
-      },
-      30s))
-      << ens.describe();
+  ASSERT_TRUE(wait_until(30s, [&] {
+    for (int i = 0; i < 3; ++i)
+      if (count(ens.log(i), "refusing connection") < 20) return false;
+    return true;
+  })) << ens.describe();
   ASSERT_TRUE(rogue.running());
   EXPECT_EQ(ens.leader(), leader);
   EXPECT_EQ(epoch_of(ens.client_port(leader)), epoch);
@@ -164,7 +152,7 @@ void expect_rogue_refused(Ensemble& ens, const fs::path& tmp, std::vector<std::s
     RawClient c(ens.client_port(i));
     ASSERT_TRUE(c.handshake()) << i;
     EXPECT_EQ(c.create("/after-" + std::to_string(i), "x"), 0) << i;
-    ASSERT_TRUE(wait_until([&] { return c.exists("/before")->err == 0; }, 5s));
+    ASSERT_TRUE(wait_until(5s, [&] { return c.exists("/before")->err == 0; }));
     for (const char* path : kRogueNodes) EXPECT_EQ(c.exists(path)->err, kNoNode) << i << path;
   }
   const std::string out = rogue.output();
@@ -217,8 +205,8 @@ TEST(QuorumSecurity, ControlRogueVoteCountsWithoutSecurity) {
   ASSERT_TRUE(rogue.running());
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(ens.start(i));
   EXPECT_TRUE(wait_until(
-      [&] { return rogue.output().find("port=quorum kind=FOLLOWERINFO") != std::string::npos; },
-      30s))
+      30s,
+      [&] { return rogue.output().find("port=quorum kind=FOLLOWERINFO") != std::string::npos; }))
       << rogue.output().substr(0, 2000) << ens.describe();
 }
 
@@ -277,12 +265,10 @@ TEST(QuorumSecurity, StoppedFollowerIsCutOffAndResyncs) {
   ASSERT_TRUE(ens.wait_serving(follower, Clock::now() + 30s)) << ens.describe();
   RawClient f(ens.client_port(follower));
   ASSERT_TRUE(f.handshake());
-  ASSERT_TRUE(wait_until(
-      [&] {
-        auto v = f.get_data("/q");
-        return v && v->err == 0 && stat_version(v->stat) == writes;
-      },
-      20s));
+  ASSERT_TRUE(wait_until(20s, [&] {
+    auto v = f.get_data("/q");
+    return v && v->err == 0 && stat_version(v->stat) == writes;
+  }));
   EXPECT_EQ(f.get_data("/q")->data, data);
 }
 

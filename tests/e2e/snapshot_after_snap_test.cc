@@ -15,6 +15,7 @@
 #include "tests/e2e/jute_bytes.h"
 #include "tests/e2e/raw_client.h"
 #include "tests/e2e/tree_fill.h"
+#include "tests/e2e/wait_until.h"
 
 namespace corral::e2e {
 namespace {
@@ -28,17 +29,6 @@ constexpr int kSnapCount = 100;
 // Txns the stopped follower misses: past what the leader keeps in memory for DIFFs
 // (zab::PeerConfig::history_txns, 1,000), and past its log, purged at its snapshots.
 constexpr int kMissed = 1500;
-
-/// Polls `done` every 20 ms until it holds or `limit` passes.
-template <typename F>
-bool wait_for(F done, Clock::duration limit) {
-  const auto deadline = Clock::now() + limit;
-  while (!done()) {
-    if (Clock::now() >= deadline) return false;
-    std::this_thread::sleep_for(20ms);
-  }
-  return true;
-}
 
 /// Writes /w through `writer`, 50 sets at a time, until `done` holds; false after `limit`.
 template <typename F>
@@ -83,9 +73,9 @@ TEST(SnapshotAfterSnap, AFollowerSyncedByASnapDoesNotReuseItsOlderRuns) {
   const size_t leader_log_at_pause = ensemble.log(leader).size();
   const std::string dropped = "stopped counting on learner " + std::to_string(follower + 1);
   ASSERT_TRUE(ensemble.pause(follower));
-  ASSERT_TRUE(wait_for(
-      [&] { return ensemble.count_in_log(leader, dropped, leader_log_at_pause) >= 1; }, 60s))
-      << ensemble.log(leader, 4000);
+  ASSERT_TRUE(wait_until(60s, [&] {
+    return ensemble.count_in_log(leader, dropped, leader_log_at_pause) >= 1;
+  })) << ensemble.log(leader, 4000);
   // Written once the leader has let go of the follower (what it sent before waits in the
   // follower's socket and is read when it wakes): a change under every parent, then txns over
   // four of the leader's snapshots, the last of which purge the log it would DIFF from.
