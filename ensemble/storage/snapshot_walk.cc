@@ -84,9 +84,9 @@ size_t SnapshotWalk::next(
     v.started_children = true;
     v.last_visited = &child;
     Visit& next = stack_.emplace_back();  // `v` may dangle from here
-    next.key = child.first.view();
-    next.node = &child.second;
-    next.next_child = child.second.children.begin();
+    next.key = child.path();
+    next.node = &child.node();
+    next.next_child = child.node().children.begin();
   }
   if (!last.empty() && last.data() != last_path_.data()) last_path_.assign(last);
   return visited;

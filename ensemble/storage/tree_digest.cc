@@ -61,9 +61,9 @@ TreeDigest tree_digest(const tree::DataTree& tree) {
     }
     const tree::ChildNames::Entry& child = top.next_child.entry();
     ++top.next_child;
-    out.digest += node_hash(child.first.view(), child.second);
+    out.digest += node_hash(child.path(), child.node());
     ++out.node_count;
-    stack.push_back({&child.second, child.second.children.begin()});
+    stack.push_back({&child.node(), child.node().children.begin()});
   }
   return out;
 }

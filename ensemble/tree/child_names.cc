@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <utility>
 
-#include "ensemble/tree/data_tree.h"
+#include "ensemble/tree/node_entry.h"
 
 namespace corral::tree {
 namespace {
@@ -99,7 +99,7 @@ const std::vector<ChildNames::Block>& ChildNames::no_blocks() {
 }
 
 std::string_view ChildNames::name_of(const Entry& child) {
-  const std::string_view path = child.first.view();
+  const std::string_view path = child.path();
   return path.substr(path.rfind('/') + 1);
 }
 

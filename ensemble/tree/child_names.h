@@ -1,6 +1,6 @@
 // The names of a znode's children, sorted, in as little memory as a tree of a million znodes
 // allows: most znodes are leaves, so an empty list is one null pointer, and a child is a pointer
-// to its own entry in the DataTree's map (its path, whose last part is its name, and its node)
+// to its own entry in the DataTree's table (its node and its path, whose last part is its name)
 // rather than a second copy of its name.
 #pragma once
 
@@ -12,22 +12,20 @@
 #include <utility>
 #include <vector>
 
-#include "ensemble/tree/path_key.h"
-
 namespace corral::tree {
 
-struct Node;
+class NodeEntry;
 
-/// A znode's children, by name. Each is the child's entry in the DataTree's map, which must
+/// A znode's children, by name. Each is the child's entry in the DataTree's table, which must
 /// outlive its place here (the DataTree erases the child here before it erases the entry; the
-/// map's entries never move). Only the pointer is kept, 8 bytes a child in sorted blocks of at
+/// table's entries never move). Only the pointer is kept, 8 bytes a child in sorted blocks of at
 /// most kBlock (a std::set spent a 48-byte node on each, 56 with glibc's malloc: 48 MB of a
 /// 1,000,000-znode tree's 425 MiB). Move-only, since copied pointers would point into the
 /// source's tree.
 class ChildNames {
  public:
-  /// A child's entry in the DataTree's map: its path and its node.
-  using Entry = std::pair<const PathKey, Node>;
+  /// A child's entry in the DataTree's table: its node and its path.
+  using Entry = NodeEntry;
 
  private:
   using Block = std::vector<const Entry*>;
@@ -70,7 +68,7 @@ class ChildNames {
 
     const_iterator() = default;
     std::string_view operator*() const { return name_of(entry()); }
-    /// The child's entry in the DataTree's map.
+    /// The child's entry in the DataTree's table.
     const Entry& entry() const { return *(*blocks_)[block_][index_]; }
     const_iterator& operator++() {
       if (++index_ == (*blocks_)[block_].size()) ++block_, index_ = 0;
@@ -114,8 +112,8 @@ class ChildNames {
   /// True for a leaf.
   bool empty() const { return !b_; }
   /// Names in ascending order.
-  // std::addressof: a plain & would look for operator& in Entry's classes, which needs Node
-  // complete, and Node holds a ChildNames.
+  // std::addressof: a plain & would look for operator& in Entry's classes, which needs Entry
+  // complete, and its Node holds a ChildNames.
   const_iterator begin() const { return {std::addressof(blocks()), 0, 0}; }
   const_iterator end() const { return {std::addressof(blocks()), blocks().size(), 0}; }
   const_reverse_iterator rbegin() const { return const_reverse_iterator(end()); }
@@ -125,7 +123,7 @@ class ChildNames {
   /// True when `name` is a child.
   bool contains(std::string_view name) const;
 
-  /// Adds the child whose map entry `child` is (outliving its place here); nothing when one of
+  /// Adds the child whose table entry `child` is (outliving its place here); nothing when one of
   /// its name is there already. A name after all the others (a snapshot loads each parent's
   /// children in ascending order, and sequential names come so too) is appended in constant
   /// time.
@@ -143,8 +141,8 @@ class ChildNames {
 
  private:
   const std::vector<Block>& blocks() const { return b_ ? b_->blocks : no_blocks(); }
-  /// An empty list, defined where Node is complete: an empty vector here would have clang
-  /// instantiate its destructor, and so Entry, before Node is defined.
+  /// An empty list, defined where Entry is complete: an empty vector here would have clang
+  /// instantiate its destructor, and so Entry, before it is defined.
   static const std::vector<Block>& no_blocks();
   /// The block that holds `name` or would: the first whose last name is not before it (the
   /// last block when `name` is after every name).

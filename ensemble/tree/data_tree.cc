@@ -23,28 +23,9 @@ namespace {
 
 }  // namespace
 
-wire::Stat Node::stat() const {
-  wire::Stat s;
-  s.czxid = czxid;
-  s.mzxid = mzxid;
-  s.ctime = ctime;
-  s.mtime = mtime;
-  s.version = version;
-  // Every creation but those of the children still present was followed by a
-  // deletion, so creations + deletions = 2 * creations - children (ZooKeeper's rule).
-  s.cversion = static_cast<int32_t>(2u * static_cast<uint32_t>(cversion) - children.size());
-  s.aversion = aversion;
-  // Containers and TTL nodes show no owner to clients.
-  s.ephemeral_owner = node_kind(ephemeral_owner) == NodeKind::kEphemeral ? ephemeral_owner : 0;
-  s.data_length = static_cast<int32_t>(data.size());
-  s.num_children = static_cast<int32_t>(children.size());
-  s.pzxid = pzxid;
-  return s;
-}
-
 DataTree::DataTree() {
   wire::AclList open_acl{{wire::perms::kAll, {"world", "anyone"}}};
-  nodes_.try_emplace(PathKey("/")).first->second.acl = intern(open_acl);
+  nodes_.try_emplace("/").first->node().acl = intern(open_acl);
   add_system_node("/zookeeper", open_acl);
   add_system_node("/zookeeper/quota", open_acl);
   add_system_node("/zookeeper/config", {{wire::perms::kRead, {"world", "anyone"}}});
@@ -65,9 +46,9 @@ void DataTree::set_config_node(const std::string& text, int64_t version, int64_t
 }
 
 void DataTree::add_system_node(const std::string& path, wire::AclList acl) {
-  auto it = nodes_.try_emplace(PathKey(path)).first;
-  it->second.acl = intern(acl);
-  must_find(wire::parent_path(path)).children.insert(*it);
+  NodeEntry* entry = nodes_.try_emplace(path).first;
+  entry->node().acl = intern(acl);
+  must_find(wire::parent_path(path)).children.insert(*entry);
 }
 
 SharedAcl DataTree::intern(const wire::AclList& acl) {
@@ -85,14 +66,14 @@ void DataTree::sweep_unused_acls() {
 }
 
 const Node* DataTree::find(std::string_view path) const {
-  auto it = nodes_.find(path);
-  return it == nodes_.end() ? nullptr : &it->second;
+  const NodeEntry* entry = nodes_.find(path);
+  return entry ? &entry->node() : nullptr;
 }
 
 Node& DataTree::must_find(std::string_view path) {
-  auto it = nodes_.find(path);
-  if (it == nodes_.end()) invariant_broken("txn names a missing node", path);
-  return it->second;
+  NodeEntry* entry = nodes_.find(path);
+  if (!entry) invariant_broken("txn names a missing node", path);
+  return entry->node();
 }
 
 ApplyResult DataTree::apply(const Txn& txn) {
@@ -142,16 +123,16 @@ OpResult DataTree::apply_op(const Txn& txn, const TxnOp& op, std::vector<WatchTr
 OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers) {
   std::string_view parent_path = wire::parent_path(op.path);
   Node& parent = must_find(parent_path);
-  auto [it, inserted] = nodes_.try_emplace(PathKey(op.path));
+  auto [entry, inserted] = nodes_.try_emplace(op.path);
   if (!inserted) invariant_broken("create of an existing node", op.path);
-  Node& n = it->second;
+  Node& n = entry->node();
   n.data = op.data;
   n.data_null = op.data_null;
   n.acl = intern(op.acl);
   n.czxid = n.mzxid = n.pzxid = txn.zxid;
   n.ctime = n.mtime = txn.time_ms;
   n.ephemeral_owner = op.ephemeral_owner;
-  parent.children.insert(*it);
+  parent.children.insert(*entry);
   if (op.parent_cversion > parent.cversion) parent.cversion = op.parent_cversion;
   parent.pzxid = txn.zxid;
   data_bytes_ += static_cast<int64_t>(op.data.size());
@@ -164,17 +145,18 @@ OpResult DataTree::create(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
 }
 
 OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers) {
-  auto it = nodes_.find(op.path);
-  if (it == nodes_.end()) invariant_broken("delete of a missing node", op.path);
-  if (!it->second.children.empty()) invariant_broken("delete of a node with children", op.path);
-  int64_t owner = it->second.ephemeral_owner;
-  SharedAcl acl = std::move(it->second.acl);
-  data_bytes_ -= static_cast<int64_t>(it->second.data.size());
+  NodeEntry* entry = nodes_.find(op.path);
+  if (!entry) invariant_broken("delete of a missing node", op.path);
+  Node& n = entry->node();
+  if (!n.children.empty()) invariant_broken("delete of a node with children", op.path);
+  int64_t owner = n.ephemeral_owner;
+  SharedAcl acl = std::move(n.acl);
+  data_bytes_ -= static_cast<int64_t>(n.data.size());
   std::string_view parent_path = wire::parent_path(op.path);
   Node& parent = must_find(parent_path);
   // The parent points at the node's entry, so it lets go first.
   parent.children.erase(wire::base_name(op.path));
-  nodes_.erase(it);
+  nodes_.erase(entry);
   if (txn.zxid > parent.pzxid) parent.pzxid = txn.zxid;
   unindex(op.path, owner);
   changed(op.path);
@@ -270,9 +252,9 @@ void DataTree::replay(const Txn& txn) {
 
 void DataTree::replay_op(const Txn& txn, const TxnOp& op) {
   std::vector<WatchTrigger> ignored;
-  bool exists = nodes_.count(op.path) > 0;
+  bool exists = nodes_.find(op.path) != nullptr;
   if (wire::is_create(op.type)) {
-    if (!exists && nodes_.count(wire::parent_path(op.path))) {
+    if (!exists && nodes_.find(wire::parent_path(op.path))) {
       create(txn, op, ignored);
     } else if (exists) {
       // The snapshot already has the node: only the parent's counters may lag.
@@ -287,9 +269,9 @@ void DataTree::replay_op(const Txn& txn, const TxnOp& op) {
     // Deleted before the snapshot reached it: the parent's pzxid may still lag
     // (ZooKeeper's deleteNode updates it before looking for the child).
     if (op.type == OpCode::kDelete || op.type == OpCode::kDeleteContainer) {
-      auto parent = nodes_.find(wire::parent_path(op.path));
-      if (parent != nodes_.end() && txn.zxid > parent->second.pzxid) {
-        parent->second.pzxid = txn.zxid;
+      NodeEntry* parent = nodes_.find(wire::parent_path(op.path));
+      if (parent && txn.zxid > parent->node().pzxid) {
+        parent->node().pzxid = txn.zxid;
         changed(wire::parent_path(op.path));
       }
     }
@@ -326,13 +308,13 @@ void DataTree::remove_subtree(const Txn& txn, const std::string& path) {
 DataTree::Loaded DataTree::load_node(std::string_view path, Node node, bool may_replace) {
   Node* parent = nullptr;
   if (path != "/") {
-    auto parent_it = nodes_.find(wire::parent_path(path));
-    if (parent_it == nodes_.end()) return Loaded::kNoParent;
-    parent = &parent_it->second;  // a pointer outlives a rehash; the iterator does not
+    NodeEntry* parent_entry = nodes_.find(wire::parent_path(path));
+    if (!parent_entry) return Loaded::kNoParent;
+    parent = &parent_entry->node();
   }
   // One lookup for both cases: a million of them load a large snapshot.
-  auto [it, added] = nodes_.try_emplace(PathKey(path));
-  Node& slot = it->second;
+  auto [entry, added] = nodes_.try_emplace(path);
+  Node& slot = entry->node();
   if (!added) {
     if (!may_replace) return Loaded::kAlreadyThere;
     node.children = std::move(slot.children);
@@ -344,7 +326,7 @@ DataTree::Loaded DataTree::load_node(std::string_view path, Node node, bool may_
   data_bytes_ += static_cast<int64_t>(node.data.size());
   index(path, node.ephemeral_owner);
   slot = std::move(node);
-  parent->children.insert(*it);
+  parent->children.insert(*entry);
   changed(path);
   return Loaded::kAdded;
 }

@@ -14,45 +14,14 @@
 #include <unordered_map>
 #include <vector>
 
-#include "absl/container/node_hash_map.h"
-#include "ensemble/tree/child_names.h"
-#include "ensemble/tree/node_data.h"
-#include "ensemble/tree/path_hash.h"
-#include "ensemble/tree/path_key.h"
+#include "ensemble/tree/node.h"
+#include "ensemble/tree/node_table.h"
 #include "ensemble/tree/shared_acl.h"
 #include "ensemble/tree/txn.h"
 #include "wire/protocol.h"
 #include "wire/records.h"
 
 namespace corral::tree {
-
-/// A znode. Children are kept as their entries in the tree's map; the stat's dataLength and
-/// numChildren are derived from data and children. With its key, a node is one 96-byte
-/// allocation of the map, jemalloc's 96-byte class (its data and its path have one each).
-struct Node {
-  NodeData data;
-  SharedAcl acl;
-  ChildNames children;
-  int64_t czxid = 0;
-  int64_t mzxid = 0;
-  int64_t pzxid = 0;
-  int64_t ctime = 0;
-  int64_t mtime = 0;
-  int64_t ephemeral_owner = 0;
-  int32_t version = 0;
-  /// Count of child creations, as ZooKeeper stores it: it names sequential
-  /// children, and the reported cversion is derived from it (see stat()).
-  int32_t cversion = 0;
-  int32_t aversion = 0;
-  /// ZooKeeper keeps null data apart from empty data: getData returns length -1.
-  bool data_null = false;
-
-  /// The node's Stat as ZooKeeper reports it.
-  wire::Stat stat() const;
-};
-
-static_assert(sizeof(std::pair<const PathKey, Node>) == 96,
-              "a map entry fills jemalloc's 96-byte class");
 
 /// A change the tree made that watches may care about.
 struct WatchTrigger {
@@ -178,16 +147,12 @@ class DataTree {
   /// Drops the lists nothing but acl_cache_ holds.
   void sweep_unused_acls();
 
-  // Open addressing over pointers to the entries (which never move): a lookup compares 7 bits
-  // of each candidate's hash before reading its key, where std::unordered_map walked a
-  // bucket's chain, reading each key and hashing the next one's path to find the chain's end.
-  // Create in BM_TreeApplyCreate 1,520-1,590 -> 951 ns, find 25 -> 13 ns. The table's 9
-  // bytes a slot cost more than the buckets did where its capacity has just doubled: at
-  // 1,000,000 znodes 2^21 slots, ~19 MB, and a member held ~8 MiB more than with the buckets.
-  // A node map, not a flat one: ChildNames keeps pointers to the entries, which must not move.
-  absl::node_hash_map<PathKey, Node, PathHash, std::equal_to<>> nodes_;
-  static_assert(std::is_same_v<decltype(nodes_)::value_type, ChildNames::Entry>,
-                "a parent's ChildNames points at its children's entries in this map");
+  // Open addressing over pointers to the entries (NodeTable), where std::unordered_map walked
+  // a bucket's chain, reading each key and hashing the next one's path to find the chain's end:
+  // create in BM_TreeApplyCreate 1,520-1,590 -> 951 ns, find 25 -> 13 ns. The table's 9 bytes
+  // a slot cost more than the buckets did where its capacity has just doubled: at 1,000,000
+  // znodes 2^21 slots, ~19 MB.
+  NodeTable nodes_;
   std::unordered_map<int64_t, std::set<std::string>> ephemerals_;
   std::set<std::string> containers_;
   std::set<std::string> ttls_;

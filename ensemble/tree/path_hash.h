@@ -7,7 +7,7 @@
 
 namespace corral::tree {
 
-/// Hashes a path given as anything that reads as a std::string_view (a PathKey, a std::string),
+/// Hashes a path given as anything that reads as a std::string_view (a std::string, a view),
 /// so a table is searched with a view and no key is built per lookup.
 struct PathHash {
   using is_transparent = void;

@@ -10,10 +10,9 @@
 namespace corral::tree {
 
 /// An immutable ACL list with a count of its handles, in 8 bytes: a std::shared_ptr took 16 in
-/// every znode (its control block pointer), and with its key a node was a 104-byte allocation of
-/// the tree's map, jemalloc's 112-byte class; it is now 96 bytes, the 96-byte class. Copies share
-/// the list and the last one frees it. Copying and dropping handles of one list on several
-/// threads is safe, as for a shared_ptr.
+/// every znode (its control block pointer), which took a node and its key from jemalloc's 96-byte
+/// class to its 112-byte one. Copies share the list and the last one frees it. Copying and dropping
+/// handles of one list on several threads is safe, as for a shared_ptr.
 class SharedAcl {
  public:
   /// No list.

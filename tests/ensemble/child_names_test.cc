@@ -5,31 +5,28 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
-#include <deque>
 #include <random>
 #include <set>
 #include <string>
-#include <tuple>
 #include <vector>
 
-#include "ensemble/tree/data_tree.h"
+#include "ensemble/tree/node_entry.h"
 
 namespace corral::tree {
 namespace {
 
-// Owns the children's entries (as the DataTree's map does): std::deque keeps them where they
-// are. Each child of /p is named `name`; its node's czxid counts the entries made.
+// Owns the children's entries (as the DataTree's table does). Each child of /p is named
+// `name`; its node's czxid counts the entries made.
 class Names {
  public:
   const ChildNames::Entry& add(const std::string& name) {
-    auto& e = entries_.emplace_back(std::piecewise_construct, std::forward_as_tuple("/p/" + name),
-                                    std::forward_as_tuple());
-    e.second.czxid = static_cast<int64_t>(entries_.size());
+    NodeEntry& e = *entries_.emplace_back(NodeEntry::make("/p/" + name));
+    e.node().czxid = static_cast<int64_t>(entries_.size());
     return e;
   }
 
  private:
-  std::deque<ChildNames::Entry> entries_;
+  std::vector<NodeEntry::Owned> entries_;
 };
 
 std::vector<std::string> listed(const ChildNames& c) { return {c.begin(), c.end()}; }
@@ -211,8 +208,8 @@ TEST(ChildNames, EachChildIsReachedThroughItsEntry) {
   std::vector<std::string> seen;
   for (auto it = c.begin(); it != c.end(); ++it) {
     EXPECT_EQ(*it, ChildNames::name_of(it.entry()));
-    EXPECT_EQ(it.entry().first.view(), "/p/" + std::string(*it));
-    seen.push_back(std::string(*it) + "=" + std::to_string(it.entry().second.czxid));
+    EXPECT_EQ(it.entry().path(), "/p/" + std::string(*it));
+    seen.push_back(std::string(*it) + "=" + std::to_string(it.entry().node().czxid));
   }
   EXPECT_EQ(seen, (std::vector<std::string>{"a=2", "b=1", "c=3"}));
   EXPECT_EQ(ChildNames::name_of(*made[0]), "b");
