@@ -54,7 +54,7 @@ class DataTree {
  public:
   /// A tree holding "/", "/zookeeper", "/zookeeper/quota" and "/zookeeper/config".
   DataTree();
-  /// Not copyable: a node's children point at the entries of this tree's own map.
+  /// Not copyable: a node's children point at the entries of this tree's own table.
   DataTree(const DataTree&) = delete;
   DataTree& operator=(const DataTree&) = delete;
   DataTree(DataTree&&) = default;

@@ -6,8 +6,10 @@
 
 namespace corral::tree {
 
-// length_ right after the node, and the characters right after length_.
+// length_ right after the node, and the characters right after length_; operator new's memory
+// is aligned enough for the entry.
 static_assert(sizeof(Node) % alignof(uint32_t) == 0);
+static_assert(alignof(NodeEntry) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__);
 
 NodeEntry::NodeEntry(std::string_view path) noexcept : length_(static_cast<uint32_t>(path.size())) {
   static_assert(sizeof(NodeEntry) == kCharsOffset + sizeof(uint32_t),

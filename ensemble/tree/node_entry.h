@@ -15,7 +15,7 @@ namespace corral::tree {
 /// child's name costs one cache miss, where a path of its own cost a second: a parent's
 /// ChildNames compares names to find a place (ChildNames::name_of was 7-10% of a member's
 /// samples under create). Never moves or copies: ChildNames keeps its address.
-class NodeEntry {
+class NodeEntry final {
  public:
   /// Frees an entry made by make().
   struct Deleter {

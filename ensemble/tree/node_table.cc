@@ -11,9 +11,12 @@ NodeTable& NodeTable::operator=(NodeTable&& other) noexcept {
 }
 
 std::pair<NodeEntry*, bool> NodeTable::try_emplace(std::string_view path) {
-  if (NodeEntry* there = find(path)) return {there, false};
+  // Made first, so the table is probed once (a look first and an insert would probe twice):
+  // paths are mostly new here, so an entry is rarely made for nothing. If the insert throws,
+  // `made` frees the entry.
   NodeEntry::Owned made = NodeEntry::make(path);
-  entries_.insert(made.get());  // on a failed rehash, `made` frees the entry
+  auto [at, inserted] = entries_.insert(made.get());
+  if (!inserted) return {*at, false};
   return {made.release(), true};
 }
 

@@ -29,7 +29,8 @@ class NodeTable {
     auto it = entries_.find(path);
     return it == entries_.end() ? nullptr : *it;
   }
-  /// The entry of `path`, and true when it was made now (with a default node).
+  /// The entry of `path`, and true when it was made now (with a default node). Meant for paths
+  /// not there yet: for one that is, an entry is made and dropped.
   std::pair<NodeEntry*, bool> try_emplace(std::string_view path);
   /// Removes and frees `entry`, which is here.
   void erase(NodeEntry* entry);

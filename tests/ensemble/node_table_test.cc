@@ -47,6 +47,31 @@ TEST(NodeTable, FindsMakesAndErasesEntriesByPath) {
   EXPECT_EQ(table.size(), 0u);
 }
 
+TEST(NodeTable, PathsThatShareAPrefixAreTold) {
+  NodeTable table;
+  std::vector<std::string> paths;
+  for (int i = 0; i < 1000; ++i)
+    paths.push_back("/p" + std::string(i % 50, 'a') + "/" + std::to_string(i));
+  paths.push_back("/a");
+  paths.push_back("/ab");
+  paths.push_back("/a/b");
+  for (const auto& p : paths) ASSERT_TRUE(table.try_emplace(p).second) << p;
+  // Every other one erased: the rest are still found, each as itself.
+  for (size_t i = 0; i < paths.size(); i += 2) table.erase(table.find(paths[i]));
+  EXPECT_EQ(table.size(), paths.size() / 2);
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const NodeEntry* e = table.find(paths[i]);
+    if (i % 2 == 0) {
+      EXPECT_EQ(e, nullptr) << paths[i];
+    } else {
+      ASSERT_NE(e, nullptr) << paths[i];
+      EXPECT_EQ(e->path(), paths[i]);
+    }
+  }
+  EXPECT_EQ(table.find("/p"), nullptr);
+  EXPECT_EQ(table.find("/a/"), nullptr);
+}
+
 TEST(NodeTable, EntriesStayWhereTheyAreAsTheTableGrowsAndMoves) {
   NodeTable table;
   std::vector<std::pair<std::string, const NodeEntry*>> made;
