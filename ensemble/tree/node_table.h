@@ -25,9 +25,12 @@ class NodeTable {
   ~NodeTable() { clear(); }
 
   /// The entry of `path`, or null.
-  NodeEntry* find(std::string_view path) const {
+  NodeEntry* find(std::string_view path) {
     auto it = entries_.find(path);
     return it == entries_.end() ? nullptr : *it;
+  }
+  const NodeEntry* find(std::string_view path) const {
+    return const_cast<NodeTable*>(this)->find(path);
   }
   /// The entry of `path`, and true when it was made now (with a default node). Meant for paths
   /// not there yet: for one that is, an entry is made and dropped.
