@@ -91,6 +91,9 @@ ApplyResult DataTree::apply(const Txn& txn) {
     default:
       break;
   }
+  result.ops.reserve(txn.ops.size());
+  // A create or a delete fires two (the node's and its parent's), a set one.
+  result.triggers.reserve(2 * txn.ops.size());
   for (const TxnOp& op : txn.ops) {
     OpResult r = apply_op(txn, op, result.triggers);
     if (r.err != ErrorCode::kOk && result.err == ErrorCode::kOk &&

@@ -89,6 +89,7 @@ Txn TxnPrep::prepare(const PrepContext& ctx, const WriteOp& op) {
 
 Txn TxnPrep::prepare_multi(const PrepContext& ctx, const std::vector<WriteOp>& ops) {
   Txn txn = header(ctx, OpCode::kMulti);
+  txn.ops.reserve(ops.size());
   multi_undo_.emplace();
   size_t failed_at = ops.size();
   ErrorCode failed_code = ErrorCode::kOk;
