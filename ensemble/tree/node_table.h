@@ -14,7 +14,10 @@ namespace corral::tree {
 /// Owns the tree's entries (node_entry.h), found by path through open addressing over
 /// pointers to them: a lookup compares 7 bits of each candidate's hash before reading its
 /// path, which lies in the entry itself. Entries never move while they are here (ChildNames
-/// keeps their addresses).
+/// keeps their addresses). Against std::unordered_map, which walked a bucket's chain reading
+/// each key: create in BM_TreeApplyCreate 1,520-1,590 -> 951 ns, find 25 -> 13 ns; but the
+/// table's 9 bytes a slot cost more than the buckets where its capacity has just doubled
+/// (1,000,000 znodes: 2^21 slots, ~19 MB).
 class NodeTable {
  public:
   NodeTable() = default;
