@@ -39,6 +39,7 @@ bool allowed_in_multi(OpCode type) {
 // not allowed in a multi (ZooKeeper answers ZMARSHALLINGERROR).
 std::optional<std::vector<tree::WriteOp>> read_multi(wire::JuteReader& r) {
   std::vector<tree::WriteOp> ops;
+  ops.reserve(8);  // the count is only known at the done marker; most multis are small
   for (;;) {
     auto mh = wire::MultiHeader::read(r);
     if (mh.done) return ops;

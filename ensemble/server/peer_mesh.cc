@@ -424,9 +424,9 @@ void PeerMesh::on_inbound_data(const std::shared_ptr<Inbound>& c, size_t n) {
       return inbound_lost(c);
     }
     if (c->used - pos - 4 < len) break;
-    std::string body(c->in.data() + pos + 4, len);
+    const std::string_view body(c->in.data() + pos + 4, len);
     pos += 4 + static_cast<size_t>(len);
-    if (handlers_.frame) handlers_.frame(c->peer, std::move(body));
+    if (handlers_.frame) handlers_.frame(c->peer, body);
     if (c->closed) return;  // the handler stopped the mesh
   }
   std::memmove(c->in.data(), c->in.data() + pos, c->used - pos);

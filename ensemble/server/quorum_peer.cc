@@ -111,7 +111,7 @@ QuorumPeer::QuorumPeer(asio::io_context& io, ServerCore& core, storage::StorageT
   }
   auto handlers = [this](bool quorum) {
     PeerMesh::Handlers h;
-    h.frame = [this, quorum](int64_t from, std::string body) { on_frame(from, body, quorum); };
+    h.frame = [this, quorum](int64_t from, std::string_view body) { on_frame(from, body, quorum); };
     if (quorum)
       h.disconnected = [this](int64_t peer) {
         snapshot_streams_.drop(peer);
@@ -206,7 +206,7 @@ void QuorumPeer::tick() {
   }
 }
 
-void QuorumPeer::on_frame(int64_t from, const std::string& body, bool quorum) {
+void QuorumPeer::on_frame(int64_t from, std::string_view body, bool quorum) {
   auto frame = zab::decode_frame(body);
   if (!frame && quorum) {
     // Skipping it would leave a hole in the ZAB stream (a SYNC, PROPOSAL or COMMIT): a

@@ -15,6 +15,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "ensemble/server/incoming_snapshot.h"
 #include "ensemble/server/peer_mesh.h"
@@ -113,7 +114,7 @@ class QuorumPeer : public Replication {
     return peer_.serving() && (barriers_ == 0 || same_role);
   }
   /// A frame from the election (`quorum` false) or quorum mesh.
-  void on_frame(int64_t from, const std::string& body, bool quorum);
+  void on_frame(int64_t from, std::string_view body, bool quorum);
   /// False (and the connection to the leader dropped) when `m` is a SNAP from the leader
   /// that cannot be installed; otherwise true, with a SNAP kept in decoded_snapshot_.
   bool accept_snapshot(const zab::Message& m);

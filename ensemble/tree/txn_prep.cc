@@ -185,13 +185,14 @@ Txn TxnPrep::prepare_reconfig(const PrepContext& ctx, const std::string& config_
 }
 
 void TxnPrep::applied(int64_t zxid) {
-  auto end = by_zxid_.upper_bound(zxid);
-  for (auto it = by_zxid_.begin(); it != end; ++it) {
-    auto rec = outstanding_.find(it->second);
+  // Entries come in zxid order; were one ever out of order, it would only wait for those
+  // ahead of it: a record goes only once its own zxid is applied (checked below).
+  while (!by_zxid_.empty() && by_zxid_.front().first <= zxid) {
+    auto rec = outstanding_.find(by_zxid_.front().second);
     // A later change of the path (or none left) keeps its record.
     if (rec != outstanding_.end() && rec->second.zxid <= zxid) outstanding_.erase(rec);
+    by_zxid_.pop_front();
   }
-  by_zxid_.erase(by_zxid_.begin(), end);
 }
 
 TxnOp TxnPrep::prep_op(const PrepContext& ctx, const WriteOp& op) {
@@ -374,7 +375,7 @@ void TxnPrep::record(const std::string& path, ChangeRecord rec) {
   if (multi_undo_ && !multi_undo_->contains(path)) {
     multi_undo_->emplace(path, it == outstanding_.end() ? std::nullopt : std::optional(it->second));
   }
-  by_zxid_.emplace(rec.zxid, path);
+  by_zxid_.emplace_back(rec.zxid, path);
   if (it == outstanding_.end()) {
     outstanding_.emplace(path, std::move(rec));
   } else {

@@ -183,6 +183,9 @@ bool read_txn(std::string_view bytes, tree::Txn& txn) {
       [&](int field, std::string_view p) {
         if (field == txn_field::kSessionPasswd) txn.session_passwd.assign(p);
         if (field != txn_field::kOps) return true;
+        // A second op makes it a multi: room for a few more at once, where growing one at a
+        // time moved every op parsed so far each time (1.1% of a follower's time under multi).
+        if (txn.ops.size() == 1) txn.ops.reserve(8);
         tree::TxnOp& op = txn.ops.emplace_back();
         op.type = {};  // a field left out is 0, not TxnOp's default
         return read_op(p, op);

@@ -1,5 +1,6 @@
 #include "ensemble/zab/codec.h"
 
+#include <climits>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
@@ -157,9 +158,11 @@ std::string MessageEncoder::encode(const Message& m) {
   });
 }
 
-std::optional<PeerFrame> decode_frame(const std::string& bytes) {
+std::optional<PeerFrame> decode_frame(std::string_view bytes) {
   pb::PeerFrame f;
-  if (!f.ParseFromString(bytes) || f.body_case() == pb::PeerFrame::BODY_NOT_SET || !valid_enums(f))
+  if (bytes.size() > static_cast<size_t>(INT_MAX) ||
+      !f.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) ||
+      f.body_case() == pb::PeerFrame::BODY_NOT_SET || !valid_enums(f))
     return std::nullopt;
   if (f.has_notification()) {
     const auto& p = f.notification();

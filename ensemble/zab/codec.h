@@ -4,6 +4,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 
@@ -31,6 +32,6 @@ class MessageEncoder {
 };
 
 /// Decodes a frame body; nullopt when it is malformed.
-std::optional<PeerFrame> decode_frame(const std::string& bytes);
+std::optional<PeerFrame> decode_frame(std::string_view bytes);
 
 }  // namespace corral::zab

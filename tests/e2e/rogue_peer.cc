@@ -125,7 +125,7 @@ std::vector<std::string> quorum_script(int64_t me, int64_t to) {
   return out;
 }
 
-const char* kind_of(const std::string& body) {
+const char* kind_of(std::string_view body) {
   auto frame = zab::decode_frame(body);
   if (!frame) return "malformed";
   if (std::holds_alternative<zab::Notification>(*frame)) return "vote";
@@ -170,7 +170,7 @@ std::unique_ptr<PeerMesh> make_mesh(asio::io_context& io, const server::ServerCo
   // Only the seat binds a member's ports (see the file comment).
   const char* port_name = election ? "election" : "quorum";
   PeerMesh::Handlers h;
-  h.frame = [me, port_name](int64_t from, std::string body) {
+  h.frame = [me, port_name](int64_t from, std::string_view body) {
     std::printf("FRAME claim=%lld from=%lld port=%s kind=%s\n", static_cast<long long>(me),
                 static_cast<long long>(from), port_name, kind_of(body));
     std::fflush(stdout);

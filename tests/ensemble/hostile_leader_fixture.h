@@ -281,7 +281,7 @@ class HostileLeaderTest : public ::testing::Test {
     }
     auto voter = [this](int64_t id) {
       PeerMesh::Handlers h;
-      h.frame = [this, id](int64_t, std::string body) {
+      h.frame = [this, id](int64_t, std::string_view body) {
         auto f = zab::decode_frame(body);
         auto* n = f ? std::get_if<zab::Notification>(&*f) : nullptr;
         if (n && id == 2) notifications_.push_back(*n);
@@ -294,7 +294,7 @@ class HostileLeaderTest : public ::testing::Test {
     e2_ = std::make_unique<PeerMesh>(*io_, 2, election, voter(2));
     e3_ = std::make_unique<PeerMesh>(*io_, 3, election, voter(3));
     PeerMesh::Handlers leader;
-    leader.frame = [this](int64_t, std::string body) {
+    leader.frame = [this](int64_t, std::string_view body) {
       auto f = zab::decode_frame(body);
       auto* m = f ? std::get_if<Message>(&*f) : nullptr;
       if (!m) return;

@@ -62,7 +62,9 @@ class PeerMeshAuthTest : public ::testing::Test {
     m = std::make_unique<Member>();
     Member* raw = m.get();
     PeerMesh::Handlers h;
-    h.frame = [raw](int64_t from, std::string body) { raw->frames.emplace_back(from, body); };
+    h.frame = [raw](int64_t from, std::string_view body) {
+      raw->frames.emplace_back(from, std::string(body));
+    };
     h.disconnected = [raw](int64_t peer) { ++raw->disconnects[peer]; };
     m->mesh = std::make_unique<PeerMesh>(io_, id, peers_, std::move(h));
     m->mesh->authenticate(auth, "quorum");

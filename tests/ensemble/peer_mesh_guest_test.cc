@@ -74,8 +74,8 @@ class PeerMeshGuestTest : public ::testing::Test {
     n = std::make_unique<Node>();
     Node* raw = n.get();
     PeerMesh::Handlers h;
-    h.frame = [raw](int64_t from, std::string body) {
-      raw->frames.emplace_back(from, std::move(body));
+    h.frame = [raw](int64_t from, std::string_view body) {
+      raw->frames.emplace_back(from, std::string(body));
     };
     h.disconnected = [raw](int64_t peer) { ++raw->disconnects[peer]; };
     n->mesh = std::make_unique<PeerMesh>(io_, id, peers, std::move(h), 1u << 20, guests);

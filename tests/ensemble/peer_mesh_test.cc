@@ -86,8 +86,8 @@ class PeerMeshTest : public ::testing::Test {
     m->mesh.reset();
     Member* raw = m.get();
     PeerMesh::Handlers h;
-    h.frame = [raw](int64_t from, std::string body) {
-      raw->frames.emplace_back(from, std::move(body));
+    h.frame = [raw](int64_t from, std::string_view body) {
+      raw->frames.emplace_back(from, std::string(body));
     };
     h.disconnected = [raw](int64_t peer) { ++raw->disconnects[peer]; };
     m->mesh = std::make_unique<PeerMesh>(io_, id, peers_, std::move(h), max_frame_bytes);
@@ -272,7 +272,7 @@ TEST_F(PeerMeshTest, StopInsideAHandlerIsSafe) {
   int seen = 0;
   std::unique_ptr<PeerMesh> two;
   PeerMesh::Handlers h;
-  h.frame = [&](int64_t, std::string) {
+  h.frame = [&](int64_t, std::string_view) {
     ++seen;
     two->stop();
   };
