@@ -10,6 +10,7 @@
 #include "ensemble/server/quorum_security.h"
 #include "ensemble/server/tls_context.h"
 #include "ensemble/storage/state_image.h"
+#include "ensemble/txn/txn_codec.h"
 
 namespace corral::server {
 
@@ -17,6 +18,7 @@ using zab::PeerState;
 
 zab::PeerConfig peer_config(const ServerConfig& config) {
   zab::PeerConfig pc;
+  pc.encode_txn = txn::encode_txn;
   pc.my_id = config.my_id;
   for (const auto& s : config.servers) {
     bool observer = s.observer || (s.id == config.my_id && config.peer_type == PeerType::observer);

@@ -284,9 +284,11 @@ void Database::append_all(const std::vector<const tree::Txn*>& txns) {
     for (size_t i = 0; i < rows; ++i) {
       const tree::Txn& txn = *txns[at + i];
       const int col = static_cast<int>(4 * i);
-      records[i] = txn::encode_txn(txn);  // bound without a copy: kept until the step
+      // Encoded once already (Txn::record), or here; bound without a copy: kept until the step.
+      const std::string& record =
+          txn.record.empty() ? (records[i] = txn::encode_txn(txn)) : txn.record;
       insert->bind(col + 1, txn.zxid).bind(col + 2, static_cast<int64_t>(txn.type));
-      insert->bind(col + 3, txn.session_id).bind_unowned(col + 4, records[i]);
+      insert->bind(col + 3, txn.session_id).bind_unowned(col + 4, record);
     }
     int result = insert->step();
     insert->reset();  // the kept statement starts clean at the next append, failed or not

@@ -50,6 +50,11 @@ struct Txn {
   std::string session_passwd;
   /// kError: the failed single request's code.
   wire::ErrorCode err = wire::ErrorCode::kOk;
+  /// The txn encoded as the txn log and the quorum's frames hold it (txn::encode_txn), once
+  /// made: the bytes a learner received it in, or the leader's one encoding at propose
+  /// (zab::PeerConfig::encode_txn). Empty: not made yet; whoever needs it encodes the txn.
+  /// Set only before the txn is shared, so it always matches the fields above.
+  std::string record;
 };
 
 /// A txn once made, shared by all that hold it (a leader's history, the batch to log, the

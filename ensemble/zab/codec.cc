@@ -62,7 +62,7 @@ std::string encode_message(const Message& m,
   return f.SerializeAsString();
 }
 
-Message decode_message(const pb::ZabMessage& p) {
+Message decode_message(pb::ZabMessage& p) {
   Message m;
   m.type = static_cast<MessageType>(p.type());
   m.from = p.from();
@@ -77,7 +77,11 @@ Message decode_message(const pb::ZabMessage& p) {
   if (p.has_snapshot())
     m.snapshot = std::make_shared<SnapshotData>(
         SnapshotData{p.snapshot().zxid(), p.snapshot().bytes(), p.snapshot().streamed()});
-  for (const auto& t : p.txns()) m.txns.push_back(tree::share(txn::decode_txn(t)));
+  for (std::string& bytes : *p.mutable_txns()) {
+    tree::Txn txn = txn::decode_txn(bytes);
+    txn.record = std::move(bytes);  // what the learner logs: not encoded again
+    m.txns.push_back(tree::share(std::move(txn)));
+  }
   m.designated_leader = p.designated_leader();
   m.config = p.config();
   m.config_version = p.config_version();
@@ -145,6 +149,7 @@ std::string encode_frame(const PeerFrame& frame) {
   std::string scratch;
   return encode_message(std::get<Message>(frame),
                         [&scratch](const tree::Txn& t) -> const std::string& {
+                          if (!t.record.empty()) return t.record;
                           scratch = txn::encode_txn(t);
                           return scratch;
                         });
@@ -152,6 +157,7 @@ std::string encode_frame(const PeerFrame& frame) {
 
 std::string MessageEncoder::encode(const Message& m) {
   return encode_message(m, [this](const tree::Txn& t) -> const std::string& {
+    if (!t.record.empty()) return t.record;
     auto [it, added] = txns_.try_emplace(t.zxid);
     if (added) it->second = txn::encode_txn(t);
     return it->second;
@@ -176,7 +182,7 @@ std::optional<PeerFrame> decode_frame(std::string_view bytes) {
   }
   if (f.has_relay()) return decode_relay(f.relay());
   try {
-    return decode_message(f.message());
+    return decode_message(*f.mutable_message());
   } catch (const txn::DecodeError&) {
     return std::nullopt;  // a txn record that does not decode
   }

@@ -563,6 +563,7 @@ std::optional<int64_t> Peer::propose(tree::Txn txn, int64_t now_ms) {
     see_config(std::move(config));
   }
   const int64_t zxid = txn.zxid;
+  if (config_.encode_txn) txn.record = config_.encode_txn(txn);
   // From here on the txn is shared, never copied: a copy costs a few allocations and its data.
   tree::SharedTxn shared = tree::share(std::move(txn));
   append_history(shared);

@@ -53,6 +53,10 @@ struct PeerConfig {
   /// The highest zxid counter a leader uses; past it, it steps down so the next
   /// leader starts a new epoch (ZooKeeper never uses counter 0xffffffff).
   int64_t max_zxid_counter = 0xfffffffell;
+  /// How a proposed txn is encoded (txn::encode_txn): propose() keeps the result in the txn
+  /// (Txn::record), so that its PROPOSALs and the leader's log use one encoding, where each
+  /// made its own. Unset: left to them. The core itself knows no encoding.
+  std::function<std::string(const tree::Txn&)> encode_txn;
 };
 
 /// What the peer recovered from its storage at start-up.

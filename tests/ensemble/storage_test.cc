@@ -452,6 +452,31 @@ TEST_F(StorageTest, DuplicateZxidRollsBackTheWholeBatch) {
   EXPECT_EQ(d.last_logged_zxid(), zx(1, 3));
 }
 
+TEST_F(StorageTest, ATxnEncodedAlreadyIsLoggedAsItsRecord) {
+  // Txn::record (the bytes a learner received, the leader's one encoding) is what the log
+  // stores, not encoded again: a record standing for other data (never so outside this test)
+  // shows which was written. A txn without one is encoded here.
+  Database& d = open();
+  Txn encoded;
+  encoded.zxid = zx(1, 1);
+  encoded.type = OpCode::kSetData;
+  TxnOp set;
+  set.type = OpCode::kSetData;
+  set.path = "/a";
+  encoded.ops.push_back(set);
+  Txn other = encoded;
+  other.ops[0].data = "from the record";
+  encoded.record = txn::encode_txn(other);
+  Txn plain = other;
+  plain.zxid = zx(1, 2);
+  plain.ops[0].data = "encoded here";
+  d.append({encoded, plain});
+  const std::vector<Txn> back = read_all(d);
+  ASSERT_EQ(back.size(), 2u);
+  EXPECT_EQ(back[0].ops.at(0).data, "from the record");
+  EXPECT_EQ(back[1].ops.at(0).data, "encoded here");
+}
+
 TEST_F(StorageTest, BatchesOfEverySizeAreLoggedInOrder) {
   // A batch goes in as INSERTs of up to 32 rows each (database.cc): sizes around that.
   Database& d = open();

@@ -6,6 +6,7 @@
 #include <variant>
 #include <vector>
 
+#include "ensemble/txn/txn_codec.h"
 #include "ensemble/zab/codec.h"
 
 namespace corral::zab {
@@ -183,6 +184,40 @@ TEST(ZabCodec, MessageEncoderFramesAreEncodeFramesByteForByte) {
     const auto& txns = std::get<Message>(*back).txns;
     ASSERT_EQ(txns.size(), m.txns.size());
     for (size_t i = 0; i < txns.size(); ++i) EXPECT_EQ(txns[i]->zxid, m.txns[i]->zxid);
+  }
+}
+
+TEST(ZabCodec, ALearnersTxnsKeepTheBytesTheyCameIn) {
+  // What the learner logs (Txn::record): the txn log's encoding, as received.
+  Message p;
+  p.type = MessageType::kProposal;
+  p.txns = {tree::share(sample_txn(0x400000001)), tree::share(sample_txn(0x400000002))};
+  auto back = decode_frame(encode_frame(p));
+  ASSERT_TRUE(back);
+  const auto& txns = std::get<Message>(*back).txns;
+  ASSERT_EQ(txns.size(), 2u);
+  for (const auto& t : txns) {
+    EXPECT_EQ(t->record, txn::encode_txn(sample_txn(t->zxid)));
+    EXPECT_EQ(t->record, txn::encode_txn(*t));
+  }
+}
+
+TEST(ZabCodec, ATxnsRecordIsSentAsItIs) {
+  // A txn encoded once at propose is framed from its record, not encoded again: a record
+  // standing for other fields (never so outside this test) shows which was sent.
+  tree::Txn t = sample_txn(0x400000001);
+  tree::Txn other = sample_txn(0x400000001);
+  other.ops[0].path = "/other";
+  t.record = txn::encode_txn(other);
+  Message p;
+  p.type = MessageType::kProposal;
+  p.txns = {tree::share(t)};
+  MessageEncoder encoder;
+  for (const std::string& frame : {encode_frame(p), encoder.encode(p)}) {
+    auto back = decode_frame(frame);
+    ASSERT_TRUE(back);
+    ASSERT_EQ(std::get<Message>(*back).txns.size(), 1u);
+    EXPECT_EQ(std::get<Message>(*back).txns[0]->ops.at(0).path, "/other");
   }
 }
 

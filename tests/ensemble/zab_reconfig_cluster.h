@@ -78,8 +78,10 @@ struct Disk {
 /// in order, a crashed peer neither sends nor receives, and `drop` loses ZAB messages.
 class Cluster {
  public:
-  Cluster(const QuorumConfig& initial, std::vector<int64_t> ids, bool reconfig_enabled = true)
-      : reconfig_enabled_(reconfig_enabled) {
+  /// `encode_txn`: each peer's PeerConfig::encode_txn.
+  Cluster(const QuorumConfig& initial, std::vector<int64_t> ids, bool reconfig_enabled = true,
+          std::function<std::string(const tree::Txn&)> encode_txn = {})
+      : reconfig_enabled_(reconfig_enabled), encode_txn_(std::move(encode_txn)) {
     for (int64_t id : ids) {
       disks_[id].active = std::make_shared<const QuorumConfig>(initial);
       start(id);
@@ -99,6 +101,7 @@ class Cluster {
     c.my_id = id;
     c.reconfig_enabled = reconfig_enabled_;
     c.tick_ms = 100;
+    c.encode_txn = encode_txn_;
     // The static member list (only used when PeerHistory::active is null) and what
     // reconfig-off servers act under.
     for (const auto& [sid, s] : d.active->servers) c.members.push_back({sid, s.role == P});
@@ -234,6 +237,7 @@ class Cluster {
   }
 
   bool reconfig_enabled_;
+  std::function<std::string(const tree::Txn&)> encode_txn_;
   int64_t now_ = kNow;
   std::map<int64_t, std::unique_ptr<Peer>> peers_;
   std::map<int64_t, Disk> disks_;
