@@ -263,7 +263,8 @@ void Peer::append_history(tree::SharedTxn txn) {
 }
 
 void Peer::push_history(tree::SharedTxn txn) {
-  const size_t bytes = approx_bytes(*txn);
+  // The txn's encoding, kept with it (Txn::record), is memory the history holds too.
+  const size_t bytes = approx_bytes(*txn) + txn->record.size();
   history_sizes_.push_back(bytes);
   history_bytes_ += bytes;
   try {
@@ -556,14 +557,16 @@ std::optional<int64_t> Peer::propose(tree::Txn txn, int64_t now_ms) {
     look(now_ms);
     return std::nullopt;
   }
-  txn.zxid = new_epoch_ << 32 | ++zxid_counter_;
+  txn.zxid = new_epoch_ << 32 | (zxid_counter_ + 1);
+  // Encoded before the peer changes: an encoder that throws leaves it as it was.
+  if (config_.encode_txn) txn.record = config_.encode_txn(txn);
+  ++zxid_counter_;
   if (auto config = config_in(txn)) {
     assert(!last_seen_ && "one reconfig at a time: the prep answers INPROGRESS");
     assert(config->version == txn.zxid && "a reconfig's config is versioned by its zxid");
     see_config(std::move(config));
   }
   const int64_t zxid = txn.zxid;
-  if (config_.encode_txn) txn.record = config_.encode_txn(txn);
   // From here on the txn is shared, never copied: a copy costs a few allocations and its data.
   tree::SharedTxn shared = tree::share(std::move(txn));
   append_history(shared);

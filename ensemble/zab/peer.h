@@ -349,8 +349,8 @@ class Peer {
   int64_t last_tick_ms_ = 0;
   /// Recent txns (logged or being logged), oldest first, for DIFFs and commits.
   std::deque<tree::SharedTxn> history_;
-  /// approx_bytes of each txn of history_, apart: the oldest is cold in memory when it leaves
-  /// (counting it again was 1.7% of create's CPU in the members).
+  /// approx_bytes of each txn of history_ with its record, apart: the oldest is cold in memory when
+  /// it leaves (counting it again was 1.7% of create's CPU in the members).
   std::deque<size_t> history_sizes_;
   /// Their sum.
   size_t history_bytes_ = 0;

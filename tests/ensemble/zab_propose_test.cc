@@ -1,9 +1,10 @@
 // A proposed txn's encoding in the ZAB core: with PeerConfig::encode_txn the leader encodes a
-// txn once, at propose, and its log and every follower's hold those bytes (Txn::record); the
-// core itself encodes nothing.
+// txn once, at propose, before anything of the peer changes, and its log and every follower's
+// hold those bytes (Txn::record); the core itself encodes nothing.
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <new>
 #include <string>
 
 #include "ensemble/zab/peer.h"
@@ -47,6 +48,26 @@ TEST(ZabPropose, ALeaderEncodesATxnOnceAndEveryMemberLogsThoseBytes) {
     ASSERT_NE(t, nullptr) << "member " << id;
     EXPECT_EQ(t->record, "record of " + std::to_string(zxid)) << "member " << id;
   }
+}
+
+TEST(ZabPropose, AnEncoderThatThrowsLeavesTheLeaderAsItWas) {
+  bool fail = false;
+  auto encode = [&fail](const tree::Txn& t) -> std::string {
+    if (fail) throw std::bad_alloc();
+    return "record of " + std::to_string(t.zxid);
+  };
+  Cluster c(members({{1, P}, {2, P}, {3, P}}), {1, 2, 3}, true, encode);
+  ASSERT_TRUE(c.run_until([&] { return c.all_serve(3); }));
+  const int64_t leader = leader_of(c);
+  ASSERT_NE(leader, 0);
+  const int64_t next = c.peer(leader).next_zxid();
+  fail = true;
+  EXPECT_THROW(c.peer(leader).propose(write_txn(), c.now()), std::bad_alloc);
+  fail = false;
+  EXPECT_EQ(c.peer(leader).next_zxid(), next) << "no zxid skipped";
+  const int64_t zxid = c.propose(leader, [](int64_t) { return write_txn(); });
+  EXPECT_EQ(zxid, next);
+  ASSERT_TRUE(c.run_until([&] { return c.applied(1, zxid) && c.applied(2, zxid); }));
 }
 
 TEST(ZabPropose, WithoutAnEncoderTheCoreLeavesTheRecordEmpty) {
