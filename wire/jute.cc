@@ -2,18 +2,6 @@
 
 namespace corral::wire {
 
-void JuteWriter::int32(int32_t v) {
-  uint32_t u = static_cast<uint32_t>(v);
-  char b[4] = {char(u >> 24), char(u >> 16), char(u >> 8), char(u)};
-  out_.append(b, 4);
-}
-
-void JuteWriter::int64(int64_t v) {
-  uint64_t u = static_cast<uint64_t>(v);
-  int32(static_cast<int32_t>(u >> 32));
-  int32(static_cast<int32_t>(u & 0xffffffffu));
-}
-
 void JuteWriter::boolean(bool v) { out_.push_back(v ? 1 : 0); }
 
 void JuteWriter::buffer(std::string_view v) {

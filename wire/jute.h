@@ -22,10 +22,20 @@ class JuteWriter {
   /// Writes into `out`, appending after whatever it already holds.
   explicit JuteWriter(std::string& out) : out_(out) {}
 
-  /// Big-endian 32-bit int.
-  void int32(int32_t v);
+  /// Big-endian 32-bit int. Inline, as int64: a reply's Stat alone is eleven of them, and the
+  /// call was 1% of a member's time under multi.
+  void int32(int32_t v) {
+    const uint32_t u = static_cast<uint32_t>(v);
+    const char b[4] = {char(u >> 24), char(u >> 16), char(u >> 8), char(u)};
+    out_.append(b, 4);
+  }
   /// Big-endian 64-bit long.
-  void int64(int64_t v);
+  void int64(int64_t v) {
+    const uint64_t u = static_cast<uint64_t>(v);
+    const char b[8] = {char(u >> 56), char(u >> 48), char(u >> 40), char(u >> 32),
+                       char(u >> 24), char(u >> 16), char(u >> 8),  char(u)};
+    out_.append(b, 8);
+  }
   /// One byte, 0 or 1.
   void boolean(bool v);
   /// Length-prefixed bytes.
