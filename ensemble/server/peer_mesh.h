@@ -76,7 +76,7 @@ class PeerMesh {
   /// mesh (send, connected, even stop).
   struct Handlers {
     /// A whole frame from member `from`, viewed in the connection's buffer: valid during the
-    /// call only (a copy per frame was 1% of a member's time under load).
+    /// call only (a copy per frame was 0.5% of a member's time under multi).
     std::function<void(int64_t from, std::string_view body)> frame;
     /// An inbound or outbound connection to `peer` closed: called once per lost connection
     /// (an outbound connection only counts once it was up; failed connect attempts to a
