@@ -241,6 +241,9 @@ TEST_F(RecoveryDamageTest, EachKindOfMisfitIsNamed) {
       {single(kZxid | 2, OpCode::kDelete, "/"), "delete of /"},
       {single(kZxid | 2, OpCode::kSetData, "/nope"), "change of missing node /nope"},
       {single(kZxid | 2, OpCode::kCreate, "no-slash"), "invalid path"},
+      // A set or delete names the bad path too, not only a missing node.
+      {single(kZxid | 2, OpCode::kSetData, "/a/"), "invalid path"},
+      {single(kZxid | 2, OpCode::kDelete, "/a/./b"), "invalid path"},
       {single(kZxid | 2, OpCode::kPing, "/a"), "unknown op"},
   };
   for (const auto& c : cases) {
