@@ -285,8 +285,7 @@ void Database::append_all(const std::vector<const tree::Txn*>& txns) {
       const tree::Txn& txn = *txns[at + i];
       const int col = static_cast<int>(4 * i);
       // Encoded once already (Txn::record), or here; bound without a copy: kept until the step.
-      const std::string& record =
-          txn.record.empty() ? (records[i] = txn::encode_txn(txn)) : txn.record;
+      const std::string& record = txn::record_of(txn, records[i]);
       insert->bind(col + 1, txn.zxid).bind(col + 2, static_cast<int64_t>(txn.type));
       insert->bind(col + 3, txn.session_id).bind_unowned(col + 4, record);
     }

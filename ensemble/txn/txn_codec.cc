@@ -202,6 +202,12 @@ std::string encode_txn(const tree::Txn& txn) {
   return out;
 }
 
+const std::string& record_of(const tree::Txn& txn, std::string& scratch) {
+  if (!txn.record.empty()) return txn.record;
+  scratch = encode_txn(txn);
+  return scratch;
+}
+
 tree::Txn decode_txn(std::string_view bytes) {
   tree::Txn txn;
   txn.type = {};  // a field left out is 0, not Txn's default

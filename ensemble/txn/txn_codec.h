@@ -19,6 +19,9 @@ class DecodeError : public std::runtime_error {
 
 /// Encodes a Txn as its record.
 std::string encode_txn(const tree::Txn& txn);
+/// The txn's encoding: its record (tree::Txn::record) when it has one, else encode_txn(txn)
+/// made into `scratch`. The reference is valid while both are.
+const std::string& record_of(const tree::Txn& txn, std::string& scratch);
 /// Decodes a Txn record; throws DecodeError on a malformed record.
 tree::Txn decode_txn(std::string_view bytes);
 

@@ -147,12 +147,9 @@ std::string encode_frame(const PeerFrame& frame) {
   if (const auto* n = std::get_if<Notification>(&frame)) return encode_notification(*n);
   if (const auto* r = std::get_if<Relay>(&frame)) return encode_relay(*r);
   std::string scratch;
-  return encode_message(std::get<Message>(frame),
-                        [&scratch](const tree::Txn& t) -> const std::string& {
-                          if (!t.record.empty()) return t.record;
-                          scratch = txn::encode_txn(t);
-                          return scratch;
-                        });
+  return encode_message(
+      std::get<Message>(frame),
+      [&scratch](const tree::Txn& t) -> const std::string& { return txn::record_of(t, scratch); });
 }
 
 std::string MessageEncoder::encode(const Message& m) {
