@@ -489,12 +489,11 @@ void QuorumPeer::act(zab::Ready ready) {
 void QuorumPeer::send_all(std::vector<zab::Message> messages,
                           std::vector<std::pair<int64_t, zab::Notification>> notifications) {
   for (const auto& [to, n] : notifications) election_mesh_->send(to, zab::encode_frame(n));
-  zab::MessageEncoder encoder;
   for (auto& m : messages) {
     if (SnapshotStreams::long_sync(m))
       snapshot_streams_.send_long_sync(m.to, std::move(m));
     else
-      snapshot_streams_.send(m.to, m, encoder.encode(m));
+      snapshot_streams_.send(m.to, m, zab::encode_frame(m));
   }
 }
 

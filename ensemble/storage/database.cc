@@ -324,7 +324,7 @@ void Database::read_txns(Statement& rows, const std::function<void(tree::Txn)>& 
   size_t bytes = 0;
   while ((rc = rows.step()) == SQLITE_ROW) {
     const int64_t zxid = rows.int_at(0);
-    const std::string record = rows.bytes_at(1);
+    std::string record = rows.bytes_at(1);
     if ((bytes += record.size()) > max_bytes)
       throw StorageError(path_ + ": the txns to read pass " + std::to_string(max_bytes) +
                          " bytes at " + zxid_text(zxid));
@@ -335,6 +335,7 @@ void Database::read_txns(Statement& rows, const std::function<void(tree::Txn)>& 
       fail("txn_log row for zxid " + zxid_text(zxid) + " does not decode");
     }
     if (txn.zxid != zxid) fail("txn_log row " + zxid_text(zxid) + " holds another zxid");
+    txn.record = std::move(record);  // a DIFF sends it as it is, with no encoding again
     each(std::move(txn));
   }
   if (rc != SQLITE_DONE) fail("cannot read the txn log");

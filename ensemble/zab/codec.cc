@@ -3,7 +3,6 @@
 #include <climits>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 
 #include "ensemble/txn/txn_codec.h"
 #include "ensemble/zab/wire.pb.h"
@@ -30,8 +29,7 @@ std::string encode_notification(const Notification& n) {
   return f.SerializeAsString();
 }
 
-std::string encode_message(const Message& m,
-                           const std::function<const std::string&(const tree::Txn&)>& txn_bytes) {
+std::string encode_message(const Message& m) {
   if (m.log_to != 0) {
     // The driver reads those txns into `txns` first (SnapshotStreams): sent as they are, the
     // learner would log a history with a gap.
@@ -55,7 +53,8 @@ std::string encode_message(const Message& m,
     p->mutable_snapshot()->set_bytes(m.snapshot->bytes);
     p->mutable_snapshot()->set_streamed(m.snapshot->streamed);
   }
-  for (const auto& t : m.txns) p->add_txns(txn_bytes(*t));
+  std::string scratch;  // the encoding of a txn with no record: a test's, proposed unencoded
+  for (const auto& t : m.txns) p->add_txns(txn::record_of(*t, scratch));
   p->set_designated_leader(m.designated_leader);
   p->set_config(m.config);
   p->set_config_version(m.config_version);
@@ -146,19 +145,7 @@ bool valid_enums(const pb::PeerFrame& f) {
 std::string encode_frame(const PeerFrame& frame) {
   if (const auto* n = std::get_if<Notification>(&frame)) return encode_notification(*n);
   if (const auto* r = std::get_if<Relay>(&frame)) return encode_relay(*r);
-  std::string scratch;
-  return encode_message(
-      std::get<Message>(frame),
-      [&scratch](const tree::Txn& t) -> const std::string& { return txn::record_of(t, scratch); });
-}
-
-std::string MessageEncoder::encode(const Message& m) {
-  return encode_message(m, [this](const tree::Txn& t) -> const std::string& {
-    if (!t.record.empty()) return t.record;
-    auto [it, added] = txns_.try_emplace(t.zxid);
-    if (added) it->second = txn::encode_txn(t);
-    return it->second;
-  });
+  return encode_message(std::get<Message>(frame));
 }
 
 std::optional<PeerFrame> decode_frame(std::string_view bytes) {

@@ -477,6 +477,30 @@ TEST_F(StorageTest, ATxnEncodedAlreadyIsLoggedAsItsRecord) {
   EXPECT_EQ(back[1].ops.at(0).data, "encoded here");
 }
 
+TEST_F(StorageTest, TxnsReadBackCarryTheBytesTheLogHolds) {
+  // A txn read from the log keeps its row's bytes as its record: a DIFF from the log, or from
+  // the history loaded at start, sends them as they are. A record standing for other data
+  // (never so outside this test) shows they are the row's, not an encoding of what was read.
+  Database& d = open();
+  Txn logged = error_txn(zx(1, 1));
+  Txn other = logged;
+  other.session_id = 77;
+  logged.record = txn::encode_txn(other);
+  Txn plain = error_txn(zx(1, 2));
+  d.append({logged, plain});
+  const std::vector<std::string> rows{txn::encode_txn(other), txn::encode_txn(plain)};
+  auto records = [](const std::vector<Txn>& txns) {
+    std::vector<std::string> out;
+    for (const Txn& t : txns) out.push_back(t.record);
+    return out;
+  };
+  EXPECT_EQ(records(read_all(d)), rows) << "read_log";
+  EXPECT_EQ(records(d.recent_txns(10)), rows) << "recent_txns";
+  std::vector<Txn> range;
+  d.read_log_range(zx(1, 1), zx(1, 2), SIZE_MAX, [&](Txn t) { range.push_back(std::move(t)); });
+  EXPECT_EQ(records(range), std::vector<std::string>{rows[1]}) << "read_log_range";
+}
+
 TEST_F(StorageTest, BatchesOfEverySizeAreLoggedInOrder) {
   // A batch goes in as INSERTs of up to 32 rows each (database.cc): sizes around that.
   Database& d = open();
