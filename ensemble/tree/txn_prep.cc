@@ -90,7 +90,8 @@ Txn TxnPrep::prepare(const PrepContext& ctx, const WriteOp& op) {
 Txn TxnPrep::prepare_multi(const PrepContext& ctx, const std::vector<WriteOp>& ops) {
   Txn txn = header(ctx, OpCode::kMulti);
   txn.ops.reserve(ops.size());
-  multi_undo_.emplace();
+  multi_undo_.emplace().reserve(ops.size());
+  const size_t multi_first = by_zxid_.size();
   size_t failed_at = ops.size();
   ErrorCode failed_code = ErrorCode::kOk;
   for (size_t i = 0; i < ops.size() && failed_at == ops.size(); ++i) {
@@ -104,9 +105,11 @@ Txn TxnPrep::prepare_multi(const PrepContext& ctx, const std::vector<WriteOp>& o
   auto undo = std::move(*multi_undo_);
   multi_undo_.reset();
   if (failed_at == ops.size()) return txn;
-  for (auto& [path, before] : undo) {
-    if (before) {
-      outstanding_[path] = std::move(*before);
+  // Newest first: a path the multi changed twice ends with its record from before the first.
+  for (size_t k = undo.size(); k-- > 0;) {
+    const std::string& path = by_zxid_[multi_first + k].second;
+    if (undo[k]) {
+      outstanding_[path] = std::move(*undo[k]);
     } else {
       outstanding_.erase(path);
     }
@@ -371,16 +374,10 @@ TxnPrep::ChangeRecord TxnPrep::must_exist(const std::string& path) const {
 }
 
 void TxnPrep::record(const std::string& path, ChangeRecord rec) {
-  auto it = outstanding_.find(path);
-  if (multi_undo_ && !multi_undo_->contains(path)) {
-    multi_undo_->emplace(path, it == outstanding_.end() ? std::nullopt : std::optional(it->second));
-  }
+  auto [it, added] = outstanding_.try_emplace(path);
+  if (multi_undo_) multi_undo_->push_back(added ? std::nullopt : std::optional(it->second));
   by_zxid_.emplace_back(rec.zxid, path);
-  if (it == outstanding_.end()) {
-    outstanding_.emplace(path, std::move(rec));
-  } else {
-    it->second = std::move(rec);
-  }
+  it->second = std::move(rec);
 }
 
 void TxnPrep::check_acl(const ChangeRecord& rec, int32_t perm, const PrepContext& ctx) const {

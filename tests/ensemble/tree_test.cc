@@ -868,6 +868,32 @@ TEST_F(TreeTest, FailedMultiRestoresThePipelineAndApplyingForgetsOnlyItsOwnRecor
   EXPECT_EQ(create("/n"), ErrorCode::kNodeExists);
 }
 
+// A failed multi that changed a path twice, or made and removed one, undoes each to what the
+// pipeline held before the multi's first change of it.
+TEST_F(TreeTest, AFailedMultiUndoesAPathItChangedTwiceToItsFirstRecord) {
+  ASSERT_EQ(create("/p"), ErrorCode::kOk);
+  Txn set1 = prep.prepare(ctx(), set_data_op("/p", "1", 0));
+  ASSERT_EQ(set1.type, OpCode::kSetData);
+  Txn failed =
+      prep.prepare_multi(ctx(), {set_data_op("/p", "2", 1), set_data_op("/p", "3", 2),
+                                 create_op("/n"), delete_op("/n"), check_op("/missing", -1)});
+  ASSERT_EQ(failed.ops.size(), 5u);
+  EXPECT_EQ(failed.ops[4].err, ErrorCode::kNoNode);
+  // /p is at version 1 (set1's), not 2 (the multi's first set's); /n is free.
+  Txn stale = prep.prepare(ctx(), set_data_op("/p", "x", 2));
+  EXPECT_EQ(stale.type, OpCode::kError);
+  Txn set2 = prep.prepare(ctx(), set_data_op("/p", "2", 1));
+  EXPECT_EQ(set2.type, OpCode::kSetData);
+  Txn no_n = prep.prepare(ctx(), delete_op("/n"));
+  EXPECT_EQ(no_n.type, OpCode::kError);
+  Txn n = prep.prepare(ctx(), create_op("/n"));
+  EXPECT_EQ(n.type, OpCode::kCreate2);
+  for (const Txn* t : {&set1, &failed, &stale, &set2, &no_n, &n}) commit(*t);
+  EXPECT_EQ(stat("/p").version, 2);
+  EXPECT_EQ(tree.find("/p")->data, "2");
+  EXPECT_NE(tree.find("/n"), nullptr);
+}
+
 TEST_F(TreeTest, PreparedDeleteAndCloseSessionAreVisible) {
   ASSERT_EQ(create("/p"), ErrorCode::kOk);
   ASSERT_EQ(create("/p/c"), ErrorCode::kOk);
