@@ -156,7 +156,8 @@ zab::PeerHistory load_history(storage::Database& db, int64_t last_zxid,
   h.current_epoch = db.meta("currentEpoch", 0);
   h.abstaining = db.meta(storage::Database::kAbstainingKey, 0) != 0;
   h.last_zxid = last_zxid;
-  h.recent = db.recent_txns(zab::PeerConfig{}.history_txns);
+  const zab::PeerConfig limits;
+  h.recent = db.recent_txns(limits.history_txns, limits.history_bytes);
   return h;
 }
 

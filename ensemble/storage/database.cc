@@ -408,11 +408,24 @@ void Database::drop_log_without_a_start() {
   if (all.step() != SQLITE_DONE) rollback_and_fail("cannot drop a log without its start");
 }
 
-std::vector<tree::Txn> Database::recent_txns(size_t n) const {
-  Statement q(db_, "SELECT zxid FROM txn_log ORDER BY zxid DESC LIMIT 1 OFFSET ?");
-  q.bind(1, static_cast<int64_t>(std::min<uint64_t>(n, INT64_MAX)));
-  // Everything after the (n+1)-th newest zxid, or the whole log when it is shorter.
-  int64_t after = q.step() == SQLITE_ROW ? q.int_at(0) : 0;
+std::vector<tree::Txn> Database::recent_txns(size_t n, size_t max_bytes) const {
+  // Everything after the newest row left out (the (n+1)-th newest, or the first whose record
+  // passes max_bytes), or the whole log when none is: the txns read keep their bytes, so the
+  // bound holds before any is read.
+  Statement q(db_, "SELECT zxid, length(record) FROM txn_log ORDER BY zxid DESC");
+  int64_t after = 0;
+  size_t count = 0;
+  size_t bytes = 0;
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
+    bytes += static_cast<size_t>(q.int_at(1));
+    if (count == n || bytes > max_bytes) {
+      after = q.int_at(0);
+      break;
+    }
+    ++count;
+  }
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot read the txn log");
   std::vector<tree::Txn> out;
   read_log(after, [&](tree::Txn t) { out.push_back(std::move(t)); });
   return out;

@@ -92,7 +92,8 @@ class Database {
   void append(const std::vector<tree::SharedTxn>& txns);
   /// The same for txns held by value.
   void append(const std::vector<tree::Txn>& txns);
-  /// Calls `each` for every logged txn with zxid > `after`, in zxid order.
+  /// Calls `each` for every logged txn with zxid > `after`, in zxid order; each txn carries its
+  /// row's bytes as its record (Txn::record).
   void read_log(int64_t after, const std::function<void(tree::Txn)>& each) const;
   /// A read-only connection to the existing database at `path`: in WAL mode it reads beside
   /// the writing connection without waiting for its transactions. Throws StorageError.
@@ -112,8 +113,9 @@ class Database {
   /// snapshot is left and the log no longer starts at the beginning of history (purged), the
   /// whole log goes too: what remains could not be recovered.
   void truncate_after(int64_t zxid);
-  /// The newest `n` logged txns, oldest first.
-  std::vector<tree::Txn> recent_txns(size_t n) const;
+  /// The newest logged txns, oldest first: `n` of them at most, and no more than their records
+  /// (each txn carries its row's bytes, Txn::record) within `max_bytes` hold.
+  std::vector<tree::Txn> recent_txns(size_t n, size_t max_bytes = SIZE_MAX) const;
   /// Writes a leader's snapshot at `zxid` beside what the database holds, as an incomplete
   /// snapshot (recovery drops it, nothing else reads it) until install_snapshot: a learner
   /// stores the rows while it builds its tree from them. Returns the snapshot's id.
@@ -190,8 +192,8 @@ class Database {
  private:
   struct ReaderTag {};
   Database(const std::string& path, ReaderTag);
-  /// Decodes the rows (zxid, record) of a txn_log query into `each`; StorageError once their
-  /// records pass `max_bytes`.
+  /// Decodes the rows (zxid, record) of a txn_log query into `each`, each txn with its row's
+  /// bytes as its record; StorageError once their records pass `max_bytes`.
   void read_txns(Statement& rows, const std::function<void(tree::Txn)>& each,
                  size_t max_bytes = SIZE_MAX) const;
   /// Both appends: one SQLite transaction.

@@ -51,8 +51,9 @@ struct Txn {
   /// kError: the failed single request's code.
   wire::ErrorCode err = wire::ErrorCode::kOk;
   /// The txn encoded as the txn log and the quorum's frames hold it (txn::encode_txn), once
-  /// made: the bytes a learner received it in, or the leader's one encoding at propose
-  /// (zab::PeerConfig::encode_txn). Empty: not made yet; whoever needs it encodes the txn.
+  /// made: the bytes a learner received it in, the leader's one encoding at propose
+  /// (zab::PeerConfig::encode_txn), or the txn log's row it was read from. Empty: not made
+  /// yet; whoever needs it encodes the txn.
   /// Set only before the txn is shared, so it always matches the fields above.
   std::string record;
 };

@@ -90,17 +90,22 @@ Txn TxnPrep::prepare(const PrepContext& ctx, const WriteOp& op) {
 Txn TxnPrep::prepare_multi(const PrepContext& ctx, const std::vector<WriteOp>& ops) {
   Txn txn = header(ctx, OpCode::kMulti);
   txn.ops.reserve(ops.size());
-  multi_undo_.emplace().reserve(ops.size());
+  multi_undo_.emplace().reserve(2 * ops.size());  // a create or delete records two paths
   const size_t multi_first = by_zxid_.size();
   size_t failed_at = ops.size();
   ErrorCode failed_code = ErrorCode::kOk;
-  for (size_t i = 0; i < ops.size() && failed_at == ops.size(); ++i) {
-    try {
-      txn.ops.push_back(prep_op(ctx, ops[i]));
-    } catch (const PrepError& e) {
-      failed_at = i;
-      failed_code = e.code;
+  try {
+    for (size_t i = 0; i < ops.size() && failed_at == ops.size(); ++i) {
+      try {
+        txn.ops.push_back(prep_op(ctx, ops[i]));
+      } catch (const PrepError& e) {
+        failed_at = i;
+        failed_code = e.code;
+      }
     }
+  } catch (...) {
+    multi_undo_.reset();  // later writes, not part of a multi, keep no undo
+    throw;
   }
   auto undo = std::move(*multi_undo_);
   multi_undo_.reset();
@@ -374,9 +379,12 @@ TxnPrep::ChangeRecord TxnPrep::must_exist(const std::string& path) const {
 }
 
 void TxnPrep::record(const std::string& path, ChangeRecord rec) {
-  auto [it, added] = outstanding_.try_emplace(path);
-  if (multi_undo_) multi_undo_->push_back(added ? std::nullopt : std::optional(it->second));
+  // What can throw (allocation) comes first: a queue entry with no record of its own is skipped
+  // by applied(), where a record made empty before a throw would stand for a missing node.
   by_zxid_.emplace_back(rec.zxid, path);
+  if (multi_undo_) multi_undo_->emplace_back();
+  auto [it, added] = outstanding_.try_emplace(path);
+  if (multi_undo_ && !added) multi_undo_->back() = it->second;
   it->second = std::move(rec);
 }
 

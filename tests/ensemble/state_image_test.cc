@@ -23,6 +23,7 @@
 #include "ensemble/tree/data_tree.h"
 #include "ensemble/tree/txn.h"
 #include "ensemble/tree/txn_prep.h"
+#include "ensemble/txn/txn_codec.h"
 #include "tests/ensemble/storage_support.h"
 #include "wire/jute.h"
 
@@ -740,6 +741,30 @@ TEST_F(StateDatabaseTest, RecentTxnsAreTheNewestOldestFirst) {
   d.truncate_after(zx(1, 8));
   EXPECT_EQ(zxids_of(d.recent_txns(2)), (std::vector<int64_t>{zx(1, 7), zx(1, 8)}));
   EXPECT_EQ(zxids_of(d.recent_txns(50)), std::vector<int64_t>(all.begin(), all.begin() + 8));
+}
+
+TEST_F(StateDatabaseTest, RecentTxnsStopWhereTheirRecordsPassTheByteBound) {
+  // The history loaded at start is bounded in bytes as well as in txns: each txn read keeps its
+  // record, so a log of big txns is not all read only to be trimmed.
+  Database& d = open();
+  std::vector<int64_t> all;
+  std::vector<Txn> txns;
+  for (int64_t c = 1; c <= 5; ++c) {
+    all.push_back(zx(1, c));
+    txns.push_back(error_txn(zx(1, c)));
+  }
+  d.append(txns);
+  const size_t each = txn::encode_txn(txns[0]).size();
+  ASSERT_EQ(txn::encode_txn(txns[4]).size(), each);  // the same size for each zxid here
+  auto tail = [&](size_t n) {
+    return std::vector<int64_t>(all.end() - static_cast<long>(n), all.end());
+  };
+  EXPECT_EQ(zxids_of(d.recent_txns(10, 2 * each)), tail(2));
+  EXPECT_EQ(zxids_of(d.recent_txns(10, 3 * each - 1)), tail(2));
+  EXPECT_EQ(zxids_of(d.recent_txns(10, 3 * each)), tail(3));
+  EXPECT_EQ(zxids_of(d.recent_txns(4, 5 * each)), tail(4)) << "the count bounds first";
+  EXPECT_TRUE(d.recent_txns(10, each - 1).empty()) << "not even the newest fits";
+  for (const Txn& t : d.recent_txns(10, 5 * each)) EXPECT_EQ(t.record.size(), each);
 }
 
 TEST_F(StateDatabaseTest, RecentTxnsKeepEveryField) {

@@ -882,10 +882,12 @@ TEST_F(TreeTest, AFailedMultiUndoesAPathItChangedTwiceToItsFirstRecord) {
   // /p is at version 1 (set1's), not 2 (the multi's first set's); /n is free.
   Txn stale = prep.prepare(ctx(), set_data_op("/p", "x", 2));
   EXPECT_EQ(stale.type, OpCode::kError);
+  EXPECT_EQ(stale.err, ErrorCode::kBadVersion);
   Txn set2 = prep.prepare(ctx(), set_data_op("/p", "2", 1));
   EXPECT_EQ(set2.type, OpCode::kSetData);
   Txn no_n = prep.prepare(ctx(), delete_op("/n"));
   EXPECT_EQ(no_n.type, OpCode::kError);
+  EXPECT_EQ(no_n.err, ErrorCode::kNoNode);
   Txn n = prep.prepare(ctx(), create_op("/n"));
   EXPECT_EQ(n.type, OpCode::kCreate2);
   for (const Txn* t : {&set1, &failed, &stale, &set2, &no_n, &n}) commit(*t);
