@@ -115,9 +115,9 @@ OpResult DataTree::apply_op(const Txn& txn, const TxnOp& op, std::vector<WatchTr
     case OpCode::kSetAcl:
       return set_acl(op);
     case OpCode::kCheck:
-      return OpResult{OpCode::kCheck, ErrorCode::kOk, op.path, {}};
+      return OpResult{OpCode::kCheck, ErrorCode::kOk, {}, {}};
     case OpCode::kError:
-      return OpResult{OpCode::kError, op.err, op.path, {}};
+      return OpResult{OpCode::kError, op.err, {}, {}};
     default:
       invariant_broken("unknown txn op", op.path);
   }
@@ -166,7 +166,7 @@ OpResult DataTree::remove(const Txn& txn, const TxnOp& op, std::vector<WatchTrig
   changed(parent_path);
   triggers.push_back({op.path, EventType::kNodeDeleted, std::move(acl)});
   triggers.push_back({std::string(parent_path), EventType::kNodeChildrenChanged, parent.acl});
-  return OpResult{op.type, ErrorCode::kOk, op.path, {}};
+  return OpResult{op.type, ErrorCode::kOk, {}, {}};
 }
 
 OpResult DataTree::set_data(const Txn& txn, const TxnOp& op, std::vector<WatchTrigger>& triggers) {
@@ -179,7 +179,7 @@ OpResult DataTree::set_data(const Txn& txn, const TxnOp& op, std::vector<WatchTr
   n.mtime = txn.time_ms;
   changed(op.path);
   triggers.push_back({op.path, EventType::kNodeDataChanged, n.acl});
-  return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
+  return OpResult{op.type, ErrorCode::kOk, {}, n.stat()};
 }
 
 OpResult DataTree::set_acl(const TxnOp& op) {
@@ -187,7 +187,7 @@ OpResult DataTree::set_acl(const TxnOp& op) {
   n.acl = intern(op.acl);
   n.aversion = op.version;
   changed(op.path);
-  return OpResult{op.type, ErrorCode::kOk, op.path, n.stat()};
+  return OpResult{op.type, ErrorCode::kOk, {}, n.stat()};
 }
 
 void DataTree::close_session(const Txn& txn, std::vector<WatchTrigger>& triggers) {

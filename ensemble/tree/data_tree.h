@@ -36,6 +36,8 @@ struct WatchTrigger {
 struct OpResult {
   wire::OpCode type = wire::OpCode::kError;
   wire::ErrorCode err = wire::ErrorCode::kOk;
+  /// A create's path (a sequential node's with its counter), which its reply names; empty for
+  /// every other op, whose reply does not (a copy per op of every multi on every member).
   std::string path;
   wire::Stat stat;
 };
