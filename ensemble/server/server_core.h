@@ -14,6 +14,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "ensemble/ops/histogram.h"
 #include "ensemble/server/client_link.h"
 #include "ensemble/server/config.h"
@@ -259,8 +260,11 @@ class ServerCore {
   ServerConfig config_;
   TxnLog* log_ = nullptr;
   Replication* replication_ = nullptr;
-  /// Ensemble: what to do when the txn of (session id, cxid) commits.
-  std::map<std::pair<int64_t, int32_t>, std::function<void(const tree::ApplyResult&)>> pending_;
+  /// Ensemble: what to do when the txn of (session id, cxid) commits. Hashed: it is only
+  /// added to, found and erased from, once each per write (an ordered map's nodes and compares
+  /// were 0.4-0.9% of multi's member samples in two profiles).
+  absl::flat_hash_map<std::pair<int64_t, int32_t>, std::function<void(const tree::ApplyResult&)>>
+      pending_;
   /// Ensemble: actions waiting for the tree to reach a zxid (sync).
   std::multimap<int64_t, std::function<void()>> applied_waiters_;
   /// Ensemble learner: sessions active since the leader was last told.
