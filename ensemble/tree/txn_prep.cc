@@ -90,7 +90,9 @@ Txn TxnPrep::prepare(const PrepContext& ctx, const WriteOp& op) {
 Txn TxnPrep::prepare_multi(const PrepContext& ctx, const std::vector<WriteOp>& ops) {
   Txn txn = header(ctx, OpCode::kMulti);
   txn.ops.reserve(ops.size());
-  multi_undo_.emplace().reserve(2 * ops.size());  // a create or delete records two paths
+  std::vector<std::optional<ChangeRecord>> undo_room;
+  undo_room.reserve(2 * ops.size());  // a create or delete records two paths
+  multi_undo_.emplace(std::move(undo_room));
   const size_t multi_first = by_zxid_.size();
   size_t failed_at = ops.size();
   ErrorCode failed_code = ErrorCode::kOk;

@@ -483,12 +483,12 @@ TEST_F(StorageTest, TxnsReadBackCarryTheBytesTheLogHolds) {
   // not know (a newer one's: field 100, varint 1), which decoding skips and encoding would
   // drop, shows the record is the row's bytes, not an encoding of what was read.
   Database& d = open();
-  Txn logged = error_txn(zx(1, 1));
+  Txn plain = error_txn(zx(1, 1));
+  Txn logged = error_txn(zx(1, 2));
   const std::string with_unknown = txn::encode_txn(logged) + std::string("\xa0\x06\x01", 3);
   logged.record = with_unknown;
-  Txn plain = error_txn(zx(1, 2));
-  d.append({logged, plain});
-  const std::vector<std::string> rows{with_unknown, txn::encode_txn(plain)};
+  d.append({plain, logged});
+  const std::vector<std::string> rows{txn::encode_txn(plain), with_unknown};
   auto records = [](const std::vector<Txn>& txns) {
     std::vector<std::string> out;
     for (const Txn& t : txns) out.push_back(t.record);

@@ -686,6 +686,7 @@ TEST_F(TreeTest, MultiSuccessAppliesAll) {
   EXPECT_EQ(r.ops[1].path, "/m/x");
   EXPECT_EQ(r.ops[2].type, OpCode::kSetData);
   EXPECT_EQ(r.ops[2].stat.version, 1);
+  EXPECT_TRUE(r.ops[2].path.empty()) << "only a create's result names its path";
   EXPECT_EQ(r.ops[3].type, OpCode::kCheck);
   EXPECT_EQ(r.ops[4].type, OpCode::kDelete);
   wire::Stat m = stat("/m");
