@@ -93,25 +93,24 @@ Txn TxnPrep::prepare_multi(const PrepContext& ctx, const std::vector<WriteOp>& o
   std::vector<std::optional<ChangeRecord>> undo_room;
   undo_room.reserve(2 * ops.size());  // a create or delete records two paths
   multi_undo_.emplace(std::move(undo_room));
+  // However this call ends, the undo ends with it: later writes, not part of a multi, keep none.
+  struct EndUndo {
+    decltype(multi_undo_)& undo;
+    ~EndUndo() { undo.reset(); }
+  } end_undo{multi_undo_};
   const size_t multi_first = by_zxid_.size();
   size_t failed_at = ops.size();
   ErrorCode failed_code = ErrorCode::kOk;
-  try {
-    for (size_t i = 0; i < ops.size() && failed_at == ops.size(); ++i) {
-      try {
-        txn.ops.push_back(prep_op(ctx, ops[i]));
-      } catch (const PrepError& e) {
-        failed_at = i;
-        failed_code = e.code;
-      }
+  for (size_t i = 0; i < ops.size() && failed_at == ops.size(); ++i) {
+    try {
+      txn.ops.push_back(prep_op(ctx, ops[i]));
+    } catch (const PrepError& e) {
+      failed_at = i;
+      failed_code = e.code;
     }
-  } catch (...) {
-    multi_undo_.reset();  // later writes, not part of a multi, keep no undo
-    throw;
   }
-  auto undo = std::move(*multi_undo_);
-  multi_undo_.reset();
   if (failed_at == ops.size()) return txn;
+  auto& undo = *multi_undo_;  // rolling back records nothing: the list stays as it was
   // Newest first: a path the multi changed twice ends with its record from before the first.
   for (size_t k = undo.size(); k-- > 0;) {
     const std::string& path = by_zxid_[multi_first + k].second;
