@@ -62,8 +62,7 @@ static_assert(kMeshHandshakeBuffer >= mesh_hello::kMaxAnnounceBytes);
 // One outbound connection (or attempt). A new object per attempt, so completions of an
 // older socket can never be mistaken for the current one's.
 struct PeerMesh::Outbound {
-  Outbound(asio::io_context& io, int64_t peer)
-      : stream(asio::ip::tcp::socket(io)), resolver(io), peer(peer) {}
+  Outbound(asio::io_context& io, int64_t peer) : stream(io), resolver(io), peer(peer) {}
   void close() {
     closed = true;
     up = false;
