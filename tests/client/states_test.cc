@@ -5,6 +5,7 @@
 #include <asio/use_awaitable.hpp>
 
 #include "tests/client/client_env.h"
+#include "tests/e2e/server_process.h"
 
 namespace corral::client::test {
 namespace {
@@ -48,6 +49,18 @@ TEST(States, HostNamesAreResolvedAndAddressesTakenAsTheyAre) {
     auto e = await(c->exists("/", nullptr, use_future));
     EXPECT_TRUE(e.ok()) << hosts << ": " << text(e.error());
   }
+}
+
+// client.h: server() names an IPv6 address in brackets, as a connect string takes it.
+TEST(States, AnIpv6ServerIsNamedInBrackets) {
+  e2e::ServerProcess server("ipv6-server", {});
+  ASSERT_TRUE(server.start("clientPortAddress=::1\n")) << server.log();
+  const std::string host_port = "[::1]:" + std::to_string(server.port());
+  TestClient c({.connect = host_port});
+  ASSERT_TRUE(c.connected()) << server.log();
+  EXPECT_EQ(c->server(), host_port);
+  auto e = await(c->exists("/", nullptr, use_future));
+  EXPECT_TRUE(e.ok()) << text(e.error());
 }
 
 TEST(States, SessionTimeoutIsNegotiated) {
