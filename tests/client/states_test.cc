@@ -51,7 +51,8 @@ TEST(States, HostNamesAreResolvedAndAddressesTakenAsTheyAre) {
   }
 }
 
-// client.h: server() names an IPv6 address in brackets, as a connect string takes it.
+// client.h: server() names an IPv6 address in brackets, as a connect string takes it. A Corral
+// server in both targets (CLIENT_TARGET): what is checked is the client's naming, not the server.
 TEST(States, AnIpv6ServerIsNamedInBrackets) {
   e2e::ServerProcess server("ipv6-server", {});
   ASSERT_TRUE(server.start("clientPortAddress=::1\n")) << server.log();
