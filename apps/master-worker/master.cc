@@ -264,8 +264,8 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
 
   /// A worker's /workers node is gone, or was made again by a new worker of its id: each of
   /// the old one's tasks back to /tasks (attempt unchanged) in one multi, or, if it already
-  /// finished, only its assignment deleted; then /assign/W unless the worker is back. A task
-  /// the new worker has started already (its /status says so) stays with it.
+  /// finished, only its assignment deleted; then /assign/W unless the worker is back. Once a
+  /// worker of that id is registered again, what is left under /assign/W stays with it.
   awaitable<bool> retire_worker(MasterSession& s, const std::string& w) {
     auto& c = *s.client;
     auto kids = co_await call([&] { return c.children(assign_dir(w), nullptr, use_awaitable); });
@@ -296,6 +296,12 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
         }
         ops.create(task_path(t), serialize(task->pending()));
       }
+      // Only while no worker of this id is registered: a new one scans /assign/W as soon as
+      // its node is made and may be running T already, with no /status to show it yet.
+      // Moved then, T ran twice at once (here and where it went next). ZNODEEXISTS leaves
+      // T with the new worker; ZooKeeper's multi has no "check absent", so create and delete.
+      ops.create(worker_path(w), "");
+      ops.remove(worker_path(w), 0);
       ops.remove(assign_path(w, t), d->stat.version);
       ops.check(s.latch_node, -1);
       if (!s.acting()) co_return true;

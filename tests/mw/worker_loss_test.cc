@@ -1,10 +1,11 @@
-// A worker that dies and comes back under the same id before the master reads /workers again:
-// the master must still see the old one go (a watch on its znode) and send what it held back to
-// /tasks, but leave a task the new one has started. The test plays the worker itself and swaps
-// its znode for a new session's in one multi, so /workers never lacks the id when the master
-// lists it.
+// A worker that dies: what it held goes back to /tasks. One that comes back under the same id
+// before the master reads /workers again: the master must still see the old one go (a watch on
+// its znode), and leave what it held with the new one, which may be running it already. The
+// test plays the worker itself and swaps its znode for a new session's in one multi, so
+// /workers never lacks the id when the master lists it.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -76,16 +77,28 @@ class WorkerLoss : public ::testing::Test {
   std::string task_;
 };
 
-TEST_F(WorkerLoss, AWorkerReplacedInOneStepIsLostAndWhatItHeldGoesBack) {
-  info_.started_ms = now_ms();
-  ASSERT_NO_FATAL_FAILURE(swap());
+TEST_F(WorkerLoss, AWorkerGoneIsLostAndWhatItHeldGoesBack) {
+  ASSERT_TRUE(old_worker_->remove(worker_path(kId)).ok());
   EXPECT_TRUE(wait_until(
       [&] { return count_lines(master_->log(), std::string("worker lost: ") + kId) > 0; }, 30s))
       << master_->log();
   EXPECT_TRUE(wait_until(
       [&] { return count_lines(master_->log(), "reassigned " + task_ + " from " + kId) > 0; }, 30s))
       << master_->log();
-  // Assigned again (to the new worker, or another the World has), at its second attempt.
+  // The master drops /assign/ID of a worker that is not back.
+  EXPECT_TRUE(wait_until(
+      [&] {
+        auto workers = w_.children(std::string(kAssignPath));
+        return std::find(workers.begin(), workers.end(), kId) == workers.end();
+      },
+      30s))
+      << master_->log();
+  // A worker of that id joins afresh; the task is assigned again (to it, or another the World
+  // has), at its second attempt.
+  new_worker_->create(assign_dir(kId), "");
+  info_.started_ms = now_ms();
+  ASSERT_TRUE(
+      new_worker_->create(worker_path(kId), serialize(info_), client::CreateMode::kEphemeral).ok());
   EXPECT_TRUE(wait_until(
       [&] {
         for (const auto& worker : w_.children(std::string(kAssignPath)))
@@ -94,6 +107,26 @@ TEST_F(WorkerLoss, AWorkerReplacedInOneStepIsLostAndWhatItHeldGoesBack) {
       },
       30s))
       << master_->log();
+}
+
+// The new worker found the task under /assign/ID as it started and may be running it, though no
+// /status says so yet: moved back to /tasks, it would run a second time at once elsewhere.
+TEST_F(WorkerLoss, AWorkerReplacedInOneStepKeepsWhatItsIdHeld) {
+  info_.started_ms = now_ms();
+  ASSERT_NO_FATAL_FAILURE(swap());
+  EXPECT_TRUE(wait_until(
+      [&] { return count_lines(master_->log(), std::string("worker lost: ") + kId) > 0; }, 30s))
+      << master_->log();
+  EXPECT_TRUE(wait_until(
+      [&] {
+        return count_lines(master_->log(), "multi failed, moving " + task_ + " from " + kId) > 0;
+      },
+      30s))
+      << master_->log();
+  EXPECT_EQ(count_lines(master_->log(), "reassigned " + task_), 0u) << master_->log();
+  EXPECT_EQ(attempt_at(kId), 1);
+  EXPECT_EQ(w_.zk().exists(task_path(task_)).error(), client::ErrorCode::kNoNode)
+      << "the task is pending again";
 }
 
 TEST_F(WorkerLoss, ATaskTheNewWorkerStartedStaysWithIt) {
