@@ -300,12 +300,20 @@ class MasterImpl : public std::enable_shared_from_this<MasterImpl> {
       // its node is made and may be running T already, with no /status to show it yet.
       // Moved then, T ran twice at once (here and where it went next). ZNODEEXISTS leaves
       // T with the new worker; ZooKeeper's multi has no "check absent", so create and delete.
+      const size_t guard_op = ops.ops().size();
       ops.create(worker_path(w), "");
       ops.remove(worker_path(w), 0);
       ops.remove(assign_path(w, t), d->stat.version);
       ops.check(s.latch_node, -1);
       if (!s.acting()) co_return true;
       auto r = co_await call([&] { return c.multi(std::move(ops), use_awaitable); });
+      if (!r && guard_op < r->size() && (*r)[guard_op].err == ErrorCode::kNodeExists) {
+        // Not a re-read at once: the worker's join (the child watch on /workers) or its
+        // departure wakes the master. A /workers/W that does not parse stays skipped, and
+        // its tasks with it, tried again at each pass.
+        spdlog::info("left {} with {}: a worker of that id is registered again", t, w);
+        co_return true;
+      }
       if (!r) co_return multi_failed(s, r, "moving " + t + " from " + w);
       if (finished)
         spdlog::info("dropped finished {} from lost worker {}", t, w);
