@@ -55,26 +55,27 @@ bool Snapshotter::abandoned() {
 
 void Snapshotter::step() {
   if (abandoned()) return;
-  // A job is a run of nodes (snapshot_chunk.h: about kNodesPerRun, at most kMaxRunNodes): a
-  // tenth of a millisecond to walk and encode, and a few to write when it changed (one SQLite
-  // transaction), which is how long a txn logged meanwhile may wait behind it. Or the runs
-  // reused from the last snapshot that follow, a row each chunk.
-  auto next = std::make_shared<storage::SnapshotStep>(snapshots_.next(core_.tree()));
-  node_count_ += static_cast<int64_t>(next->node_count());
-  reused_nodes_ += static_cast<int64_t>(next->reused_nodes);
+  // A job is up to kStepsPerJob steps, each a run of nodes (snapshot_chunk.h: about
+  // kNodesPerRun, at most kMaxRunNodes: a tenth of a millisecond to walk and encode, a few to
+  // write when it changed) or the runs reused from the last snapshot that follow, a row each
+  // chunk; one SQLite transaction, so one fsync, for them all. A txn logged meanwhile may wait
+  // behind one job.
+  std::vector<std::shared_ptr<storage::SnapshotStep>> steps;
+  while (steps.size() < kStepsPerJob && !snapshots_.done()) {
+    auto next = std::make_shared<storage::SnapshotStep>(snapshots_.next(core_.tree()));
+    if (next->node_count() == 0) break;
+    node_count_ += static_cast<int64_t>(next->node_count());
+    reused_nodes_ += static_cast<int64_t>(next->reused_nodes);
+    steps.push_back(std::move(next));
+  }
   const bool done = snapshots_.done();
-  if (next->node_count() == 0) return done ? finish() : asio::post(io_, [this] { step(); });
-  // The next run is walked only once this one is written. The storage thread logs txns
+  if (steps.empty()) return done ? finish() : asio::post(io_, [this] { step(); });
+  // The next runs are walked only once these are written. The storage thread logs txns
   // too, in order with these jobs: a walk that ran ahead queued the whole tree in front of
   // them (with 1,000,000 znodes, writes waited up to 3 s while a snapshot was taken).
-  storage_.run(
-      [id = snapshot_id_, next = std::move(next)](storage::Database& db) {
-        if (next->reuses())
-          db.add_snapshot_refs(*id, next->reused_ids, next->reused_checksum);
-        else
-          *next->walked_ids = db.add_snapshot_chunks(*id, next->walked);
-      },
-      [this, done] { done ? finish() : step(); });
+  storage_.run([id = snapshot_id_, steps = std::move(steps)](
+                   storage::Database& db) { db.add_snapshot_steps(*id, steps); },
+               [this, done] { done ? finish() : step(); });
 }
 
 void Snapshotter::finish() {

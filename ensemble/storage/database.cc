@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "ensemble/storage/checksum.h"
+#include "ensemble/storage/incremental_snapshot.h"
 #include "ensemble/storage/integrity_check.h"
 #include "ensemble/storage/snapshot_chunk.h"
 #include "ensemble/txn/txn_codec.h"
@@ -528,21 +529,31 @@ std::vector<int64_t> Database::add_snapshot_chunks(int64_t snapshot_id,
   return ids;
 }
 
-void Database::add_snapshot_refs(int64_t snapshot_id, const std::vector<int64_t>& chunk_ids,
-                                 uint64_t checksum) {
+void Database::add_snapshot_steps(int64_t snapshot_id,
+                                  const std::vector<std::shared_ptr<SnapshotStep>>& steps) {
   add_to_snapshot(snapshot_id, [&](int64_t& seq) {
-    // Through a SELECT of the chunk: a ref to a chunk that is gone is refused, not written.
-    Statement ref(db_,
-                  "INSERT INTO snapshot_chunk_refs (snapshot_id, seq, chunk_id) "
-                  "SELECT ?, ?, id FROM chunk_store WHERE id = ?");
-    for (int64_t id : chunk_ids) {
-      ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, id);
-      if (ref.step() != SQLITE_DONE || sqlite3_changes(db_) != 1)
-        rollback_and_fail("chunk " + std::to_string(id) + " of the last snapshot is gone");
-      ref.reset();
+    for (const auto& step : steps) {
+      if (step->reuses())
+        insert_refs(snapshot_id, seq, step->reused_ids, step->reused_checksum);
+      else
+        insert_chunks(snapshot_id, seq, step->walked, step->walked_ids.get());
     }
-    add_to_checksum(snapshot_id, checksum);
   });
+}
+
+void Database::insert_refs(int64_t snapshot_id, int64_t& seq, const std::vector<int64_t>& chunk_ids,
+                           uint64_t checksum) {
+  // Through a SELECT of the chunk: a ref to a chunk that is gone is refused, not written.
+  Statement ref(db_,
+                "INSERT INTO snapshot_chunk_refs (snapshot_id, seq, chunk_id) "
+                "SELECT ?, ?, id FROM chunk_store WHERE id = ?");
+  for (int64_t id : chunk_ids) {
+    ref.bind(1, snapshot_id).bind(2, ++seq).bind(3, id);
+    if (ref.step() != SQLITE_DONE || sqlite3_changes(db_) != 1)
+      rollback_and_fail("chunk " + std::to_string(id) + " of the last snapshot is gone");
+    ref.reset();
+  }
+  add_to_checksum(snapshot_id, checksum);
 }
 
 void Database::add_to_snapshot(int64_t snapshot_id,

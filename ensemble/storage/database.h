@@ -70,6 +70,7 @@ struct StoredQuorumConfig {
 };
 
 class SnapshotChunks;
+struct SnapshotStep;
 
 /// The database file and its tables.
 class Database {
@@ -139,11 +140,13 @@ class Database {
   /// Adds nodes encoded already to a snapshot being written (one SQLite transaction); returns
   /// the ids of the chunk_store rows that hold them (none when the snapshot was dropped).
   std::vector<int64_t> add_snapshot_chunks(int64_t snapshot_id, const SnapshotChunks& chunks);
-  /// Adds to a snapshot being written chunks stored already (by the snapshot before it, which
-  /// holds them), with their nodes' share of its checksum, in one SQLite transaction. A chunk
-  /// that is gone is a broken invariant: throws StorageError and writes nothing.
-  void add_snapshot_refs(int64_t snapshot_id, const std::vector<int64_t>& chunk_ids,
-                         uint64_t checksum);
+  /// Adds the steps of a snapshot's walk to it in one SQLite transaction, in order: a walked
+  /// run's chunks (their chunk_store ids into the step's `walked_ids`), or refs to chunks
+  /// stored already (by the snapshot before it, which holds them) with their nodes' share of
+  /// its checksum. Nothing when the snapshot was dropped. A reused chunk that is gone is a
+  /// broken invariant: throws StorageError and writes nothing of the steps.
+  void add_snapshot_steps(int64_t snapshot_id,
+                          const std::vector<std::shared_ptr<SnapshotStep>>& steps);
   /// Marks a snapshot complete: from now on recovery may use it. With `retain` > 0, purges
   /// as `purge(retain)` does in the same transaction, so no crash leaves more than `retain`.
   void finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count, int retain = 0);
@@ -226,6 +229,10 @@ class Database {
                      std::vector<int64_t>* chunk_ids = nullptr);
   /// Adds a batch's share to a snapshot's checksum (inside an open SQLite transaction).
   void add_to_checksum(int64_t snapshot_id, uint64_t rows_checksum);
+  /// Refs to chunks stored already, from seq+1 on, their checksum added to the snapshot's
+  /// (inside an open SQLite transaction).
+  void insert_refs(int64_t snapshot_id, int64_t& seq, const std::vector<int64_t>& chunk_ids,
+                   uint64_t checksum);
   /// Stores a snapshot's sessions (inside an open SQLite transaction).
   void insert_snapshot_sessions(int64_t snapshot_id, const std::vector<SessionRow>& sessions);
 

@@ -26,10 +26,10 @@ struct SnapshotStep {
   /// The run walked (empty when runs were reused).
   SnapshotChunks walked;
   /// Where the storage job puts the ids of the chunks that hold `walked`
-  /// (Database::add_snapshot_chunks); the next snapshot refers to them. Null when runs were
+  /// (Database::add_snapshot_steps); the next snapshot refers to them. Null when runs were
   /// reused.
   std::shared_ptr<std::vector<int64_t>> walked_ids;
-  /// The chunks of the runs reused (Database::add_snapshot_refs), their nodes and checksum.
+  /// The chunks of the runs reused (Database::add_snapshot_steps), their nodes and checksum.
   std::vector<int64_t> reused_ids;
   size_t reused_nodes = 0;
   uint64_t reused_checksum = 0;
