@@ -140,7 +140,7 @@ const char* slot_name(ConfigSlot slot) { return slot == ConfigSlot::kActive ? "a
 
 }  // namespace
 
-/// insert_chunks' statements, prepared once for all of a job's chunks.
+/// insert_chunks' statements, prepared once for all of a run's chunks.
 struct Database::ChunkStatements {
   Statement stored;  ///< the rows of a digest
   Statement store;   ///< a new row
@@ -531,14 +531,19 @@ std::vector<int64_t> Database::add_snapshot_chunks(int64_t snapshot_id,
 
 void Database::add_snapshot_steps(int64_t snapshot_id,
                                   const std::vector<std::shared_ptr<SnapshotStep>>& steps) {
+  // The ids reach the steps only once committed: a later step's failure rolls back the rows
+  // of the earlier ones, whose ids may be given out again.
+  std::vector<std::vector<int64_t>> ids(steps.size());
   add_to_snapshot(snapshot_id, [&](int64_t& seq) {
-    for (const auto& step : steps) {
-      if (step->reuses())
-        insert_refs(snapshot_id, seq, step->reused_ids, step->reused_checksum);
+    for (size_t i = 0; i < steps.size(); ++i) {
+      if (steps[i]->reuses())
+        insert_refs(snapshot_id, seq, steps[i]->reused_ids, steps[i]->reused_checksum);
       else
-        insert_chunks(snapshot_id, seq, step->walked, step->walked_ids.get());
+        insert_chunks(snapshot_id, seq, steps[i]->walked, &ids[i]);
     }
   });
+  for (size_t i = 0; i < steps.size(); ++i)
+    if (steps[i]->walked_ids) *steps[i]->walked_ids = std::move(ids[i]);
 }
 
 void Database::insert_refs(int64_t snapshot_id, int64_t& seq, const std::vector<int64_t>& chunk_ids,

@@ -20,8 +20,8 @@
 
 namespace corral::storage {
 
-/// What one storage job adds to a snapshot: a run walked now, or runs of the last snapshot
-/// written again by reference.
+/// One step of a snapshot's walk (a storage job writes a few): a run walked now, or runs of the
+/// last snapshot written again by reference.
 struct SnapshotStep {
   /// The run walked (empty when runs were reused).
   SnapshotChunks walked;
@@ -44,7 +44,7 @@ struct SnapshotStep {
 /// (DataTree::set_change_listener).
 class IncrementalSnapshot {
  public:
-  /// A step reuses about this many chunks at most (whole runs): one storage job stays short.
+  /// A step reuses about this many chunks at most (whole runs): its storage job stays short.
   static constexpr size_t kMaxReusedChunks = 4096;
   /// Every this many snapshots, one walks the whole tree: each chunk it stores again is read
   /// back and compared, which mends one damaged since it was stored (Database::store_chunk),

@@ -20,13 +20,13 @@ namespace corral::storage {
 /// About this many bytes of nodes go into one chunk (a node larger than that goes alone).
 inline constexpr size_t kSnapshotChunkBytes = 256 * 1024;
 
-/// A snapshot is written a run of nodes at a time (a storage job: a chunk, or a few when their
-/// nodes are large), each run ending after about one node in kNodesPerRun, chosen by its path
+/// A snapshot is written a few runs of nodes at a time (a storage job, Snapshotter::kStepsPerJob;
+/// a run is a chunk, or a few when their nodes are large), each run ending after about one node in kNodesPerRun, chosen by its path
 /// alone (its XXH3, the one its row's checksum starts from): where the tree did not change, the
 /// next snapshot cuts the same runs, makes the same chunks, and stores none of them again.
 inline constexpr size_t kNodesPerRun = 1024;
 /// A run ends after this many nodes, or once its chunks hold this many bytes, when no path
-/// ended it: a storage job stays short.
+/// ended it: the storage jobs it goes into stay short.
 inline constexpr size_t kMaxRunNodes = 4 * kNodesPerRun;
 inline constexpr size_t kMaxRunBytes = 4 * kSnapshotChunkBytes;
 

@@ -436,6 +436,7 @@ TEST_F(IncrementalSnapshotTest, ARefToAChunkThatIsGoneIsRefusedAndWritesNothing)
   gone->reused_nodes = 1;
   // A run walked in the same job is not written either.
   EXPECT_THROW(db.add_snapshot_steps(id, {walked, gone}), StorageError);
+  EXPECT_TRUE(walked->walked_ids->empty()) << "ids of rows rolled back";
   EXPECT_EQ(raw_int(path(), "SELECT COUNT(*) FROM chunk_store"), 0);
   EXPECT_EQ(raw_int(path(), "SELECT COUNT(*) FROM snapshot_chunk_refs"), 0);
 }
