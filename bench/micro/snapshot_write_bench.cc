@@ -1,6 +1,7 @@
 // Writing a snapshot, as every member does each snapCount txns: the walk and the encoding of
 // each node, then the chunks stored in SQLite, a run of nodes a transaction (the Snapshotter
-// writes four runs a transaction). Items are znodes, so 1/items-per-second is a snapshot's cost per znode.
+// writes four runs a transaction). Items are znodes, so 1/items-per-second is a snapshot's cost per
+// znode.
 #include <benchmark/benchmark.h>
 
 #include <memory>

@@ -60,13 +60,10 @@ void Snapshotter::step() {
   // write when it changed) or the runs reused from the last snapshot that follow, a row each
   // chunk; one SQLite transaction, so one fsync, for them all. A txn logged meanwhile may wait
   // behind one job.
-  std::vector<std::shared_ptr<storage::SnapshotStep>> steps;
-  while (steps.size() < kStepsPerJob && !snapshots_.done()) {
-    auto next = std::make_shared<storage::SnapshotStep>(snapshots_.next(core_.tree()));
-    if (next->node_count() == 0) break;
+  auto steps = snapshots_.next_job(core_.tree(), kStepsPerJob);
+  for (const auto& next : steps) {
     node_count_ += static_cast<int64_t>(next->node_count());
     reused_nodes_ += static_cast<int64_t>(next->reused_nodes);
-    steps.push_back(std::move(next));
   }
   const bool done = snapshots_.done();
   if (steps.empty()) return done ? finish() : asio::post(io_, [this] { step(); });

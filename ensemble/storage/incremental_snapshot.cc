@@ -38,6 +38,17 @@ void IncrementalSnapshot::forget() {
   aligned_ = kNotAligned;
 }
 
+std::vector<std::shared_ptr<SnapshotStep>> IncrementalSnapshot::next_job(const tree::DataTree& tree,
+                                                                         size_t max_steps) {
+  std::vector<std::shared_ptr<SnapshotStep>> job;
+  while (job.size() < max_steps && !done()) {
+    auto step = std::make_shared<SnapshotStep>(next(tree));
+    if (step->node_count() == 0) break;
+    job.push_back(std::move(step));
+  }
+  return job;
+}
+
 SnapshotStep IncrementalSnapshot::next(const tree::DataTree& tree) {
   SnapshotStep step;
   while (aligned_ < last_.size() && step.reused_ids.size() < kMaxReusedChunks) {

@@ -59,6 +59,9 @@ class IncrementalSnapshot {
   /// The next step: the runs of the last snapshot that start where the walk stands and did not
   /// change, else the next run walked from `tree`. A step of no nodes ends the walk.
   SnapshotStep next(const tree::DataTree& tree);
+  /// The steps one storage job writes: up to `max_steps` from next(), fewer where the walk
+  /// ends. None once it has ended.
+  std::vector<std::shared_ptr<SnapshotStep>> next_job(const tree::DataTree& tree, size_t max_steps);
   /// True when the walk has visited (or reused) every node.
   bool done() const { return walk_.done(); }
   /// The path of the node the walk stands at: the last one walked or reused.

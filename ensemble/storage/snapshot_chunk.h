@@ -21,9 +21,10 @@ namespace corral::storage {
 inline constexpr size_t kSnapshotChunkBytes = 256 * 1024;
 
 /// A snapshot is written a few runs of nodes at a time (a storage job, Snapshotter::kStepsPerJob;
-/// a run is a chunk, or a few when their nodes are large), each run ending after about one node in kNodesPerRun, chosen by its path
-/// alone (its XXH3, the one its row's checksum starts from): where the tree did not change, the
-/// next snapshot cuts the same runs, makes the same chunks, and stores none of them again.
+/// a run is a chunk, or a few when their nodes are large), each run ending after about one node in
+/// kNodesPerRun, chosen by its path alone (its XXH3, the one its row's checksum starts from): where
+/// the tree did not change, the next snapshot cuts the same runs, makes the same chunks, and stores
+/// none of them again.
 inline constexpr size_t kNodesPerRun = 1024;
 /// A run ends after this many nodes, or once its chunks hold this many bytes, when no path
 /// ended it: the storage jobs it goes into stay short.
