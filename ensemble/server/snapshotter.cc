@@ -83,26 +83,39 @@ void Snapshotter::finish() {
   int retain = core_.config().autopurge_purge_interval_hours > 0
                    ? core_.config().autopurge_snap_retain_count
                    : 0;
-  storage_.run([id = snapshot_id_, end_zxid, count, retain](
-                   storage::Database& db) { db.finish_snapshot(*id, end_zxid, count, retain); },
-               [this, count, reused, end_zxid] {
-                 // A SNAP or TRUNC whose storage ran before this job deleted the snapshot: it
-                 // counts for nothing.
-                 if (abandoned()) return;
-                 running_ = false;
-                 snapshots_.complete();
-                 ++completed_;
-                 last_zxid_ = end_zxid;
-                 last_time_s_ = std::chrono::duration_cast<std::chrono::seconds>(
-                                    std::chrono::system_clock::now().time_since_epoch())
-                                    .count();
-                 core_.stats().snapshot_ms.add(std::chrono::duration<double, std::milli>(
-                                                   std::chrono::steady_clock::now() - started_)
-                                                   .count());
-                 spdlog::info(
-                     "snapshot of {} nodes done, {} of them in runs reused from the last (fuzzy "
-                     "up to zxid 0x{:x})",
-                     count, reused, end_zxid);
+  auto log_left = std::make_shared<bool>(false);
+  storage_.run(
+      [id = snapshot_id_, end_zxid, count, retain, log_left](storage::Database& db) {
+        *log_left = db.finish_snapshot(*id, end_zxid, count, retain);
+      },
+      [this, count, reused, end_zxid, log_left] {
+        if (*log_left) purge_log();
+        // A SNAP or TRUNC whose storage ran before this job deleted the snapshot: it
+        // counts for nothing.
+        if (abandoned()) return;
+        running_ = false;
+        snapshots_.complete();
+        ++completed_;
+        last_zxid_ = end_zxid;
+        last_time_s_ = std::chrono::duration_cast<std::chrono::seconds>(
+                           std::chrono::system_clock::now().time_since_epoch())
+                           .count();
+        core_.stats().snapshot_ms.add(
+            std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started_)
+                .count());
+        spdlog::info(
+            "snapshot of {} nodes done, {} of them in runs reused from the last (fuzzy "
+            "up to zxid 0x{:x})",
+            count, reused, end_zxid);
+      });
+}
+
+void Snapshotter::purge_log() {
+  // A batch a job: the txns logged meanwhile are written between two batches, not after all.
+  auto more = std::make_shared<bool>(false);
+  storage_.run([more](storage::Database& db) { *more = db.purge_log_batch(); },
+               [this, more] {
+                 if (*more) purge_log();
                });
 }
 

@@ -50,6 +50,9 @@ class Snapshotter {
   bool abandoned();
   void step();
   void finish();
+  /// Removes from the log, a batch a storage job, the txns the purge of the snapshot just
+  /// finished left (Database::kLogPurgeBatch).
+  void purge_log();
 
   asio::io_context& io_;
   ServerCore& core_;

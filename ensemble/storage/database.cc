@@ -646,7 +646,7 @@ void Database::add_to_checksum(int64_t snapshot_id, uint64_t rows_checksum) {
   if (update.step() != SQLITE_DONE) rollback_and_fail("cannot update a snapshot's checksum");
 }
 
-void Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count,
+bool Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count,
                                int retain) {
   exec("BEGIN IMMEDIATE");
   {
@@ -655,8 +655,17 @@ void Database::finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t no
     q.bind(1, end_zxid).bind(2, node_count).bind(3, snapshot_id);
     if (q.step() != SQLITE_DONE) rollback_and_fail("cannot finish snapshot");
   }
-  purge_in_transaction(retain);
+  const bool more = purge_in_transaction(retain, kLogPurgeBatch);
   exec("COMMIT");
+  return more;
+}
+
+bool Database::purge_log_batch() {
+  exec("BEGIN IMMEDIATE");
+  auto all = snapshots();
+  const bool more = !all.empty() && purge_log_upto(all.back().start_zxid, kLogPurgeBatch);
+  exec("COMMIT");
+  return more;
 }
 
 std::vector<SnapshotInfo> Database::snapshots() const {
@@ -778,16 +787,35 @@ void Database::purge(int retain) {
   exec("COMMIT");
 }
 
-void Database::purge_in_transaction(int retain) {
+bool Database::purge_in_transaction(int retain, int64_t max_log_txns) {
   auto all = snapshots();
-  if (static_cast<int>(all.size()) <= retain || retain < 1) return;
+  if (static_cast<int>(all.size()) <= retain || retain < 1) return false;
   const SnapshotInfo& oldest_kept = all[static_cast<size_t>(retain) - 1];
   for (size_t i = static_cast<size_t>(retain); i < all.size(); ++i)
     remove_snapshots("id = ?1", all[i].id, "cannot purge snapshot " + std::to_string(all[i].id));
   // Recovery from the oldest kept snapshot replays the log after its start.
+  return purge_log_upto(oldest_kept.start_zxid, max_log_txns);
+}
+
+bool Database::purge_log_upto(int64_t upto, int64_t max_txns) {
+  // The bound first, then one range of the table's rowid: a DELETE with both bounds in its
+  // WHERE walked every txn up to `upto` at each batch.
+  int64_t bound = upto;
+  {
+    Statement q(db_, "SELECT zxid FROM txn_log WHERE zxid <= ? ORDER BY zxid LIMIT 1 OFFSET ?");
+    q.bind(1, upto).bind(2, std::max<int64_t>(max_txns - 1, 0));
+    const int rc = q.step();
+    if (rc == SQLITE_ROW)
+      bound = q.int_at(0);
+    else if (rc != SQLITE_DONE)
+      rollback_and_fail("cannot read the txn log");
+  }
   Statement q(db_, "DELETE FROM txn_log WHERE zxid <= ?");
-  q.bind(1, oldest_kept.start_zxid);
+  q.bind(1, bound);
   if (q.step() != SQLITE_DONE) rollback_and_fail("cannot purge the txn log");
+  return bound < upto &&
+         Statement(db_, "SELECT 1 FROM txn_log WHERE zxid <= ? LIMIT 1").bind(1, upto).step() ==
+             SQLITE_ROW;
 }
 
 int64_t Database::meta(const std::string& key, int64_t fallback) const {

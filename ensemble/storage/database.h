@@ -148,8 +148,18 @@ class Database {
   void add_snapshot_steps(int64_t snapshot_id,
                           const std::vector<std::shared_ptr<SnapshotStep>>& steps);
   /// Marks a snapshot complete: from now on recovery may use it. With `retain` > 0, purges
-  /// as `purge(retain)` does in the same transaction, so no crash leaves more than `retain`.
-  void finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count, int retain = 0);
+  /// as `purge(retain)` does in the same transaction, so no crash leaves more than `retain`
+  /// snapshots, but removes at most kLogPurgeBatch of the txns it frees from the log: true when
+  /// more are left, for purge_log_batch() to remove.
+  bool finish_snapshot(int64_t snapshot_id, int64_t end_zxid, int64_t node_count, int retain = 0);
+  /// Txns removed from the log in one SQLite transaction when a snapshot is finished, or by
+  /// purge_log_batch(): deleting the 100,000 txns a snapshot frees at once held the storage
+  /// thread, and every write behind it, for up to 1.9 s (bench/RESULTS.md, twenty-fourth).
+  static constexpr int64_t kLogPurgeBatch = 1000;
+  /// Removes up to kLogPurgeBatch of the oldest txns that the oldest complete snapshot holds
+  /// (recovery from it replays only the txns after its start) in one SQLite transaction; true
+  /// when more such txns are left.
+  bool purge_log_batch();
   /// Complete snapshots, newest first.
   std::vector<SnapshotInfo> snapshots() const;
   /// Calls `each` for every node of a snapshot, parents before children.
@@ -206,8 +216,13 @@ class Database {
   void check_format();
   /// truncate_after's last step: drops a log that cannot rebuild the state on its own.
   void drop_log_without_a_start();
-  /// The body of `purge`, inside the caller's transaction.
-  void purge_in_transaction(int retain);
+  /// The body of `purge`, inside the caller's transaction: removes the snapshots past the
+  /// newest `retain`, and then up to `max_log_txns` of the txns the oldest snapshot left holds;
+  /// true when more of those are left.
+  bool purge_in_transaction(int retain, int64_t max_log_txns = INT64_MAX);
+  /// Inside the caller's transaction, removes up to `max_txns` of the oldest logged txns with
+  /// zxid <= `upto`; true when more are left.
+  bool purge_log_upto(int64_t upto, int64_t max_txns);
   /// Inside the caller's transaction, removes the snapshots whose row matches `which` (SQL on
   /// the snapshots table, `param` bound to ?1) with everything stored with them; on a failure,
   /// rolls back and throws `what`.
