@@ -673,7 +673,8 @@ std::vector<SnapshotInfo> Database::snapshots() const {
               "SELECT id, start_zxid, end_zxid, node_count, checksum, xxh3_checksum "
               "FROM snapshots WHERE complete = 1 ORDER BY start_zxid DESC, id DESC");
   std::vector<SnapshotInfo> out;
-  while (q.step() == SQLITE_ROW) {
+  int rc;
+  while ((rc = q.step()) == SQLITE_ROW) {
     SnapshotInfo& info = out.emplace_back();
     info.id = q.int_at(0);
     info.start_zxid = q.int_at(1);
@@ -688,6 +689,8 @@ std::vector<SnapshotInfo> Database::snapshots() const {
       info.checksum_kind = RowChecksum::kFnv1a;
     }
   }
+  // A list cut short would make a purge keep the wrong snapshots' log.
+  if (rc != SQLITE_DONE) fail("cannot read the snapshots");
   return out;
 }
 
@@ -813,9 +816,11 @@ bool Database::purge_log_upto(int64_t upto, int64_t max_txns) {
   Statement q(db_, "DELETE FROM txn_log WHERE zxid <= ?");
   q.bind(1, bound);
   if (q.step() != SQLITE_DONE) rollback_and_fail("cannot purge the txn log");
-  return bound < upto &&
-         Statement(db_, "SELECT 1 FROM txn_log WHERE zxid <= ? LIMIT 1").bind(1, upto).step() ==
-             SQLITE_ROW;
+  if (bound == upto) return false;
+  Statement left(db_, "SELECT 1 FROM txn_log WHERE zxid <= ? LIMIT 1");
+  const int rc = left.bind(1, upto).step();
+  if (rc != SQLITE_ROW && rc != SQLITE_DONE) rollback_and_fail("cannot read the txn log");
+  return rc == SQLITE_ROW;
 }
 
 int64_t Database::meta(const std::string& key, int64_t fallback) const {

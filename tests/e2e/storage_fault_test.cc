@@ -25,6 +25,7 @@
 #include "tests/e2e/jute_bytes.h"
 #include "tests/e2e/raw_client.h"
 #include "tests/e2e/server_process.h"
+#include "tests/e2e/wait_until.h"
 
 namespace {
 
@@ -266,6 +267,25 @@ TEST_F(StorageFaultTest, GapInTheLog) {
       sql(server_->db_file(), "DELETE FROM txn_log WHERE zxid = " + std::to_string(zxids[mid])),
       "");
   expect_refusal({"gap", hex(zxids[mid - 1]), hex(zxids[mid + 1])});
+}
+
+// A purge that frees more of the log than one batch (Database::kLogPurgeBatch, 1,000 txns)
+// removes the rest in storage jobs of their own, between the writes that keep coming: the log
+// ends up starting right after the oldest kept snapshot, as when it went in one transaction.
+TEST_F(StorageFaultTest, APurgeLargerThanABatchFinishesInLaterJobs) {
+  // Snapshots every 1,500 txns, 3 kept: the fourth frees the first 3,000 or so, three batches.
+  populate("snapCount=1500\nautopurge.purgeInterval=1\nautopurge.snapRetainCount=3\n", 7000);
+  auto log_starts_after_the_oldest_kept = [&] {
+    auto snaps = sql_ints(server_->db_file(),
+                          "SELECT min(start_zxid) FROM snapshots WHERE complete = 1 "
+                          "GROUP BY complete HAVING count(*) = 3");
+    auto first = sql_ints(server_->db_file(), "SELECT min(zxid) FROM txn_log");
+    return snaps.size() == 1 && first.size() == 1 && first[0] == snaps[0] + 1;
+  };
+  EXPECT_TRUE(wait_until(kDeadline, log_starts_after_the_oldest_kept))
+      << "the log before the oldest kept snapshot is purged";
+  stop_cleanly();
+  EXPECT_TRUE(log_starts_after_the_oldest_kept());
 }
 
 TEST_F(StorageFaultTest, SnapshotsLostAfterTheLogWasPurged) {
