@@ -158,7 +158,7 @@ class Database {
   static constexpr int64_t kLogPurgeBatch = 1000;
   /// Removes up to kLogPurgeBatch of the oldest txns that the oldest complete snapshot holds
   /// (recovery from it replays only the txns after its start) in one SQLite transaction; true
-  /// when more such txns are left.
+  /// when more such txns may be left.
   bool purge_log_batch();
   /// Complete snapshots, newest first.
   std::vector<SnapshotInfo> snapshots() const;
@@ -218,10 +218,10 @@ class Database {
   void drop_log_without_a_start();
   /// The body of `purge`, inside the caller's transaction: removes the snapshots past the
   /// newest `retain`, and then up to `max_log_txns` of the txns the oldest snapshot left holds;
-  /// true when more of those are left.
+  /// true when more of those may be left.
   bool purge_in_transaction(int retain, int64_t max_log_txns = INT64_MAX);
   /// Inside the caller's transaction, removes up to `max_txns` of the oldest logged txns with
-  /// zxid <= `upto`; true when more are left.
+  /// zxid <= `upto`; true when more may be left.
   bool purge_log_upto(int64_t upto, int64_t max_txns);
   /// Inside the caller's transaction, removes the snapshots whose row matches `which` (SQL on
   /// the snapshots table, `param` bound to ?1) with everything stored with them; on a failure,
