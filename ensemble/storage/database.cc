@@ -10,6 +10,7 @@
 #include "ensemble/storage/incremental_snapshot.h"
 #include "ensemble/storage/integrity_check.h"
 #include "ensemble/storage/snapshot_chunk.h"
+#include "ensemble/storage/wal_checkpointer.h"
 #include "ensemble/txn/txn_codec.h"
 
 namespace corral::storage {
@@ -174,6 +175,8 @@ Database::Database(const std::string& path, bool force_sync, IntegrityCheck chec
     // One from before XXH3 checksums gets their column.
     if (!Statement(db_, "SELECT xxh3_checksum FROM snapshots LIMIT 0").ok())
       exec("ALTER TABLE snapshots ADD COLUMN xxh3_checksum INTEGER");
+    // Last: nothing after it throws, so the catch below never closes the connection under it.
+    checkpointer_ = std::make_unique<WalCheckpointer>(db_, path_);
   } catch (...) {
     sqlite3_close(db_);
     throw;
@@ -195,6 +198,7 @@ std::unique_ptr<Database> Database::open_reader(const std::string& path) {
 
 Database::~Database() {
   append_.reset();  // a statement not finalized keeps the connection open
+  checkpointer_.reset();
   sqlite3_close(db_);
 }
 

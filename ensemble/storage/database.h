@@ -21,6 +21,7 @@ namespace corral::storage {
 
 /// A prepared SQLite statement (database.cc).
 class Statement;
+class WalCheckpointer;
 
 /// A problem with the database: the message names the file and, where known, the zxid.
 class StorageError : public std::runtime_error {
@@ -257,6 +258,8 @@ class Database {
   /// (each prepared when first needed).
   struct AppendStatements;
   std::unique_ptr<AppendStatements> append_;
+  /// Runs the WAL's checkpoints (a writer's connection only).
+  std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 
 /// "0x1a2b": how zxids are written in messages.
