@@ -17,6 +17,11 @@ Snapshotter::~Snapshotter() { core_.set_tree_change_listener(nullptr); }
 
 void Snapshotter::maybe_start() {
   if (core_.replication() && !core_.replication()->serving()) return;
+  // A purge that a stop cut short goes on once the server serves (a learner's sync may first
+  // replace what it holds), not only once the next snapshot finishes: that may be long in
+  // coming, or never on a quiet ensemble.
+  if (!purge_resumed_ && core_.config().autopurge_purge_interval_hours > 0) purge_log();
+  purge_resumed_ = true;
   if (!running_ && core_.txns_since_snapshot() >= core_.config().snap_count) start();
 }
 

@@ -28,7 +28,9 @@ class Snapshotter {
   Snapshotter(const Snapshotter&) = delete;
   Snapshotter& operator=(const Snapshotter&) = delete;
   /// Starts a snapshot when one is due and none is running (and, in an ensemble,
-  /// only while serving: before that the tree may still be truncated).
+  /// only while serving: before that the tree may still be truncated). At the first call
+  /// while serving, with autopurge on, purges the log the stored snapshots no longer need
+  /// (what a stop left of the last purge).
   void maybe_start();
   /// Starts a snapshot now unless one is running.
   void start();
@@ -50,14 +52,17 @@ class Snapshotter {
   bool abandoned();
   void step();
   void finish();
-  /// Removes from the log, a batch a storage job, the txns the purge of the snapshot just
-  /// finished left (Database::kLogPurgeBatch).
+  /// Removes from the log, a batch a storage job, the txns the oldest stored snapshot no longer
+  /// needs (Database::kLogPurgeBatch): what the purge of the snapshot just finished left, or
+  /// at start-up what a stop did.
   void purge_log();
 
   asio::io_context& io_;
   ServerCore& core_;
   storage::StorageThread& storage_;
   bool running_ = false;
+  /// True once the start-up purge was queued (or autopurge found off).
+  bool purge_resumed_ = false;
   uint64_t completed_ = 0;
   int64_t last_zxid_ = -1;
   int64_t last_time_s_ = -1;

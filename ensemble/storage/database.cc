@@ -127,7 +127,8 @@ CREATE TABLE IF NOT EXISTS snapshot_sessions (
   PRIMARY KEY (snapshot_id, session_id)
 );
 CREATE TABLE IF NOT EXISTS meta (
-  key TEXT PRIMARY KEY,          -- acceptedEpoch, currentEpoch, storage_format, abstaining
+  key TEXT PRIMARY KEY,          -- acceptedEpoch, currentEpoch, storage_format, abstaining,
+                                 -- log_starts_after
   value INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS quorum_config (
@@ -175,8 +176,12 @@ Database::Database(const std::string& path, bool force_sync, IntegrityCheck chec
     // One from before XXH3 checksums gets their column.
     if (!Statement(db_, "SELECT xxh3_checksum FROM snapshots LIMIT 0").ok())
       exec("ALTER TABLE snapshots ADD COLUMN xxh3_checksum INTEGER");
-    // Last: nothing after it throws, so the catch below never closes the connection under it.
-    checkpointer_ = std::make_unique<WalCheckpointer>(db_, path_);
+    // A database that holds nothing yet starts history at its first txn; one from an older
+    // Corral that holds some may have been purged, and stays without the key.
+    if (!log_starts_after() && holds_nothing()) set_meta(kLogStartKey, 0);
+    // Without sync a checkpoint leaves its pages dirty, which cannot be dropped: SQLite's own
+    // checkpoints then do as well. Closed after the connection (~Database).
+    if (force_sync) checkpointer_ = std::make_unique<WalCheckpointer>(db_, path_);
   } catch (...) {
     sqlite3_close(db_);
     throw;
@@ -198,8 +203,8 @@ std::unique_ptr<Database> Database::open_reader(const std::string& path) {
 
 Database::~Database() {
   append_.reset();  // a statement not finalized keeps the connection open
-  checkpointer_.reset();
   sqlite3_close(db_);
+  checkpointer_.reset();  // its descriptor of the file, once the connection's locks are gone
 }
 
 void Database::fail(const std::string& what) const {
@@ -393,24 +398,61 @@ void Database::truncate_after(int64_t zxid) {
     q.bind(1, zxid);
     if (q.step() != SQLITE_DONE) rollback_and_fail("cannot drop the next quorum config");
   }
-  drop_log_without_a_start();
+  drop_log_without_a_start(zxid);
   exec("COMMIT");
 }
 
 // With no snapshot left, the log rebuilds the state only if it starts at the beginning of
-// history (the first txn of an epoch); after a purge it does not and recovery would refuse
-// it, so a truncation into the oldest snapshot's range would leave a server that cannot
-// start. Then the whole log goes: the server holds nothing and asks its leader for a SNAP.
-void Database::drop_log_without_a_start() {
+// history; after a purge it does not and recovery would refuse it (or, for a log that starts
+// at an epoch's first txn, rebuild a state without the epochs before), so a truncation into
+// the oldest snapshot's range would leave a server that cannot start. Then the whole log goes:
+// the server holds nothing and asks its leader for a SNAP.
+void Database::drop_log_without_a_start(int64_t zxid) {
   Statement snapshots(db_, "SELECT COUNT(*) FROM snapshots");
   if (snapshots.step() != SQLITE_ROW) rollback_and_fail("cannot count snapshots");
   if (snapshots.int_at(0) > 0) return;
-  Statement first(db_, "SELECT MIN(zxid) FROM txn_log");
+  Statement first(db_, "SELECT COALESCE(MIN(zxid), 0) FROM txn_log");
   if (first.step() != SQLITE_ROW) rollback_and_fail("cannot read the log's first zxid");
-  int64_t zxid = first.int_at(0);
-  if (zxid == 0 || (zxid & 0xffffffff) == 1) return;
+  const int64_t first_zxid = first.int_at(0);
+  // History begins at an epoch's first txn; a log that starts at one may still have been
+  // purged (the key says so; an older Corral's database does not have it).
+  std::optional<int64_t> start;
+  try {
+    start = log_starts_after();
+  } catch (const StorageError&) {
+    rollback_and_fail("cannot read where the txn log starts");
+  }
+  const bool has_its_start = (first_zxid & 0xffffffff) == 1 && (!start || *start == 0);
+  if (first_zxid != 0 && has_its_start) return;
   Statement all(db_, "DELETE FROM txn_log");
   if (all.step() != SQLITE_DONE) rollback_and_fail("cannot drop a log without its start");
+  // What the server logs next (a TRUNC's DIFF comes in the same sync) follows `zxid`, and the
+  // txns up to it are gone; a TRUNC to 0 starts history anew.
+  set_log_start(zxid);
+}
+
+bool Database::holds_nothing() const {
+  Statement q(db_,
+              "SELECT NOT EXISTS (SELECT 1 FROM txn_log) AND NOT EXISTS (SELECT 1 FROM snapshots)");
+  if (q.step() != SQLITE_ROW) fail("cannot read the txn log and the snapshots");
+  return q.int_at(0) != 0;
+}
+
+std::optional<int64_t> Database::log_starts_after() const {
+  Statement q(db_, "SELECT value FROM meta WHERE key = ?");
+  q.bind(1, kLogStartKey, false);
+  const int rc = q.step();
+  if (rc == SQLITE_ROW) return q.int_at(0);
+  if (rc != SQLITE_DONE) fail("cannot read meta " + std::string(kLogStartKey));
+  return std::nullopt;
+}
+
+void Database::set_log_start(int64_t zxid) {
+  Statement q(db_,
+              "INSERT INTO meta (key, value) VALUES (?, ?) "
+              "ON CONFLICT(key) DO UPDATE SET value = excluded.value");
+  q.bind(1, kLogStartKey, false).bind(2, zxid);
+  if (q.step() != SQLITE_DONE) rollback_and_fail("cannot record where the txn log starts");
 }
 
 std::vector<tree::Txn> Database::recent_txns(size_t n, size_t max_bytes) const {
@@ -450,6 +492,13 @@ void Database::install_snapshot(int64_t snapshot_id, int64_t node_count) {
     if (Statement q(db_, sql); q.step() != SQLITE_DONE)
       rollback_and_fail("cannot clear the database for a snapshot");
   remove_snapshots("id != ?1", snapshot_id, "cannot clear the database for a snapshot");
+  {
+    Statement start(db_, "SELECT start_zxid FROM snapshots WHERE id = ?");
+    start.bind(1, snapshot_id);
+    if (start.step() != SQLITE_ROW)
+      rollback_and_fail("snapshot " + std::to_string(snapshot_id) + " to install is not there");
+    set_log_start(start.int_at(0));
+  }
   Statement done(db_,
                  "UPDATE snapshots SET complete = 1, end_zxid = start_zxid, node_count = ? "
                  "WHERE id = ?");
@@ -820,6 +869,8 @@ bool Database::purge_log_upto(int64_t upto, int64_t max_txns) {
   Statement q(db_, "DELETE FROM txn_log WHERE zxid <= ?");
   q.bind(1, bound);
   if (q.step() != SQLITE_DONE) rollback_and_fail("cannot purge the txn log");
+  // Purge bounds only rise (each is the oldest kept snapshot's start, or a batch short of it).
+  if (sqlite3_changes(db_) > 0) set_log_start(bound);
   // A batch that ended short of `upto` may have left nothing: the next one then finds no row.
   return bound < upto;
 }

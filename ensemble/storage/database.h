@@ -113,7 +113,8 @@ class Database {
   /// `zxid`, and every snapshot that may hold a removed txn (one that started or finished
   /// after `zxid`, or is still being written), so a restart cannot bring them back. When no
   /// snapshot is left and the log no longer starts at the beginning of history (purged), the
-  /// whole log goes too: what remains could not be recovered.
+  /// whole log goes too (what remains could not be recovered), and the log is recorded as
+  /// starting after `zxid` (kLogStartKey).
   void truncate_after(int64_t zxid);
   /// The newest logged txns, oldest first: `n` of them at most, and no more than their records
   /// (each txn carries its row's bytes, Txn::record) within `max_bytes` hold.
@@ -187,6 +188,15 @@ class Database {
   /// and refuses a database of format 3 only at its snapshot ("holds 0 nodes").
   static constexpr int64_t kStorageFormat = 3;
 
+  /// Meta key: the zxid the txn log starts after: no txn at or below it is logged any more
+  /// (purged, or replaced by an installed snapshot); 0 while the log starts at the beginning of
+  /// history. With no snapshot left, only a log at 0 can rebuild the state. A database of a
+  /// Corral from before it lacks the key until its first purge or installed snapshot (and
+  /// one taken back to such a Corral and forward again may hold a stale value).
+  static constexpr const char* kLogStartKey = "log_starts_after";
+  /// What kLogStartKey holds, or nullopt when the database does not say.
+  std::optional<int64_t> log_starts_after() const;
+
   /// Meta key: 1 while this ensemble member abstains from elections (its log lacks txns it
   /// may have acknowledged; zab::Peer::diverged) until a leader's snapshot repairs it.
   static constexpr const char* kAbstainingKey = "abstaining";
@@ -215,8 +225,13 @@ class Database {
   /// Refuses a database of a newer storage format; marks an older one as of this format (what
   /// it stores from now on is).
   void check_format();
-  /// truncate_after's last step: drops a log that cannot rebuild the state on its own.
-  void drop_log_without_a_start();
+  /// truncate_after's last step, after a truncation to `zxid`: drops a log that cannot
+  /// rebuild the state on its own.
+  void drop_log_without_a_start(int64_t zxid);
+  /// True when the database holds no logged txn and no snapshot.
+  bool holds_nothing() const;
+  /// Inside the caller's transaction, records that the log starts after `zxid`.
+  void set_log_start(int64_t zxid);
   /// The body of `purge`, inside the caller's transaction: removes the snapshots past the
   /// newest `retain`, and then up to `max_log_txns` of the txns the oldest snapshot left holds;
   /// true when more of those may be left.
@@ -258,7 +273,7 @@ class Database {
   /// (each prepared when first needed).
   struct AppendStatements;
   std::unique_ptr<AppendStatements> append_;
-  /// Runs the WAL's checkpoints (a writer's connection only).
+  /// Runs the WAL's checkpoints (a writer's connection with sync on only).
   std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 

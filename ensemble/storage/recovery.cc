@@ -68,6 +68,12 @@ Recovered recover(Database& db, tree::DataTree& tree, const std::function<void()
         std::chrono::steady_clock::now() - started);
   }
   int64_t first = db.first_logged_zxid();
+  // A purged log may start at an epoch's first txn, which follows "nothing" as well as a
+  // history that began at the first.
+  if (const auto start = db.log_starts_after(); snapshots.empty() && first != 0 && start && *start)
+    throw StorageError(db.path() + ": the txn log starts at zxid " + zxid_text(first) +
+                       " but there is no snapshot: the txns up to zxid " + zxid_text(*start) +
+                       " were purged, and the state they made is missing");
   // first - 1, not snapshot_zxid + 1: a damaged snapshot's zxid may be the largest there is.
   if (first != 0 && first > out.snapshot_zxid && first - 1 != out.snapshot_zxid &&
       !zxid_follows(out.snapshot_zxid, first))

@@ -17,7 +17,6 @@ WalCheckpointer::WalCheckpointer(sqlite3* db, const std::string& path) : db_(db)
 }
 
 WalCheckpointer::~WalCheckpointer() {
-  sqlite3_wal_hook(db_, nullptr, nullptr);
   if (fd_ >= 0) ::close(fd_);
 }
 
@@ -39,6 +38,8 @@ void WalCheckpointer::checkpoint() {
   const int64_t size = file_size();
   if (size > cached_from_ && cached_from_ >= 0)
     ::posix_fadvise(fd_, cached_from_, size - cached_from_, POSIX_FADV_DONTNEED);
+  // Pages reused from SQLite's free list (a purged log's) are rewritten below this and stay
+  // cached: the cache then holds no more than the file.
   cached_from_ = size;
 }
 

@@ -22,9 +22,12 @@ class WalCheckpointer {
   /// Frames in the WAL that start a checkpoint: SQLite's default.
   static constexpr int kFrames = 1000;
 
-  /// Takes over the checkpoints of `db` (in WAL mode), whose main file is `path`. The
-  /// connection must not commit after this is destroyed.
+  /// Takes over the checkpoints of `db` (in WAL mode, synchronous=FULL: the pages of a
+  /// checkpoint that does not sync stay dirty, and dirty pages cannot be dropped), whose main
+  /// file is `path`.
   WalCheckpointer(sqlite3* db, const std::string& path);
+  /// Destroy only after the connection is closed: closing a descriptor of the database file
+  /// releases every POSIX lock this process holds on it, SQLite's included.
   ~WalCheckpointer();
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;

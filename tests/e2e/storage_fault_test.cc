@@ -288,6 +288,29 @@ TEST_F(StorageFaultTest, APurgeLargerThanABatchFinishesInLaterJobs) {
   EXPECT_TRUE(log_starts_after_the_oldest_kept());
 }
 
+// A start with autopurge on purges what the stored snapshots no longer need at once, not only
+// when its next snapshot finishes: a purge a stop cut short goes on. Here the snapshots were
+// taken with autopurge off, and no write follows the start.
+TEST_F(StorageFaultTest, AStartWithAutopurgeOnPurgesTheLogTheSnapshotsNoLongerNeed) {
+  populate("snapCount=1500\n", 4000);
+  stop_cleanly();
+  const auto oldest =
+      sql_ints(server_->db_file(), "SELECT min(start_zxid) FROM snapshots WHERE complete = 1");
+  const auto first_logged = [&] {
+    auto first = sql_ints(server_->db_file(), "SELECT min(zxid) FROM txn_log");
+    return first.empty() ? int64_t{-1} : first[0];
+  };
+  ASSERT_EQ(oldest.size(), 1u);
+  ASSERT_LT(first_logged(), oldest[0] - 1000) << "more than a batch to purge";
+  ASSERT_TRUE(
+      server_->start("snapCount=1500\nautopurge.purgeInterval=1\n"
+                     "autopurge.snapRetainCount=3\n"))
+      << server_->err();
+  EXPECT_TRUE(wait_until(kDeadline, [&] { return first_logged() == oldest[0] + 1; }))
+      << "the log starts at " << hex(first_logged()) << ", the oldest snapshot at "
+      << hex(oldest[0]);
+}
+
 TEST_F(StorageFaultTest, SnapshotsLostAfterTheLogWasPurged) {
   populate(kSnapshotConfig, 400);
   stop_cleanly();
