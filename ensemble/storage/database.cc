@@ -176,9 +176,15 @@ Database::Database(const std::string& path, bool force_sync, IntegrityCheck chec
     // One from before XXH3 checksums gets their column.
     if (!Statement(db_, "SELECT xxh3_checksum FROM snapshots LIMIT 0").ok())
       exec("ALTER TABLE snapshots ADD COLUMN xxh3_checksum INTEGER");
-    // A database that holds nothing yet starts history at its first txn; one from an older
-    // Corral that holds some may have been purged, and stays without the key.
-    if (!log_starts_after() && holds_nothing()) set_meta(kLogStartKey, 0);
+    // A database that holds nothing recovers to zxid 0, so what it logs next starts history
+    // (a truncation that dropped the log recorded its point, for the DIFF of its own sync);
+    // one from an older Corral that holds some may have been purged, and stays without the key.
+    // A read that fails here (damage) leaves the key: the integrity check, at open or the
+    // caller's beside recovery, names the damage better than this read would.
+    try {
+      if (log_starts_after() != 0 && holds_nothing()) set_meta(kLogStartKey, 0);
+    } catch (const StorageError&) {
+    }
     // Without sync a checkpoint leaves its pages dirty, which cannot be dropped: SQLite's own
     // checkpoints then do as well. Closed after the connection (~Database).
     if (force_sync) checkpointer_ = std::make_unique<WalCheckpointer>(db_, path_);

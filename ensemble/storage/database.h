@@ -21,6 +21,7 @@ namespace corral::storage {
 
 /// A prepared SQLite statement (database.cc).
 class Statement;
+/// Runs a writer's WAL checkpoints (wal_checkpointer.h).
 class WalCheckpointer;
 
 /// A problem with the database: the message names the file and, where known, the zxid.
@@ -191,8 +192,9 @@ class Database {
   /// Meta key: the zxid the txn log starts after: no txn at or below it is logged any more
   /// (purged, or replaced by an installed snapshot); 0 while the log starts at the beginning of
   /// history. With no snapshot left, only a log at 0 can rebuild the state. A database of a
-  /// Corral from before it lacks the key until its first purge or installed snapshot (and
-  /// one taken back to such a Corral and forward again may hold a stale value).
+  /// Corral from before it lacks the key until a purge removes rows, a snapshot is installed
+  /// or a truncation leaves no snapshot (and one taken back to such a Corral and forward again
+  /// may hold a stale value). A database that holds nothing is at 0 once opened.
   static constexpr const char* kLogStartKey = "log_starts_after";
   /// What kLogStartKey holds, or nullopt when the database does not say.
   std::optional<int64_t> log_starts_after() const;
@@ -273,7 +275,8 @@ class Database {
   /// (each prepared when first needed).
   struct AppendStatements;
   std::unique_ptr<AppendStatements> append_;
-  /// Runs the WAL's checkpoints (a writer's connection with sync on only).
+  /// Runs the WAL's checkpoints (a writer's connection with sync on only). Closed last: the
+  /// process's other connections to the file (readers) should be closed before this Database.
   std::unique_ptr<WalCheckpointer> checkpointer_;
 };
 

@@ -13,7 +13,8 @@ namespace corral::storage {
 /// leaves kFrames frames or more in the WAL) and, once a checkpoint has copied every frame
 /// (and with synchronous=FULL made the file durable), drops from the page cache the pages by
 /// which the database file grew since the last such drop. The txn log grows the file by what
-/// it logs, and those pages are read again only by a DIFF from far back or a restart; kept,
+/// it logs (and snapshots by their new chunks), and those pages are read again only by a
+/// restart, a DIFF from far back, or a snapshot that reads a chunk back; kept,
 /// each took a fresh page of memory, which on this VM (whose host backs freed memory anew)
 /// made the copy into them 36% of a member's samples by a third multi round (RESULTS.md,
 /// twenty-fifth section). Pages rewritten inside the file stay cached.
@@ -26,8 +27,9 @@ class WalCheckpointer {
   /// checkpoint that does not sync stay dirty, and dirty pages cannot be dropped), whose main
   /// file is `path`.
   WalCheckpointer(sqlite3* db, const std::string& path);
-  /// Destroy only after the connection is closed: closing a descriptor of the database file
-  /// releases every POSIX lock this process holds on it, SQLite's included.
+  /// Destroy only after every connection this process has to the file is closed: closing a
+  /// descriptor of the database file releases every POSIX lock the process holds on it,
+  /// SQLite's included.
   ~WalCheckpointer();
   WalCheckpointer(const WalCheckpointer&) = delete;
   WalCheckpointer& operator=(const WalCheckpointer&) = delete;

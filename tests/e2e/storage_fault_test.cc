@@ -301,6 +301,7 @@ TEST_F(StorageFaultTest, AStartWithAutopurgeOnPurgesTheLogTheSnapshotsNoLongerNe
     return first.empty() ? int64_t{-1} : first[0];
   };
   ASSERT_EQ(oldest.size(), 1u);
+  ASSERT_GT(oldest[0], 0) << "a snapshot was taken";
   ASSERT_LT(first_logged(), oldest[0] - 1000) << "more than a batch to purge";
   ASSERT_TRUE(
       server_->start("snapCount=1500\nautopurge.purgeInterval=1\n"

@@ -76,14 +76,26 @@ TEST_F(LogStart, ATruncationLeavingNoSnapshotKeepsALogThatWasNeverPurged) {
 }
 
 TEST_F(LogStart, AnOlderCorralsDatabaseIsJudgedByItsFirstTxn) {
-  log(1, 3, 10);  // as a purge by a Corral that did not record it left it
+  log(1, 1, 10);
   snapshot(zx(1, 5), zx(1, 9));
   db.reset();
   raw_sql(dir.file("db"), "DELETE FROM meta WHERE key = 'log_starts_after'");
   db = std::make_unique<Database>(dir.file("db"), false);
   EXPECT_EQ(db->log_starts_after(), std::nullopt) << "a database that holds txns says nothing";
   db->truncate_after(zx(1, 6));
-  EXPECT_EQ(db->first_logged_zxid(), 0) << "(1, 3) is not an epoch's first txn";
+  EXPECT_EQ(db->first_logged_zxid(), zx(1, 1)) << "kept: it starts at an epoch's first txn";
+}
+
+TEST_F(LogStart, ADatabaseThatHoldsNothingIsAtTheBeginningOnceOpened) {
+  log(1, 3, 10);
+  snapshot(zx(1, 5), zx(1, 9));
+  db->truncate_after(zx(1, 4));  // the snapshot goes, and the log without its start
+  ASSERT_EQ(db->first_logged_zxid(), 0);
+  ASSERT_EQ(db->log_starts_after(), zx(1, 4)) << "for the DIFF of the same sync";
+  // Stopped before its sync went on: it recovers to zxid 0, and a DIFF from 0 is all history.
+  db.reset();
+  db = std::make_unique<Database>(dir.file("db"), false);
+  EXPECT_EQ(db->log_starts_after(), 0);
 }
 
 TEST_F(LogStart, RecoveryRefusesAPurgedLogWithoutASnapshot) {
