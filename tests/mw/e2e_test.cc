@@ -249,8 +249,11 @@ TEST(MasterWorker, EveryTaskFinishesThroughKills) {
   };
   EXPECT_TRUE(wait_until([&] { return assigned().empty(); }, 10s))
       << "still assigned: " << testing::PrintToString(assigned());
+  // A lost worker's tasks were moved, or left with its restarted self (see the kill above).
   size_t reassign_lines = 0;
-  for (auto& [id, m] : masters) reassign_lines += count_lines(m->log(), "reassigned");
+  for (auto& [id, m] : masters)
+    reassign_lines += count_lines(m->log(), "reassigned") +
+                      count_lines(m->log(), "a worker of that id is registered again");
   std::printf(
       "[mw_e2e] 300 tasks finished in %.1f s (%.1f tasks/s): %zu failed, %zu reassigned "
       "(%zu master log lines), %zu ran twice\n",
