@@ -60,12 +60,18 @@ int resident_pages(const std::string& path, int64_t from, int64_t to) {
 }
 
 TEST(WalCheckpointer, PagesACheckpointAppendsLeaveThePageCache) {
-  TempDir dir;
-  const std::string path = dir.file("db");
-  // A tmpfs file's pages are its only copy: the page cache cannot let them go.
+  // In the working directory (ctest's: the build tree), not /tmp, which may be tmpfs: a tmpfs
+  // file's pages are its only copy, and the page cache cannot let them go.
+  std::string tmpl = (std::filesystem::current_path() / "wal_checkpointer_test.XXXXXX").string();
+  ASSERT_NE(mkdtemp(tmpl.data()), nullptr);
+  struct RemoveDir {
+    std::filesystem::path dir;
+    ~RemoveDir() { std::filesystem::remove_all(dir); }
+  } scratch{tmpl};
+  const std::string path = tmpl + "/db";
   struct statfs fs;
-  ASSERT_EQ(::statfs(std::filesystem::path(path).parent_path().c_str(), &fs), 0);
-  if (fs.f_type == TMPFS_MAGIC) GTEST_SKIP() << "the temporary directory is on tmpfs";
+  ASSERT_EQ(::statfs(tmpl.c_str(), &fs), 0);
+  ASSERT_NE(fs.f_type, TMPFS_MAGIC) << tmpl << " is on tmpfs: run the test from a disk";
   Database db(path, /*force_sync=*/true);  // a checkpoint syncs the file only with sync on
   const int64_t before = size_of(path);
   // Batches until the database file grows, which in WAL mode only a checkpoint does. SQLite
